@@ -1,0 +1,162 @@
+package dev.valet.cli;
+
+import dev.valet.client.check.PageCheck;
+import dev.valet.client.transport.DonorConnection;
+import dev.valet.client.transport.tcp.TcpTransport;
+import dev.valet.common.config.ByteSize;
+import dev.valet.common.config.ClientConfig;
+import dev.valet.common.portal.DonorAddress;
+import dev.valet.donor.DonorProcess;
+import me.tongfei.progressbar.DelegatingProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+
+/** {@code valet check}: write pages to donors, read them back, verify every byte. */
+@Command(name = "check", mixinStandardHelpOptions = true,
+        description = {
+            "Write a known pattern to pages on the donors, read every page back and verify it (version,",
+            "CRC32C, every byte). Slab s goes to donor s mod N. Ends with one summary line:",
+            "  check: donors=N pages=P verified=V mismatches=M failed_requests=F"
+                    + " write_pages_per_s=W read_pages_per_s=R",
+            "Exit status 0 only when every page verified; 1 otherwise; 2 for bad input.",
+            "With --spawn-donors N it starts N donor processes on loopback itself (no portal.list needed)."})
+final class CheckCommand implements Callable<Integer> {
+    @Mixin
+    ClientOptions client;
+
+    @Option(names = "--spawn-donors", paramLabel = "N", defaultValue = "0",
+            description = "Start N donor processes on 127.0.0.1 (free ports) and check against them instead of"
+                    + " portal.list; they are stopped at the end. Default: ${DEFAULT-VALUE} (use portal.list).")
+    int spawnDonors;
+
+    @Option(names = "--donor-memory", paramLabel = "SIZE", defaultValue = "1G",
+            description = "With --spawn-donors: memory each spawned donor lends. Default: ${DEFAULT-VALUE}.")
+    String donorMemory;
+
+    @Option(names = "--pages", paramLabel = "N", defaultValue = "65536",
+            description = "Pages (4 KiB each) to write and verify. Default: ${DEFAULT-VALUE} (256 MiB).")
+    long pages;
+
+    @Option(names = "--slab-size", paramLabel = "SIZE", defaultValue = "16M",
+            description = "Slab size (multiple of 4K, at most the donors' maxSlabBytes). Default: ${DEFAULT-VALUE}.")
+    String slabSize;
+
+    @Option(names = "--first-slab", paramLabel = "ID", defaultValue = "0",
+            description = "Id of the first slab; ids run upward from it. Default: ${DEFAULT-VALUE}.")
+    long firstSlab;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "64",
+            description = "Pages per request (capped by the donor's frame size). Default: ${DEFAULT-VALUE}.")
+    int batch;
+
+    @Option(names = "--window", paramLabel = "N", defaultValue = "16",
+            description = "Requests in flight at once. Default: ${DEFAULT-VALUE}.")
+    int window;
+
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
+            description = "Times every page is written (each round a new version and content); the read"
+                    + " checks the last. Default: ${DEFAULT-VALUE}.")
+    int rounds;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "42",
+            description = "Seed of the page pattern. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--keep", description = "Keep the slabs on the donors afterwards (default: free them).")
+    boolean keep;
+
+    @Option(names = "--no-progress", description = "Do not draw a progress bar.")
+    boolean noProgress;
+
+    @Override
+    public Integer call() throws Exception {
+        ClientConfig config = client.load();
+        PageCheck.Options options = new PageCheck.Options(pages, ByteSize.parse(slabSize).bytes(), firstSlab, batch,
+                window, rounds, seed, !keep);
+        List<DonorProcess> spawned = new ArrayList<>();
+        Path dir = null;
+        int status = ErrorReporter.EXIT_FAILURE;
+        try {
+            List<DonorAddress> donors;
+            if (spawnDonors > 0) {
+                dir = Files.createTempDirectory("valet-check-");
+                System.err.println("starting " + spawnDonors + " donor processes on loopback (logs in " + dir + ")");
+                for (int i = 0; i < spawnDonors; i++) {
+                    // Donors on this very machine: locking their memory would only pin it twice.
+                    spawned.add(DonorProcess.start(dir, String.valueOf(i), "--memory", donorMemory,
+                            "--no-lock-memory"));
+                }
+                donors = spawned.stream().map(DonorProcess::address).toList();
+            } else {
+                donors = ClientOptions.donors(config);
+            }
+            status = check(config, donors, options);
+            return status;
+        } finally {
+            for (DonorProcess p : spawned) {
+                p.close();
+            }
+            if (dir != null) {
+                if (status == 0) {
+                    deleteTree(dir);
+                } else {
+                    System.err.println("donor logs kept in " + dir);
+                }
+            }
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    private int check(ClientConfig config, List<DonorAddress> donors, PageCheck.Options options)
+            throws InterruptedException {
+        try (TcpTransport transport = Connections.transport(config)) {
+            List<DonorConnection> connections = Connections.openAll(transport, donors, config.identity());
+            try {
+                PageCheck.Result r;
+                try (ProgressBar bar = progressBar(options)) {
+                    r = new PageCheck(connections, options, bar::stepBy).run();
+                }
+                System.out.printf("check: donors=%d pages=%d verified=%d mismatches=%d failed_requests=%d"
+                                + " write_pages_per_s=%.0f read_pages_per_s=%.0f%n", donors.size(), r.pages(),
+                        r.pagesVerified(), r.mismatches(), r.failedRequests(), r.writePagesPerSecond(),
+                        r.readPagesPerSecond());
+                return r.clean() ? 0 : ErrorReporter.EXIT_FAILURE;
+            } finally {
+                connections.forEach(DonorConnection::close);
+            }
+        }
+    }
+
+    private ProgressBar progressBar(PageCheck.Options options) {
+        ProgressBarBuilder b = new ProgressBarBuilder().setTaskName("check").setUnit(" pages", 1)
+                .setInitialMax(options.progressUnits())
+                .setStyle(ProgressBarStyle.ASCII).showSpeed();
+        if (noProgress) {
+            b.setConsumer(new DelegatingProgressBarConsumer(line -> { }));
+        } else if (System.console() == null) {
+            // Not a terminal (CI, a pipe): a line every few seconds instead of a redrawn bar.
+            b.setConsumer(new DelegatingProgressBarConsumer(System.err::println)).setUpdateIntervalMillis(5000);
+        }
+        return b.build();
+    }
+}

@@ -1,0 +1,53 @@
+package dev.valet.cli;
+
+import dev.valet.common.config.ClientConfig;
+import dev.valet.common.config.ConfigLoader;
+import dev.valet.common.config.TransportChoice;
+import dev.valet.common.portal.DonorAddress;
+import dev.valet.common.portal.PortalList;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/** The client-side options every client command shares: valet.yaml and the flags that override it. */
+final class ClientOptions {
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            description = "valet.yaml to read (default: none; built-in defaults, see docs/configuration.md).")
+    Path config;
+
+    @Option(names = "--portal", paramLabel = "FILE",
+            description = "portal.list naming the donors (first line the count, then HOST:PORT a line)."
+                    + " YAML key: portalList (default portal.list).")
+    Path portal;
+
+    @Option(names = "--identity", paramLabel = "NAME",
+            description = "Client identity that owns the slabs on the donors."
+                    + " YAML key: identity (default: this host's name).")
+    String identity;
+
+    @Option(names = "--transport", paramLabel = "KIND",
+            description = "Netty transport: epoll, nio or auto. YAML key: transport (default auto).")
+    String transport;
+
+    /** valet.yaml (if given) with the flags applied over it, validated. */
+    ClientConfig load() {
+        ClientConfig c = config != null ? ConfigLoader.load(config, ClientConfig.class) : ClientConfig.defaults();
+        if (portal != null) {
+            c = c.withPortalList(portal);
+        }
+        if (identity != null) {
+            c = c.withIdentity(identity);
+        }
+        if (transport != null) {
+            c = c.withTransport(TransportChoice.parse(transport));
+        }
+        c.validate();
+        return c;
+    }
+
+    /** The donors of the configured portal.list. */
+    static List<DonorAddress> donors(ClientConfig c) {
+        return PortalList.parse(c.portalList());
+    }
+}

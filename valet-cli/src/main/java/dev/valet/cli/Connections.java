@@ -1,0 +1,47 @@
+package dev.valet.cli;
+
+import dev.valet.client.transport.DonorConnection;
+import dev.valet.client.transport.tcp.TcpTransport;
+import dev.valet.common.config.ClientConfig;
+import dev.valet.common.net.NettyTransport;
+import dev.valet.common.portal.DonorAddress;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/** Opens connections to a list of donors for the client commands. */
+final class Connections {
+    private Connections() {
+    }
+
+    static TcpTransport transport(ClientConfig c) {
+        return new TcpTransport(NettyTransport.select(c.transport()), 0, c.connectTimeout(), c.requestTimeout(),
+                c.maxPagesPerFrame());
+    }
+
+    /** One future per donor, in order; each fails on its own if that donor cannot be reached. */
+    static List<CompletableFuture<DonorConnection>> open(TcpTransport transport, List<DonorAddress> donors,
+                                                         String identity) {
+        List<CompletableFuture<DonorConnection>> futures = new ArrayList<>();
+        for (DonorAddress a : donors) {
+            futures.add(transport.connect(a, identity));
+        }
+        return futures;
+    }
+
+    /** Connections to every donor, or an exception naming the first that failed. */
+    static List<DonorConnection> openAll(TcpTransport transport, List<DonorAddress> donors, String identity) {
+        List<DonorConnection> open = new ArrayList<>();
+        for (CompletableFuture<DonorConnection> f : open(transport, donors, identity)) {
+            try {
+                open.add(f.join());
+            } catch (CompletionException e) {
+                open.forEach(DonorConnection::close);
+                throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+            }
+        }
+        return open;
+    }
+}

@@ -1,0 +1,37 @@
+package dev.valet.cli;
+
+import dev.valet.donor.DonorCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code valet}: the one launcher; every part of Valet is a subcommand. */
+@Command(name = "valet", mixinStandardHelpOptions = true, versionProvider = ValetCommand.Version.class,
+        description = {
+            "Valet: swap to the idle RAM of other machines.",
+            "Run 'valet <command> --help' for the options of each command."},
+        subcommands = {DonorCommand.class, CheckCommand.class, StatusCommand.class,
+            CommandLine.HelpCommand.class})
+public final class ValetCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        CommandLine cli = new CommandLine(new ValetCommand());
+        cli.setExecutionExceptionHandler(new ErrorReporter());
+        cli.setParameterExceptionHandler(new ErrorReporter());
+        System.exit(cli.execute(args));
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = ValetCommand.class.getPackage().getImplementationVersion();
+            return new String[] {"valet " + (v != null ? v : "(development build)"), "wire protocol v1"};
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package dev.valet.client.transport;
+
+import dev.valet.common.portal.DonorAddress;
+import dev.valet.common.protocol.DonorStats;
+import dev.valet.common.protocol.HelloOk;
+import dev.valet.common.protocol.PageBatchEncoder;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One authenticated session with one donor, whatever carries it (TCP now; RDMA later). Every call is
+ * asynchronous: its future completes with the donor's answer, or exceptionally with a {@link DonorException}
+ * (the donor refused), {@link DonorUnavailableException} (connection lost or timed out).
+ */
+public interface DonorConnection extends AutoCloseable {
+
+    DonorAddress address();
+
+    /** What the donor announced when the session opened. */
+    HelloOk hello();
+
+    /** The most pages one write or read request may carry on this connection. */
+    int maxPagesPerRequest();
+
+    boolean isOpen();
+
+    CompletableFuture<DonorStats> stats();
+
+    CompletableFuture<Void> allocateSlab(long slabId, long slabBytes);
+
+    CompletableFuture<Void> freeSlab(long slabId);
+
+    /**
+     * Writes {@code count} pages of one slab: {@code source} adds exactly {@code count} pages to the encoder.
+     * Completes once the donor has stored all of them; a refused batch stores none.
+     */
+    CompletableFuture<Void> writePages(long slabId, int count, PageSource source);
+
+    /** Reads pages {@code pageIndexes[0 .. count)} of one slab. The caller must close the result. */
+    CompletableFuture<ReceivedPages> readPages(long slabId, long[] pageIndexes, int count);
+
+    /** Round trip time of a HEARTBEAT, in nanoseconds. */
+    CompletableFuture<Long> heartbeat();
+
+    @Override
+    void close();
+
+    /** Fills a write request in place; called once per request, on the caller's thread. */
+    @FunctionalInterface
+    interface PageSource {
+        void addPagesTo(PageBatchEncoder encoder);
+    }
+}

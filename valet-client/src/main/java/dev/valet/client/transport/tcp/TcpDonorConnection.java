@@ -1,0 +1,314 @@
+package dev.valet.client.transport.tcp;
+
+import dev.valet.client.transport.DonorConnection;
+import dev.valet.client.transport.DonorException;
+import dev.valet.client.transport.DonorUnavailableException;
+import dev.valet.client.transport.ReceivedPages;
+import dev.valet.common.portal.DonorAddress;
+import dev.valet.common.protocol.DonorStats;
+import dev.valet.common.protocol.ErrorReply;
+import dev.valet.common.protocol.Frame;
+import dev.valet.common.protocol.FrameHeader;
+import dev.valet.common.protocol.Frames;
+import dev.valet.common.protocol.Heartbeat;
+import dev.valet.common.protocol.Hello;
+import dev.valet.common.protocol.HelloOk;
+import dev.valet.common.protocol.MessageBody;
+import dev.valet.common.protocol.Opcode;
+import dev.valet.common.protocol.PageBatch;
+import dev.valet.common.protocol.PageBatchEncoder;
+import dev.valet.common.protocol.PageIndexList;
+import dev.valet.common.protocol.PagesAck;
+import dev.valet.common.protocol.ProtocolException;
+import dev.valet.common.protocol.SlabAlloc;
+import dev.valet.common.protocol.SlabRef;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.DecoderException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+
+/**
+ * A {@link DonorConnection} over one TCP channel. Requests are pipelined: each gets a request id and a pending
+ * entry with a timeout; replies are matched by id, decoded on the event loop, and complete the caller's future.
+ * When the channel closes, every pending request fails with {@link DonorUnavailableException}.
+ */
+final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implements DonorConnection {
+    private static final Logger LOG = LoggerFactory.getLogger(TcpDonorConnection.class);
+
+    private final DonorAddress address;
+    private final Duration requestTimeout;
+    private final int clientMaxPages;
+    private final AtomicLong nextRequestId = new AtomicLong(1);
+    private final Map<Long, Pending<?>> pending = new ConcurrentHashMap<>();
+    private volatile Channel channel;
+    private volatile HelloOk hello;
+    private volatile int maxPagesPerRequest;
+
+    TcpDonorConnection(DonorAddress address, Duration requestTimeout, int clientMaxPages) {
+        this.address = address;
+        this.requestTimeout = requestTimeout;
+        this.clientMaxPages = clientMaxPages;
+    }
+
+    private record Pending<T>(Opcode expected, Function<Frame, T> decode, CompletableFuture<T> future,
+                              ScheduledFuture<?> timer) {
+    }
+
+    CompletableFuture<HelloOk> hello(String identity) {
+        return request(Opcode.HELLO, new Hello(FrameHeader.VERSION, identity), f -> HelloOk.decode(f.body()))
+                .thenApply(ok -> {
+                    if (ok.pageSize() != FrameHeader.PAGE_SIZE) {
+                        throw new DonorUnavailableException(address + ": page size " + ok.pageSize()
+                                + " (this client uses " + FrameHeader.PAGE_SIZE + ")");
+                    }
+                    this.hello = ok;
+                    this.maxPagesPerRequest = Math.min(clientMaxPages, PageBatch.maxPages(ok.maxFrameBytes()));
+                    return ok;
+                });
+    }
+
+    @Override
+    public DonorAddress address() {
+        return address;
+    }
+
+    @Override
+    public HelloOk hello() {
+        return hello;
+    }
+
+    @Override
+    public int maxPagesPerRequest() {
+        return maxPagesPerRequest;
+    }
+
+    @Override
+    public boolean isOpen() {
+        Channel ch = channel;
+        return ch != null && ch.isActive();
+    }
+
+    @Override
+    public CompletableFuture<DonorStats> stats() {
+        return request(Opcode.STATS, null, f -> DonorStats.decode(f.body()));
+    }
+
+    @Override
+    public CompletableFuture<Void> allocateSlab(long slabId, long slabBytes) {
+        return request(Opcode.ALLOC_SLAB, new SlabAlloc(slabId, slabBytes), f -> {
+            SlabRef.decode(f.body(), "ALLOC_SLAB_OK");
+            return null;
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> freeSlab(long slabId) {
+        return request(Opcode.FREE_SLAB, new SlabRef(slabId), f -> {
+            SlabRef.decode(f.body(), "FREE_SLAB_OK");
+            return null;
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> writePages(long slabId, int count, PageSource source) {
+        checkCount(count);
+        long id = nextRequestId.getAndIncrement();
+        ByteBuf out = channel.alloc().buffer(PageBatchEncoder.frameSize(count));
+        try {
+            PageBatchEncoder encoder = new PageBatchEncoder().begin(out, Opcode.WRITE_PAGES, id, slabId);
+            source.addPagesTo(encoder);
+            if (encoder.count() != count) {
+                throw new IllegalArgumentException("page source added " + encoder.count() + " pages, not " + count);
+            }
+            encoder.finish();
+        } catch (RuntimeException e) {
+            out.release();
+            throw e;
+        }
+        return send(id, out, Opcode.WRITE_PAGES_OK, f -> {
+            PagesAck ack = PagesAck.decode(f.body());
+            if (ack.slabId() != slabId || ack.count() != count) {
+                throw ProtocolException.badBody("WRITE_PAGES_OK for slab " + ack.slabId() + " x" + ack.count()
+                        + ", expected slab " + slabId + " x" + count);
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public CompletableFuture<ReceivedPages> readPages(long slabId, long[] pageIndexes, int count) {
+        checkCount(count);
+        long id = nextRequestId.getAndIncrement();
+        ByteBuf out = channel.alloc().buffer(PageIndexList.frameSize(count));
+        PageIndexList.encode(out, id, slabId, pageIndexes, count);
+        return send(id, out, Opcode.READ_PAGES_OK, f -> {
+            PageBatch pages = new PageBatch().wrap(f.body(), "READ_PAGES_OK");
+            if (pages.slabId() != slabId || pages.count() != count) {
+                throw ProtocolException.badBody("READ_PAGES_OK for slab " + pages.slabId() + " x" + pages.count()
+                        + ", expected slab " + slabId + " x" + count);
+            }
+            f.retain();
+            return new ReceivedPages(pages, f);
+        });
+    }
+
+    @Override
+    public CompletableFuture<Long> heartbeat() {
+        return request(Opcode.HEARTBEAT, new Heartbeat(System.nanoTime()),
+                f -> System.nanoTime() - Heartbeat.decode(f.body()).senderNanos());
+    }
+
+    private void checkCount(int count) {
+        if (count < 1 || count > maxPagesPerRequest) {
+            throw new IllegalArgumentException(count + " pages in one request; this connection allows 1.."
+                    + maxPagesPerRequest);
+        }
+    }
+
+    private <T> CompletableFuture<T> request(Opcode opcode, MessageBody body, Function<Frame, T> decode) {
+        long id = nextRequestId.getAndIncrement();
+        Channel ch = channel;
+        if (ch == null) {
+            return CompletableFuture.failedFuture(new DonorUnavailableException(address + ": not connected"));
+        }
+        ByteBuf out = body != null ? Frames.encode(ch.alloc(), opcode, id, body) : emptyFrame(ch, opcode, id);
+        return send(id, out, opcode.reply(), decode);
+    }
+
+    private static ByteBuf emptyFrame(Channel ch, Opcode opcode, long id) {
+        ByteBuf out = ch.alloc().buffer(FrameHeader.SIZE);
+        Frames.finish(out, Frames.begin(out, opcode, id));
+        return out;
+    }
+
+    private <T> CompletableFuture<T> send(long id, ByteBuf frame, Opcode expected, Function<Frame, T> decode) {
+        Channel ch = channel;
+        CompletableFuture<T> future = new CompletableFuture<>();
+        if (ch == null || !ch.isActive()) {
+            frame.release();
+            future.completeExceptionally(new DonorUnavailableException(address + ": connection closed"));
+            return future;
+        }
+        ScheduledFuture<?> timer = ch.eventLoop().schedule(() -> {
+            Pending<?> p = pending.remove(id);
+            if (p != null) {
+                p.future().completeExceptionally(new DonorUnavailableException(address + ": no reply to request "
+                        + id + " within " + requestTimeout.toMillis() + " ms"));
+            }
+        }, requestTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        pending.put(id, new Pending<>(expected, decode, future, timer));
+        ch.writeAndFlush(frame).addListener(f -> {
+            if (!f.isSuccess()) {
+                fail(id, new DonorUnavailableException(address + ": send failed: " + f.cause(), f.cause()));
+            }
+        });
+        return future;
+    }
+
+    private void fail(long id, RuntimeException cause) {
+        Pending<?> p = pending.remove(id);
+        if (p != null) {
+            p.timer().cancel(false);
+            p.future().completeExceptionally(cause);
+        }
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        channel = ctx.channel();
+        super.channelActive(ctx);
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, Frame frame) {
+        Pending<?> p = pending.remove(frame.requestId());
+        Opcode op = frame.opcode();
+        if (p == null) {
+            if (op == Opcode.ERROR) {
+                LOG.warn("{}: donor reports a connection error: {}", address, describeError(frame));
+            } else {
+                LOG.debug("{}: reply {} to request {} that is no longer waiting", address, op, frame.requestId());
+            }
+            return;
+        }
+        p.timer().cancel(false);
+        complete(p, frame, op);
+    }
+
+    private <T> void complete(Pending<T> p, Frame frame, Opcode op) {
+        try {
+            if (op == Opcode.ERROR) {
+                ErrorReply error = ErrorReply.decode(frame.body());
+                p.future().completeExceptionally(new DonorException(address.toString(), error.code(),
+                        error.message()));
+            } else if (op != p.expected()) {
+                throw ProtocolException.badBody("got " + (op != null ? op : "unknown opcode "
+                        + frame.opcodeCode()) + " in reply to a request expecting " + p.expected());
+            } else {
+                p.future().complete(p.decode().apply(frame));
+            }
+        } catch (ProtocolException e) {
+            LOG.warn("{}: malformed reply: {}; closing", address, e.getMessage());
+            p.future().completeExceptionally(new DonorUnavailableException(address + ": malformed reply: "
+                    + e.getMessage()));
+            close();
+        } catch (RuntimeException e) {
+            p.future().completeExceptionally(e);
+        }
+    }
+
+    private static String describeError(Frame frame) {
+        try {
+            ErrorReply e = ErrorReply.decode(frame.body());
+            return e.code() + ": " + e.message();
+        } catch (ProtocolException e) {
+            return "(malformed ERROR: " + e.getMessage() + ")";
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        DonorUnavailableException closed = new DonorUnavailableException(address + ": connection closed");
+        for (Long id : pending.keySet()) {
+            fail(id, closed);
+        }
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        LOG.warn("{}: {}; closing", address, root.toString());
+        ctx.close();
+    }
+
+    @Override
+    public void close() {
+        Channel ch = channel;
+        if (ch != null) {
+            ch.close().syncUninterruptibly();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "donor " + address;
+    }
+}

@@ -1,0 +1,151 @@
+package dev.valet.client.transport.tcp;
+
+import dev.valet.client.DonorFixture;
+import dev.valet.client.check.PagePattern;
+import dev.valet.client.transport.DonorConnection;
+import dev.valet.client.transport.DonorException;
+import dev.valet.client.transport.DonorUnavailableException;
+import dev.valet.client.transport.ReceivedPages;
+import dev.valet.common.protocol.ErrorCode;
+import dev.valet.common.protocol.FrameHeader;
+import dev.valet.common.protocol.PageBatch;
+import dev.valet.common.protocol.PageChecksum;
+import dev.valet.donor.DonorProcess;
+import io.netty.buffer.ByteBufUtil;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The TCP connection against a real donor process: ownership, typed errors, and a donor that dies. */
+class TcpDonorConnectionTest {
+    private static final long SLAB = 7;
+    private static final long SLAB_BYTES = 1 << 20;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void anotherIdentityCannotReadWriteOrFreeTheOwnersSlab() throws Exception {
+        try (DonorProcess donor = DonorFixture.donor(dir, "iso", "64M");
+             TcpTransport transport = DonorFixture.transport();
+             DonorConnection alpha = DonorFixture.connect(transport, donor, "alpha");
+             DonorConnection beta = DonorFixture.connect(transport, donor, "beta")) {
+            alpha.allocateSlab(SLAB, SLAB_BYTES).join();
+            write(alpha, SLAB, 0, 16, 1, 11);
+
+            assertRefused(beta.readPages(SLAB, new long[] {0}, 1), ErrorCode.NO_SUCH_SLAB);
+            assertRefused(write(beta, SLAB, 0, 1, 5, 99), ErrorCode.NO_SUCH_SLAB);
+            assertRefused(beta.freeSlab(SLAB), ErrorCode.NO_SUCH_SLAB);
+
+            // Beta's own slab 7 is a different slab: writing it leaves alpha's untouched.
+            beta.allocateSlab(SLAB, SLAB_BYTES).join();
+            write(beta, SLAB, 0, 16, 1, 99).join();
+
+            assertPages(alpha, SLAB, 0, 16, 1, 11);
+            assertPages(beta, SLAB, 0, 16, 1, 99);
+            assertThat(alpha.stats().join().slabCount()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void refusedRequestsSayWhyAndChangeNothing() throws Exception {
+        try (DonorProcess donor = DonorFixture.donor(dir, "err", "2M");
+             TcpTransport transport = DonorFixture.transport();
+             DonorConnection c = DonorFixture.connect(transport, donor, "errs")) {
+            c.allocateSlab(1, SLAB_BYTES).join();
+            write(c, 1, 0, 4, 3, 1).join();
+
+            assertRefused(c.allocateSlab(1, SLAB_BYTES), ErrorCode.SLAB_EXISTS);
+            assertRefused(c.allocateSlab(2, 4 << 20), ErrorCode.NO_SPACE);
+            assertRefused(write(c, 1, 0, 1, 2, 1), ErrorCode.STALE_VERSION);
+            assertRefused(write(c, 1, 256, 1, 9, 1), ErrorCode.PAGE_OUT_OF_RANGE);
+            assertRefused(c.readPages(1, new long[] {0, 300}, 2), ErrorCode.PAGE_OUT_OF_RANGE);
+
+            assertPages(c, 1, 0, 4, 3, 1);
+            assertThat(c.stats().join().lentBytes()).isEqualTo(SLAB_BYTES);
+        }
+    }
+
+    @Test
+    void requestsInFlightWhenTheDonorIsKilledFailAsUnavailable() throws Exception {
+        try (DonorProcess donor = DonorFixture.donor(dir, "kill", "256M");
+             TcpTransport transport = DonorFixture.transport();
+             DonorConnection c = DonorFixture.connect(transport, donor, "victim")) {
+            c.allocateSlab(1, 64L << 20).join();
+            List<CompletableFuture<Void>> writes = new ArrayList<>();
+            for (int first = 0; first < 16384; first += 64) {
+                writes.add(write(c, 1, first, 64, 1, 5));
+            }
+            donor.kill();
+            int failed = 0;
+            for (CompletableFuture<Void> w : writes) {
+                try {
+                    w.join();
+                } catch (CompletionException e) {
+                    assertThat(e.getCause()).isInstanceOf(DonorUnavailableException.class);
+                    failed++;
+                }
+            }
+            // Every request either completed or failed; none hangs (join returned for all).
+            assertThat(failed + writes.stream().filter(f -> !f.isCompletedExceptionally()).count())
+                    .isEqualTo(writes.size());
+            assertThat(c.isOpen()).isFalse();
+            assertThatThrownBy(() -> c.stats().join()).hasCauseInstanceOf(DonorUnavailableException.class);
+        }
+    }
+
+    @Test
+    void heartbeatMeasuresARoundTrip() throws Exception {
+        try (DonorProcess donor = DonorFixture.donor(dir, "hb", "4M");
+             TcpTransport transport = DonorFixture.transport();
+             DonorConnection c = DonorFixture.connect(transport, donor, "hb")) {
+            assertThat(c.heartbeat().join()).isPositive();
+            assertThat(c.hello().pageSize()).isEqualTo(FrameHeader.PAGE_SIZE);
+            assertThat(c.maxPagesPerRequest()).isEqualTo(Math.min(128, PageBatch.maxPages(1 << 20)));
+        }
+    }
+
+    private static CompletableFuture<Void> write(DonorConnection c, long slab, long first, int count, long version,
+                                                 long seed) {
+        byte[] page = new byte[FrameHeader.PAGE_SIZE];
+        return c.writePages(slab, count, encoder -> {
+            for (int i = 0; i < count; i++) {
+                PagePattern.fill(page, seed, slab, first + i, version);
+                encoder.add(first + i, version, PageChecksum.crc32c(page, 0), page, 0);
+            }
+        });
+    }
+
+    private static void assertPages(DonorConnection c, long slab, long first, int count, long version, long seed) {
+        long[] indexes = new long[count];
+        for (int i = 0; i < count; i++) {
+            indexes[i] = first + i;
+        }
+        byte[] expected = new byte[FrameHeader.PAGE_SIZE];
+        try (ReceivedPages r = c.readPages(slab, indexes, count).join()) {
+            PageBatch pages = r.pages();
+            assertThat(pages.count()).isEqualTo(count);
+            for (int i = 0; i < count; i++) {
+                PagePattern.fill(expected, seed, slab, first + i, version);
+                assertThat(pages.version(i)).isEqualTo(version);
+                assertThat(pages.checksumValid(i)).isTrue();
+                assertThat(ByteBufUtil.getBytes(pages.buffer(), pages.dataIndex(i), FrameHeader.PAGE_SIZE))
+                        .isEqualTo(expected);
+            }
+        }
+    }
+
+    private static void assertRefused(CompletableFuture<?> f, ErrorCode code) {
+        assertThatThrownBy(f::join).isInstanceOf(CompletionException.class)
+                .cause().isInstanceOf(DonorException.class)
+                .satisfies(e -> assertThat(((DonorException) e).code()).isEqualTo(code));
+    }
+}

@@ -1,0 +1,178 @@
+package dev.valet.common.config;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.valet.common.portal.DonorAddress;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The donor daemon's settings, read from {@code donor.yaml}. Every key is optional; an absent key takes the
+ * default documented on its component below and in {@code docs/configuration.md}. Command-line flags override
+ * the file through the {@code with...} methods; call {@link #validate()} after applying them.
+ *
+ * @param listen               address and port the donor accepts clients on; default {@code 0.0.0.0:7070}
+ * @param memory               the most memory this donor lends, summed over all clients; default {@code 1G},
+ *                             at least {@code 4K}
+ * @param maxFrameBytes        largest wire frame the donor accepts; a bigger one closes the connection, which
+ *                             bounds the memory a misbehaving client can make it buffer; default {@code 1M},
+ *                             allowed {@code 64K} to {@code 64M}
+ * @param maxSlabBytes         largest slab one allocation may ask for; default {@code 1G}, allowed {@code 4K} to
+ *                             {@code 1G} and a multiple of the 4096-byte page
+ * @param lockMemory           whether lent slabs are {@code mlock}ed so that the donor never swaps out pages
+ *                             that are themselves someone's swap; default {@code true}
+ * @param memorySampleInterval how often the donor samples {@code MemAvailable}; default {@code 1s}, allowed
+ *                             {@code 10ms} to {@code 1m}
+ * @param ewmaWeight           weight of the newest {@code MemAvailable} sample in the smoothed value,
+ *                             {@code ewma = w * newest + (1 - w) * previous}; higher reacts faster, lower
+ *                             smooths more; default {@code 0.7}, allowed greater than 0 and at most 1
+ * @param gradientWindow       window over which the free-memory gradient (bytes per second) is computed, so
+ *                             the donor sees its own workload growing before memory runs out; default
+ *                             {@code 8s}, at least twice {@code memorySampleInterval} so it spans two samples
+ * @param transport            netty transport: {@code epoll}, {@code nio} or {@code auto} (epoll when
+ *                             available); default {@code auto}
+ */
+public record DonorConfig(
+        DonorAddress listen,
+        ByteSize memory,
+        ByteSize maxFrameBytes,
+        ByteSize maxSlabBytes,
+        boolean lockMemory,
+        Duration memorySampleInterval,
+        double ewmaWeight,
+        Duration gradientWindow,
+        TransportChoice transport) implements ValidatedConfig {
+
+    public static final DonorAddress DEFAULT_LISTEN = DonorAddress.parse("0.0.0.0:7070");
+    public static final ByteSize DEFAULT_MEMORY = ByteSize.ofGibibytes(1);
+    public static final ByteSize DEFAULT_MAX_FRAME_BYTES = ByteSize.ofMebibytes(1);
+    public static final ByteSize DEFAULT_MAX_SLAB_BYTES = ByteSize.ofGibibytes(1);
+    public static final boolean DEFAULT_LOCK_MEMORY = true;
+    public static final Duration DEFAULT_MEMORY_SAMPLE_INTERVAL = Duration.ofSeconds(1);
+    public static final double DEFAULT_EWMA_WEIGHT = 0.7;
+    public static final Duration DEFAULT_GRADIENT_WINDOW = Duration.ofSeconds(8);
+    public static final TransportChoice DEFAULT_TRANSPORT = TransportChoice.AUTO;
+
+    /** The page size slabs are made of; slab sizes are whole pages. */
+    public static final long PAGE_BYTES = 4096;
+    public static final ByteSize MIN_MEMORY = ByteSize.ofBytes(PAGE_BYTES);
+    public static final ByteSize MIN_FRAME_BYTES = ByteSize.ofKibibytes(64);
+    public static final ByteSize MAX_FRAME_BYTES = ByteSize.ofMebibytes(64);
+    public static final ByteSize MIN_SLAB_BYTES = ByteSize.ofBytes(PAGE_BYTES);
+    public static final ByteSize MAX_SLAB_BYTES = ByteSize.ofGibibytes(1);
+    public static final Duration MIN_MEMORY_SAMPLE_INTERVAL = Duration.ofMillis(10);
+    public static final Duration MAX_MEMORY_SAMPLE_INTERVAL = Duration.ofMinutes(1);
+
+    /** Checks only that every value is present; the rules are in {@link #validate()}. */
+    public DonorConfig {
+        Objects.requireNonNull(listen, "listen");
+        Objects.requireNonNull(memory, "memory");
+        Objects.requireNonNull(maxFrameBytes, "maxFrameBytes");
+        Objects.requireNonNull(maxSlabBytes, "maxSlabBytes");
+        Objects.requireNonNull(memorySampleInterval, "memorySampleInterval");
+        Objects.requireNonNull(gradientWindow, "gradientWindow");
+        Objects.requireNonNull(transport, "transport");
+    }
+
+    /** Every key at its default: what an empty {@code donor.yaml} gives. */
+    public static DonorConfig defaults() {
+        return new DonorConfig(DEFAULT_LISTEN, DEFAULT_MEMORY, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_SLAB_BYTES,
+                DEFAULT_LOCK_MEMORY, DEFAULT_MEMORY_SAMPLE_INTERVAL, DEFAULT_EWMA_WEIGHT, DEFAULT_GRADIENT_WINDOW,
+                DEFAULT_TRANSPORT);
+    }
+
+    /** Binds YAML; a key that is absent arrives as null and takes its default. */
+    @JsonCreator
+    private static DonorConfig fromYaml(
+            @JsonProperty("listen") DonorAddress listen,
+            @JsonProperty("memory") ByteSize memory,
+            @JsonProperty("maxFrameBytes") ByteSize maxFrameBytes,
+            @JsonProperty("maxSlabBytes") ByteSize maxSlabBytes,
+            @JsonProperty("lockMemory") Boolean lockMemory,
+            @JsonProperty("memorySampleInterval") Duration memorySampleInterval,
+            @JsonProperty("ewmaWeight") Double ewmaWeight,
+            @JsonProperty("gradientWindow") Duration gradientWindow,
+            @JsonProperty("transport") TransportChoice transport) {
+        return new DonorConfig(
+                Objects.requireNonNullElse(listen, DEFAULT_LISTEN),
+                Objects.requireNonNullElse(memory, DEFAULT_MEMORY),
+                Objects.requireNonNullElse(maxFrameBytes, DEFAULT_MAX_FRAME_BYTES),
+                Objects.requireNonNullElse(maxSlabBytes, DEFAULT_MAX_SLAB_BYTES),
+                Objects.requireNonNullElse(lockMemory, DEFAULT_LOCK_MEMORY),
+                Objects.requireNonNullElse(memorySampleInterval, DEFAULT_MEMORY_SAMPLE_INTERVAL),
+                Objects.requireNonNullElse(ewmaWeight, DEFAULT_EWMA_WEIGHT),
+                Objects.requireNonNullElse(gradientWindow, DEFAULT_GRADIENT_WINDOW),
+                Objects.requireNonNullElse(transport, DEFAULT_TRANSPORT));
+    }
+
+    /**
+     * Checks the ranges documented on each key, and that {@code gradientWindow} spans at least two samples.
+     *
+     * @throws ConfigProblem naming the first key whose value is out of range
+     */
+    @Override
+    public void validate() {
+        if (memory.compareTo(MIN_MEMORY) < 0) {
+            throw new ConfigProblem("memory", "must be at least " + MIN_MEMORY + ", got " + memory);
+        }
+        ConfigRules.requireBetween("maxFrameBytes", maxFrameBytes, MIN_FRAME_BYTES, MAX_FRAME_BYTES);
+        ConfigRules.requireBetween("maxSlabBytes", maxSlabBytes, MIN_SLAB_BYTES, MAX_SLAB_BYTES);
+        ConfigRules.requireMultipleOf("maxSlabBytes", maxSlabBytes, PAGE_BYTES);
+        ConfigRules.requireBetween("memorySampleInterval", memorySampleInterval, MIN_MEMORY_SAMPLE_INTERVAL,
+                MAX_MEMORY_SAMPLE_INTERVAL);
+        if (!(ewmaWeight > 0 && ewmaWeight <= 1)) {
+            throw new ConfigProblem("ewmaWeight", "must be greater than 0 and at most 1, got " + ewmaWeight);
+        }
+        Duration twoSamples = memorySampleInterval.multipliedBy(2);
+        if (gradientWindow.compareTo(twoSamples) < 0) {
+            throw new ConfigProblem("gradientWindow", "must be at least twice memorySampleInterval ("
+                    + Durations.format(twoSamples) + "), got " + Durations.format(gradientWindow));
+        }
+    }
+
+    public DonorConfig withListen(DonorAddress listen) {
+        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
+                ewmaWeight, gradientWindow, transport);
+    }
+
+    public DonorConfig withMemory(ByteSize memory) {
+        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
+                ewmaWeight, gradientWindow, transport);
+    }
+
+    public DonorConfig withMaxFrameBytes(ByteSize maxFrameBytes) {
+        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
+                ewmaWeight, gradientWindow, transport);
+    }
+
+    public DonorConfig withMaxSlabBytes(ByteSize maxSlabBytes) {
+        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
+                ewmaWeight, gradientWindow, transport);
+    }
+
+    public DonorConfig withLockMemory(boolean lockMemory) {
+        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
+                ewmaWeight, gradientWindow, transport);
+    }
+
+    public DonorConfig withMemorySampleInterval(Duration memorySampleInterval) {
+        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
+                ewmaWeight, gradientWindow, transport);
+    }
+
+    public DonorConfig withEwmaWeight(double ewmaWeight) {
+        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
+                ewmaWeight, gradientWindow, transport);
+    }
+
+    public DonorConfig withGradientWindow(Duration gradientWindow) {
+        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
+                ewmaWeight, gradientWindow, transport);
+    }
+
+    public DonorConfig withTransport(TransportChoice transport) {
+        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
+                ewmaWeight, gradientWindow, transport);
+    }
+}

@@ -1,0 +1,61 @@
+package dev.valet.common.net;
+
+import dev.valet.common.config.TransportChoice;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+
+/**
+ * Which netty transport the TCP path runs on: native epoll where the platform has it, NIO otherwise. Donor and
+ * client choose the same way, from the {@code transport} key of their YAML.
+ */
+public enum NettyTransport {
+    EPOLL, NIO;
+
+    /** The transport for the operator's choice: auto is epoll when available. Epoll asked for but missing is an error. */
+    public static NettyTransport select(TransportChoice choice) {
+        switch (choice) {
+            case AUTO:
+                return Epoll.isAvailable() ? EPOLL : NIO;
+            case NIO:
+                return NIO;
+            case EPOLL:
+                if (!Epoll.isAvailable()) {
+                    throw new IllegalStateException("transport epoll asked for but unavailable: "
+                            + Epoll.unavailabilityCause());
+                }
+                return EPOLL;
+            default:
+                throw new IllegalArgumentException("unknown transport " + choice);
+        }
+    }
+
+    /** An event loop group of {@code threads} threads (0: netty's default, twice the cores) named {@code name}. */
+    public EventLoopGroup newEventLoopGroup(int threads, String name) {
+        IoHandlerFactory factory = this == EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true), factory);
+    }
+
+    public Class<? extends ServerChannel> serverChannel() {
+        return this == EPOLL ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    }
+
+    public Class<? extends SocketChannel> socketChannel() {
+        return this == EPOLL ? EpollSocketChannel.class : NioSocketChannel.class;
+    }
+
+    @Override
+    public String toString() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

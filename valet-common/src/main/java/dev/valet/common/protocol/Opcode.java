@@ -1,0 +1,62 @@
+package dev.valet.common.protocol;
+
+/**
+ * What a frame asks for or answers. A reply's opcode is its request's opcode with the high bit set; any request
+ * may instead be answered by {@link #ERROR}.
+ */
+public enum Opcode {
+    HELLO(0x01),
+    STATS(0x02),
+    ALLOC_SLAB(0x03),
+    FREE_SLAB(0x04),
+    WRITE_PAGES(0x05),
+    READ_PAGES(0x06),
+    HEARTBEAT(0x07),
+
+    HELLO_OK(0x81),
+    STATS_OK(0x82),
+    ALLOC_SLAB_OK(0x83),
+    FREE_SLAB_OK(0x84),
+    WRITE_PAGES_OK(0x85),
+    READ_PAGES_OK(0x86),
+    HEARTBEAT_OK(0x87),
+
+    ERROR(0xFF);
+
+    private static final Opcode[] BY_CODE = new Opcode[256];
+
+    static {
+        for (Opcode op : values()) {
+            BY_CODE[op.code] = op;
+        }
+    }
+
+    private final int code;
+
+    Opcode(int code) {
+        this.code = code;
+    }
+
+    /** The byte on the wire. */
+    public int code() {
+        return code;
+    }
+
+    /** Whether this opcode is a reply (success or error). */
+    public boolean isReply() {
+        return (code & 0x80) != 0;
+    }
+
+    /** The success reply of this request opcode. */
+    public Opcode reply() {
+        if (isReply()) {
+            throw new IllegalStateException(this + " is already a reply");
+        }
+        return BY_CODE[code | 0x80];
+    }
+
+    /** The opcode for a wire byte, or {@code null} when the byte names no opcode. */
+    public static Opcode fromCode(int code) {
+        return BY_CODE[code & 0xFF];
+    }
+}

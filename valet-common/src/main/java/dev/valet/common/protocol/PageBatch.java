@@ -1,0 +1,108 @@
+package dev.valet.common.protocol;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Flyweight over a batch of pages: the body of WRITE_PAGES and of READ_PAGES_OK. Reusable: {@link #wrap} checks
+ * the layout once, then the accessors read in place without copying or allocating.
+ *
+ * <pre>
+ *  0      8  slabId
+ *  8      4  count            1 .. (frame cap)
+ * 12      -  count entries of {@value #ENTRY_SIZE} bytes:
+ *              0   4  pageIndex   page number inside the slab
+ *              4   4  crc32c      of the 4096 data bytes
+ *              8   8  version     0 = never written (data then all zeros)
+ *             16 4096 data
+ * </pre>
+ */
+public final class PageBatch {
+    public static final int HEADER_SIZE = 12;
+    public static final int ENTRY_HEADER_SIZE = 16;
+    public static final int ENTRY_SIZE = ENTRY_HEADER_SIZE + FrameHeader.PAGE_SIZE;
+
+    private static final int PAGE_INDEX_OFFSET = 0;
+    private static final int CRC_OFFSET = 4;
+    private static final int VERSION_OFFSET = 8;
+
+    private ByteBuf buffer;
+    private int base;
+    private int count;
+
+    /** The most pages that fit in one frame of {@code maxFrameBytes}. */
+    public static int maxPages(int maxFrameBytes) {
+        return Math.max(0, (maxFrameBytes - FrameHeader.SIZE - HEADER_SIZE) / ENTRY_SIZE);
+    }
+
+    /** The body size of a batch of {@code count} pages. */
+    public static long bodySize(long count) {
+        return HEADER_SIZE + count * ENTRY_SIZE;
+    }
+
+    /**
+     * Points this flyweight at {@code body} (from its reader index to its writer index).
+     *
+     * @throws ProtocolException if the body is not exactly a header and {@code count} whole entries
+     */
+    public PageBatch wrap(ByteBuf body, String what) {
+        int readable = body.readableBytes();
+        if (readable < HEADER_SIZE) {
+            throw ProtocolException.badBody(what + " body is " + readable + " bytes (expected >= " + HEADER_SIZE
+                    + ")");
+        }
+        long n = body.getUnsignedInt(body.readerIndex() + 8);
+        if (n == 0) {
+            throw ProtocolException.badBody(what + " carries no pages");
+        }
+        if (bodySize(n) != readable) {
+            throw ProtocolException.badBody(what + " says " + n + " pages but its body is " + readable
+                    + " bytes (expected " + bodySize(n) + ")");
+        }
+        this.buffer = body;
+        this.base = body.readerIndex();
+        this.count = (int) n;
+        return this;
+    }
+
+    public ByteBuf buffer() {
+        return buffer;
+    }
+
+    public long slabId() {
+        return buffer.getLong(base);
+    }
+
+    public int count() {
+        return count;
+    }
+
+    /** Page number inside the slab, unsigned 32-bit read into a long so hostile values stay visible. */
+    public long pageIndex(int i) {
+        return buffer.getUnsignedInt(entry(i) + PAGE_INDEX_OFFSET);
+    }
+
+    public int crc(int i) {
+        return buffer.getInt(entry(i) + CRC_OFFSET);
+    }
+
+    public long version(int i) {
+        return buffer.getLong(entry(i) + VERSION_OFFSET);
+    }
+
+    /** Absolute index in {@link #buffer()} of page {@code i}'s 4096 data bytes. */
+    public int dataIndex(int i) {
+        return entry(i) + ENTRY_HEADER_SIZE;
+    }
+
+    /** Whether page {@code i}'s data matches its CRC32C. */
+    public boolean checksumValid(int i) {
+        return PageChecksum.crc32c(buffer, dataIndex(i)) == crc(i);
+    }
+
+    private int entry(int i) {
+        if (i < 0 || i >= count) {
+            throw new IndexOutOfBoundsException("page " + i + " of " + count);
+        }
+        return base + HEADER_SIZE + i * ENTRY_SIZE;
+    }
+}

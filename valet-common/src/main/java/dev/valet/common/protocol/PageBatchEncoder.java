@@ -1,0 +1,64 @@
+package dev.valet.common.protocol;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Writes a WRITE_PAGES or READ_PAGES_OK frame in place, page by page (layout in {@link PageBatch}). Reusable:
+ * {@link #begin}, any number of {@code add}s, {@link #finish}. The caller supplies each page's CRC32C, computed
+ * once where the page enters the system, so it is checked end to end rather than recomputed per hop.
+ */
+public final class PageBatchEncoder {
+    private ByteBuf out;
+    private int frameStart;
+    private int countIndex;
+    private int count;
+
+    /** The frame size of a batch of {@code pages} pages. */
+    public static int frameSize(int pages) {
+        return (int) (FrameHeader.SIZE + PageBatch.bodySize(pages));
+    }
+
+    public PageBatchEncoder begin(ByteBuf out, Opcode opcode, long requestId, long slabId) {
+        this.out = out;
+        this.frameStart = Frames.begin(out, opcode, requestId);
+        out.writeLong(slabId);
+        this.countIndex = out.writerIndex();
+        out.writeInt(0);
+        this.count = 0;
+        return this;
+    }
+
+    /** Appends one page whose data is the 4096 bytes of {@code src} at absolute index {@code srcIndex}. */
+    public PageBatchEncoder add(long pageIndex, long version, int crc, ByteBuf src, int srcIndex) {
+        writeEntryHeader(pageIndex, version, crc);
+        out.writeBytes(src, srcIndex, FrameHeader.PAGE_SIZE);
+        return this;
+    }
+
+    /** Appends one page whose data is {@code src[offset .. offset + 4096)}. */
+    public PageBatchEncoder add(long pageIndex, long version, int crc, byte[] src, int offset) {
+        writeEntryHeader(pageIndex, version, crc);
+        out.writeBytes(src, offset, FrameHeader.PAGE_SIZE);
+        return this;
+    }
+
+    private void writeEntryHeader(long pageIndex, long version, int crc) {
+        out.writeInt((int) pageIndex);
+        out.writeInt(crc);
+        out.writeLong(version);
+        count++;
+    }
+
+    public int count() {
+        return count;
+    }
+
+    /** Patches the count and the frame length; returns the number of pages written. */
+    public int finish() {
+        out.setInt(countIndex, count);
+        Frames.finish(out, frameStart);
+        int n = count;
+        out = null;
+        return n;
+    }
+}

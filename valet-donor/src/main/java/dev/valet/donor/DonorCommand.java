@@ -1,0 +1,140 @@
+package dev.valet.donor;
+
+import dev.valet.common.config.ByteSize;
+import dev.valet.common.config.ConfigLoader;
+import dev.valet.common.config.DonorConfig;
+import dev.valet.common.config.TransportChoice;
+import dev.valet.common.portal.DonorAddress;
+import dev.valet.donor.server.DonorServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.concurrent.Callable;
+
+/** {@code valet donor}: lend this machine's idle memory to Valet clients. */
+@Command(name = "donor", mixinStandardHelpOptions = true,
+        description = {
+            "Lend this machine's idle memory to Valet clients over TCP.",
+            "Settings come from donor.yaml (--config); every flag below overrides its YAML key.",
+            "Stops cleanly on SIGTERM or Ctrl-C: connections are closed and every lent slab is released."})
+public final class DonorCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(DonorCommand.class);
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            description = "donor.yaml to read (default: none; built-in defaults, see docs/configuration.md).")
+    Path config;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", converter = AddressConverter.class,
+            description = "Address to listen on, e.g. 0.0.0.0:7070 or [::1]:7070; port 0 picks a free port."
+                    + " YAML key: listen (default 0.0.0.0:7070).")
+    DonorAddress listen;
+
+    @Option(names = "--memory", paramLabel = "SIZE", converter = SizeConverter.class,
+            description = "Most memory to lend, e.g. 512M or 8G. YAML key: memory (default 1G).")
+    ByteSize memory;
+
+    @Option(names = "--max-slab", paramLabel = "SIZE", converter = SizeConverter.class,
+            description = "Largest slab a client may allocate (4K..1G, multiple of 4K)."
+                    + " YAML key: maxSlabBytes (default 1G).")
+    ByteSize maxSlab;
+
+    @Option(names = "--max-frame", paramLabel = "SIZE", converter = SizeConverter.class,
+            description = "Largest wire frame accepted (64K..64M). YAML key: maxFrameBytes (default 1M).")
+    ByteSize maxFrame;
+
+    @Option(names = "--lock-memory", negatable = true, paramLabel = "BOOL",
+            description = "mlock lent slabs so the donor never swaps a client's pages"
+                    + " (--no-lock-memory to turn off). YAML key: lockMemory (default true).")
+    Boolean lockMemory;
+
+    @Option(names = "--transport", paramLabel = "KIND", converter = TransportConverter.class,
+            description = "Netty transport: epoll, nio or auto (epoll when available)."
+                    + " YAML key: transport (default auto).")
+    TransportChoice transport;
+
+    @Option(names = "--ready-file", paramLabel = "FILE",
+            description = "Once listening, write the bound HOST:PORT to this file (atomically), for scripts"
+                    + " and tests that start a donor on port 0.")
+    Path readyFile;
+
+    /** Reads donor.yaml (if given) and applies the flags over it. */
+    DonorConfig effectiveConfig() {
+        DonorConfig c = config != null ? ConfigLoader.load(config, DonorConfig.class) : DonorConfig.defaults();
+        if (listen != null) {
+            c = c.withListen(listen);
+        }
+        if (memory != null) {
+            c = c.withMemory(memory);
+        }
+        if (maxSlab != null) {
+            c = c.withMaxSlabBytes(maxSlab);
+        }
+        if (maxFrame != null) {
+            c = c.withMaxFrameBytes(maxFrame);
+        }
+        if (lockMemory != null) {
+            c = c.withLockMemory(lockMemory);
+        }
+        if (transport != null) {
+            c = c.withTransport(transport);
+        }
+        c.validate();
+        return c;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        DonorConfig cfg = effectiveConfig();
+        DonorServer server = new DonorServer(cfg);
+        InetSocketAddress bound = server.start();
+        Thread hook = new Thread(server::close, "valet-donor-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        if (readyFile != null) {
+            writeReadyFile(readyFile, bound);
+        }
+        server.awaitClose();
+        return 0;
+    }
+
+    private static void writeReadyFile(Path file, InetSocketAddress bound) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        String host = bound.getAddress().getHostAddress();
+        String text = (host.contains(":") ? "[" + host + "]" : host) + ":" + bound.getPort() + "\n";
+        Files.writeString(tmp, text);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        LOG.debug("ready file {} written", file);
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new DonorCommand()).execute(args));
+    }
+
+    static final class AddressConverter implements CommandLine.ITypeConverter<DonorAddress> {
+        @Override
+        public DonorAddress convert(String value) {
+            return DonorAddress.parseListen(value);
+        }
+    }
+
+    static final class SizeConverter implements CommandLine.ITypeConverter<ByteSize> {
+        @Override
+        public ByteSize convert(String value) {
+            return ByteSize.parse(value);
+        }
+    }
+
+    static final class TransportConverter implements CommandLine.ITypeConverter<TransportChoice> {
+        @Override
+        public TransportChoice convert(String value) {
+            return TransportChoice.parse(value);
+        }
+    }
+}

@@ -1,0 +1,132 @@
+package dev.valet.donor;
+
+import dev.valet.common.portal.DonorAddress;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A donor daemon running as a separate JVM on loopback: what tests, {@code valet check} and the demo start, so
+ * they exercise the real process (its own memory, its own sockets, a real SIGKILL) rather than an in-process stand-in.
+ * It listens on port 0 and reports the port it got through its ready file.
+ */
+public final class DonorProcess implements AutoCloseable {
+    private static final long READY_TIMEOUT_MS = 30_000;
+
+    private final Process process;
+    private final DonorAddress address;
+    private final Path log;
+
+    private DonorProcess(Process process, DonorAddress address, Path log) {
+        this.process = process;
+        this.address = address;
+        this.log = log;
+    }
+
+    /**
+     * Starts a donor with this JVM's class path and waits until it listens.
+     *
+     * @param workDir   where its ready file and its log ({@code donor-<name>.log}) go
+     * @param name      a short name for the files and the log
+     * @param extraArgs more {@code valet donor} flags, e.g. {@code --memory 512M}
+     */
+    public static DonorProcess start(Path workDir, String name, String... extraArgs) throws IOException {
+        Files.createDirectories(workDir);
+        Path ready = workDir.resolve("donor-" + name + ".ready");
+        Path log = workDir.resolve("donor-" + name + ".log");
+        Files.deleteIfExists(ready);
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-cp", System.getProperty("java.class.path"),
+                DonorCommand.class.getName(),
+                "--listen", "127.0.0.1:0",
+                "--ready-file", ready.toString()));
+        cmd.addAll(List.of(extraArgs));
+        Process p = new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
+        long deadline = System.currentTimeMillis() + READY_TIMEOUT_MS;
+        try {
+            while (!Files.exists(ready)) {
+                if (!p.isAlive()) {
+                    throw new IOException("donor " + name + " exited with " + p.exitValue() + " before listening;"
+                            + " its log " + log + ":\n" + head(log));
+                }
+                if (System.currentTimeMillis() > deadline) {
+                    p.destroyForcibly();
+                    throw new IOException("donor " + name + " not listening after " + READY_TIMEOUT_MS + " ms;"
+                            + " its log " + log + ":\n" + tail(log));
+                }
+                Thread.sleep(20);
+            }
+            return new DonorProcess(p, DonorAddress.parse(Files.readString(ready).trim()), log);
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while starting donor " + name, e);
+        }
+    }
+
+    private static String head(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(0, Math.min(lines.size(), 20)));
+        } catch (IOException e) {
+            return "(unreadable: " + e + ")";
+        }
+    }
+
+    private static String tail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+        } catch (IOException e) {
+            return "(unreadable: " + e + ")";
+        }
+    }
+
+    public DonorAddress address() {
+        return address;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public Path log() {
+        return log;
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** SIGKILL: the donor dies at once, as in a crash; its memory is gone. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM and wait for a clean exit; returns the exit code. */
+    public int stop() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(15, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor(5, TimeUnit.SECONDS);
+        }
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            stop();
+        }
+    }
+}

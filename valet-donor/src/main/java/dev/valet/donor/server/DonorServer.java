@@ -1,0 +1,119 @@
+package dev.valet.donor.server;
+
+import dev.valet.common.config.DonorConfig;
+import dev.valet.common.net.NettyTransport;
+import dev.valet.common.protocol.FrameDecoder;
+import dev.valet.common.protocol.FrameHeader;
+import dev.valet.common.protocol.HelloOk;
+import dev.valet.donor.memory.FreeMemoryTrend;
+import dev.valet.donor.memory.MemInfo;
+import dev.valet.donor.store.SlabStore;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.SocketChannel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The donor daemon's TCP side: binds the listen address, runs one {@link DonorHandler} per connection on netty
+ * event loops, and samples the host's free memory on a timer. {@link #close()} stops accepting, closes every
+ * connection and unmaps every slab.
+ */
+public final class DonorServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DonorServer.class);
+
+    private final DonorConfig config;
+    private final Donor donor;
+    private final SlabStore store;
+    private final NettyTransport transport;
+    private final EventLoopGroup group;
+    private final ScheduledExecutorService sampler;
+    private Channel serverChannel;
+
+    public DonorServer(DonorConfig config) {
+        this.config = config;
+        this.store = new SlabStore(config.memory().bytes(), config.maxSlabBytes().bytes(), config.lockMemory());
+        long intervalNanos = config.memorySampleInterval().toNanos();
+        int windowSamples = (int) Math.max(1, config.gradientWindow().toNanos() / intervalNanos);
+        long instanceId = new SecureRandom().nextLong() | 1L;
+        int maxFrame = (int) config.maxFrameBytes().bytes();
+        this.donor = new Donor(store, new FreeMemoryTrend(config.ewmaWeight(), windowSamples),
+                new HelloOk(instanceId, FrameHeader.PAGE_SIZE, maxFrame, config.maxSlabBytes().bytes()));
+        this.transport = NettyTransport.select(config.transport());
+        this.group = transport.newEventLoopGroup(0, "valet-donor-io");
+        this.sampler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "valet-donor-memory");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Binds and starts serving; returns the bound address (the real port when the config asked for port 0). */
+    public InetSocketAddress start() throws InterruptedException {
+        sampleFreeMemory();
+        long interval = config.memorySampleInterval().toNanos();
+        sampler.scheduleAtFixedRate(this::sampleFreeMemory, interval, interval, TimeUnit.NANOSECONDS);
+
+        int maxFrame = donor.maxFrameBytes();
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(group)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(maxFrame, 4 * maxFrame))
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast("frames", new FrameDecoder(maxFrame));
+                        ch.pipeline().addLast("donor", new DonorHandler(donor));
+                    }
+                });
+        InetSocketAddress listen = config.listen().toSocketAddress();
+        serverChannel = bootstrap.bind(listen).sync().channel();
+        InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
+        LOG.info("valet-donor listening on {} ({} transport): lending up to {} bytes, slabs up to {} bytes, "
+                        + "frames up to {} bytes, memory {}locked", bound, transport, store.lendLimitBytes(),
+                config.maxSlabBytes().bytes(), maxFrame, config.lockMemory() ? "" : "not ");
+        return bound;
+    }
+
+    public Donor donor() {
+        return donor;
+    }
+
+    private void sampleFreeMemory() {
+        try {
+            donor.sample(System.nanoTime(), MemInfo.availableBytes());
+        } catch (RuntimeException e) {
+            LOG.warn("free-memory sample failed", e);
+        }
+    }
+
+    /** Blocks until the server channel closes. */
+    public void awaitClose() throws InterruptedException {
+        serverChannel.closeFuture().sync();
+    }
+
+    @Override
+    public void close() {
+        LOG.info("valet-donor shutting down: {} slabs ({} bytes) to release", store.slabCount(),
+                store.lentBytes());
+        sampler.shutdownNow();
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        store.close();
+        LOG.info("valet-donor stopped");
+    }
+}

@@ -1,0 +1,2 @@
+/** The donor's network side: the netty server and the per-connection protocol handler. */
+package dev.valet.donor.server;
