@@ -9,6 +9,7 @@ import dev.valet.donor.server.DonorServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
+import sun.misc.Signal;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -95,12 +96,17 @@ public final class DonorCommand implements Callable<Integer> {
         DonorConfig cfg = effectiveConfig();
         DonorServer server = new DonorServer(cfg);
         InetSocketAddress bound = server.start();
-        Thread hook = new Thread(server::close, "valet-donor-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
+        // SIGTERM and SIGINT close the server, so call() returns and the process exits 0 (a shutdown hook alone
+        // would leave the JVM exiting with the signal's status). The hook stays as a fallback for other exits.
+        for (String signal : new String[] {"TERM", "INT"}) {
+            Signal.handle(new Signal(signal), s -> new Thread(server::close, "valet-donor-shutdown").start());
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "valet-donor-shutdown-hook"));
         if (readyFile != null) {
             writeReadyFile(readyFile, bound);
         }
         server.awaitClose();
+        server.close();
         return 0;
     }
 

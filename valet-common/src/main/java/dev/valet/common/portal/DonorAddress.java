@@ -35,7 +35,7 @@ public record DonorAddress(String host, int port) {
             throw new IllegalArgumentException("host must not be null");
         }
         if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("bad port " + port + " for host '" + host + "' (expected 1-65535)");
+            throw new IllegalArgumentException("bad port " + port + " for host '" + host + "' (expected 0-65535)");
         }
         host = canonicalHost(host, host);
     }

@@ -99,10 +99,19 @@ class DonorAddressTest {
     }
 
     @Test
+    void portZeroIsOnlyForListenAddresses() {
+        assertThatThrownBy(() -> DonorAddress.parse("127.0.0.1:0"))
+                .hasMessage("bad port '0' in '127.0.0.1:0' (expected 1-65535)");
+        assertThat(DonorAddress.parseListen("127.0.0.1:0")).isEqualTo(new DonorAddress("127.0.0.1", 0));
+        assertThatThrownBy(() -> DonorAddress.parseListen("127.0.0.1:x"))
+                .hasMessage("bad port 'x' in '127.0.0.1:x' (expected 0-65535)");
+    }
+
+    @Test
     void constructorValidatesLikeParse() {
-        assertThatThrownBy(() -> new DonorAddress("donor", 0))
+        assertThatThrownBy(() -> new DonorAddress("donor", 65536))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("bad port 0 for host 'donor' (expected 1-65535)");
+                .hasMessage("bad port 65536 for host 'donor' (expected 0-65535)");
         assertThatThrownBy(() -> new DonorAddress("bad host", 7070))
                 .hasMessageContaining("character ' ' is not allowed");
         assertThat(new DonorAddress("0:0::1", 7070)).hasToString("[::1]:7070");

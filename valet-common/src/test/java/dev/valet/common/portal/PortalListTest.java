@@ -11,7 +11,6 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class PortalListTest {
 
@@ -193,16 +192,6 @@ class PortalListTest {
         assertThatThrownBy(() -> PortalList.parse(directory))
                 .isInstanceOf(PortalListException.class)
                 .hasMessageStartingWith(directory + ": is a directory");
-    }
-
-    @Test
-    void unreadableFileIsRefused() throws IOException {
-        Path file = directory.resolve("secret.list");
-        Files.writeString(file, "1\na:1\n");
-        assumeTrue(file.toFile().setReadable(false) && !Files.isReadable(file), "root can read anything");
-        assertThatThrownBy(() -> PortalList.parse(file))
-                .isInstanceOf(PortalListException.class)
-                .hasMessage(file + ": permission denied");
     }
 
     @Test

@@ -27,6 +27,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.util.BitSet;
 
 /**
  * Serves one client connection: HELLO first (fixing the identity that owns every slab this connection touches),
@@ -41,6 +42,8 @@ final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
     private final PageIndexList indexes = new PageIndexList();
     private final PageBatchEncoder encoder = new PageBatchEncoder();
     private final int maxReadPages;
+    /** Page indexes already met in the batch being checked; cleared after each batch. */
+    private final BitSet seen = new BitSet();
     private String identity;
     private String peer = "?";
 
@@ -131,9 +134,10 @@ final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
         int n = pages.count();
         // Checksums are verified before the slab is locked: the frame is ours alone, the slab is shared.
         for (int i = 0; i < n; i++) {
-            if (pages.version(i) == 0) {
-                throw ProtocolException.badBody("page " + pages.pageIndex(i) + " has version 0 (reserved for"
-                        + " never-written pages)");
+            if (pages.version(i) <= 0) {
+                throw ProtocolException.badBody("page " + pages.pageIndex(i) + " has version "
+                        + Long.toUnsignedString(pages.version(i)) + " (expected 1.." + Long.MAX_VALUE + "; 0 means"
+                        + " never written)");
             }
             if (!pages.checksumValid(i)) {
                 throw new ProtocolException(ErrorCode.BAD_CHECKSUM, "page " + pages.pageIndex(i) + " of slab "
@@ -143,13 +147,23 @@ final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
         synchronized (slab.lock()) {
             requireLive(slab);
             // Check every page before storing any: a refused batch changes nothing.
-            for (int i = 0; i < n; i++) {
-                int index = checkIndex(slab, pages.pageIndex(i));
-                if (pages.version(i) < slab.version(index)) {
-                    throw new ProtocolException(ErrorCode.STALE_VERSION, "page " + index + " of slab "
-                            + pages.slabId() + ": version " + pages.version(i) + " is older than the stored "
-                            + slab.version(index), false);
+            try {
+                for (int i = 0; i < n; i++) {
+                    int index = checkIndex(slab, pages.pageIndex(i));
+                    // A page twice in one batch would let the later, possibly older, copy win unseen.
+                    if (seen.get(index)) {
+                        throw ProtocolException.badBody("page " + index + " of slab " + pages.slabId()
+                                + " appears twice in one WRITE_PAGES");
+                    }
+                    seen.set(index);
+                    if (pages.version(i) < slab.version(index)) {
+                        throw new ProtocolException(ErrorCode.STALE_VERSION, "page " + index + " of slab "
+                                + pages.slabId() + ": version " + pages.version(i) + " is older than the stored "
+                                + slab.version(index), false);
+                    }
                 }
+            } finally {
+                seen.clear();
             }
             ByteBuf data = pages.buffer();
             for (int i = 0; i < n; i++) {

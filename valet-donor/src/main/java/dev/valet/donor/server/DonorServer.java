@@ -39,6 +39,7 @@ public final class DonorServer implements AutoCloseable {
     private final EventLoopGroup group;
     private final ScheduledExecutorService sampler;
     private Channel serverChannel;
+    private boolean closed;
 
     public DonorServer(DonorConfig config) {
         this.config = config;
@@ -99,13 +100,18 @@ public final class DonorServer implements AutoCloseable {
         }
     }
 
-    /** Blocks until the server channel closes. */
+    /** Blocks until the server channel closes (by {@link #close()}). */
     public void awaitClose() throws InterruptedException {
         serverChannel.closeFuture().sync();
     }
 
+    /** Idempotent: the signal handler, the shutdown hook and the main thread may all call it. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         LOG.info("valet-donor shutting down: {} slabs ({} bytes) to release", store.slabCount(),
                 store.lentBytes());
         sampler.shutdownNow();

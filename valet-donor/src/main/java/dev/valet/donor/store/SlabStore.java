@@ -7,6 +7,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -23,6 +24,8 @@ public final class SlabStore implements AutoCloseable {
     private final boolean lockMemory;
     private final ConcurrentHashMap<SlabKey, Slab> slabs = new ConcurrentHashMap<>();
     private final AtomicLong lentBytes = new AtomicLong();
+    /** Keys whose allocation is under way (mapping memory can take a while; the map is not locked meanwhile). */
+    private final Set<SlabKey> allocating = ConcurrentHashMap.newKeySet();
 
     public SlabStore(long lendLimitBytes, long maxSlabBytes, boolean lockMemory) {
         this.lendLimitBytes = lendLimitBytes;
@@ -37,27 +40,33 @@ public final class SlabStore implements AutoCloseable {
                     + FrameHeader.PAGE_SIZE + " in " + FrameHeader.PAGE_SIZE + ".." + maxSlabBytes);
         }
         SlabKey key = new SlabKey(owner, slabId);
-        if (slabs.containsKey(key)) {
-            throw new SlabStoreException(ErrorCode.SLAB_EXISTS, "slab " + slabId + " already exists");
+        // Claim the key first, so a racing allocation of the same slab is told SLAB_EXISTS, not NO_SPACE, and
+        // never reserves bytes it will give back.
+        if (!allocating.add(key)) {
+            throw new SlabStoreException(ErrorCode.SLAB_EXISTS, "slab " + slabId + " is being allocated");
         }
-        long after = lentBytes.addAndGet(bytes);
-        if (after > lendLimitBytes) {
-            lentBytes.addAndGet(-bytes);
-            throw new SlabStoreException(ErrorCode.NO_SPACE, "lending " + bytes + " more bytes would exceed the limit ("
-                    + (after - bytes) + " of " + lendLimitBytes + " lent)");
-        }
-        AnonymousMemory memory;
+        Slab slab;
         try {
-            memory = AnonymousMemory.map(bytes, lockMemory);
-        } catch (OutOfMemoryError e) {
-            lentBytes.addAndGet(-bytes);
-            throw new SlabStoreException(ErrorCode.NO_SPACE, e.getMessage());
-        }
-        Slab slab = new Slab(key, memory);
-        if (slabs.putIfAbsent(key, slab) != null) {
-            slab.release();
-            lentBytes.addAndGet(-bytes);
-            throw new SlabStoreException(ErrorCode.SLAB_EXISTS, "slab " + slabId + " already exists");
+            if (slabs.containsKey(key)) {
+                throw new SlabStoreException(ErrorCode.SLAB_EXISTS, "slab " + slabId + " already exists");
+            }
+            long after = lentBytes.addAndGet(bytes);
+            if (after > lendLimitBytes) {
+                lentBytes.addAndGet(-bytes);
+                throw new SlabStoreException(ErrorCode.NO_SPACE, "lending " + bytes + " more bytes would exceed the"
+                        + " limit (" + (after - bytes) + " of " + lendLimitBytes + " lent)");
+            }
+            AnonymousMemory memory;
+            try {
+                memory = AnonymousMemory.map(bytes, lockMemory);
+            } catch (OutOfMemoryError e) {
+                lentBytes.addAndGet(-bytes);
+                throw new SlabStoreException(ErrorCode.NO_SPACE, e.getMessage());
+            }
+            slab = new Slab(key, memory);
+            slabs.put(key, slab);
+        } finally {
+            allocating.remove(key);
         }
         LOG.debug("lent slab {} ({} bytes); {} of {} bytes lent", key, bytes, lentBytes.get(), lendLimitBytes);
         return slab;

@@ -1,0 +1,200 @@
+package dev.valet.common.protocol;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.embedded.EmbeddedChannel;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Example;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+
+import java.nio.charset.StandardCharsets;
+import java.util.function.Function;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Every control message survives the whole wire path: {@link Frames#encode} → bytes → {@link FrameDecoder} on a
+ * netty pipeline → exactly one {@link Frame} with the same opcode and request id → the record's own decode.
+ */
+class ControlMessageCodecTest {
+    private static final int TRIES = 200;
+
+    @Property(tries = TRIES)
+    void helloRoundTrips(@ForAll @IntRange(min = 0, max = 255) int version, @ForAll("identities") String identity,
+            @ForAll long requestId) {
+        Hello hello = new Hello(version, identity);
+        assertThat(hello.encodedSize()).isEqualTo(2 + identity.getBytes(StandardCharsets.UTF_8).length);
+        assertThat(roundTrip(Opcode.HELLO, requestId, hello, Hello::decode)).isEqualTo(hello);
+    }
+
+    @Property(tries = TRIES)
+    void helloOkRoundTrips(@ForAll long instanceId, @ForAll int pageSize, @ForAll int maxFrame,
+            @ForAll long maxSlab, @ForAll long requestId) {
+        HelloOk ok = new HelloOk(instanceId, pageSize, maxFrame, maxSlab);
+        assertThat(roundTrip(Opcode.HELLO_OK, requestId, ok, HelloOk::decode)).isEqualTo(ok);
+    }
+
+    @Property(tries = TRIES)
+    void donorStatsRoundTrips(@ForAll long limit, @ForAll long lent, @ForAll long offered, @ForAll long free,
+            @ForAll long gradient, @ForAll int slabs, @ForAll int clients, @ForAll long ops,
+            @ForAll long requestId) {
+        DonorStats stats = new DonorStats(limit, lent, offered, free, gradient, slabs, clients, ops);
+        assertThat(roundTrip(Opcode.STATS_OK, requestId, stats, DonorStats::decode)).isEqualTo(stats);
+    }
+
+    @Property(tries = TRIES)
+    void slabAllocRoundTrips(@ForAll long slabId, @ForAll long slabBytes, @ForAll long requestId) {
+        SlabAlloc alloc = new SlabAlloc(slabId, slabBytes);
+        assertThat(roundTrip(Opcode.ALLOC_SLAB, requestId, alloc, SlabAlloc::decode)).isEqualTo(alloc);
+    }
+
+    @Property(tries = TRIES)
+    void slabRefRoundTripsUnderEveryOpcodeThatCarriesIt(@ForAll long slabId, @ForAll long requestId,
+            @ForAll("slabRefOpcodes") Opcode opcode) {
+        SlabRef ref = new SlabRef(slabId);
+        SlabRef decoded = roundTrip(opcode, requestId, ref, b -> SlabRef.decode(b, opcode.name()));
+        assertThat(decoded).isEqualTo(ref);
+    }
+
+    @Property(tries = TRIES)
+    void heartbeatRoundTripsBothWays(@ForAll long senderNanos, @ForAll long requestId,
+            @ForAll("heartbeatOpcodes") Opcode opcode) {
+        Heartbeat hb = new Heartbeat(senderNanos);
+        assertThat(roundTrip(opcode, requestId, hb, Heartbeat::decode)).isEqualTo(hb);
+    }
+
+    @Property(tries = TRIES)
+    void pagesAckRoundTrips(@ForAll long slabId, @ForAll int count, @ForAll long requestId) {
+        PagesAck ack = new PagesAck(slabId, count);
+        assertThat(roundTrip(Opcode.WRITE_PAGES_OK, requestId, ack, PagesAck::decode)).isEqualTo(ack);
+    }
+
+    @Property(tries = TRIES)
+    void errorReplyWithinTheLimitRoundTripsExactly(@ForAll ErrorCode code, @ForAll("shortMessages") String message,
+            @ForAll long requestId) {
+        ErrorReply error = new ErrorReply(code, message);
+        assertThat(roundTrip(Opcode.ERROR, requestId, error, ErrorReply::decode)).isEqualTo(error);
+    }
+
+    @Property(tries = TRIES)
+    void errorReplyOverTheLimitIsCutOnACharacterBoundary(@ForAll ErrorCode code,
+            @ForAll("longMessages") String message, @ForAll long requestId) {
+        int fullBytes = message.getBytes(StandardCharsets.UTF_8).length;
+        ErrorReply error = new ErrorReply(code, message);
+
+        ErrorReply decoded = roundTrip(Opcode.ERROR, requestId, error, ErrorReply::decode);
+
+        assertThat(decoded.code()).isEqualTo(code);
+        int cutBytes = decoded.message().getBytes(StandardCharsets.UTF_8).length;
+        assertThat(cutBytes).isEqualTo(error.encodedSize() - 4);
+        if (fullBytes <= ErrorReply.MAX_MESSAGE_BYTES) {
+            assertThat(decoded.message()).isEqualTo(message);
+        } else {
+            // At most one character (at most 4 UTF-8 bytes) lost beyond the limit, and only whole characters.
+            assertThat(cutBytes).isBetween(ErrorReply.MAX_MESSAGE_BYTES - 3, ErrorReply.MAX_MESSAGE_BYTES);
+            assertThat(message).startsWith(decoded.message());
+            int nextCodePoint = message.codePointAt(decoded.message().length());
+            assertThat(cutBytes + new String(Character.toChars(nextCodePoint)).getBytes(StandardCharsets.UTF_8).length)
+                    .isGreaterThan(ErrorReply.MAX_MESSAGE_BYTES);
+        }
+    }
+
+    @Example
+    void errorReplyCutFallsBeforeAFourByteCharacterStraddlingTheLimit() {
+        // 1022 ASCII bytes, then U+1F600 (4 bytes: 1022..1025) straddles the 1024-byte limit.
+        String message = "x".repeat(1022) + "\uD83D\uDE00" + "tail";
+        ErrorReply decoded = roundTrip(Opcode.ERROR, 7, new ErrorReply(ErrorCode.INTERNAL, message),
+                ErrorReply::decode);
+        assertThat(decoded.message()).isEqualTo("x".repeat(1022));
+    }
+
+    @Example
+    void errorReplyCutKeepsACharacterEndingExactlyAtTheLimit() {
+        // 1021 ASCII bytes, then a 3-byte character (1021..1023) ends exactly at the limit.
+        String message = "y".repeat(1021) + "\u20AC" + "more";
+        ErrorReply decoded = roundTrip(Opcode.ERROR, 8, new ErrorReply(ErrorCode.BAD_FRAME, message),
+                ErrorReply::decode);
+        assertThat(decoded.message()).isEqualTo("y".repeat(1021) + "\u20AC");
+    }
+
+    // --- the wire path ------------------------------------------------------------------------------------------
+
+    /** Encodes, decodes through a pipeline, checks framing, decodes the body, and checks every buffer is freed. */
+    static <T> T roundTrip(Opcode opcode, long requestId, MessageBody body, Function<ByteBuf, T> decode) {
+        ByteBuf encoded = Frames.encode(UnpooledByteBufAllocator.DEFAULT, opcode, requestId, body);
+        assertThat(encoded.readableBytes()).isEqualTo(FrameHeader.SIZE + body.encodedSize());
+        assertThat(encoded.getInt(FrameHeader.LENGTH_OFFSET))
+                .isEqualTo(encoded.readableBytes() - FrameHeader.LENGTH_FIELD_SIZE);
+
+        EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(1 << 20));
+        channel.writeInbound(encoded);
+        Frame frame = channel.readInbound();
+        assertThat(frame).as("one frame out").isNotNull();
+        assertThat((Object) channel.readInbound()).as("exactly one frame out").isNull();
+        try {
+            assertThat(frame.opcode()).isEqualTo(opcode);
+            assertThat(frame.opcodeCode()).isEqualTo(opcode.code());
+            assertThat(frame.requestId()).isEqualTo(requestId);
+            assertThat(frame.body().readableBytes()).isEqualTo(body.encodedSize());
+            T decoded = decode.apply(frame.body());
+            assertThat(frame.body().readableBytes()).as("decode consumes the whole body").isZero();
+            return decoded;
+        } finally {
+            frame.release();
+            assertThat(frame.refCnt()).isZero();
+            assertThat(encoded.refCnt()).as("receive buffer released once its frame is").isZero();
+            assertThat(channel.finish()).isFalse();
+        }
+    }
+
+    // --- generators ---------------------------------------------------------------------------------------------
+
+    /** Code points from ASCII, Latin-1, CJK and astral planes (never lone surrogates). */
+    private static Arbitrary<Integer> codePoints() {
+        return Arbitraries.frequencyOf(
+                net.jqwik.api.Tuple.of(4, Arbitraries.integers().between(0x20, 0x7E)),
+                net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(0x00, 0x1F)),
+                net.jqwik.api.Tuple.of(2, Arbitraries.integers().between(0x80, 0x7FF)),
+                net.jqwik.api.Tuple.of(2, Arbitraries.integers().between(0x800, 0xFFFF)
+                        .filter(c -> c < Character.MIN_SURROGATE || c > Character.MAX_SURROGATE)),
+                net.jqwik.api.Tuple.of(2, Arbitraries.integers().between(0x10000, Character.MAX_CODE_POINT)));
+    }
+
+    private static Arbitrary<String> strings(int minCodePoints, int maxCodePoints) {
+        return codePoints().list().ofMinSize(minCodePoints).ofMaxSize(maxCodePoints).map(cps -> {
+            StringBuilder sb = new StringBuilder();
+            cps.forEach(sb::appendCodePoint);
+            return sb.toString();
+        });
+    }
+
+    @Provide
+    Arbitrary<String> identities() {
+        return strings(1, 255).filter(s -> s.getBytes(StandardCharsets.UTF_8).length <= Hello.MAX_IDENTITY_BYTES)
+                .edgeCases(c -> c.add("a", "x".repeat(255), "\u00e9".repeat(127) + "z", "\uD83D\uDE00"));
+    }
+
+    @Provide
+    Arbitrary<String> shortMessages() {
+        return strings(0, 256).filter(s -> s.getBytes(StandardCharsets.UTF_8).length <= ErrorReply.MAX_MESSAGE_BYTES);
+    }
+
+    @Provide
+    Arbitrary<String> longMessages() {
+        return strings(250, 1500);
+    }
+
+    @Provide
+    Arbitrary<Opcode> slabRefOpcodes() {
+        return Arbitraries.of(Opcode.FREE_SLAB, Opcode.ALLOC_SLAB_OK, Opcode.FREE_SLAB_OK);
+    }
+
+    @Provide
+    Arbitrary<Opcode> heartbeatOpcodes() {
+        return Arbitraries.of(Opcode.HEARTBEAT, Opcode.HEARTBEAT_OK);
+    }
+}
