@@ -6,23 +6,13 @@ import dev.valet.client.transport.tcp.TcpTransport;
 import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.portal.DonorAddress;
-import dev.valet.donor.DonorProcess;
-import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 
 /** {@code valet check}: write pages to donors, read them back, verify every byte. */
 @Command(name = "check", mixinStandardHelpOptions = true,
@@ -86,44 +76,15 @@ final class CheckCommand implements Callable<Integer> {
         ClientConfig config = client.load();
         PageCheck.Options options = new PageCheck.Options(pages, ByteSize.parse(slabSize).bytes(), firstSlab, batch,
                 window, rounds, seed, !keep);
-        List<DonorProcess> spawned = new ArrayList<>();
-        Path dir = null;
-        int status = ErrorReporter.EXIT_FAILURE;
-        try {
-            List<DonorAddress> donors;
-            if (spawnDonors > 0) {
-                dir = Files.createTempDirectory("valet-check-");
-                System.err.println("starting " + spawnDonors + " donor processes on loopback (logs in " + dir + ")");
-                for (int i = 0; i < spawnDonors; i++) {
-                    // Donors on this very machine: locking their memory would only pin it twice.
-                    spawned.add(DonorProcess.start(dir, String.valueOf(i), "--memory", donorMemory,
-                            "--no-lock-memory"));
-                }
-                donors = spawned.stream().map(DonorProcess::address).toList();
-            } else {
-                donors = ClientOptions.donors(config);
-            }
-            status = check(config, donors, options);
-            return status;
-        } finally {
-            for (DonorProcess p : spawned) {
-                p.close();
-            }
-            if (dir != null) {
-                if (status == 0) {
-                    deleteTree(dir);
-                } else {
-                    System.err.println("donor logs kept in " + dir);
-                }
-            }
+        if (spawnDonors == 0) {
+            return check(config, ClientOptions.donors(config), options);
         }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
+        try (LoopbackDonors spawned = LoopbackDonors.start("check", spawnDonors, donorMemory, false)) {
+            int status = check(config, spawned.addresses(), options);
+            if (status == 0) {
+                spawned.succeeded();
             }
+            return status;
         }
     }
 
@@ -133,7 +94,7 @@ final class CheckCommand implements Callable<Integer> {
             List<DonorConnection> connections = Connections.openAll(transport, donors, config.identity());
             try {
                 PageCheck.Result r;
-                try (ProgressBar bar = progressBar(options)) {
+                try (ProgressBar bar = Progress.bar("check", options.progressUnits(), noProgress)) {
                     r = new PageCheck(connections, options, bar::stepBy).run();
                 }
                 System.out.printf("check: donors=%d pages=%d verified=%d mismatches=%d failed_requests=%d"
@@ -145,18 +106,5 @@ final class CheckCommand implements Callable<Integer> {
                 connections.forEach(DonorConnection::close);
             }
         }
-    }
-
-    private ProgressBar progressBar(PageCheck.Options options) {
-        ProgressBarBuilder b = new ProgressBarBuilder().setTaskName("check").setUnit(" pages", 1)
-                .setInitialMax(options.progressUnits())
-                .setStyle(ProgressBarStyle.ASCII).showSpeed();
-        if (noProgress) {
-            b.setConsumer(new DelegatingProgressBarConsumer(line -> { }));
-        } else if (System.console() == null) {
-            // Not a terminal (CI, a pipe): a line every few seconds instead of a redrawn bar.
-            b.setConsumer(new DelegatingProgressBarConsumer(System.err::println)).setUpdateIntervalMillis(5000);
-        }
-        return b.build();
     }
 }

@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
         description = {
             "Valet: swap to the idle RAM of other machines.",
             "Run 'valet <command> --help' for the options of each command."},
-        subcommands = {DonorCommand.class, CheckCommand.class, StatusCommand.class,
+        subcommands = {DonorCommand.class, DemoCommand.class, CheckCommand.class, StatusCommand.class,
+            SimulatePlacementCommand.class, BenchCommand.class,
             CommandLine.HelpCommand.class})
 public final class ValetCommand implements Runnable {
     @CommandLine.Spec

@@ -35,6 +35,11 @@ public final class DonorProcess implements AutoCloseable {
      * @param extraArgs more {@code valet donor} flags, e.g. {@code --memory 512M}
      */
     public static DonorProcess start(Path workDir, String name, String... extraArgs) throws IOException {
+        return start(workDir, name, 0, extraArgs);
+    }
+
+    /** Like {@link #start(Path, String, String...)} on a given port of 127.0.0.1 (0: any free port). */
+    public static DonorProcess start(Path workDir, String name, int port, String... extraArgs) throws IOException {
         Files.createDirectories(workDir);
         Path ready = workDir.resolve("donor-" + name + ".ready");
         Path log = workDir.resolve("donor-" + name + ".log");
@@ -44,7 +49,7 @@ public final class DonorProcess implements AutoCloseable {
                 "-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-cp", System.getProperty("java.class.path"),
                 DonorCommand.class.getName(),
-                "--listen", "127.0.0.1:0",
+                "--listen", "127.0.0.1:" + port,
                 "--ready-file", ready.toString()));
         cmd.addAll(List.of(extraArgs));
         Process p = new ProcessBuilder(cmd)
@@ -111,6 +116,23 @@ public final class DonorProcess implements AutoCloseable {
     public void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** SIGSTOP: the donor freezes with its connections open, as behind a network partition. */
+    public void pause() throws IOException, InterruptedException {
+        signal("STOP");
+    }
+
+    /** SIGCONT: a paused donor runs again, with whatever it held when it froze. */
+    public void resume() throws IOException, InterruptedException {
+        signal("CONT");
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new IOException("kill -" + name + " " + process.pid() + " failed");
+        }
     }
 
     /** SIGTERM and wait for a clean exit; returns the exit code. */

@@ -24,6 +24,9 @@ public interface DonorConnection extends AutoCloseable {
 
     boolean isOpen();
 
+    /** Completes when the connection is closed, by either side or by a failure. */
+    CompletableFuture<Void> closed();
+
     CompletableFuture<DonorStats> stats();
 
     CompletableFuture<Void> allocateSlab(long slabId, long slabBytes);

@@ -7,9 +7,11 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The client daemon's settings, read from {@code valet.yaml}. Every key is optional; an absent key takes the
@@ -34,6 +36,16 @@ import java.util.Objects;
  *                         the donors' {@code maxFrameBytes}; default {@code 128}, allowed 1 to 1024
  * @param transport        netty transport: {@code epoll}, {@code nio} or {@code auto} (epoll when available);
  *                         default {@code auto}
+ * @param swapSpace        size of the swap space (and of {@code /dev/valet0}); default {@code 8G}, at least one
+ *                         page, a multiple of 4096 (the seeds' SWAPSPACE_SIZE_G)
+ * @param slabSize         unit of placement: the swap space is cut into slabs of this size, each mapped to donors
+ *                         at its first write; default {@code 1G}, allowed {@code 4K} to {@code 1G}, a multiple of
+ *                         4096
+ * @param backupDisk       a file or block device that also receives every write (asynchronously, in order per
+ *                         page) and serves reads no donor can; {@code none} (the default) turns it off; a
+ *                         relative path is relative to the directory of the YAML file (the seeds' BACKUP_DISK)
+ * @param placement        where slabs go; see {@link PlacementConfig}
+ * @param failover         how failures are found and repaired; see {@link FailoverConfig}
  */
 public record ClientConfig(
         String identity,
@@ -41,13 +53,22 @@ public record ClientConfig(
         Duration connectTimeout,
         Duration requestTimeout,
         int maxPagesPerFrame,
-        TransportChoice transport) implements ValidatedConfig, FileRelativeConfig<ClientConfig> {
+        TransportChoice transport,
+        ByteSize swapSpace,
+        ByteSize slabSize,
+        String backupDisk,
+        PlacementConfig placement,
+        FailoverConfig failover) implements ValidatedConfig, FileRelativeConfig<ClientConfig> {
 
     public static final Path DEFAULT_PORTAL_LIST = Path.of("portal.list");
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(5);
     public static final int DEFAULT_MAX_PAGES_PER_FRAME = 128;
     public static final TransportChoice DEFAULT_TRANSPORT = TransportChoice.AUTO;
+    public static final ByteSize DEFAULT_SWAP_SPACE = ByteSize.ofGibibytes(8);
+    public static final ByteSize DEFAULT_SLAB_SIZE = ByteSize.ofGibibytes(1);
+    /** The {@code backupDisk} value that means "no backup disk". */
+    public static final String NO_BACKUP_DISK = "none";
 
     /** The identity travels on the wire with a one-byte length. */
     public static final int MAX_IDENTITY_BYTES = 255;
@@ -62,12 +83,18 @@ public record ClientConfig(
         Objects.requireNonNull(connectTimeout, "connectTimeout");
         Objects.requireNonNull(requestTimeout, "requestTimeout");
         Objects.requireNonNull(transport, "transport");
+        Objects.requireNonNull(swapSpace, "swapSpace");
+        Objects.requireNonNull(slabSize, "slabSize");
+        Objects.requireNonNull(backupDisk, "backupDisk");
+        Objects.requireNonNull(placement, "placement");
+        Objects.requireNonNull(failover, "failover");
     }
 
     /** Every key at its default: what an empty {@code valet.yaml} gives, before relative paths are resolved. */
     public static ClientConfig defaults() {
         return new ClientConfig(defaultIdentity(), DEFAULT_PORTAL_LIST, DEFAULT_CONNECT_TIMEOUT,
-                DEFAULT_REQUEST_TIMEOUT, DEFAULT_MAX_PAGES_PER_FRAME, DEFAULT_TRANSPORT);
+                DEFAULT_REQUEST_TIMEOUT, DEFAULT_MAX_PAGES_PER_FRAME, DEFAULT_TRANSPORT, DEFAULT_SWAP_SPACE,
+                DEFAULT_SLAB_SIZE, NO_BACKUP_DISK, PlacementConfig.DEFAULTS, FailoverConfig.DEFAULTS);
     }
 
     /**
@@ -86,14 +113,24 @@ public record ClientConfig(
             @JsonProperty("connectTimeout") Duration connectTimeout,
             @JsonProperty("requestTimeout") Duration requestTimeout,
             @JsonProperty("maxPagesPerFrame") Integer maxPagesPerFrame,
-            @JsonProperty("transport") TransportChoice transport) {
+            @JsonProperty("transport") TransportChoice transport,
+            @JsonProperty("swapSpace") ByteSize swapSpace,
+            @JsonProperty("slabSize") ByteSize slabSize,
+            @JsonProperty("backupDisk") String backupDisk,
+            @JsonProperty("placement") PlacementConfig placement,
+            @JsonProperty("failover") FailoverConfig failover) {
         return new ClientConfig(
                 identity != null ? identity : defaultIdentity(),
                 Objects.requireNonNullElse(portalList, DEFAULT_PORTAL_LIST),
                 Objects.requireNonNullElse(connectTimeout, DEFAULT_CONNECT_TIMEOUT),
                 Objects.requireNonNullElse(requestTimeout, DEFAULT_REQUEST_TIMEOUT),
                 Objects.requireNonNullElse(maxPagesPerFrame, DEFAULT_MAX_PAGES_PER_FRAME),
-                Objects.requireNonNullElse(transport, DEFAULT_TRANSPORT));
+                Objects.requireNonNullElse(transport, DEFAULT_TRANSPORT),
+                Objects.requireNonNullElse(swapSpace, DEFAULT_SWAP_SPACE),
+                Objects.requireNonNullElse(slabSize, DEFAULT_SLAB_SIZE),
+                Objects.requireNonNullElse(backupDisk, NO_BACKUP_DISK),
+                Objects.requireNonNullElse(placement, PlacementConfig.DEFAULTS),
+                Objects.requireNonNullElse(failover, FailoverConfig.DEFAULTS));
     }
 
     /**
@@ -110,36 +147,109 @@ public record ClientConfig(
         ConfigRules.requireBetween("connectTimeout", connectTimeout, MIN_TIMEOUT, MAX_TIMEOUT);
         ConfigRules.requireBetween("requestTimeout", requestTimeout, MIN_TIMEOUT, MAX_TIMEOUT);
         ConfigRules.requireBetween("maxPagesPerFrame", maxPagesPerFrame, 1, MAX_PAGES_PER_FRAME);
+        ConfigRules.requireBetween("slabSize", slabSize, ByteSize.ofKibibytes(4), ByteSize.ofGibibytes(1));
+        ConfigRules.requireMultipleOf("slabSize", slabSize, 4096);
+        ConfigRules.requireBetween("swapSpace", swapSpace, ByteSize.ofKibibytes(4), ByteSize.ofBytes(1L << 50));
+        ConfigRules.requireMultipleOf("swapSpace", swapSpace, 4096);
+        if (backupDisk.isBlank()) {
+            throw new ConfigProblem("backupDisk", "must be a path or none");
+        }
+        try {
+            Path.of(backupDisk);
+        } catch (InvalidPathException e) {
+            throw new ConfigProblem("backupDisk", "'" + backupDisk.replace("\0", "\\0") + "' is not a valid path ("
+                    + e.getReason() + ")");
+        }
+        try {
+            placement.validate();
+        } catch (ConfigProblem p) {
+            throw new ConfigProblem("placement." + p.keyPath(), p.problem());
+        }
+        try {
+            failover.validate();
+        } catch (ConfigProblem p) {
+            throw new ConfigProblem("failover." + p.keyPath(), p.problem());
+        }
+    }
+
+    /** The backup disk, or empty when {@code backupDisk} is {@code none}. */
+    public Optional<Path> backupDiskPath() {
+        return NO_BACKUP_DISK.equals(backupDisk) ? Optional.empty() : Optional.of(Path.of(backupDisk));
+    }
+
+    /** Number of slabs the swap space is cut into (the last may be partly beyond the end of the swap space). */
+    public long slabCount() {
+        return (swapSpace.bytes() + slabSize.bytes() - 1) / slabSize.bytes();
     }
 
     /** Resolves {@code portalList} against the YAML file's directory unless it is absolute. */
     @Override
     public ClientConfig resolveRelativePaths(Path directory) {
-        return withPortalList(directory.resolve(portalList).normalize());
+        ClientConfig c = withPortalList(directory.resolve(portalList).normalize());
+        // A blank or malformed backupDisk is left as it is, for validate() to name.
+        if (backupDisk.isBlank() || NO_BACKUP_DISK.equals(backupDisk)) {
+            return c;
+        }
+        try {
+            return c.withBackupDisk(directory.resolve(backupDisk).normalize().toString());
+        } catch (InvalidPathException e) {
+            return c;
+        }
     }
 
     public ClientConfig withIdentity(String identity) {
-        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport);
+        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
+                swapSpace, slabSize, backupDisk, placement, failover);
     }
 
     public ClientConfig withPortalList(Path portalList) {
-        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport);
+        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
+                swapSpace, slabSize, backupDisk, placement, failover);
     }
 
     public ClientConfig withConnectTimeout(Duration connectTimeout) {
-        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport);
+        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
+                swapSpace, slabSize, backupDisk, placement, failover);
     }
 
     public ClientConfig withRequestTimeout(Duration requestTimeout) {
-        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport);
+        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
+                swapSpace, slabSize, backupDisk, placement, failover);
     }
 
     public ClientConfig withMaxPagesPerFrame(int maxPagesPerFrame) {
-        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport);
+        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
+                swapSpace, slabSize, backupDisk, placement, failover);
     }
 
     public ClientConfig withTransport(TransportChoice transport) {
-        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport);
+        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
+                swapSpace, slabSize, backupDisk, placement, failover);
+    }
+
+    public ClientConfig withSwapSpace(ByteSize swapSpace) {
+        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
+                swapSpace, slabSize, backupDisk, placement, failover);
+    }
+
+    public ClientConfig withSlabSize(ByteSize slabSize) {
+        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
+                swapSpace, slabSize, backupDisk, placement, failover);
+    }
+
+    public ClientConfig withBackupDisk(String backupDisk) {
+        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
+                swapSpace, slabSize, backupDisk, placement, failover);
+    }
+
+    public ClientConfig withPlacement(PlacementConfig placement) {
+        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
+                swapSpace, slabSize, backupDisk, placement, failover);
+    }
+
+    public ClientConfig withFailover(FailoverConfig failover) {
+        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
+                swapSpace, slabSize, backupDisk, placement, failover);
     }
 
     /** Why {@code identity} is not a valid identity, or null if it is. */

@@ -34,7 +34,60 @@ class ClientConfigTest {
         assertThat(defaults.requestTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(defaults.maxPagesPerFrame()).isEqualTo(128);
         assertThat(defaults.transport()).isEqualTo(TransportChoice.AUTO);
+        assertThat(defaults.swapSpace()).hasToString("8G");
+        assertThat(defaults.slabSize()).hasToString("1G");
+        assertThat(defaults.backupDisk()).isEqualTo("none");
+        assertThat(defaults.backupDiskPath()).isEmpty();
+        assertThat(defaults.slabCount()).isEqualTo(8);
+        assertThat(defaults.placement()).isEqualTo(PlacementConfig.DEFAULTS);
+        assertThat(defaults.failover()).isEqualTo(FailoverConfig.DEFAULTS);
         assertThatCode(defaults::validate).doesNotThrowAnyException();
+    }
+
+    @Test
+    void emptyFileGivesTheDefaultsOfTheNewKeysToo() {
+        ClientConfig config = client("transport: auto\n");
+
+        assertThat(config.swapSpace()).isEqualTo(ByteSize.ofGibibytes(8));
+        assertThat(config.slabSize()).isEqualTo(ByteSize.ofGibibytes(1));
+        assertThat(config.backupDiskPath()).isEmpty();
+        assertThat(config.placement()).isEqualTo(new PlacementConfig(2, 4, new RankWeights(1.0, 1.0, 0.5, 0.5)));
+        assertThat(config.failover()).isEqualTo(new FailoverConfig(Duration.ofSeconds(1), Duration.ofSeconds(3),
+                ByteSize.ofMebibytes(256)));
+    }
+
+    @Test
+    void readsEveryKeyIncludingTheNestedSections() {
+        ClientConfig config = client("""
+                identity: db-7
+                portalList: donors.list
+                connectTimeout: 1s
+                requestTimeout: 2s
+                maxPagesPerFrame: 64
+                transport: epoll
+                swapSpace: 32G
+                slabSize: 256M
+                backupDisk: /dev/sdb
+                placement:
+                  numReplica: 3
+                  serverSelectNum: 16
+                  weights:
+                    freeMemory: 2
+                    freeMemoryGradient: 0.25
+                    load: 0
+                    latency: 1000
+                failover:
+                  heartbeatInterval: 250ms
+                  donorTimeout: 1500ms
+                  reReplicationRate: 1G
+                """);
+
+        assertThat(config).isEqualTo(new ClientConfig("db-7", Path.of("donors.list"), Duration.ofSeconds(1),
+                Duration.ofSeconds(2), 64, TransportChoice.EPOLL, ByteSize.ofGibibytes(32), ByteSize.ofMebibytes(256),
+                "/dev/sdb", new PlacementConfig(3, 16, new RankWeights(2.0, 0.25, 0.0, 1000.0)),
+                new FailoverConfig(Duration.ofMillis(250), Duration.ofMillis(1500), ByteSize.ofGibibytes(1))));
+        assertThat(config.backupDiskPath()).contains(Path.of("/dev/sdb"));
+        assertThat(config.slabCount()).isEqualTo(128);
     }
 
     @Test
@@ -49,7 +102,9 @@ class ClientConfigTest {
                 """);
 
         assertThat(config).isEqualTo(new ClientConfig("db-7@rack.7", Path.of("/etc/valet/portal.list"),
-                Duration.ofMillis(500), Duration.ofMinutes(1), 1024, TransportChoice.NIO));
+                Duration.ofMillis(500), Duration.ofMinutes(1), 1024, TransportChoice.NIO,
+                ClientConfig.DEFAULT_SWAP_SPACE, ClientConfig.DEFAULT_SLAB_SIZE, ClientConfig.NO_BACKUP_DISK,
+                PlacementConfig.DEFAULTS, FailoverConfig.DEFAULTS));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -95,6 +150,89 @@ class ClientConfigTest {
                 .hasMessage("valet.yaml:2:1: " + key + ": " + problem);
     }
 
+    @ParameterizedTest(name = "{0}: {1}")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', textBlock = """
+            swapSpace | 0      | must be between 4K and 1024T, got 0
+            swapSpace | 2048T  | must be between 4K and 1024T, got 2048T
+            swapSpace | 10000  | must be a multiple of 4K (4096 bytes), got 10000
+            swapSpace | 8193   | must be a multiple of 4K (4096 bytes), got 8193
+            slabSize  | 0      | must be between 4K and 1G, got 0
+            slabSize  | 2K     | must be between 4K and 1G, got 2K
+            slabSize  | 2G     | must be between 4K and 1G, got 2G
+            slabSize  | 6000   | must be a multiple of 4K (4096 bytes), got 6000
+            slabSize  | 1025M  | must be between 4K and 1G, got 1025M
+            backupDisk | ''    | must be a path or none
+            backupDisk | '   ' | must be a path or none
+            """)
+    void refusesBadSizesAndBackupDiskNamingKeyAndLine(String key, String value, String problem) {
+        assertThatThrownBy(() -> client("transport: auto\n" + key + ": " + value + "\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("valet.yaml:2:1: " + key + ": " + problem);
+    }
+
+    @Test
+    void refusesSizesAndBackupDiskOfTheWrongShape() {
+        assertThatThrownBy(() -> client("swapSpace: 1.5G\n")).hasMessage("valet.yaml:1:1: swapSpace: bad size"
+                + " '1.5G' (expected a size like 4096, 64K, 512M or 8G; fractions are not allowed, use a smaller unit:"
+                + " 1536M rather than 1.5G)");
+        assertThatThrownBy(() -> client("slabSize: 2P\n")).hasMessage("valet.yaml:1:1: slabSize: bad size '2P'"
+                + " (expected a size like 4096, 64K, 512M or 8G; units are K, M, G and T)");
+        assertThatThrownBy(() -> client("backupDisk:\n")).hasMessage("valet.yaml:1:1: backupDisk: no value given"
+                + " (write a value, or remove the key to use the default)");
+        assertThatThrownBy(() -> client("backupDisk: [/dev/sdb]\n"))
+                .hasMessage("valet.yaml:1:1: backupDisk: expected text, got a list");
+    }
+
+    @Test
+    void acceptsTheEdgesOfTheSizeRanges() {
+        assertThat(client("swapSpace: 4K\nslabSize: 4K\n").slabCount()).isEqualTo(1);
+        assertThat(client("swapSpace: 1024T\nslabSize: 1G\n").slabCount()).isEqualTo(1L << 20);
+        assertThat(client("swapSpace: 4096\n").swapSpace()).isEqualTo(ByteSize.ofKibibytes(4));
+        assertThat(client("slabSize: 1073741824\n").slabSize()).isEqualTo(ByteSize.ofGibibytes(1));
+    }
+
+    @ParameterizedTest(name = "swapSpace {0}, slabSize {1}: {2} slabs")
+    @CsvSource(delimiter = '|', textBlock = """
+            8G      | 1G   | 8
+            12K     | 4K   | 3
+            1G      | 1G   | 1
+            4K      | 1G   | 1
+            10M     | 4M   | 3
+            2097156K | 1G  | 3
+            1028K   | 512K | 3
+            1025M   | 1G   | 2
+            """)
+    void slabCountRoundsUpWhenTheSwapSpaceIsNotAWholeNumberOfSlabs(String swapSpace, String slabSize, long slabs) {
+        ClientConfig config = client("swapSpace: " + swapSpace + "\nslabSize: " + slabSize + "\n");
+
+        assertThat(config.slabCount()).isEqualTo(slabs);
+        assertThat(config.slabCount() * config.slabSize().bytes()).isGreaterThanOrEqualTo(config.swapSpace().bytes());
+        assertThat((config.slabCount() - 1) * config.slabSize().bytes()).isLessThan(config.swapSpace().bytes());
+    }
+
+    @Test
+    void rulesBrokenInNestedSectionsNameTheDottedKey() {
+        ClientConfig defaults = ClientConfig.defaults();
+
+        assertThatThrownBy(() -> defaults.withPlacement(PlacementConfig.DEFAULTS.withNumReplica(9)).validate())
+                .isInstanceOfSatisfying(ConfigProblem.class, p -> {
+                    assertThat(p.keyPath()).isEqualTo("placement.numReplica");
+                    assertThat(p.problem()).isEqualTo("must be between 1 and 8, got 9");
+                })
+                .hasMessage("placement.numReplica: must be between 1 and 8, got 9");
+        assertThatThrownBy(() -> defaults.withPlacement(new PlacementConfig(2, 4, new RankWeights(1, 1, -1, 1)))
+                .validate())
+                .hasMessage("placement.weights.load: must be between 0 and 1000, got -1.0");
+        assertThatThrownBy(() -> defaults.withFailover(FailoverConfig.DEFAULTS.withDonorTimeout(Duration.ofSeconds(1)))
+                .validate())
+                .hasMessage("failover.donorTimeout: must be at least twice heartbeatInterval (2s) and at most 1h,"
+                        + " got 1s");
+        assertThatThrownBy(() -> defaults.withSlabSize(ByteSize.ofBytes(6000)).validate())
+                .hasMessage("slabSize: must be a multiple of 4K (4096 bytes), got 6000");
+        assertThatThrownBy(() -> defaults.withBackupDisk("").validate())
+                .hasMessage("backupDisk: must be a path or none");
+    }
+
     @Test
     void acceptsTheEdgesOfEachRange() {
         assertThat(client("maxPagesPerFrame: 1\n").maxPagesPerFrame()).isEqualTo(1);
@@ -108,7 +246,8 @@ class ClientConfigTest {
 
         assertThat(defaults.withIdentity("other")).isEqualTo(new ClientConfig("other", defaults.portalList(),
                 defaults.connectTimeout(), defaults.requestTimeout(), defaults.maxPagesPerFrame(),
-                defaults.transport()));
+                defaults.transport(), defaults.swapSpace(), defaults.slabSize(), defaults.backupDisk(),
+                defaults.placement(), defaults.failover()));
         assertThat(defaults.withPortalList(Path.of("/x")).portalList()).isEqualTo(Path.of("/x"));
         assertThat(defaults.withConnectTimeout(Duration.ofSeconds(9)).connectTimeout())
                 .isEqualTo(Duration.ofSeconds(9));
@@ -116,6 +255,19 @@ class ClientConfigTest {
                 .isEqualTo(Duration.ofSeconds(9));
         assertThat(defaults.withMaxPagesPerFrame(7).maxPagesPerFrame()).isEqualTo(7);
         assertThat(defaults.withTransport(TransportChoice.EPOLL).transport()).isEqualTo(TransportChoice.EPOLL);
+        assertThat(defaults.withSwapSpace(ByteSize.ofGibibytes(2)).swapSpace()).hasToString("2G");
+        assertThat(defaults.withSlabSize(ByteSize.ofMebibytes(64)).slabSize()).hasToString("64M");
+        assertThat(defaults.withBackupDisk("/dev/sdb").backupDisk()).isEqualTo("/dev/sdb");
+        PlacementConfig placement = new PlacementConfig(3, 9, RankWeights.DEFAULTS);
+        assertThat(defaults.withPlacement(placement).placement()).isEqualTo(placement);
+        FailoverConfig failover = FailoverConfig.DEFAULTS.withHeartbeatInterval(Duration.ofMillis(100));
+        assertThat(defaults.withFailover(failover).failover()).isEqualTo(failover);
+        assertThat(defaults.withSwapSpace(ByteSize.ofGibibytes(2)).withPlacement(placement))
+                .isEqualTo(defaults.withPlacement(placement).withSwapSpace(ByteSize.ofGibibytes(2)))
+                .isEqualTo(new ClientConfig(defaults.identity(), defaults.portalList(), defaults.connectTimeout(),
+                        defaults.requestTimeout(), defaults.maxPagesPerFrame(), defaults.transport(),
+                        ByteSize.ofGibibytes(2), defaults.slabSize(), defaults.backupDisk(), placement,
+                        defaults.failover()));
     }
 
     @Test
@@ -140,6 +292,71 @@ class ClientConfigTest {
 
         assertThat(ConfigLoader.load(file, ClientConfig.class).portalList())
                 .isEqualTo(Path.of("/srv/valet/portal.list"));
+    }
+
+    @Test
+    void relativeBackupDiskResolvesAgainstTheYamlDirectory() throws IOException {
+        Path config = Files.createDirectories(directory.resolve("conf"));
+        Path file = Files.writeString(config.resolve("valet.yaml"), "backupDisk: disks/../backup.img\n");
+
+        ClientConfig loaded = ConfigLoader.load(file, ClientConfig.class);
+
+        assertThat(loaded.backupDiskPath()).contains(config.resolve("backup.img"));
+        assertThat(loaded.backupDisk()).isEqualTo(config.resolve("backup.img").toString());
+    }
+
+    @Test
+    void absoluteBackupDiskIsKept() throws IOException {
+        Path file = Files.writeString(directory.resolve("valet.yaml"), "backupDisk: /dev/sdb\n");
+
+        assertThat(ConfigLoader.load(file, ClientConfig.class).backupDiskPath()).contains(Path.of("/dev/sdb"));
+    }
+
+    @Test
+    void backupDiskNoneIsNoBackupDiskAndIsNotResolved() throws IOException {
+        Path file = Files.writeString(directory.resolve("valet.yaml"), "backupDisk: none\n");
+        Path defaulted = Files.writeString(directory.resolve("other.yaml"), "transport: nio\n");
+
+        ClientConfig loaded = ConfigLoader.load(file, ClientConfig.class);
+
+        assertThat(loaded.backupDisk()).isEqualTo("none");
+        assertThat(loaded.backupDiskPath()).isEmpty();
+        assertThat(ConfigLoader.load(defaulted, ClientConfig.class).backupDiskPath()).isEmpty();
+        assertThat(client("backupDisk: none\n").backupDiskPath()).isEmpty();
+    }
+
+    @Test
+    void parseLeavesARelativeBackupDiskAlone() {
+        assertThat(client("backupDisk: backup.img\n").backupDiskPath()).contains(Path.of("backup.img"));
+    }
+
+    /** Only the exact word {@code none} turns the backup disk off; anything else is a path, as documented. */
+    @Test
+    void noneIsCaseSensitive() throws IOException {
+        Path file = Files.writeString(directory.resolve("valet.yaml"), "backupDisk: None\n");
+
+        assertThat(ConfigLoader.load(file, ClientConfig.class).backupDiskPath()).contains(directory.resolve("None"));
+    }
+
+    @Test
+    void blankBackupDiskInAFileIsRefusedWithItsLine() throws IOException {
+        Path file = Files.writeString(directory.resolve("valet.yaml"), "backupDisk: ''\n");
+
+        assertThatThrownBy(() -> ConfigLoader.load(file, ClientConfig.class))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage(file + ":1:1: backupDisk: must be a path or none");
+    }
+
+    @Test
+    void backupDiskThatIsNoPathIsAConfigErrorWithItsLine() throws IOException {
+        String yaml = "backupDisk: \"disk\\0img\"\n";
+        Path file = Files.writeString(directory.resolve("valet.yaml"), yaml);
+
+        assertThatThrownBy(() -> ConfigLoader.load(file, ClientConfig.class))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":1:1: backupDisk: 'disk\\0img' is not a valid path");
+        assertThatThrownBy(() -> client(yaml)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("backupDisk: 'disk\\0img' is not a valid path");
     }
 
     @Test

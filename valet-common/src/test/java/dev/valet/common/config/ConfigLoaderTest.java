@@ -145,7 +145,8 @@ class ConfigLoaderTest {
     void unknownKeyWithNothingCloseMakesNoSuggestion() {
         assertThatThrownBy(() -> ConfigLoader.parse("valet.yaml", "colour: red\n", ClientConfig.class))
                 .hasMessage("valet.yaml:1:1: colour: unknown key 'colour'; valid keys: identity, portalList,"
-                        + " connectTimeout, requestTimeout, maxPagesPerFrame, transport");
+                        + " connectTimeout, requestTimeout, maxPagesPerFrame, transport, swapSpace, slabSize,"
+                        + " backupDisk, placement, failover");
     }
 
     @Test

@@ -55,6 +55,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     private volatile Channel channel;
     private volatile HelloOk hello;
     private volatile int maxPagesPerRequest;
+    private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
     TcpDonorConnection(DonorAddress address, Duration requestTimeout, int clientMaxPages) {
         this.address = address;
@@ -98,6 +99,11 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     public boolean isOpen() {
         Channel ch = channel;
         return ch != null && ch.isActive();
+    }
+
+    @Override
+    public CompletableFuture<Void> closed() {
+        return closed;
     }
 
     @Override
@@ -234,6 +240,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        channel.closeFuture().addListener(f -> closed.complete(null));
     }
 
     @Override

@@ -87,8 +87,9 @@ public final class TcpTransport implements AutoCloseable {
         return result;
     }
 
+    /** Closes every connection and stops the event loops; waits at most a few seconds, never forever. */
     @Override
     public void close() {
-        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }

@@ -1,0 +1,168 @@
+package dev.valet.cli;
+
+import dev.valet.client.check.PagePattern;
+import dev.valet.client.engine.Engine;
+import dev.valet.client.engine.EngineStats;
+import dev.valet.client.workload.EngineLoad;
+import dev.valet.common.config.ByteSize;
+import dev.valet.common.config.ClientConfig;
+import dev.valet.common.config.FailoverConfig;
+import dev.valet.common.protocol.FrameHeader;
+import dev.valet.donor.DonorProcess;
+import io.netty.buffer.ByteBuf;
+import me.tongfei.progressbar.ProgressBar;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code valet demo}: the whole engine on loopback, with a donor killed half-way. */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = {
+            "Start donors on loopback (separate processes), write a working set through the engine with",
+            "two copies of every slab, SIGKILL one donor half-way and carry on, wait until re-replication has",
+            "restored every copy, then read and verify every page. Ends with one line:",
+            "  demo: pages=N verified=V lost=L write_iops=W read_iops=R p99_us=P",
+            "(iops = 4 KiB pages per second; p99_us = 99th percentile of a read request, microseconds).",
+            "Exit status 0 only when lost=0 and every page verified."})
+final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--working-set", paramLabel = "SIZE", defaultValue = "1G",
+            description = "Bytes written and verified (the swap space). Default: ${DEFAULT-VALUE}.")
+    String workingSet;
+
+    @Option(names = "--donors", paramLabel = "N", defaultValue = "3",
+            description = "Donor processes to start on 127.0.0.1. Default: ${DEFAULT-VALUE}.")
+    int donors;
+
+    @Option(names = "--replicas", paramLabel = "N", defaultValue = "2",
+            description = "Copies of every slab (placement.numReplica). Default: ${DEFAULT-VALUE}.")
+    int replicas;
+
+    @Option(names = "--slab-size", paramLabel = "SIZE", defaultValue = "64M",
+            description = "Slab size (slabSize). Default: ${DEFAULT-VALUE}.")
+    String slabSize;
+
+    @Option(names = "--donor-memory", paramLabel = "SIZE", defaultValue = "2G",
+            description = "Memory each donor lends. Default: ${DEFAULT-VALUE}.")
+    String donorMemory;
+
+    @Option(names = "--kill", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "SIGKILL one donor half-way through the writes (--no-kill to keep them all)."
+                    + " Default: ${DEFAULT-VALUE}.")
+    boolean kill;
+
+    @Option(names = "--backup-disk", paramLabel = "FILE",
+            description = "Also write every page to this file (backupDisk) and read from it when no donor can."
+                    + " Default: none.")
+    Path backupDisk;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "64",
+            description = "Pages per engine request. Default: ${DEFAULT-VALUE}.")
+    int batch;
+
+    @Option(names = "--window", paramLabel = "N", defaultValue = "16",
+            description = "Requests in flight. Default: ${DEFAULT-VALUE}.")
+    int window;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
+            description = "Seed of the page contents. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--no-progress", description = "Do not draw progress bars.")
+    boolean noProgress;
+
+    @Override
+    public Integer call() throws Exception {
+        long bytes = ByteSize.parse(workingSet).bytes();
+        long pages = bytes / FrameHeader.PAGE_SIZE;
+        try (LoopbackDonors spawned = LoopbackDonors.start("demo", donors, donorMemory, false)) {
+            ClientConfig config = demoConfig(bytes);
+            int status;
+            try (Engine engine = Engine.start(config, spawned.addresses());
+                 EngineLoad load = new EngineLoad(engine, window, batch)) {
+                status = run(engine, load, pages, spawned.processes());
+            }
+            if (status == 0) {
+                spawned.succeeded();
+            }
+            return status;
+        }
+    }
+
+    private ClientConfig demoConfig(long bytes) {
+        ClientConfig d = ClientConfig.defaults();
+        ClientConfig c = d.withIdentity("valet-demo")
+                .withSwapSpace(ByteSize.ofBytes(bytes))
+                .withSlabSize(ByteSize.parse(slabSize))
+                .withMaxPagesPerFrame(batch)
+                .withPlacement(d.placement().withNumReplica(replicas).withServerSelectNum(Math.max(replicas, donors)))
+                // Find the killed donor within a second, and repair as fast as loopback allows.
+                .withFailover(new FailoverConfig(Duration.ofMillis(200), Duration.ofSeconds(1), ByteSize.ofGibibytes(4)));
+        if (backupDisk != null) {
+            c = c.withBackupDisk(backupDisk.toString());
+        }
+        c.validate();
+        return c;
+    }
+
+    private int run(Engine engine, EngineLoad load, long pages, List<DonorProcess> spawned) throws Exception {
+        long half = pages / 2 / batch * batch;
+        EngineLoad.Result w1;
+        EngineLoad.Result w2;
+        try (ProgressBar bar = Progress.bar("write", pages, noProgress)) {
+            w1 = load.write(EngineLoad.sequential(0, half, batch), this::fill, bar::stepBy);
+            if (kill) {
+                DonorProcess victim = spawned.get(0);
+                victim.kill();
+                bar.setExtraMessage(" killed donor " + victim.address());
+                say("%nkilled donor %s (pid %d, SIGKILL) after %d pages; writing on", victim.address(), victim.pid(),
+                        half);
+            }
+            w2 = load.write(EngineLoad.sequential(half, pages, batch), this::fill, bar::stepBy);
+        }
+        boolean restored = engine.awaitFullyReplicated(Duration.ofMinutes(5), Duration.ofMillis(500),
+                s -> say("re-replication: %d/%d donors live, %d slabs mapped, %d short of copies, %d new copies,"
+                                + " %d pages copied", s.liveDonors(), s.donors(), s.slabsMapped(), s.slabsDegraded(),
+                        s.slabsRepaired(), s.pagesCopied()));
+        EngineStats after = engine.stats();
+        say("%s: %d slabs, every one with %d copies", restored ? "restored" : "NOT restored", after.slabsMapped(),
+                replicas);
+        EngineLoad.Result r;
+        try (ProgressBar bar = Progress.bar("verify", pages, noProgress)) {
+            r = load.read(EngineLoad.sequential(0, pages, batch), this::check, bar::stepBy);
+        }
+        long written = w1.pages() + w2.pages();
+        long lost = pages - r.pages();
+        double writeIops = written * 1e9 / (w1.nanos() + w2.nanos());
+        System.out.printf("demo: pages=%d verified=%d lost=%d write_iops=%.0f read_iops=%.0f p99_us=%d%n", pages,
+                r.pages(), lost, writeIops, r.pagesPerSecond(), r.latencyMicros().getValueAtPercentile(99));
+        return lost == 0 && written == pages && restored ? 0 : ErrorReporter.EXIT_FAILURE;
+    }
+
+    private final byte[] page = new byte[FrameHeader.PAGE_SIZE];
+
+    private void fill(long pageNo, ByteBuf buf, int index) {
+        PagePattern.fill(page, seed, 0, pageNo, 1);
+        buf.setBytes(index, page);
+    }
+
+    private final ThreadLocal<byte[]> expected = ThreadLocal.withInitial(() -> new byte[FrameHeader.PAGE_SIZE]);
+
+    private boolean check(long pageNo, ByteBuf buf, int index) {
+        byte[] e = expected.get();
+        PagePattern.fill(e, seed, 0, pageNo, 1);
+        for (int i = 0; i < FrameHeader.PAGE_SIZE; i++) {
+            if (buf.getByte(index + i) != e[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void say(String format, Object... args) {
+        System.err.printf(format + "%n", args);
+    }
+}

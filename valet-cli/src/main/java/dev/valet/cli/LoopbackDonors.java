@@ -1,0 +1,73 @@
+package dev.valet.cli;
+
+import dev.valet.common.portal.DonorAddress;
+import dev.valet.donor.DonorProcess;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Donor processes a command starts on 127.0.0.1 for itself (check, demo, bench), with their logs in a scratch
+ * folder that is deleted when the command succeeds and kept, and named, when it does not.
+ */
+final class LoopbackDonors implements AutoCloseable {
+    private final Path dir;
+    private final List<DonorProcess> processes = new ArrayList<>();
+    private boolean succeeded;
+
+    private LoopbackDonors(Path dir) {
+        this.dir = dir;
+    }
+
+    /**
+     * Starts {@code count} donors lending {@code memory} each; {@code lockMemory} false is the usual choice here:
+     * donors on the client's own machine would only pin the same memory twice.
+     */
+    static LoopbackDonors start(String purpose, int count, String memory, boolean lockMemory) throws IOException {
+        LoopbackDonors donors = new LoopbackDonors(Files.createTempDirectory("valet-" + purpose + "-"));
+        System.err.printf("starting %d donors on loopback (logs in %s)%n", count, donors.dir);
+        try {
+            for (int i = 0; i < count; i++) {
+                donors.processes.add(DonorProcess.start(donors.dir, String.valueOf(i), "--memory", memory,
+                        lockMemory ? "--lock-memory" : "--no-lock-memory"));
+            }
+        } catch (IOException | RuntimeException e) {
+            donors.close();
+            throw e;
+        }
+        return donors;
+    }
+
+    List<DonorProcess> processes() {
+        return processes;
+    }
+
+    List<DonorAddress> addresses() {
+        return processes.stream().map(DonorProcess::address).toList();
+    }
+
+    /** The command succeeded: its donors' logs are not worth keeping. */
+    void succeeded() {
+        succeeded = true;
+    }
+
+    /** Stops every donor (SIGTERM), then deletes or names the log folder. */
+    @Override
+    public void close() throws IOException {
+        try {
+            for (DonorProcess p : processes) {
+                p.close();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (succeeded) {
+            Progress.deleteTree(dir);
+        } else {
+            System.err.printf("donor logs kept in %s%n", dir);
+        }
+    }
+}

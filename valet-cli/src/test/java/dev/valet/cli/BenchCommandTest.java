@@ -1,0 +1,122 @@
+package dev.valet.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code valet bench} end to end on tiny parameters: it runs every case, reports it, and writes sound JSON. */
+class BenchCommandTest {
+    @TempDir
+    Path dir;
+
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
+    }
+
+    @Test
+    void tinyBenchRunsEveryCaseCleanlyAndWritesJson() throws Exception {
+        Path json = dir.resolve("bench.json");
+        CliRun r = run("bench", "--donors", "2", "--donor-memory", "256M", "--span", "8M", "--ops", "300",
+                "--warmup-ops", "50", "--seconds", "30", "--patterns", "seq,rand", "--io", "write,read",
+                "--depths", "1,4", "--replicas", "1,2", "--json", json.toString(), "--no-progress");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("pattern", "ops/s", "p99.9_us", "engine vs bare transport");
+
+        JsonNode root = new ObjectMapper().readTree(json.toFile());
+        assertThat(root.path("clean").asBoolean()).isTrue();
+        assertThat(root.path("machine").path("cores").asInt()).isPositive();
+        assertThat(root.path("machine").path("javaVersion").asText()).isNotBlank();
+        assertThat(root.path("config").path("opsPerCase").asLong()).isEqualTo(300);
+
+        JsonNode cases = root.path("cases");
+        assertThat(cases.size()).isEqualTo(2 * 2 * 2 * 2);
+        Set<String> seen = new HashSet<>();
+        for (JsonNode c : cases) {
+            seen.add(c.path("pattern").asText() + "/" + c.path("op").asText() + "/" + c.path("depth").asInt() + "/"
+                    + c.path("replicas").asInt());
+            assertSound(c);
+        }
+        assertThat(seen).hasSize(16);
+
+        // The bare reference is measured alongside every depth-1 engine case, and gives it a ratio.
+        JsonNode reference = root.path("reference");
+        assertThat(reference.size()).isEqualTo(2 * 2 * 2);
+        for (JsonNode c : reference) {
+            assertThat(c.path("depth").asInt()).isEqualTo(1);
+            assertThat(c.path("interleavedWith").asText()).startsWith("engine r");
+            assertSound(c);
+        }
+        assertThat(root.path("ratios").size()).isEqualTo(2 * 2 * 2);
+        for (JsonNode x : root.path("ratios")) {
+            assertThat(x.path("opsPerSecond").asDouble()).isPositive();
+        }
+        assertThat(root.path("prefill").size()).isEqualTo(3);
+        for (JsonNode p : root.path("prefill")) {
+            assertThat(p.path("errors").asLong()).isZero();
+            assertThat(p.path("pages").asLong()).isEqualTo(8L * 1024 * 1024 / 4096);
+        }
+    }
+
+    private static void assertSound(JsonNode c) {
+        String what = c.toString();
+        assertThat(c.path("ops").asLong()).as(what).isEqualTo(300);
+        assertThat(c.path("errors").asLong()).as(what).isZero();
+        assertThat(c.path("opsPerSecond").asDouble()).as(what).isPositive();
+        long p50 = c.path("p50Us").asLong();
+        long p99 = c.path("p99Us").asLong();
+        long p999 = c.path("p999Us").asLong();
+        assertThat(p50).as(what).isLessThanOrEqualTo(p99);
+        assertThat(p99).as(what).isLessThanOrEqualTo(p999);
+        assertThat(p999).as(what).isLessThanOrEqualTo(c.path("maxUs").asLong());
+    }
+
+    @Test
+    void replicasBeyondTheDonorsIsBadInput() {
+        CliRun r = run("bench", "--donors", "1", "--replicas", "2", "--no-progress");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--replicas");
+    }
+
+    @Test
+    void unknownPatternIsBadInput() {
+        CliRun r = run("bench", "--patterns", "zigzag", "--no-progress");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--patterns");
+    }
+
+    @Test
+    void pageCheckCatchesAnotherPageAnOlderWriteAndTornData() {
+        BenchCommand.PageContents contents = new BenchCommand.PageContents(16, 7);
+        ByteBuf buf = Unpooled.directBuffer(2 * 4096);
+        try {
+            int first = contents.nextGeneration();
+            contents.fill(3, buf, 4096, first);
+            assertThat(contents.check(3, buf, 4096)).isTrue();
+            assertThat(contents.check(4, buf, 4096)).as("another page").isFalse();
+
+            ByteBuf old = Unpooled.directBuffer(4096);
+            try {
+                old.setBytes(0, buf, 4096, 4096);
+                contents.fill(3, buf, 4096, contents.nextGeneration());
+                assertThat(contents.check(3, old, 0)).as("the older write").isFalse();
+            } finally {
+                old.release();
+            }
+
+            buf.setByte(4096 + 2000, buf.getByte(4096 + 2000) ^ 1);
+            assertThat(contents.check(3, buf, 4096)).as("a flipped bit in the body").isFalse();
+        } finally {
+            buf.release();
+        }
+    }
+}

@@ -1,0 +1,266 @@
+package dev.valet.client.engine;
+
+import dev.valet.client.engine.backup.BackupDisk;
+import dev.valet.client.engine.donors.DonorPool;
+import dev.valet.client.engine.donors.RemoteDonor;
+import dev.valet.client.engine.placement.DonorRanker;
+import dev.valet.client.engine.placement.PlacementPolicy;
+import dev.valet.client.transport.DonorConnection;
+import dev.valet.client.transport.tcp.TcpTransport;
+import dev.valet.common.config.ClientConfig;
+import dev.valet.common.net.NettyTransport;
+import dev.valet.common.portal.DonorAddress;
+import dev.valet.common.protocol.FrameHeader;
+import io.netty.buffer.ByteBuf;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+
+/**
+ * The client engine: a swap space of {@code swapSpace} bytes whose pages live, replicated, on donors. Front ends
+ * (the kernel channel, the demo, the benchmark) call {@link #write} and {@link #read} with runs of pages; the
+ * engine maps each slab at its first write ({@link SlabPlacer}), writes every copy ({@link ReplicaWriter}), reads
+ * the best copy that returns the last written version ({@link ReplicaReader}), notices dead donors
+ * ({@link DonorPool}) and restores lost copies ({@link ReReplicator}), with an optional backup disk under it all.
+ */
+public final class Engine implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+    private static final int BACKUP_QUEUE_PAGES = 4096;
+
+    private final ClientConfig config;
+    private final SlabMap map;
+    private final TcpTransport transport;
+    private final DonorPool pool;
+    private final SlabPlacer placer;
+    private final ReReplicator repair;
+    private final BackupDisk backup;
+    private final ExecutorService backupReads;
+    private final ReplicaWriter writer;
+    private final ReplicaReader reader;
+    private final int pagesPerRequest;
+
+    private Engine(ClientConfig config, List<DonorAddress> donors, BackupDisk backup) {
+        this.config = config;
+        this.map = new SlabMap(config.swapSpace().bytes(), config.slabSize().bytes());
+        this.pagesPerRequest = config.maxPagesPerFrame();
+        this.transport = new TcpTransport(NettyTransport.select(config.transport()), 0, config.connectTimeout(),
+                config.requestTimeout(), pagesPerRequest);
+        PlacementPolicy<RemoteDonor> policy = new DonorRanker<>(config.placement().serverSelectNum(),
+                config.placement().weights(), new Random());
+        this.pool = new DonorPool(donors, config.identity(), transport, config.failover(), new DonorEvents());
+        int numReplica = config.placement().numReplica();
+        this.placer = new SlabPlacer(pool, policy, numReplica, map.slabBytes());
+        this.repair = new ReReplicator(map, placer, pool, policy, numReplica,
+                config.failover().reReplicationRate().bytes(), pagesPerRequest);
+        this.placer.onDegraded(this::queueDegraded);
+        this.backup = backup;
+        this.backupReads = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "valet-backup-reader");
+            t.setDaemon(true);
+            return t;
+        });
+        this.writer = new ReplicaWriter(map, placer, repair, backup);
+        this.reader = new ReplicaReader(map, repair, backup, backupReads);
+    }
+
+    /** Opens the backup disk (if configured), connects to the donors and starts the health and repair threads. */
+    public static Engine start(ClientConfig config, List<DonorAddress> donors) throws IOException {
+        BackupDisk backup = null;
+        if (config.backupDiskPath().isPresent()) {
+            Path path = config.backupDiskPath().get();
+            backup = BackupDisk.open(path, config.swapSpace().bytes(), BACKUP_QUEUE_PAGES);
+            LOG.info("backup disk {}: every write also goes there", path);
+        }
+        Engine engine = new Engine(config, donors, backup);
+        engine.pool.start();
+        engine.repair.start();
+        LOG.info("engine: swap space {} in {} slabs of {}, {} copies each, {} donors", config.swapSpace(),
+                engine.map.slabCount(), config.slabSize(), config.placement().numReplica(), donors.size());
+        return engine;
+    }
+
+    public long pageCount() {
+        return map.pageCount();
+    }
+
+    public int pagesPerRequest() {
+        return pagesPerRequest;
+    }
+
+    /**
+     * Writes pages {@code firstPage .. firstPage + count} from {@code src} (4096 bytes each, from {@code srcIndex}).
+     * {@code src} must stay unchanged until the future completes. Completes when every copy still standing stored
+     * them (see {@link ReplicaWriter}); fails with {@link PageIoException} if none did.
+     */
+    public CompletableFuture<Void> write(long firstPage, int count, ByteBuf src, int srcIndex) {
+        return forEachRun(firstPage, count, srcIndex,
+                (slab, page, n, index) -> writer.write(slab, page, n, src, index));
+    }
+
+    /**
+     * Reads pages {@code firstPage .. firstPage + count} into {@code dst}. Completes only with the data last written
+     * to each page (zeros for a page never written); fails with {@link PageIoException} otherwise.
+     */
+    public CompletableFuture<Void> read(long firstPage, int count, ByteBuf dst, int dstIndex) {
+        return forEachRun(firstPage, count, dstIndex,
+                (slab, page, n, index) -> reader.read(slab, page, n, dst, index));
+    }
+
+    @FunctionalInterface
+    private interface RunOperation {
+        CompletableFuture<Void> apply(SlabEntry slab, long firstPage, int count, int bufferIndex);
+    }
+
+    /** Splits a run of pages at slab boundaries and at the request size, and joins the parts. */
+    private CompletableFuture<Void> forEachRun(long firstPage, int count, int bufferIndex, RunOperation op) {
+        if (count < 1) {
+            throw new IllegalArgumentException("count " + count);
+        }
+        map.checkPage(firstPage);
+        map.checkPage(firstPage + count - 1);
+        CompletableFuture<Void> single = null;
+        List<CompletableFuture<Void>> parts = null;
+        long page = firstPage;
+        int done = 0;
+        while (done < count) {
+            SlabEntry slab = map.slabOf(page);
+            int inSlab = (int) (slab.firstPage() + slab.pageCount() - page);
+            int n = Math.min(Math.min(count - done, inSlab), pagesPerRequest);
+            CompletableFuture<Void> f = op.apply(slab, page, n, bufferIndex + done * FrameHeader.PAGE_SIZE);
+            if (single == null) {
+                single = f;
+            } else {
+                if (parts == null) {
+                    parts = new ArrayList<>();
+                    parts.add(single);
+                }
+                parts.add(f);
+            }
+            page += n;
+            done += n;
+        }
+        return parts == null ? single : CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new));
+    }
+
+    public EngineStats stats() {
+        int mapped = 0;
+        int degraded = 0;
+        int withoutCopy = 0;
+        int numReplica = config.placement().numReplica();
+        for (SlabEntry s : map.touched()) {
+            int copies = s.replicas().size();
+            if (copies > 0) {
+                mapped++;
+                if (copies < numReplica) {
+                    degraded++;
+                }
+            } else if (anyWritten(s)) {
+                withoutCopy++;
+            }
+        }
+        return new EngineStats(pool.live().size(), pool.all().size(), mapped, degraded, withoutCopy,
+                repair.slabsRepaired(), repair.pagesCopied());
+    }
+
+    private boolean anyWritten(SlabEntry s) {
+        synchronized (s) {
+            for (int i = 0; i < s.pageCount(); i++) {
+                if (map.version(s.firstPage() + i) != 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Waits until every mapped slab has all its copies, reporting the stats every {@code every}; false on timeout.
+     */
+    public boolean awaitFullyReplicated(Duration timeout, Duration every, Consumer<EngineStats> progress)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            EngineStats s = stats();
+            progress.accept(s);
+            if (s.fullyReplicated()) {
+                return true;
+            }
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(every.toMillis());
+        }
+    }
+
+    /** The slab map (for status and tests). */
+    public SlabMap slabMap() {
+        return map;
+    }
+
+    /** The donors (for status and tests). */
+    public List<RemoteDonor> donors() {
+        return pool.all();
+    }
+
+    /** Declares a donor dead now (as a missed heartbeat would), e.g. for an operator's drain. */
+    public void markDead(RemoteDonor donor, String why) {
+        pool.lost(donor, why);
+    }
+
+    private void queueDegraded() {
+        for (SlabEntry s : map.touched()) {
+            if (s.isMapped()) {
+                repair.enqueue(s);
+            }
+        }
+    }
+
+    /** What donor deaths and returns mean for slabs. */
+    private final class DonorEvents implements DonorPool.Listener {
+        @Override
+        public void donorLost(RemoteDonor donor, String why) {
+            int affected = 0;
+            for (SlabEntry s : map.touched()) {
+                if (s.drop(donor)) {
+                    affected++;
+                    repair.enqueue(s);
+                }
+            }
+            if (affected > 0) {
+                LOG.warn("donor {} held copies of {} slabs: re-replicating them", donor, affected);
+            }
+        }
+
+        @Override
+        public CompletableFuture<Void> beforeAdmit(RemoteDonor donor, DonorConnection connection) {
+            // Whatever it still holds of ours missed writes while it was gone: free it all before it takes new slabs.
+            List<CompletableFuture<Void>> frees = new ArrayList<>();
+            for (Long slabId : donor.placedSlabs()) {
+                frees.add(connection.freeSlab(slabId).exceptionally(e -> null));
+            }
+            donor.placedSlabs().clear();
+            return CompletableFuture.allOf(frees.toArray(CompletableFuture[]::new));
+        }
+    }
+
+    @Override
+    public void close() {
+        repair.close();
+        pool.close();
+        transport.close();
+        backupReads.shutdownNow();
+        if (backup != null) {
+            backup.close();
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package dev.valet.client.engine;
+
+/**
+ * A snapshot of the engine's health.
+ *
+ * @param liveDonors        donors answering now
+ * @param donors            donors in portal.list
+ * @param slabsMapped       slabs with at least one copy
+ * @param slabsDegraded     mapped slabs with fewer copies than {@code numReplica}
+ * @param slabsWithoutCopy  touched slabs with no copy at all (readable only from a backup disk)
+ * @param slabsRepaired     new copies completed by re-replication so far
+ * @param pagesCopied       pages copied by re-replication so far
+ */
+public record EngineStats(int liveDonors, int donors, int slabsMapped, int slabsDegraded, int slabsWithoutCopy,
+                          long slabsRepaired, long pagesCopied) {
+    /** Every mapped slab has all its copies and none is without one. */
+    public boolean fullyReplicated() {
+        return slabsDegraded == 0 && slabsWithoutCopy == 0;
+    }
+}

@@ -1,0 +1,329 @@
+package dev.valet.client.engine;
+
+import dev.valet.client.engine.donors.DonorPool;
+import dev.valet.client.engine.donors.RemoteDonor;
+import dev.valet.client.engine.placement.PlacementPolicy;
+import dev.valet.client.transport.DonorConnection;
+import dev.valet.client.transport.DonorException;
+import dev.valet.client.transport.ReceivedPages;
+import dev.valet.common.protocol.ErrorCode;
+import dev.valet.common.protocol.FrameHeader;
+import dev.valet.common.protocol.PageBatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Phaser;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Restores the copy count of slabs that lost a copy. One background thread takes degraded slabs in turn; for each
+ * it ranks a new donor (never one already holding the slab), allocates the slab there, starts sending it every new
+ * write, waits for the writes that began before that moment, then copies every written page from a surviving copy,
+ * throttled to {@code reReplicationRate}. Pages written meanwhile are never lost: they reach the new copy directly,
+ * and the donor refuses an older copied version over a newer written one ({@code STALE_VERSION}), which the copy
+ * skips. When the copy is complete the new donor becomes a full copy.
+ */
+final class ReReplicator implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ReReplicator.class);
+    private static final long RETRY_DELAY_MS = 500;
+
+    private final SlabMap map;
+    private final SlabPlacer placer;
+    private final DonorPool pool;
+    private final PlacementPolicy<RemoteDonor> policy;
+    private final int numReplica;
+    private final long bytesPerSecond;
+    private final int pagesPerRequest;
+    private final LinkedBlockingQueue<SlabEntry> queue = new LinkedBlockingQueue<>();
+    private final Thread worker;
+    private final AtomicLong pagesCopied = new AtomicLong();
+    private final AtomicLong slabsRepaired = new AtomicLong();
+    private volatile boolean running = true;
+
+    ReReplicator(SlabMap map, SlabPlacer placer, DonorPool pool, PlacementPolicy<RemoteDonor> policy, int numReplica,
+                        long bytesPerSecond, int pagesPerRequest) {
+        this.map = map;
+        this.placer = placer;
+        this.pool = pool;
+        this.policy = policy;
+        this.numReplica = numReplica;
+        this.bytesPerSecond = bytesPerSecond;
+        this.pagesPerRequest = pagesPerRequest;
+        this.worker = new Thread(this::run, "valet-re-replicator");
+        this.worker.setDaemon(true);
+    }
+
+    public void start() {
+        worker.start();
+    }
+
+    /** A copy of {@code slab} on {@code donor} failed or is stale: drop it and queue the slab for repair. */
+    public void copyFailed(SlabEntry slab, RemoteDonor donor, String why) {
+        if (slab.drop(donor)) {
+            LOG.warn("slab {} lost its copy on {} ({}); {} copies left", slab.id(), donor, why,
+                    slab.replicas().size());
+            enqueue(slab);
+        }
+    }
+
+    /** Queues {@code slab} if it has fewer copies than asked for. */
+    public void enqueue(SlabEntry slab) {
+        if (slab.replicas().size() < numReplica && slab.markQueued()) {
+            queue.add(slab);
+        }
+    }
+
+    public long pagesCopied() {
+        return pagesCopied.get();
+    }
+
+    public long slabsRepaired() {
+        return slabsRepaired.get();
+    }
+
+    public int queued() {
+        return queue.size();
+    }
+
+    private void run() {
+        while (running) {
+            SlabEntry slab;
+            try {
+                slab = queue.poll(200, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (slab == null) {
+                continue;
+            }
+            slab.unmarkQueued();
+            try {
+                repair(slab);
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                LOG.warn("re-replication of slab {} failed: {}; will retry", slab.id(), e.toString());
+                retryLater(slab);
+            }
+        }
+    }
+
+    private void retryLater(SlabEntry slab) throws RuntimeException {
+        try {
+            Thread.sleep(RETRY_DELAY_MS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        enqueue(slab);
+    }
+
+    private void repair(SlabEntry slab) throws InterruptedException {
+        while (running && slab.replicas().size() < numReplica) {
+            List<RemoteDonor> sources = slab.replicas();
+            if (sources.isEmpty()) {
+                LOG.error("slab {} has no copy left to repair from; its pages are readable only from a backup"
+                        + " disk, and it is placed afresh at its next write", slab.id());
+                return;
+            }
+            RemoteDonor target = chooseTarget(slab, sources);
+            if (target == null) {
+                LOG.info("slab {}: no donor can take another copy yet ({} copies); retrying", slab.id(),
+                        sources.size());
+                retryLater(slab);
+                return;
+            }
+            if (!copyTo(slab, target)) {
+                retryLater(slab);
+                return;
+            }
+        }
+    }
+
+    private RemoteDonor chooseTarget(SlabEntry slab, List<RemoteDonor> holders) {
+        List<RemoteDonor> candidates = new ArrayList<>();
+        for (RemoteDonor d : pool.live()) {
+            if (!holders.contains(d)) {
+                candidates.add(d);
+            }
+        }
+        List<RemoteDonor> chosen = policy.choose(candidates, RemoteDonor::signals, 1, map.slabBytes());
+        return chosen.isEmpty() ? null : chosen.get(0);
+    }
+
+    /** Makes {@code target} a full copy of {@code slab}; false if it could not (the caller retries). */
+    private boolean copyTo(SlabEntry slab, RemoteDonor target) throws InterruptedException {
+        long t0 = System.nanoTime();
+        try {
+            placer.allocate(target, slab.id()).join();
+        } catch (CompletionException e) {
+            LOG.info("slab {}: donor {} refused a new copy: {}", slab.id(), target, rootMessage(e));
+            return false;
+        }
+        Phaser before = slab.beginCatchUp(target);
+        before.arriveAndAwaitAdvance();
+        LOG.info("slab {}: copying to {} (from {})", slab.id(), target, slab.replicas());
+        long copied = 0;
+        long budgetStart = System.nanoTime();
+        int perRequest = Math.min(pagesPerRequest, Math.min(target.connection().maxPagesPerRequest(),
+                minPages(slab.replicas())));
+        for (int first = 0; first < slab.pageCount(); first += perRequest) {
+            int count = Math.min(perRequest, slab.pageCount() - first);
+            if (!anyWritten(slab, first, count)) {
+                continue;
+            }
+            if (!copyRun(slab, target, first, count)) {
+                slab.drop(target);
+                return false;
+            }
+            copied += count;
+            pagesCopied.addAndGet(count);
+            throttle(budgetStart, copied);
+        }
+        slab.promote(target);
+        slabsRepaired.incrementAndGet();
+        LOG.info("slab {}: new copy on {} complete ({} pages in {} ms); {} copies", slab.id(), target, copied,
+                (System.nanoTime() - t0) / 1_000_000, slab.replicas().size());
+        return true;
+    }
+
+    private boolean anyWritten(SlabEntry slab, int first, int count) {
+        synchronized (slab) {
+            for (int i = 0; i < count; i++) {
+                if (map.version(slab.firstPage() + first + i) != 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static int minPages(List<RemoteDonor> donors) {
+        int min = Integer.MAX_VALUE;
+        for (RemoteDonor d : donors) {
+            DonorConnection c = d.connection();
+            if (c != null) {
+                min = Math.min(min, c.maxPagesPerRequest());
+            }
+        }
+        return min == Integer.MAX_VALUE ? 1 : min;
+    }
+
+    /** Copies pages {@code first .. first + count} of the slab from any surviving copy to {@code target}. */
+    private boolean copyRun(SlabEntry slab, RemoteDonor target, int first, int count) {
+        long[] indexes = new long[count];
+        for (int i = 0; i < count; i++) {
+            indexes[i] = first + i;
+        }
+        for (RemoteDonor source : slab.replicas()) {
+            ReceivedPages received;
+            try {
+                received = source.connection().readPages(slab.id(), indexes, count).join();
+            } catch (CompletionException e) {
+                copyFailed(slab, source, "read for re-replication failed: " + rootMessage(e));
+                continue;
+            }
+            try (ReceivedPages r = received) {
+                PageBatch pages = r.pages();
+                String bad = checkSource(pages);
+                if (bad != null) {
+                    copyFailed(slab, source, bad);
+                    continue;
+                }
+                return writeCopy(slab, target, pages);
+            }
+        }
+        return false;
+    }
+
+    private static String checkSource(PageBatch pages) {
+        for (int i = 0; i < pages.count(); i++) {
+            if (!pages.checksumValid(i)) {
+                return "page " + pages.pageIndex(i) + " fails its CRC32C";
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Writes the copied pages to the target with their own versions and checksums. A newer version already
+     * written there makes the donor refuse the batch as stale; then the pages are sent one by one and the stale
+     * ones skipped.
+     */
+    private boolean writeCopy(SlabEntry slab, RemoteDonor target, PageBatch pages) {
+        try {
+            writeEntries(target, slab.id(), pages, 0, pages.count()).join();
+            return true;
+        } catch (CompletionException e) {
+            if (!isStale(e)) {
+                LOG.info("slab {}: new copy on {} failed: {}", slab.id(), target, rootMessage(e));
+                return false;
+            }
+        }
+        for (int i = 0; i < pages.count(); i++) {
+            if (pages.version(i) == 0) {
+                continue;
+            }
+            try {
+                writeEntries(target, slab.id(), pages, i, 1).join();
+            } catch (CompletionException e) {
+                if (!isStale(e)) {
+                    LOG.info("slab {}: new copy on {} failed: {}", slab.id(), target, rootMessage(e));
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private static java.util.concurrent.CompletableFuture<Void> writeEntries(RemoteDonor target, long slabId,
+                                                                          PageBatch pages, int from, int n) {
+        // Never-written pages (version 0) are not sent: the new copy already reads them as zeros.
+        int written = 0;
+        for (int i = from; i < from + n; i++) {
+            if (pages.version(i) != 0) {
+                written++;
+            }
+        }
+        if (written == 0) {
+            return java.util.concurrent.CompletableFuture.completedFuture(null);
+        }
+        return target.connection().writePages(slabId, written, encoder -> {
+            for (int i = from; i < from + n; i++) {
+                if (pages.version(i) != 0) {
+                    encoder.add(pages.pageIndex(i), pages.version(i), pages.crc(i), pages.buffer(),
+                            pages.dataIndex(i));
+                }
+            }
+        });
+    }
+
+    private void throttle(long startNanos, long pagesDone) throws InterruptedException {
+        long due = startNanos + (long) (pagesDone * (double) FrameHeader.PAGE_SIZE * 1e9 / bytesPerSecond);
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+            TimeUnit.NANOSECONDS.sleep(wait);
+        }
+    }
+
+    private static boolean isStale(Throwable e) {
+        Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        return c instanceof DonorException d && d.code() == ErrorCode.STALE_VERSION;
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        return c.getMessage() != null ? c.getMessage() : c.toString();
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        worker.interrupt();
+    }
+}

@@ -1,0 +1,178 @@
+package dev.valet.client.engine;
+
+import dev.valet.client.engine.backup.BackupDisk;
+import dev.valet.client.engine.donors.RemoteDonor;
+import dev.valet.client.transport.ReceivedPages;
+import dev.valet.common.protocol.FrameHeader;
+import dev.valet.common.protocol.PageBatch;
+import io.netty.buffer.ByteBuf;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+/**
+ * Reads a run of pages of one slab from the best copy, falling over to the next on error, timeout, a wrong version
+ * or a bad checksum, then to the backup disk, else failing. A copy is accepted only if every page comes back with
+ * exactly the version and CRC32C of its last write (version 0 and zeros for a page never written); a copy that
+ * returns anything else is stale or corrupt and is dropped from the slab.
+ */
+final class ReplicaReader {
+    private static final Logger LOG = LoggerFactory.getLogger(ReplicaReader.class);
+
+    private final SlabMap map;
+    private final ReReplicator repair;
+    private final BackupDisk backup;
+    private final Executor backupReads;
+
+    ReplicaReader(SlabMap map, ReReplicator repair, BackupDisk backup, Executor backupReads) {
+        this.map = map;
+        this.repair = repair;
+        this.backup = backup;
+        this.backupReads = backupReads;
+    }
+
+    CompletableFuture<Void> read(SlabEntry slab, long firstPage, int count, ByteBuf dst, int dstIndex) {
+        long[] versions = new long[count];
+        int[] crcs = new int[count];
+        long[] indexes = new long[count];
+        boolean anyWritten = false;
+        List<RemoteDonor> candidates;
+        synchronized (slab) {
+            for (int i = 0; i < count; i++) {
+                versions[i] = map.version(firstPage + i);
+                crcs[i] = map.crc(firstPage + i);
+                indexes[i] = firstPage - slab.firstPage() + i;
+                anyWritten |= versions[i] != 0;
+            }
+            candidates = new ArrayList<>(slab.replicas());
+        }
+        if (!anyWritten) {
+            // Never written: a block device reads zeros there, and so do we, without asking anyone.
+            dst.setZero(dstIndex, count * FrameHeader.PAGE_SIZE);
+            return CompletableFuture.completedFuture(null);
+        }
+        candidates.sort(Comparator.comparingLong(RemoteDonor::latencyNanos));
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        new Attempt(slab, firstPage, count, versions, crcs, indexes, dst, dstIndex, candidates, result).next(0);
+        return result;
+    }
+
+    private final class Attempt {
+        private final SlabEntry slab;
+        private final long firstPage;
+        private final int count;
+        private final long[] versions;
+        private final int[] crcs;
+        private final long[] indexes;
+        private final ByteBuf dst;
+        private final int dstIndex;
+        private final List<RemoteDonor> candidates;
+        private final CompletableFuture<Void> result;
+
+        Attempt(SlabEntry slab, long firstPage, int count, long[] versions, int[] crcs, long[] indexes, ByteBuf dst,
+                int dstIndex, List<RemoteDonor> candidates, CompletableFuture<Void> result) {
+            this.slab = slab;
+            this.firstPage = firstPage;
+            this.count = count;
+            this.versions = versions;
+            this.crcs = crcs;
+            this.indexes = indexes;
+            this.dst = dst;
+            this.dstIndex = dstIndex;
+            this.candidates = candidates;
+            this.result = result;
+        }
+
+        void next(int k) {
+            if (k == candidates.size()) {
+                fromBackup();
+                return;
+            }
+            RemoteDonor donor = candidates.get(k);
+            CompletableFuture<ReceivedPages> reply;
+            try {
+                reply = donor.connection().readPages(slab.id(), indexes, count);
+            } catch (RuntimeException e) {
+                reply = CompletableFuture.failedFuture(e);
+            }
+            reply.whenComplete((received, err) -> {
+                if (err != null) {
+                    repair.copyFailed(slab, donor, "read failed: " + ReplicaWriter.rootMessage(err));
+                    next(k + 1);
+                    return;
+                }
+                String problem;
+                try (ReceivedPages r = received) {
+                    problem = verify(r.pages());
+                    if (problem == null) {
+                        PageBatch pages = r.pages();
+                        for (int i = 0; i < count; i++) {
+                            dst.setBytes(dstIndex + i * FrameHeader.PAGE_SIZE, pages.buffer(), pages.dataIndex(i),
+                                    FrameHeader.PAGE_SIZE);
+                        }
+                    }
+                }
+                if (problem == null) {
+                    result.complete(null);
+                } else {
+                    LOG.warn("donor {} slab {}: {}; trying the next copy", donor, slab.id(), problem);
+                    repair.copyFailed(slab, donor, problem);
+                    next(k + 1);
+                }
+            });
+        }
+
+        /** Null if every page is exactly its last write, else what is wrong with the first page that is not. */
+        private String verify(PageBatch pages) {
+            for (int i = 0; i < count; i++) {
+                long page = firstPage + i;
+                if (pages.version(i) != versions[i]) {
+                    return "page " + page + " has version " + pages.version(i) + ", expected " + versions[i];
+                }
+                if (!pages.checksumValid(i)) {
+                    return "page " + page + " fails its CRC32C";
+                }
+                if (versions[i] != 0 && pages.crc(i) != crcs[i]) {
+                    return "page " + page + " version " + versions[i] + " has another checksum than was written";
+                }
+            }
+            return null;
+        }
+
+        private void fromBackup() {
+            if (backup == null) {
+                result.completeExceptionally(new PageIoException("pages " + firstPage + ".." + (firstPage + count - 1)
+                        + " of slab " + slab.id() + ": no copy holds the last written version, and there is no"
+                        + " backup disk"));
+                return;
+            }
+            backupReads.execute(() -> {
+                try {
+                    for (int i = 0; i < count; i++) {
+                        int at = dstIndex + i * FrameHeader.PAGE_SIZE;
+                        if (versions[i] == 0) {
+                            dst.setZero(at, FrameHeader.PAGE_SIZE);
+                        } else if (!backup.read(firstPage + i, crcs[i], dst, at)) {
+                            result.completeExceptionally(new PageIoException("page " + (firstPage + i) + ": no copy"
+                                    + " holds version " + versions[i] + " and the backup disk does not either"));
+                            return;
+                        }
+                    }
+                    result.complete(null);
+                } catch (IOException | RuntimeException e) {
+                    result.completeExceptionally(new PageIoException("pages " + firstPage + ".." + (firstPage
+                            + count - 1) + ": backup disk read failed: " + e));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    result.completeExceptionally(new PageIoException("interrupted reading the backup disk"));
+                }
+            });
+        }
+    }
+}

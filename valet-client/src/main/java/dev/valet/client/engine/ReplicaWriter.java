@@ -1,0 +1,152 @@
+package dev.valet.client.engine;
+
+import dev.valet.client.engine.backup.BackupDisk;
+import dev.valet.client.engine.donors.RemoteDonor;
+import dev.valet.client.transport.DonorConnection;
+import dev.valet.client.transport.DonorException;
+import dev.valet.common.protocol.ErrorCode;
+import dev.valet.common.protocol.FrameHeader;
+import dev.valet.common.protocol.PageChecksum;
+import io.netty.buffer.ByteBuf;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Phaser;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Writes a run of pages of one slab to every copy at once.
+ *
+ * <p>The acknowledgement rule: a write completes when every donor it was sent to has answered, successfully or
+ * not, and at least one full copy stored it. A copy that fails is dropped from the slab (which re-replication then
+ * repairs), so "acknowledged" means "stored on every copy still standing, and on at least one". When no copy
+ * stored it and a backup disk is on, the write completes once the disk has it; otherwise it fails.
+ *
+ * <p>Versions are assigned under the slab's monitor at submission, so two writes of one page are ordered; a donor
+ * refuses the older one if it arrives second ({@code STALE_VERSION}), which counts as stored: a newer version is
+ * already there.
+ */
+final class ReplicaWriter {
+    private final SlabMap map;
+    private final SlabPlacer placer;
+    private final ReReplicator repair;
+    private final BackupDisk backup;
+
+    ReplicaWriter(SlabMap map, SlabPlacer placer, ReReplicator repair, BackupDisk backup) {
+        this.map = map;
+        this.placer = placer;
+        this.repair = repair;
+        this.backup = backup;
+    }
+
+    /** Writes pages {@code firstPage .. firstPage + count} (one slab, one request's worth) from {@code src}. */
+    CompletableFuture<Void> write(SlabEntry slab, long firstPage, int count, ByteBuf src, int srcIndex) {
+        int[] crcs = new int[count];
+        for (int i = 0; i < count; i++) {
+            crcs[i] = PageChecksum.crc32c(src, srcIndex + i * FrameHeader.PAGE_SIZE);
+        }
+        long backupSequence = -1;
+        if (backup != null) {
+            try {
+                for (int i = 0; i < count; i++) {
+                    backupSequence = backup.write(firstPage + i, src, srcIndex + i * FrameHeader.PAGE_SIZE);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return CompletableFuture.failedFuture(new PageIoException("interrupted queueing the backup write"));
+            }
+        }
+        long lastBackupWrite = backupSequence;
+        return placer.ensureMapped(slab).handle((ok, err) -> err)
+                .thenCompose(mapError -> send(slab, firstPage, count, crcs, src, srcIndex, lastBackupWrite,
+                        mapError));
+    }
+
+    private CompletableFuture<Void> send(SlabEntry slab, long firstPage, int count, int[] crcs, ByteBuf src,
+                                         int srcIndex, long backupSequence, Throwable mapError) {
+        long[] versions = new long[count];
+        List<RemoteDonor> targets;
+        List<RemoteDonor> replicas;
+        Phaser gate;
+        synchronized (slab) {
+            for (int i = 0; i < count; i++) {
+                versions[i] = map.nextVersion(firstPage + i, crcs[i]);
+            }
+            targets = slab.writeTargets();
+            replicas = slab.replicas();
+            gate = slab.enterWrite();
+        }
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        AtomicInteger remaining = new AtomicInteger(targets.size() + 1);
+        AtomicInteger stored = new AtomicInteger();
+        Runnable finish = () -> {
+            if (remaining.decrementAndGet() == 0) {
+                gate.arriveAndDeregister();
+                complete(result, slab, firstPage, count, stored.get(), backupSequence, mapError);
+            }
+        };
+        long firstInSlab = firstPage - slab.firstPage();
+        for (RemoteDonor donor : targets) {
+            DonorConnection c = donor.connection();
+            CompletableFuture<Void> sent;
+            try {
+                sent = c.writePages(slab.id(), count, encoder -> {
+                    for (int i = 0; i < count; i++) {
+                        encoder.add(firstInSlab + i, versions[i], crcs[i], src, srcIndex + i * FrameHeader.PAGE_SIZE);
+                    }
+                });
+            } catch (RuntimeException e) {
+                sent = CompletableFuture.failedFuture(e);
+            }
+            boolean fullCopy = replicas.contains(donor);
+            sent.whenComplete((ok, err) -> {
+                if (err == null || isSuperseded(err)) {
+                    if (fullCopy) {
+                        stored.incrementAndGet();
+                    }
+                } else {
+                    repair.copyFailed(slab, donor, "write failed: " + rootMessage(err));
+                }
+                finish.run();
+            });
+        }
+        finish.run();
+        return result;
+    }
+
+    private void complete(CompletableFuture<Void> result, SlabEntry slab, long firstPage, int count, int stored,
+                          long backupSequence, Throwable mapError) {
+        if (stored > 0) {
+            result.complete(null);
+            return;
+        }
+        if (backup != null && backupSequence >= 0) {
+            backup.whenWritten(backupSequence).whenComplete((ok, err) -> {
+                if (err == null) {
+                    result.complete(null);
+                } else {
+                    result.completeExceptionally(new PageIoException("pages " + firstPage + ".." + (firstPage + count
+                            - 1) + ": no donor stored them and the backup disk failed: " + rootMessage(err)));
+                }
+            });
+            return;
+        }
+        result.completeExceptionally(new PageIoException("pages " + firstPage + ".." + (firstPage + count - 1)
+                + " of slab " + slab.id() + ": no donor stored them"
+                + (mapError != null ? " (" + rootMessage(mapError) + ")" : "")));
+    }
+
+    private static boolean isSuperseded(Throwable err) {
+        Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+        return e instanceof DonorException d && d.code() == ErrorCode.STALE_VERSION;
+    }
+
+    static String rootMessage(Throwable err) {
+        Throwable e = err;
+        while (e instanceof CompletionException && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e.getMessage() != null ? e.getMessage() : e.toString();
+    }
+}

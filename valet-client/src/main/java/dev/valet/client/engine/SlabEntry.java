@@ -1,0 +1,149 @@
+package dev.valet.client.engine;
+
+import dev.valet.client.engine.donors.RemoteDonor;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Phaser;
+
+/**
+ * One slab of the swap space: which donors hold a full copy, which donor is being filled as a new copy, and a gate
+ * that lets re-replication wait for the writes that started before it added its target. Guarded by its own monitor.
+ */
+public final class SlabEntry {
+    private final long id;
+    private final long firstPage;
+    private final int pageCount;
+    private List<RemoteDonor> replicas = List.of();
+    private RemoteDonor catchingUp;
+    private Phaser writeGate = newGate();
+    private CompletableFuture<Void> mapping;
+    private boolean queuedForRepair;
+
+    SlabEntry(long id, long firstPage, int pageCount) {
+        this.id = id;
+        this.firstPage = firstPage;
+        this.pageCount = pageCount;
+    }
+
+    /** The slab's id on the donors: its index in the swap space. */
+    public long id() {
+        return id;
+    }
+
+    public long firstPage() {
+        return firstPage;
+    }
+
+    public int pageCount() {
+        return pageCount;
+    }
+
+    /** Donors holding a full, current copy (a snapshot). */
+    public synchronized List<RemoteDonor> replicas() {
+        return replicas;
+    }
+
+    public synchronized boolean isMapped() {
+        return !replicas.isEmpty();
+    }
+
+    synchronized RemoteDonor catchingUp() {
+        return catchingUp;
+    }
+
+    /** Every donor a new write must reach: the copies, and the copy being made. */
+    synchronized List<RemoteDonor> writeTargets() {
+        if (catchingUp == null) {
+            return replicas;
+        }
+        List<RemoteDonor> all = new ArrayList<>(replicas);
+        all.add(catchingUp);
+        return all;
+    }
+
+    /** Registers a write with the current gate; the write must {@code arriveAndDeregister} when it ends. */
+    synchronized Phaser enterWrite() {
+        writeGate.register();
+        return writeGate;
+    }
+
+    /**
+     * Starts filling {@code target}: from now on new writes reach it too. Returns the gate of the writes that began
+     * before, which the caller waits on ({@code arriveAndAwaitAdvance}) before copying, so no write is missed.
+     */
+    synchronized Phaser beginCatchUp(RemoteDonor target) {
+        catchingUp = target;
+        Phaser before = writeGate;
+        writeGate = newGate();
+        return before;
+    }
+
+    /** The copy to {@code target} is complete: it becomes a replica. */
+    synchronized void promote(RemoteDonor target) {
+        if (catchingUp == target) {
+            catchingUp = null;
+            List<RemoteDonor> next = new ArrayList<>(replicas);
+            next.add(target);
+            replicas = List.copyOf(next);
+        }
+    }
+
+    synchronized void abandonCatchUp(RemoteDonor target) {
+        if (catchingUp == target) {
+            catchingUp = null;
+        }
+    }
+
+    synchronized void setReplicas(List<RemoteDonor> donors) {
+        replicas = List.copyOf(donors);
+    }
+
+    /** Drops {@code donor} from this slab; true if it was a replica or the copy being made. */
+    synchronized boolean drop(RemoteDonor donor) {
+        boolean dropped = false;
+        if (replicas.contains(donor)) {
+            List<RemoteDonor> next = new ArrayList<>(replicas);
+            next.remove(donor);
+            replicas = List.copyOf(next);
+            dropped = true;
+        }
+        if (catchingUp == donor) {
+            catchingUp = null;
+            dropped = true;
+        }
+        return dropped;
+    }
+
+    synchronized CompletableFuture<Void> mapping() {
+        return mapping;
+    }
+
+    synchronized void setMapping(CompletableFuture<Void> m) {
+        mapping = m;
+    }
+
+    /** Marks the slab queued for repair; false if it already was. */
+    synchronized boolean markQueued() {
+        if (queuedForRepair) {
+            return false;
+        }
+        queuedForRepair = true;
+        return true;
+    }
+
+    synchronized void unmarkQueued() {
+        queuedForRepair = false;
+    }
+
+    private static Phaser newGate() {
+        // One party stands for the gate's owner, so the phase only advances when the owner waits on it.
+        return new Phaser(1);
+    }
+
+    @Override
+    public synchronized String toString() {
+        return "slab " + id + replicas + (catchingUp != null ? "+" + catchingUp : "");
+    }
+}

@@ -1,0 +1,105 @@
+package dev.valet.client.engine;
+
+import dev.valet.common.protocol.FrameHeader;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * The swap space cut into slabs: page number to slab, each slab's copies, and for every page the version and
+ * CRC32C of its last write. Those two are what make a read trustworthy: a copy is served only if it returns
+ * exactly this version with this checksum, so a replica that missed writes is never taken for current.
+ */
+public final class SlabMap {
+    private final long pageCount;
+    private final int pagesPerSlab;
+    private final AtomicReferenceArray<SlabEntry> slabs;
+    private final long[] versions;
+    private final int[] crcs;
+
+    public SlabMap(long swapBytes, long slabBytes) {
+        if (swapBytes % FrameHeader.PAGE_SIZE != 0 || slabBytes % FrameHeader.PAGE_SIZE != 0) {
+            throw new IllegalArgumentException("swap space and slab size must be multiples of 4096");
+        }
+        this.pageCount = swapBytes / FrameHeader.PAGE_SIZE;
+        if (pageCount > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("swap space of " + swapBytes + " bytes exceeds "
+                    + (long) Integer.MAX_VALUE * FrameHeader.PAGE_SIZE);
+        }
+        this.pagesPerSlab = (int) (slabBytes / FrameHeader.PAGE_SIZE);
+        this.slabs = new AtomicReferenceArray<>((int) ((pageCount + pagesPerSlab - 1) / pagesPerSlab));
+        this.versions = new long[(int) pageCount];
+        this.crcs = new int[(int) pageCount];
+    }
+
+    public long pageCount() {
+        return pageCount;
+    }
+
+    public int pagesPerSlab() {
+        return pagesPerSlab;
+    }
+
+    public long slabBytes() {
+        return (long) pagesPerSlab * FrameHeader.PAGE_SIZE;
+    }
+
+    public int slabCount() {
+        return slabs.length();
+    }
+
+    public long slabIndexOf(long page) {
+        return page / pagesPerSlab;
+    }
+
+    /** The slab holding {@code page}, created (unmapped) on first use. */
+    public SlabEntry slabOf(long page) {
+        checkPage(page);
+        int index = (int) (page / pagesPerSlab);
+        SlabEntry s = slabs.get(index);
+        if (s == null) {
+            long first = (long) index * pagesPerSlab;
+            s = new SlabEntry(index, first, (int) Math.min(pagesPerSlab, pageCount - first));
+            if (!slabs.compareAndSet(index, null, s)) {
+                s = slabs.get(index);
+            }
+        }
+        return s;
+    }
+
+    /** Slabs that have been touched (mapped now or before). */
+    public List<SlabEntry> touched() {
+        List<SlabEntry> list = new ArrayList<>();
+        for (int i = 0; i < slabs.length(); i++) {
+            SlabEntry s = slabs.get(i);
+            if (s != null) {
+                list.add(s);
+            }
+        }
+        return list;
+    }
+
+    /** Version of the last write of {@code page}; 0 if never written. Read under the slab's monitor. */
+    long version(long page) {
+        return versions[(int) page];
+    }
+
+    int crc(long page) {
+        return crcs[(int) page];
+    }
+
+    /** Records a new write of {@code page}; returns its version. Caller holds the slab's monitor. */
+    long nextVersion(long page, int crc) {
+        int i = (int) page;
+        crcs[i] = crc;
+        return ++versions[i];
+    }
+
+    void checkPage(long page) {
+        if (page < 0 || page >= pageCount) {
+            throw new IllegalArgumentException("page " + page + " outside the swap space (0.." + (pageCount - 1)
+                    + ")");
+        }
+    }
+}

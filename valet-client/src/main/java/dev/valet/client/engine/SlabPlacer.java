@@ -1,0 +1,135 @@
+package dev.valet.client.engine;
+
+import dev.valet.client.engine.donors.DonorPool;
+import dev.valet.client.engine.donors.RemoteDonor;
+import dev.valet.client.engine.placement.PlacementPolicy;
+import dev.valet.client.transport.DonorException;
+import dev.valet.common.protocol.ErrorCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * Gives slabs their donors: at a slab's first write (or when every copy is gone) it asks the placement policy for
+ * {@code numReplica} live donors and allocates the slab on each. Donors that refuse are replaced by the next
+ * candidates; a slab placed on fewer donors than asked is handed to re-replication.
+ */
+public final class SlabPlacer {
+    private static final Logger LOG = LoggerFactory.getLogger(SlabPlacer.class);
+    private static final int ROUNDS = 3;
+
+    private final DonorPool pool;
+    private final PlacementPolicy<RemoteDonor> policy;
+    private final int numReplica;
+    private final long slabBytes;
+    private Runnable onDegraded = () -> { };
+
+    SlabPlacer(DonorPool pool, PlacementPolicy<RemoteDonor> policy, int numReplica, long slabBytes) {
+        this.pool = pool;
+        this.policy = policy;
+        this.numReplica = numReplica;
+        this.slabBytes = slabBytes;
+    }
+
+    /** Completes when the slab has at least one copy, or exceptionally when no donor would take it. */
+    CompletableFuture<Void> ensureMapped(SlabEntry slab) {
+        CompletableFuture<Void> mapping;
+        synchronized (slab) {
+            if (slab.isMapped()) {
+                return CompletableFuture.completedFuture(null);
+            }
+            if (slab.mapping() != null) {
+                return slab.mapping();
+            }
+            mapping = new CompletableFuture<>();
+            slab.setMapping(mapping);
+        }
+        place(slab, new HashSet<>(), new ArrayList<>(), ROUNDS).whenComplete((donors, err) -> {
+            synchronized (slab) {
+                slab.setMapping(null);
+                if (err == null && !donors.isEmpty()) {
+                    slab.setReplicas(donors);
+                }
+            }
+            if (err != null || donors.isEmpty()) {
+                mapping.completeExceptionally(new PageIoException("no donor would take slab " + slab.id()
+                        + (err != null ? ": " + ReplicaWriter.rootMessage(err) : " (" + pool.live().size()
+                        + " live donors)")));
+                return;
+            }
+            if (donors.size() < numReplica) {
+                LOG.warn("slab {} placed on {} donors of the {} asked for", slab.id(), donors.size(), numReplica);
+                onDegraded.run();
+            } else {
+                LOG.debug("slab {} placed on {}", slab.id(), donors);
+            }
+            mapping.complete(null);
+        });
+        return mapping;
+    }
+
+    void onDegraded(Runnable r) {
+        this.onDegraded = r;
+    }
+
+    /** Up to {@code rounds} rounds of choosing and allocating, skipping donors already tried. */
+    private CompletableFuture<List<RemoteDonor>> place(SlabEntry slab, Set<RemoteDonor> tried,
+                                                      List<RemoteDonor> placed, int rounds) {
+        List<RemoteDonor> candidates = new ArrayList<>();
+        for (RemoteDonor d : pool.live()) {
+            if (!tried.contains(d)) {
+                candidates.add(d);
+            }
+        }
+        List<RemoteDonor> chosen = policy.choose(candidates, RemoteDonor::signals, numReplica - placed.size(),
+                slabBytes);
+        if (chosen.isEmpty() || rounds == 0) {
+            return CompletableFuture.completedFuture(placed);
+        }
+        List<CompletableFuture<RemoteDonor>> allocs = new ArrayList<>();
+        for (RemoteDonor d : chosen) {
+            tried.add(d);
+            allocs.add(allocate(d, slab.id()).handle((ok, err) -> {
+                if (err != null) {
+                    LOG.info("donor {} refused slab {}: {}", d, slab.id(), ReplicaWriter.rootMessage(err));
+                    return null;
+                }
+                return d;
+            }));
+        }
+        return CompletableFuture.allOf(allocs.toArray(CompletableFuture[]::new)).thenCompose(v -> {
+            for (CompletableFuture<RemoteDonor> f : allocs) {
+                RemoteDonor d = f.join();
+                if (d != null) {
+                    placed.add(d);
+                }
+            }
+            if (placed.size() >= numReplica) {
+                return CompletableFuture.completedFuture(placed);
+            }
+            return place(slab, tried, placed, rounds - 1);
+        });
+    }
+
+    /**
+     * Allocates slab {@code slabId} on {@code donor}. A slab by that id already there is a leftover of an earlier
+     * life of this client or of a copy since dropped: it is freed and allocated afresh.
+     */
+    CompletableFuture<Void> allocate(RemoteDonor donor, long slabId) {
+        donor.placedSlabs().add(slabId);
+        return donor.connection().allocateSlab(slabId, slabBytes).exceptionallyCompose(err -> {
+            Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+            if (e instanceof DonorException d && d.code() == ErrorCode.SLAB_EXISTS) {
+                return donor.connection().freeSlab(slabId)
+                        .thenCompose(v -> donor.connection().allocateSlab(slabId, slabBytes));
+            }
+            return CompletableFuture.failedFuture(e);
+        });
+    }
+}

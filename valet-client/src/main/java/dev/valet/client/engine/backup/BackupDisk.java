@@ -1,0 +1,511 @@
+package dev.valet.client.engine.backup;
+
+import dev.valet.common.protocol.FrameHeader;
+import dev.valet.common.protocol.PageChecksum;
+import io.netty.buffer.ByteBuf;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The disk backup of the client engine: a file or block device that receives a copy of every page write, so a page
+ * whose donor replicas are all gone can still be read back.
+ *
+ * <h2>Writes: asynchronous, in order, without allocation</h2>
+ * The client daemon pages out for the whole machine, so the write path must neither wait for the disk nor allocate.
+ * {@link #open} therefore preallocates a ring of {@code queuePages} page slots in direct memory; {@link #write}
+ * copies the page into the next free slot and returns at once with the write's sequence number (1, 2, 3, ...).
+ * When every slot is taken, {@code write} <b>blocks</b> until the disk frees one: memory stays bounded and a slow
+ * disk slows page-out down rather than losing writes.
+ * <p>
+ * One writer thread ({@code valet-backup-writer}) drains the slots strictly in sequence order with positional
+ * writes at {@code pageNo * 4096}, so a later write of a page never lands before an earlier one, and once the queue
+ * is empty the disk holds the last version of every page. Slots that are adjacent in the ring and hold consecutive
+ * pages go out as one write of up to 64 pages.
+ * <p>
+ * The copy into the slot happens under the queue's monitor: that publishes the slot and its sequence number
+ * together, keeps sequence order equal to ring order with any number of calling threads, and a 4 KiB copy is short.
+ * The monitor is a plain {@code synchronized} one because waiting on it allocates nothing on the heap.
+ *
+ * <h2>Reads: the last version or nothing</h2>
+ * {@link #read} first waits until every write queued before it has landed (so it cannot see an older version that
+ * a queued write is about to replace), then reads the page and accepts it only if its CRC32C is the one the engine
+ * expects. A page whose last landed write failed is refused outright: the disk then holds an older version, or a
+ * torn mix, of the page.
+ *
+ * <h2>Failures</h2>
+ * A write that fails is counted in {@link #failedWrites()} and marks its page failed until a later write of the
+ * page succeeds. Failed pages are kept in a bitset of one bit per page (1/32768 of {@code sizeBytes}), chosen over
+ * per-page sequence numbers because it is 64 times smaller and answers the only question reads ask. The first
+ * failure of a burst is logged at WARN, the rest of the burst only counted, and the recovery logged at INFO.
+ * <p>
+ * Callers learn of failures through {@link #whenWritten}, which the engine uses only when no replica took a page;
+ * nothing is allocated for it unless someone asks.
+ */
+public final class BackupDisk implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(BackupDisk.class);
+
+    static final String WRITER_THREAD = "valet-backup-writer";
+    /** Most pages in one positional write (256 KiB): large enough to amortise the system call. */
+    static final int MAX_RUN_PAGES = 64;
+    /** How long {@link #close} waits for queued writes to land, and then for the writer thread to end. */
+    static final long CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    private static final int PAGE = FrameHeader.PAGE_SIZE;
+    /** The ring is one direct buffer, so the largest ring is what an int can index. */
+    private static final int MAX_QUEUE_PAGES = Integer.MAX_VALUE / PAGE;
+
+    private final Path path;
+    /** Shared by the writer's channel and the reads; see {@link #read} for why reads do not use the channel. */
+    private final RandomAccessFile file;
+    private final FileChannel channel;
+    private final long pages;
+    private final int slots;
+    private final Thread writer;
+
+    // The ring. fillView is used by callers of write() under the lock, drainView only by the writer thread.
+    private final ByteBuffer fillView;
+    private final ByteBuffer drainView;
+    private final long[] slotPage;
+    /** Whether the last write that used each slot failed: lets whenWritten answer exactly for recent writes. */
+    private final boolean[] slotFailed;
+    /** One bit per page: its last landed write failed. */
+    private final long[] failedPages;
+    /** For reads; guarded by itself. */
+    private final byte[] readPage = new byte[PAGE];
+
+    // Everything below is guarded by lock.
+    private final Object lock = new Object();
+    /** Sequence of the last write queued; the ring holds writes landed+1 .. queued. */
+    private long queued;
+    /** Sequence of the last write that landed (on disk, or failed). */
+    private long landed;
+    private long writtenPages;
+    private long failedWrites;
+    private long lastFailedSequence;
+    private IOException lastFailure;
+    /** Callers of whenWritten still waiting, earliest sequence first. */
+    private final PriorityQueue<Waiter> waiters = new PriorityQueue<>(Comparator.comparingLong(Waiter::sequence));
+    /** Threads waiting on the lock for the writer to make progress; the writer notifies only when there are some. */
+    private int blocked;
+    /** The writer waits on the lock for work; write() notifies only then. */
+    private boolean writerIdle;
+    private boolean writerRunning = true;
+    private boolean closed;
+    private boolean stopping;
+
+    /** Test hook only: while true, the writer fails every write as if the disk had. */
+    private volatile boolean failWritesForTest;
+
+    private BackupDisk(Path path, RandomAccessFile file, long pages, int slots) {
+        this.path = path;
+        this.file = file;
+        this.channel = file.getChannel();
+        this.pages = pages;
+        this.slots = slots;
+        ByteBuffer ring = ByteBuffer.allocateDirect(slots * PAGE);
+        this.fillView = ring.duplicate();
+        this.drainView = ring.duplicate();
+        this.slotPage = new long[slots];
+        this.slotFailed = new boolean[slots];
+        this.failedPages = new long[(int) ((pages + 63) >>> 6)];
+        this.writer = new Thread(this::drain, WRITER_THREAD);
+        writer.setDaemon(true);
+    }
+
+    /**
+     * Opens the backup disk at {@code path} for pages {@code 0 .. sizeBytes/4096 - 1} and starts its writer thread.
+     * A regular file is created if missing and extended (sparse) to {@code sizeBytes} if shorter; anything else (a
+     * block device) is never resized and must already hold {@code sizeBytes}.
+     *
+     * @param queuePages slots in the write queue (4 KiB of direct memory each); {@link #write} blocks when all are
+     *                   in use
+     * @throws IOException if the path is a directory, cannot be opened for writing, or is too small
+     */
+    public static BackupDisk open(Path path, long sizeBytes, int queuePages) throws IOException {
+        if (sizeBytes < PAGE || (sizeBytes / PAGE + 63) >>> 6 > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("backup disk size must be 4096 bytes to 512 TiB, not " + sizeBytes);
+        }
+        if (queuePages < 1 || queuePages > MAX_QUEUE_PAGES) {
+            throw new IllegalArgumentException("queuePages must be 1 to " + MAX_QUEUE_PAGES + ", not " + queuePages);
+        }
+        if (Files.isDirectory(path)) {
+            throw new IOException("backup disk " + path + " is a directory, not a file or a block device");
+        }
+        boolean regular = Files.notExists(path) || Files.isRegularFile(path);
+        RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw");
+        try {
+            // ftruncate: the file grows without allocating blocks. RandomAccessFile.length() (unlike
+            // Files.size) reports a block device's real size on Linux since JDK 17.
+            if (regular && file.length() < sizeBytes) {
+                file.setLength(sizeBytes);
+            }
+            requireCapacity(path, file.length(), sizeBytes);
+        } catch (IOException | RuntimeException e) {
+            file.close();
+            throw e;
+        }
+        BackupDisk disk = new BackupDisk(path, file, sizeBytes / PAGE, queuePages);
+        disk.writer.start();
+        return disk;
+    }
+
+    /**
+     * Fails unless a disk of {@code actualBytes} can hold {@code neededBytes}. Separate from {@link #open} so the
+     * check a block device goes through can be tested with a plain file.
+     */
+    static void requireCapacity(Path path, long actualBytes, long neededBytes) throws IOException {
+        if (actualBytes < neededBytes) {
+            throw new IOException("backup disk " + path + " is " + actualBytes + " bytes, but " + neededBytes
+                    + " are needed (the whole swap space)");
+        }
+    }
+
+    /**
+     * Queues a copy of the page at {@code src[srcIndex .. srcIndex+4096)} for page {@code pageNo}; {@code src} may be
+     * reused as soon as this returns, and its indexes are not changed. Blocks while the queue is full.
+     *
+     * @return the write's sequence number, for {@link #whenWritten}
+     * @throws IllegalArgumentException if {@code pageNo} is outside the disk
+     * @throws IllegalStateException    if the disk is closed (also when it is closed while this waits)
+     * @throws InterruptedException     if interrupted while waiting for a free slot; nothing was queued
+     */
+    public long write(long pageNo, ByteBuf src, int srcIndex) throws InterruptedException {
+        checkPage(pageNo);
+        checkIndex(src, srcIndex);
+        synchronized (lock) {
+            while (queued - landed == slots && accepting()) {
+                awaitProgress();
+            }
+            if (!accepting()) {
+                throw new IllegalStateException("backup disk " + path + (closed ? " is closed" : " has stopped"));
+            }
+            int slot = (int) (queued % slots);
+            int offset = slot * PAGE;
+            src.getBytes(srcIndex, fillView.limit(offset + PAGE).position(offset));
+            slotPage[slot] = pageNo;
+            long sequence = ++queued;
+            if (writerIdle) {
+                writerIdle = false;
+                lock.notifyAll();
+            }
+            return sequence;
+        }
+    }
+
+    /**
+     * A future that completes once write {@code sequence} and every earlier one have landed, or exceptionally if
+     * write {@code sequence} failed, if an earlier write failed while the caller waited, or if the disk was closed
+     * first. For a write that landed long ago (more than {@code queuePages} writes back) whose outcome is no longer
+     * kept, the answer is conservative: failed if any write since it failed.
+     * <p>
+     * The future is completed on the writer thread: dependent actions attached without an executor run there and
+     * must be short and must never call {@link #write} (which may wait for a slot only that thread frees).
+     *
+     * @throws IllegalArgumentException if no write has that sequence number yet
+     */
+    public CompletableFuture<Void> whenWritten(long sequence) {
+        synchronized (lock) {
+            if (sequence < 0 || sequence > queued) {
+                throw new IllegalArgumentException("no write " + sequence + " yet; the last is " + queued);
+            }
+            if (sequence <= landed) {
+                boolean failed = sequence > 0 && (sequence > queued - slots
+                        ? slotFailed[slotOf(sequence)] : sequence <= lastFailedSequence);
+                return failed ? CompletableFuture.failedFuture(failure("write " + sequence + " failed", lastFailure))
+                        : CompletableFuture.completedFuture(null);
+            }
+            if (!writerRunning) {
+                return CompletableFuture.failedFuture(failure("closed before write " + sequence + " landed", null));
+            }
+            Waiter waiter = new Waiter(sequence, new CompletableFuture<>());
+            waiters.add(waiter);
+            return waiter.future();
+        }
+    }
+
+    /**
+     * Reads page {@code pageNo} into {@code dst[dstIndex .. dstIndex+4096)} after every write queued before this call
+     * has landed, and tells whether it is the content the engine expects.
+     * <p>
+     * The read goes through {@link RandomAccessFile} rather than the {@link FileChannel}: a thread interrupted during
+     * a channel operation closes the channel, which would take the whole backup down with one caller's interrupt.
+     *
+     * @return true iff the page's CRC32C equals {@code expectedCrc}; on false the disk does not hold the expected
+     *         content (an older version, a failed write, or a page never written) and {@code dst} may or may not
+     *         have been overwritten: the caller must ignore it
+     * @throws IOException          if the read fails, or the disk was closed
+     * @throws InterruptedException if interrupted while waiting for earlier writes to land
+     */
+    public boolean read(long pageNo, int expectedCrc, ByteBuf dst, int dstIndex)
+            throws IOException, InterruptedException {
+        checkPage(pageNo);
+        checkIndex(dst, dstIndex);
+        synchronized (lock) {
+            long target = queued;
+            while (landed < target && !closed && writerRunning) {
+                awaitProgress();
+            }
+            if (closed || landed < target) {
+                throw new IOException("backup disk " + path + " is closed");
+            }
+            if ((failedPages[(int) (pageNo >>> 6)] & 1L << pageNo) != 0) {
+                return false;
+            }
+        }
+        synchronized (readPage) {
+            file.seek(pageNo * PAGE);
+            file.readFully(readPage);
+            dst.setBytes(dstIndex, readPage);
+            return PageChecksum.crc32c(readPage, 0) == expectedCrc;
+        }
+    }
+
+    /** Writes queued and not yet landed. */
+    public long pendingWrites() {
+        synchronized (lock) {
+            return queued - landed;
+        }
+    }
+
+    /** Pages written to the disk successfully since open. */
+    public long writtenPages() {
+        synchronized (lock) {
+            return writtenPages;
+        }
+    }
+
+    /** Page writes that failed since open. */
+    public long failedWrites() {
+        synchronized (lock) {
+            return failedWrites;
+        }
+    }
+
+    /**
+     * Stops taking writes, waits up to 10 s for the queued ones to land, stops the writer thread and closes the
+     * disk. Writes still queued after that are dropped (and logged); their {@link #whenWritten} futures fail.
+     * Idempotent.
+     */
+    @Override
+    public void close() {
+        boolean interrupted = false;
+        long undrained;
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            lock.notifyAll();
+            long deadline = System.nanoTime() + CLOSE_WAIT_NANOS;
+            long left;
+            while (landed < queued && writerRunning && (left = deadline - System.nanoTime()) > 0) {
+                try {
+                    blocked++;
+                    lock.wait(TimeUnit.NANOSECONDS.toMillis(left) + 1);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                    break;
+                } finally {
+                    blocked--;
+                }
+            }
+            undrained = queued - landed;
+            stopping = true;
+            lock.notifyAll();
+        }
+        if (undrained > 0) {
+            LOG.warn("backup disk {}: closed with {} writes not on disk", path, undrained);
+        }
+        try {
+            writer.join(TimeUnit.NANOSECONDS.toMillis(CLOSE_WAIT_NANOS));
+        } catch (InterruptedException e) {
+            interrupted = true;
+        }
+        try {
+            file.close();
+        } catch (IOException e) {
+            LOG.warn("backup disk {}: close failed", path, e);
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Test hook, never used in production: while {@code fail} is true, every write fails as if the disk had. */
+    void failWritesForTest(boolean fail) {
+        failWritesForTest = fail;
+    }
+
+    @Override
+    public String toString() {
+        return "BackupDisk[" + path + "]";
+    }
+
+    /** The writer thread: takes runs of slots in order, writes them, and reports them landed. */
+    private void drain() {
+        List<Waiter> ready = new ArrayList<>();
+        long burst = 0;
+        try {
+            while (true) {
+                int slot;
+                int count;
+                synchronized (lock) {
+                    while (landed == queued && !stopping) {
+                        writerIdle = true;
+                        lock.wait();
+                    }
+                    if (stopping) {
+                        return;
+                    }
+                    slot = slotOf(landed + 1);
+                    count = runLength(slot, queued - landed);
+                }
+                IOException failure = null;
+                try {
+                    writeRun(slot, count);
+                } catch (IOException e) {
+                    failure = e;
+                }
+                if (failure != null && burst == 0) {
+                    LOG.warn("backup disk {}: write failed; further failures are counted, not logged, until a write"
+                            + " succeeds", path, failure);
+                } else if (failure == null && burst > 0) {
+                    LOG.info("backup disk {}: writes succeed again after {} failed pages", path, burst);
+                }
+                burst = failure == null ? 0 : burst + count;
+                land(slot, count, failure, ready);
+                complete(ready, failure == null || ready.isEmpty() ? null : failure("write failed", failure));
+            }
+        } catch (InterruptedException e) {
+            LOG.warn("backup disk {}: writer thread interrupted; the disk stops taking writes", path);
+        } catch (RuntimeException | Error e) {
+            LOG.error("backup disk {}: writer thread died; the disk stops taking writes", path, e);
+            throw e;
+        } finally {
+            synchronized (lock) {
+                writerRunning = false;
+                ready.addAll(waiters);
+                waiters.clear();
+                lock.notifyAll();
+            }
+            complete(ready, failure("stopped before the write landed", null));
+        }
+    }
+
+    /** How many slots from {@code slot} on hold consecutive pages and can go out as one write. */
+    private int runLength(int slot, long available) {
+        long first = slotPage[slot];
+        int count = 1;
+        while (count < available && count < MAX_RUN_PAGES && slot + count < slots
+                && slotPage[slot + count] == first + count) {
+            count++;
+        }
+        return count;
+    }
+
+    private void writeRun(int slot, int count) throws IOException {
+        if (failWritesForTest) {
+            throw new IOException("write failure injected by a test");
+        }
+        int offset = slot * PAGE;
+        drainView.limit(offset + count * PAGE).position(offset);
+        long position = slotPage[slot] * PAGE;
+        while (drainView.hasRemaining()) {
+            position += channel.write(drainView, position);
+        }
+    }
+
+    /** Records a run as landed and moves the waiters it settles to {@code ready}. */
+    private void land(int slot, int count, IOException failure, List<Waiter> ready) {
+        synchronized (lock) {
+            for (int i = slot; i < slot + count; i++) {
+                long page = slotPage[i];
+                slotFailed[i] = failure != null;
+                if (failure != null) {
+                    failedPages[(int) (page >>> 6)] |= 1L << page;
+                } else {
+                    failedPages[(int) (page >>> 6)] &= ~(1L << page);
+                }
+            }
+            landed += count;
+            if (failure == null) {
+                writtenPages += count;
+            } else {
+                failedWrites += count;
+                lastFailedSequence = landed;
+                lastFailure = failure;
+            }
+            // A failure fails every waiter: each waits for a sequence at or after the failed run.
+            while (!waiters.isEmpty() && (failure != null || waiters.peek().sequence() <= landed)) {
+                ready.add(waiters.poll());
+            }
+            if (blocked > 0) {
+                lock.notifyAll();
+            }
+        }
+    }
+
+    /** Completes {@code ready} outside the lock, since dependent actions run inline. */
+    private static void complete(List<Waiter> ready, IOException failure) {
+        for (int i = 0; i < ready.size(); i++) {
+            CompletableFuture<Void> future = ready.get(i).future();
+            if (failure == null) {
+                future.complete(null);
+            } else {
+                future.completeExceptionally(failure);
+            }
+        }
+        ready.clear();
+    }
+
+    private IOException failure(String what, IOException cause) {
+        return new IOException("backup disk " + path + ": " + what, cause);
+    }
+
+    /** Waits on the lock for the writer to land something; the caller holds the lock. */
+    private void awaitProgress() throws InterruptedException {
+        blocked++;
+        try {
+            lock.wait();
+        } finally {
+            blocked--;
+        }
+    }
+
+    private boolean accepting() {
+        return !closed && writerRunning;
+    }
+
+    private int slotOf(long sequence) {
+        return (int) ((sequence - 1) % slots);
+    }
+
+    private void checkPage(long pageNo) {
+        if (pageNo < 0 || pageNo >= pages) {
+            throw new IllegalArgumentException("page " + pageNo + " is outside backup disk " + path + " (0 to "
+                    + (pages - 1) + ")");
+        }
+    }
+
+    private static void checkIndex(ByteBuf buf, int index) {
+        if (index < 0 || index > buf.capacity() - PAGE) {
+            throw new IndexOutOfBoundsException("a page at " + index + " does not fit a buffer of " + buf.capacity());
+        }
+    }
+
+    private record Waiter(long sequence, CompletableFuture<Void> future) {
+    }
+}

@@ -1,0 +1,63 @@
+package dev.valet.common.config;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import java.util.Objects;
+
+/**
+ * Where slabs go ({@code placement} in valet.yaml). A slab is placed at its first write: {@code serverSelectNum}
+ * live donors are drawn at random (all of them when there are fewer), ranked by {@code weights}, and the top
+ * {@code numReplica} get a copy each; never two copies on one donor.
+ *
+ * @param numReplica      copies of every slab, on distinct donors; default 2, allowed 1 to 8 (the seeds'
+ *                        NUM_REPLICA)
+ * @param serverSelectNum candidates drawn for each placement; default 4, at least {@code numReplica}, at most 1024
+ *                        (the seeds' SERVER_SELECT_NUM)
+ * @param weights         how the candidates are ranked; see {@link RankWeights}
+ */
+public record PlacementConfig(int numReplica, int serverSelectNum, RankWeights weights) {
+    public static final int DEFAULT_NUM_REPLICA = 2;
+    public static final int DEFAULT_SERVER_SELECT_NUM = 4;
+    public static final int MAX_NUM_REPLICA = 8;
+    public static final int MAX_SERVER_SELECT_NUM = 1024;
+    public static final PlacementConfig DEFAULTS = new PlacementConfig(DEFAULT_NUM_REPLICA,
+            DEFAULT_SERVER_SELECT_NUM, RankWeights.DEFAULTS);
+
+    public PlacementConfig {
+        Objects.requireNonNull(weights, "weights");
+    }
+
+    @JsonCreator
+    private static PlacementConfig fromYaml(
+            @JsonProperty("numReplica") Integer numReplica,
+            @JsonProperty("serverSelectNum") Integer serverSelectNum,
+            @JsonProperty("weights") RankWeights weights) {
+        return new PlacementConfig(
+                Objects.requireNonNullElse(numReplica, DEFAULT_NUM_REPLICA),
+                Objects.requireNonNullElse(serverSelectNum, DEFAULT_SERVER_SELECT_NUM),
+                Objects.requireNonNullElse(weights, RankWeights.DEFAULTS));
+    }
+
+    public PlacementConfig withNumReplica(int n) {
+        return new PlacementConfig(n, serverSelectNum, weights);
+    }
+
+    public PlacementConfig withServerSelectNum(int n) {
+        return new PlacementConfig(numReplica, n, weights);
+    }
+
+    /** @throws ConfigProblem with the key path relative to {@code placement} */
+    void validate() {
+        ConfigRules.requireBetween("numReplica", numReplica, 1, MAX_NUM_REPLICA);
+        if (serverSelectNum < numReplica || serverSelectNum > MAX_SERVER_SELECT_NUM) {
+            throw new ConfigProblem("serverSelectNum", "must be at least numReplica (" + numReplica + ") and at most "
+                    + MAX_SERVER_SELECT_NUM + ", got " + serverSelectNum);
+        }
+        try {
+            weights.validate();
+        } catch (ConfigProblem p) {
+            throw new ConfigProblem("weights." + p.keyPath(), p.problem());
+        }
+    }
+}
