@@ -83,6 +83,8 @@ public final class Engine implements AutoCloseable {
         }
         Engine engine = new Engine(config, donors, backup);
         engine.pool.start();
+        // A restarted client finds its pages where it left them (the slab ids are its own).
+        new SlabRecovery(engine.map, engine.pool, engine.repair, config.placement().numReplica()).recover();
         engine.repair.start();
         LOG.info("engine: swap space {} in {} slabs of {}, {} copies each, {} donors", config.swapSpace(),
                 engine.map.slabCount(), config.slabSize(), config.placement().numReplica(), donors.size());

@@ -96,6 +96,12 @@ public final class SlabMap {
         return ++versions[i];
     }
 
+    /** Sets a page's version and CRC as found on the donors (recovery). Caller holds the slab's monitor. */
+    void restore(long page, long version, int crc) {
+        versions[(int) page] = version;
+        crcs[(int) page] = crc;
+    }
+
     void checkPage(long page) {
         if (page < 0 || page >= pageCount) {
             throw new IllegalArgumentException("page " + page + " outside the swap space (0.." + (pageCount - 1)

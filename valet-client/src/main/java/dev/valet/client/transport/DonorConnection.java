@@ -4,6 +4,8 @@ import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.DonorStats;
 import dev.valet.common.protocol.HelloOk;
 import dev.valet.common.protocol.PageBatchEncoder;
+import dev.valet.common.protocol.PageIndex;
+import dev.valet.common.protocol.SlabList;
 
 import java.util.concurrent.CompletableFuture;
 
@@ -41,6 +43,12 @@ public interface DonorConnection extends AutoCloseable {
 
     /** Reads pages {@code pageIndexes[0 .. count)} of one slab. The caller must close the result. */
     CompletableFuture<ReceivedPages> readPages(long slabId, long[] pageIndexes, int count);
+
+    /** The slabs this identity owns on the donor (what a restarted client recovers). */
+    CompletableFuture<SlabList> listSlabs();
+
+    /** Versions and CRC32Cs of pages {@code firstPage .. firstPage + count} of a slab, without the data. */
+    CompletableFuture<PageIndex> readIndex(long slabId, long firstPage, int count);
 
     /** Round trip time of a HEARTBEAT, in nanoseconds. */
     CompletableFuture<Long> heartbeat();

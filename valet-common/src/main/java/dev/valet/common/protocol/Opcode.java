@@ -12,6 +12,8 @@ public enum Opcode {
     WRITE_PAGES(0x05),
     READ_PAGES(0x06),
     HEARTBEAT(0x07),
+    LIST_SLABS(0x08),
+    READ_INDEX(0x09),
 
     HELLO_OK(0x81),
     STATS_OK(0x82),
@@ -20,6 +22,8 @@ public enum Opcode {
     WRITE_PAGES_OK(0x85),
     READ_PAGES_OK(0x86),
     HEARTBEAT_OK(0x87),
+    LIST_SLABS_OK(0x88),
+    READ_INDEX_OK(0x89),
 
     ERROR(0xFF);
 

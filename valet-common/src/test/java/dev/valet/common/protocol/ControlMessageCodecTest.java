@@ -10,8 +10,12 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.LongRange;
+import net.jqwik.api.constraints.Size;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -44,6 +48,30 @@ class ControlMessageCodecTest {
             @ForAll long requestId) {
         DonorStats stats = new DonorStats(limit, lent, offered, free, gradient, slabs, clients, ops);
         assertThat(roundTrip(Opcode.STATS_OK, requestId, stats, DonorStats::decode)).isEqualTo(stats);
+    }
+
+    @Property(tries = TRIES)
+    void slabListRoundTrips(@ForAll @Size(max = 40) List<@LongRange(min = 0) Long> ids, @ForAll long requestId) {
+        List<SlabList.Entry> entries = new ArrayList<>();
+        for (long id : ids) {
+            entries.add(new SlabList.Entry(id, (id % 1000 + 1) * 4096));
+        }
+        SlabList list = new SlabList(entries);
+        assertThat(roundTrip(Opcode.LIST_SLABS_OK, requestId, list, SlabList::decode)).isEqualTo(list);
+    }
+
+    @Property(tries = TRIES)
+    void indexRequestAndReplyRoundTrip(@ForAll long slabId, @ForAll @LongRange(min = 0, max = 0xFFFF_FFFFL) long first,
+            @ForAll @Size(max = 64) List<Long> versions, @ForAll long requestId) {
+        IndexRequest request = new IndexRequest(slabId, first, versions.size());
+        assertThat(roundTrip(Opcode.READ_INDEX, requestId, request, IndexRequest::decode)).isEqualTo(request);
+        long[] v = versions.stream().mapToLong(Long::longValue).toArray();
+        int[] crcs = new int[v.length];
+        for (int i = 0; i < v.length; i++) {
+            crcs[i] = (int) (v[i] * 31);
+        }
+        PageIndex index = new PageIndex(slabId, first, v, crcs);
+        assertThat(roundTrip(Opcode.READ_INDEX_OK, requestId, index, PageIndex::decode)).isEqualTo(index);
     }
 
     @Property(tries = TRIES)

@@ -252,6 +252,10 @@ class MutatedFrameProperties {
                 }
                 case HEARTBEAT, HEARTBEAT_OK -> Heartbeat.decode(body);
                 case WRITE_PAGES_OK -> PagesAck.decode(body);
+                case LIST_SLABS -> Frames.requireEmpty(body, "LIST_SLABS");
+                case LIST_SLABS_OK -> SlabList.decode(body);
+                case READ_INDEX -> IndexRequest.decode(body);
+                case READ_INDEX_OK -> PageIndex.decode(body);
                 case ERROR -> ErrorReply.decode(body);
                 default -> fail("unhandled opcode " + op);
             }
@@ -298,6 +302,17 @@ class MutatedFrameProperties {
             }
             case HEARTBEAT, HEARTBEAT_OK -> Frames.encode(alloc, op, id, new Heartbeat(r.nextLong()));
             case WRITE_PAGES_OK -> Frames.encode(alloc, op, id, new PagesAck(r.nextInt(10), 1 + r.nextInt(3)));
+            case LIST_SLABS -> {
+                ByteBuf b = Unpooled.buffer();
+                Frames.finish(b, Frames.begin(b, op, id));
+                yield b;
+            }
+            case LIST_SLABS_OK -> Frames.encode(alloc, op, id, new SlabList(List.of(
+                    new SlabList.Entry(r.nextInt(10), 4096), new SlabList.Entry(r.nextInt(10), 8192))));
+            case READ_INDEX -> Frames.encode(alloc, op, id, new IndexRequest(r.nextInt(10), r.nextInt(8),
+                    1 + r.nextInt(8)));
+            case READ_INDEX_OK -> Frames.encode(alloc, op, id, new PageIndex(r.nextInt(10), r.nextInt(8),
+                    new long[] {1, 2}, new int[] {3, 4}));
             case ERROR -> Frames.encode(alloc, op, id, new ErrorReply(
                     ErrorCode.values()[r.nextInt(ErrorCode.values().length)], "nope \u2603 " + r.nextInt()));
         };

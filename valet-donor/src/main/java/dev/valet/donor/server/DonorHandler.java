@@ -7,6 +7,9 @@ import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.Frames;
 import dev.valet.common.protocol.Heartbeat;
 import dev.valet.common.protocol.Hello;
+import dev.valet.common.protocol.IndexRequest;
+import dev.valet.common.protocol.PageIndex;
+import dev.valet.common.protocol.SlabList;
 import dev.valet.common.protocol.MessageBody;
 import dev.valet.common.protocol.Opcode;
 import dev.valet.common.protocol.PageBatch;
@@ -27,7 +30,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.List;
 
 /**
  * Serves one client connection: HELLO first (fixing the identity that owns every slab this connection touches),
@@ -102,6 +107,11 @@ final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
                 case WRITE_PAGES -> writePages(ctx, requestId, batch.wrap(body, "WRITE_PAGES"));
                 case READ_PAGES -> readPages(ctx, requestId, indexes.wrap(body));
                 case HEARTBEAT -> reply(ctx, Opcode.HEARTBEAT_OK, requestId, Heartbeat.decode(body));
+                case LIST_SLABS -> {
+                    Frames.requireEmpty(body, "LIST_SLABS");
+                    reply(ctx, Opcode.LIST_SLABS_OK, requestId, listSlabs());
+                }
+                case READ_INDEX -> reply(ctx, Opcode.READ_INDEX_OK, requestId, readIndex(IndexRequest.decode(body)));
                 default -> throw new ProtocolException(ErrorCode.UNSUPPORTED_OPCODE, op + " is not served here",
                         false);
             }
@@ -205,6 +215,40 @@ final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
         }
         donor.pagesServed(n);
         ctx.write(out, ctx.voidPromise());
+    }
+
+    private SlabList listSlabs() {
+        List<SlabList.Entry> entries = new ArrayList<>();
+        for (Slab slab : donor.store().slabsOf(identity)) {
+            entries.add(new SlabList.Entry(slab.key().slabId(), slab.sizeBytes()));
+        }
+        int max = SlabList.maxEntries(donor.maxFrameBytes());
+        if (entries.size() > max) {
+            throw new ProtocolException(ErrorCode.INTERNAL, "client '" + identity + "' owns " + entries.size()
+                    + " slabs here; one reply carries at most " + max, false);
+        }
+        return new SlabList(entries);
+    }
+
+    private PageIndex readIndex(IndexRequest request) throws SlabStoreException {
+        int maxPages = PageIndex.maxPages(donor.maxFrameBytes());
+        if (request.count() < 1 || request.count() > maxPages) {
+            throw ProtocolException.badBody("READ_INDEX asks for " + request.count() + " pages; 1.." + maxPages
+                    + " fit in one reply");
+        }
+        Slab slab = lookup(request.slabId());
+        synchronized (slab.lock()) {
+            requireLive(slab);
+            checkIndex(slab, request.firstPage() + request.count() - 1);
+            int n = (int) request.count();
+            long[] versions = new long[n];
+            int[] crcs = new int[n];
+            for (int i = 0; i < n; i++) {
+                versions[i] = slab.version((int) request.firstPage() + i);
+                crcs[i] = slab.crc((int) request.firstPage() + i);
+            }
+            return new PageIndex(request.slabId(), request.firstPage(), versions, crcs);
+        }
     }
 
     private Slab lookup(long slabId) throws SlabStoreException {

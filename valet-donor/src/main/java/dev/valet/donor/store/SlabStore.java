@@ -6,6 +6,8 @@ import dev.valet.common.protocol.FrameHeader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -87,6 +89,18 @@ public final class SlabStore implements AutoCloseable {
         lentBytes.addAndGet(-slab.sizeBytes());
         LOG.debug("freed slab {}; {} bytes lent", slab.key(), lentBytes.get());
         return true;
+    }
+
+    /** The slabs {@code owner} has here now, by slab id. */
+    public List<Slab> slabsOf(String owner) {
+        List<Slab> own = new ArrayList<>();
+        for (Slab s : slabs.values()) {
+            if (s.key().owner().equals(owner)) {
+                own.add(s);
+            }
+        }
+        own.sort(Comparator.comparingLong(s -> s.key().slabId()));
+        return own;
     }
 
     /** The slabs lent right now (a snapshot). */

@@ -7,9 +7,12 @@ import dev.valet.common.protocol.Frames;
 import dev.valet.common.protocol.Heartbeat;
 import dev.valet.common.protocol.Hello;
 import dev.valet.common.protocol.HelloOk;
+import dev.valet.common.protocol.IndexRequest;
 import dev.valet.common.protocol.Opcode;
 import dev.valet.common.protocol.PageBatch;
+import dev.valet.common.protocol.PageIndex;
 import dev.valet.common.protocol.PagesAck;
+import dev.valet.common.protocol.SlabList;
 import dev.valet.common.protocol.SlabRef;
 import dev.valet.donor.memory.FreeMemoryTrend;
 import dev.valet.donor.server.EmbeddedDonorClient.Page;
@@ -504,5 +507,40 @@ class DonorHandlerTest {
         // A second connection of the same identity does see it.
         EmbeddedDonorClient sameOwner = helloed("owner");
         assertThat(sameOwner.read(1, 0).pages().get(0)).isEqualTo(mine);
+    }
+
+    @Test
+    void listSlabsShowsOnlyTheCallersOwnSlabs() {
+        EmbeddedDonorClient alpha = helloed("alpha");
+        EmbeddedDonorClient beta = helloed("beta");
+        assertOk(alpha.alloc(7, 4 * PAGE), Opcode.ALLOC_SLAB_OK);
+        assertOk(alpha.alloc(3, 8 * PAGE), Opcode.ALLOC_SLAB_OK);
+        assertOk(beta.alloc(7, 4 * PAGE), Opcode.ALLOC_SLAB_OK);
+
+        Reply a = alpha.callEmpty(Opcode.LIST_SLABS);
+        assertThat(a.opcode()).isEqualTo(Opcode.LIST_SLABS_OK);
+        assertThat(a.decode(SlabList::decode).slabs())
+                .containsExactly(new SlabList.Entry(3, 8 * PAGE), new SlabList.Entry(7, 4 * PAGE));
+        assertThat(beta.callEmpty(Opcode.LIST_SLABS).decode(SlabList::decode).slabs())
+                .containsExactly(new SlabList.Entry(7, 4 * PAGE));
+    }
+
+    @Test
+    void readIndexGivesEachPagesVersionAndCrcAndChecksItsRange() {
+        EmbeddedDonorClient c = helloed("app");
+        assertOk(c.alloc(1, 4 * PAGE), Opcode.ALLOC_SLAB_OK);
+        Page p2 = Page.filled(2, 9, 20);
+        assertOk(c.write(1, p2), Opcode.WRITE_PAGES_OK);
+
+        Reply r = c.call(Opcode.READ_INDEX, new IndexRequest(1, 1, 3));
+        PageIndex index = r.decode(PageIndex::decode);
+        assertThat(index.versions()).containsExactly(0, 9, 0);
+        assertThat(index.crcs()).containsExactly(Slab.ZERO_PAGE_CRC, p2.crc(), Slab.ZERO_PAGE_CRC);
+
+        assertError(c.call(Opcode.READ_INDEX, new IndexRequest(1, 2, 3)), ErrorCode.PAGE_OUT_OF_RANGE, "page 4");
+        assertError(c.call(Opcode.READ_INDEX, new IndexRequest(1, 0, 0)), ErrorCode.BAD_FRAME, "asks for 0 pages");
+        assertError(c.call(Opcode.READ_INDEX, new IndexRequest(2, 0, 1)), ErrorCode.NO_SUCH_SLAB, "no slab 2");
+        EmbeddedDonorClient other = helloed("other");
+        assertError(other.call(Opcode.READ_INDEX, new IndexRequest(1, 0, 1)), ErrorCode.NO_SUCH_SLAB, "no slab 1");
     }
 }

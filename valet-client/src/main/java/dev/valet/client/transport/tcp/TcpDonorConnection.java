@@ -13,6 +13,9 @@ import dev.valet.common.protocol.Frames;
 import dev.valet.common.protocol.Heartbeat;
 import dev.valet.common.protocol.Hello;
 import dev.valet.common.protocol.HelloOk;
+import dev.valet.common.protocol.IndexRequest;
+import dev.valet.common.protocol.PageIndex;
+import dev.valet.common.protocol.SlabList;
 import dev.valet.common.protocol.MessageBody;
 import dev.valet.common.protocol.Opcode;
 import dev.valet.common.protocol.PageBatch;
@@ -167,6 +170,24 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
             }
             f.retain();
             return new ReceivedPages(pages, f);
+        });
+    }
+
+    @Override
+    public CompletableFuture<SlabList> listSlabs() {
+        return request(Opcode.LIST_SLABS, null, f -> SlabList.decode(f.body()));
+    }
+
+    @Override
+    public CompletableFuture<PageIndex> readIndex(long slabId, long firstPage, int count) {
+        return request(Opcode.READ_INDEX, new IndexRequest(slabId, firstPage, count), f -> {
+            PageIndex index = PageIndex.decode(f.body());
+            if (index.slabId() != slabId || index.firstPage() != firstPage || index.count() != count) {
+                throw ProtocolException.badBody("READ_INDEX_OK for slab " + index.slabId() + " pages "
+                        + index.firstPage() + "+" + index.count() + ", expected " + slabId + " " + firstPage + "+"
+                        + count);
+            }
+            return index;
         });
     }
 

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * Valet: the generic netlink interface between the valet block driver and
+ * the valet-client daemon. This header is the contract: the driver includes
+ * it, and the daemon's Java constants (dev.valet.client.kernel.ValetGenl) are
+ * checked against it by a test.
+ *
+ * Control (daemon -> driver, CAP_SYS_ADMIN):
+ *   ATTACH   become the daemon: the sender's port gets every I/O request.
+ *            Held requests are re-sent to it at once.
+ *   DETACH   stop being the daemon; requests are held (see HOLD_MS).
+ *   CREATE   make /dev/valetN of SIZE bytes; replies with INDEX.
+ *   DESTROY  remove /dev/valetN (refused with EBUSY while it is open).
+ *   STATUS   one reply per device (or for INDEX only), with STAT_* counters.
+ *
+ * Data path:
+ *   IO       driver -> daemon: one or more REQ (nested), each with COOKIE,
+ *            OP, OFFSET, LENGTH and, for writes, DATA.
+ *   DONE     daemon -> driver: one or more CPL (nested), each with COOKIE,
+ *            STATUS (0 or -errno) and, for reads, DATA of LENGTH bytes.
+ *            Only the attached daemon's port may send DONE.
+ *
+ * A daemon that dies (its socket closes) is detached: its in-flight requests
+ * are held, not failed, and re-sent when a daemon attaches, until HOLD_MS
+ * after they were first held; then they fail with an I/O error.
+ */
+#ifndef _UAPI_LINUX_VALET_H
+#define _UAPI_LINUX_VALET_H
+
+#define VALET_GENL_NAME		"VALET"
+#define VALET_GENL_VERSION	1
+
+/* Largest single request the driver issues (max_hw_sectors), in bytes. */
+#define VALET_MAX_IO_BYTES	(64 * 1024)
+/* The driver's logical and physical block size. */
+#define VALET_BLOCK_SIZE	4096
+
+enum valet_cmd {
+	VALET_CMD_UNSPEC,
+	VALET_CMD_ATTACH,
+	VALET_CMD_DETACH,
+	VALET_CMD_CREATE,
+	VALET_CMD_DESTROY,
+	VALET_CMD_STATUS,
+	VALET_CMD_IO,
+	VALET_CMD_DONE,
+	__VALET_CMD_MAX,
+};
+#define VALET_CMD_MAX (__VALET_CMD_MAX - 1)
+
+enum valet_attr {
+	VALET_ATTR_UNSPEC,
+	VALET_ATTR_VERSION,		/* u32: VALET_GENL_VERSION, in ATTACH */
+	VALET_ATTR_INDEX,		/* u32: N of /dev/valetN */
+	VALET_ATTR_SIZE,		/* u64: device size in bytes */
+	VALET_ATTR_QUEUE_DEPTH,		/* u32: tags per hardware queue */
+	VALET_ATTR_HOLD_MS,		/* u32: how long requests wait for a daemon */
+	VALET_ATTR_IO_TIMEOUT_MS,	/* u32: one request's timeout */
+	VALET_ATTR_REQ,			/* nested valet_req_attr, repeated in IO */
+	VALET_ATTR_CPL,			/* nested valet_cpl_attr, repeated in DONE */
+	VALET_ATTR_ATTACHED,		/* u8: a daemon is attached */
+	VALET_ATTR_STAT_INFLIGHT,	/* u32: sent to the daemon, not completed */
+	VALET_ATTR_STAT_HELD,		/* u32: waiting for a daemon */
+	VALET_ATTR_STAT_READS,		/* u64: read requests completed */
+	VALET_ATTR_STAT_WRITES,		/* u64: write requests completed */
+	VALET_ATTR_STAT_READ_BYTES,	/* u64 */
+	VALET_ATTR_STAT_WRITE_BYTES,	/* u64 */
+	VALET_ATTR_STAT_ERRORS,		/* u64: requests failed */
+	VALET_ATTR_STAT_TIMEOUTS,	/* u64: request timeouts seen */
+	VALET_ATTR_STAT_RESENT,		/* u64: requests re-sent after a re-attach */
+	VALET_ATTR_STAT_REJECTED,	/* u64: DONE messages refused (bad cookie, length, sender) */
+	VALET_ATTR_PAD,
+	__VALET_ATTR_MAX,
+};
+#define VALET_ATTR_MAX (__VALET_ATTR_MAX - 1)
+
+enum valet_req_attr {
+	VALET_REQ_UNSPEC,
+	VALET_REQ_COOKIE,	/* u64: identifies the request until it completes */
+	VALET_REQ_OP,		/* u8: enum valet_op */
+	VALET_REQ_OFFSET,	/* u64: byte offset, a multiple of VALET_BLOCK_SIZE */
+	VALET_REQ_LENGTH,	/* u32: bytes, a multiple of VALET_BLOCK_SIZE */
+	VALET_REQ_DATA,		/* binary: LENGTH bytes, writes only */
+	VALET_REQ_PAD,
+	__VALET_REQ_MAX,
+};
+#define VALET_REQ_MAX (__VALET_REQ_MAX - 1)
+
+enum valet_cpl_attr {
+	VALET_CPL_UNSPEC,
+	VALET_CPL_COOKIE,	/* u64: the request's cookie */
+	VALET_CPL_STATUS,	/* s32: 0, or a negative errno (the request fails) */
+	VALET_CPL_DATA,		/* binary: the request's LENGTH bytes, reads only */
+	VALET_CPL_PAD,
+	__VALET_CPL_MAX,
+};
+#define VALET_CPL_MAX (__VALET_CPL_MAX - 1)
+
+enum valet_op {
+	VALET_OP_READ,
+	VALET_OP_WRITE,
+	VALET_OP_FLUSH,
+};
+
+#endif /* _UAPI_LINUX_VALET_H */
