@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs what building and testing Valet needs on Debian 12: a JDK 17 and Maven. Safe to run again: it installs
-# only what is missing. Needs root (or sudo) only when something is missing.
+# Installs what building and testing Valet needs on Debian 12: a JDK 17, Maven, gcc, and the packages of the VM
+# test lab (setup/vm/: qemu, Debian's 6.1 guest kernel and headers, busybox, RDMA/NBD user space). Safe to run
+# again: it installs only what is missing and then prints one line. Needs root (or sudo) only when something is
+# missing. VALET_SKIP_VM_LAB=1 skips the VM lab packages.
 set -euo pipefail
 
 missing=()
@@ -8,8 +10,32 @@ command -v javac >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 
+# VM lab: the guest kernel (linux-image-amd64) boots under qemu and loads its modules from this machine's
+# /lib/modules, so it must stay installed even though this machine runs another kernel. libc6-dev (static libc
+# for setup/vm/hog.c), make (out-of-tree module builds) and iproute2 (`ip`, `rdma` in the guest) are not
+# guaranteed on a minimal Debian 12 and --no-install-recommends would not pull them in.
+vm_packages=(
+    qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static kmod cpio
+    rdma-core ibverbs-providers ibverbs-utils libibverbs-dev librdmacm-dev rdmacm-utils perftest
+    nbdkit nbd-client linux-source-6.1 libc6-dev make iproute2
+)
+if [ "${VALET_SKIP_VM_LAB:-0}" != 1 ]; then
+    # One dpkg-query for all of them keeps a second run fast; "ii" = installed and configured.
+    declare -A installed=()
+    while read -r status pkg; do
+        [ "$status" = ii ] && installed[$pkg]=1
+    done < <(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "${vm_packages[@]}" 2>/dev/null || true)
+    for pkg in "${vm_packages[@]}"; do
+        [ -n "${installed[$pkg]:-}" ] || missing+=("$pkg")
+    done
+fi
+
 if [ ${#missing[@]} -eq 0 ]; then
-    echo "install-deps: java, maven and gcc are present"
+    if [ "${VALET_SKIP_VM_LAB:-0}" != 1 ]; then
+        echo "install-deps: java, maven, gcc and the ${#vm_packages[@]} VM lab packages are present"
+    else
+        echo "install-deps: java, maven and gcc are present (VM lab packages skipped)"
+    fi
     exit 0
 fi
 

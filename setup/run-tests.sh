@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every Valet test: installs what is missing, then the Maven build with all unit, property and process tests
-# (real donor processes on loopback). This is the README's test command and what CI runs.
+# (real donor processes on loopback), then the VM lab (setup/vm/lab.sh all: kernel-side scenarios in a qemu VM,
+# since this machine's kernel cannot load modules). This is the README's test command and what CI runs (as root).
+# VALET_SKIP_VM_LAB=1 skips the VM lab and its packages.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -8,3 +10,14 @@ cd "$root"
 
 setup/install-deps.sh
 mvn -B -ntp verify
+
+if [ "${VALET_SKIP_VM_LAB:-0}" = 1 ]; then
+    echo "run-tests: VM lab skipped (VALET_SKIP_VM_LAB=1)"
+    exit 0
+fi
+echo
+echo "run-tests: building the kernel module and its tools for the VM lab"
+make -s -C native/kernel
+make -s -C native/kernel tools
+echo "run-tests: VM lab: setup/vm/lab.sh all"
+setup/vm/lab.sh all

@@ -46,6 +46,7 @@ import java.util.Optional;
  *                         relative path is relative to the directory of the YAML file (the seeds' BACKUP_DISK)
  * @param placement        where slabs go; see {@link PlacementConfig}
  * @param failover         how failures are found and repaired; see {@link FailoverConfig}
+ * @param device           the block device /dev/valetN the client serves; see {@link DeviceConfig}
  */
 public record ClientConfig(
         String identity,
@@ -58,7 +59,8 @@ public record ClientConfig(
         ByteSize slabSize,
         String backupDisk,
         PlacementConfig placement,
-        FailoverConfig failover) implements ValidatedConfig, FileRelativeConfig<ClientConfig> {
+        FailoverConfig failover,
+        DeviceConfig device) implements ValidatedConfig, FileRelativeConfig<ClientConfig> {
 
     public static final Path DEFAULT_PORTAL_LIST = Path.of("portal.list");
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
@@ -88,13 +90,15 @@ public record ClientConfig(
         Objects.requireNonNull(backupDisk, "backupDisk");
         Objects.requireNonNull(placement, "placement");
         Objects.requireNonNull(failover, "failover");
+        Objects.requireNonNull(device, "device");
     }
 
     /** Every key at its default: what an empty {@code valet.yaml} gives, before relative paths are resolved. */
     public static ClientConfig defaults() {
         return new ClientConfig(defaultIdentity(), DEFAULT_PORTAL_LIST, DEFAULT_CONNECT_TIMEOUT,
                 DEFAULT_REQUEST_TIMEOUT, DEFAULT_MAX_PAGES_PER_FRAME, DEFAULT_TRANSPORT, DEFAULT_SWAP_SPACE,
-                DEFAULT_SLAB_SIZE, NO_BACKUP_DISK, PlacementConfig.DEFAULTS, FailoverConfig.DEFAULTS);
+                DEFAULT_SLAB_SIZE, NO_BACKUP_DISK, PlacementConfig.DEFAULTS, FailoverConfig.DEFAULTS,
+                DeviceConfig.DEFAULTS);
     }
 
     /**
@@ -118,7 +122,8 @@ public record ClientConfig(
             @JsonProperty("slabSize") ByteSize slabSize,
             @JsonProperty("backupDisk") String backupDisk,
             @JsonProperty("placement") PlacementConfig placement,
-            @JsonProperty("failover") FailoverConfig failover) {
+            @JsonProperty("failover") FailoverConfig failover,
+            @JsonProperty("device") DeviceConfig device) {
         return new ClientConfig(
                 identity != null ? identity : defaultIdentity(),
                 Objects.requireNonNullElse(portalList, DEFAULT_PORTAL_LIST),
@@ -130,7 +135,8 @@ public record ClientConfig(
                 Objects.requireNonNullElse(slabSize, DEFAULT_SLAB_SIZE),
                 Objects.requireNonNullElse(backupDisk, NO_BACKUP_DISK),
                 Objects.requireNonNullElse(placement, PlacementConfig.DEFAULTS),
-                Objects.requireNonNullElse(failover, FailoverConfig.DEFAULTS));
+                Objects.requireNonNullElse(failover, FailoverConfig.DEFAULTS),
+                Objects.requireNonNullElse(device, DeviceConfig.DEFAULTS));
     }
 
     /**
@@ -170,6 +176,11 @@ public record ClientConfig(
         } catch (ConfigProblem p) {
             throw new ConfigProblem("failover." + p.keyPath(), p.problem());
         }
+        try {
+            device.validate();
+        } catch (ConfigProblem p) {
+            throw new ConfigProblem("device." + p.keyPath(), p.problem());
+        }
     }
 
     /** The backup disk, or empty when {@code backupDisk} is {@code none}. */
@@ -199,57 +210,62 @@ public record ClientConfig(
 
     public ClientConfig withIdentity(String identity) {
         return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover);
+                swapSpace, slabSize, backupDisk, placement, failover, device);
     }
 
     public ClientConfig withPortalList(Path portalList) {
         return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover);
+                swapSpace, slabSize, backupDisk, placement, failover, device);
     }
 
     public ClientConfig withConnectTimeout(Duration connectTimeout) {
         return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover);
+                swapSpace, slabSize, backupDisk, placement, failover, device);
     }
 
     public ClientConfig withRequestTimeout(Duration requestTimeout) {
         return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover);
+                swapSpace, slabSize, backupDisk, placement, failover, device);
     }
 
     public ClientConfig withMaxPagesPerFrame(int maxPagesPerFrame) {
         return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover);
+                swapSpace, slabSize, backupDisk, placement, failover, device);
     }
 
     public ClientConfig withTransport(TransportChoice transport) {
         return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover);
+                swapSpace, slabSize, backupDisk, placement, failover, device);
     }
 
     public ClientConfig withSwapSpace(ByteSize swapSpace) {
         return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover);
+                swapSpace, slabSize, backupDisk, placement, failover, device);
     }
 
     public ClientConfig withSlabSize(ByteSize slabSize) {
         return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover);
+                swapSpace, slabSize, backupDisk, placement, failover, device);
     }
 
     public ClientConfig withBackupDisk(String backupDisk) {
         return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover);
+                swapSpace, slabSize, backupDisk, placement, failover, device);
     }
 
     public ClientConfig withPlacement(PlacementConfig placement) {
         return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover);
+                swapSpace, slabSize, backupDisk, placement, failover, device);
     }
 
     public ClientConfig withFailover(FailoverConfig failover) {
         return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover);
+                swapSpace, slabSize, backupDisk, placement, failover, device);
+    }
+
+    public ClientConfig withDevice(DeviceConfig device) {
+        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
+                swapSpace, slabSize, backupDisk, placement, failover, device);
     }
 
     /** Why {@code identity} is not a valid identity, or null if it is. */

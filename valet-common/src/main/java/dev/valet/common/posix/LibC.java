@@ -3,7 +3,11 @@ package dev.valet.common.posix;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Pointer;
 import jnr.ffi.annotations.SaveError;
+import jnr.ffi.types.intptr_t;
 import jnr.ffi.types.size_t;
+import jnr.ffi.types.socklen_t;
+import jnr.ffi.types.ssize_t;
+import jnr.ffi.types.u_int64_t;
 
 /**
  * The libc calls Valet makes through jnr-ffi, all in one place. Errors come back as -1 (or MAP_FAILED) with the
@@ -16,6 +20,24 @@ public interface LibC {
     int MAP_ANONYMOUS = 0x20;
     int MAP_NORESERVE = 0x4000;
     int MADV_DONTDUMP = 16;
+
+    /** {@link #mlockall} flags: lock what is mapped now, and everything mapped later. */
+    int MCL_CURRENT = 1;
+    int MCL_FUTURE = 2;
+    /** {@link #prctl} option: this process writes out pages for the kernel (Linux 5.6+). */
+    int PR_SET_IO_FLUSHER = 57;
+
+    /** Sockets (Linux values; jnr-posix has no AF_NETLINK). */
+    int AF_NETLINK = 16;
+    int SOCK_RAW = 3;
+    int SOCK_CLOEXEC = 0x80000;
+    int SOL_SOCKET = 1;
+    int SO_SNDBUF = 7;
+    int SO_RCVBUF = 8;
+    int SO_RCVTIMEO = 20;
+    int SO_SNDBUFFORCE = 32;
+    int SO_RCVBUFFORCE = 33;
+    int MSG_TRUNC = 0x20;
 
     LibC INSTANCE = LibraryLoader.create(LibC.class).failImmediately().load("c");
 
@@ -35,4 +57,45 @@ public interface LibC {
     int madvise(Pointer addr, @size_t long length, int advice);
 
     String strerror(int errnum);
+
+    @SaveError
+    int mlockall(int flags);
+
+    /** prctl(2) with all four optional arguments (pass 0 for the unused ones). */
+    @SaveError
+    int prctl(int option, @u_int64_t long arg2, @u_int64_t long arg3, @u_int64_t long arg4, @u_int64_t long arg5);
+
+    // The socket calls take raw addresses (of direct buffers or mappings), so that a call allocates nothing.
+
+    @SaveError
+    int socket(int domain, int type, int protocol);
+
+    @SaveError
+    int bind(int fd, @intptr_t long addr, @socklen_t int addrlen);
+
+    /** {@code addrlen} points to a socklen_t (in: the buffer size, out: the address size). */
+    @SaveError
+    int getsockname(int fd, @intptr_t long addr, @intptr_t long addrlen);
+
+    @SaveError
+    int setsockopt(int fd, int level, int optname, @intptr_t long optval, @socklen_t int optlen);
+
+    /** {@code optlen} points to a socklen_t (in: the buffer size, out: the value size). */
+    @SaveError
+    int getsockopt(int fd, int level, int optname, @intptr_t long optval, @intptr_t long optlen);
+
+    @SaveError
+    int connect(int fd, @intptr_t long addr, @socklen_t int addrlen);
+
+    // send and recv rather than sendto and recvfrom: jnr-ffi 2.3.4 passes a sixth argument wrongly (seen as
+    // garbage in strace), so connect() fixes the peer and these four-argument calls do the rest.
+
+    @SaveError
+    @ssize_t long send(int fd, @intptr_t long buf, @size_t long len, int flags);
+
+    @SaveError
+    @ssize_t long recv(int fd, @intptr_t long buf, @size_t long len, int flags);
+
+    @SaveError
+    int close(int fd);
 }

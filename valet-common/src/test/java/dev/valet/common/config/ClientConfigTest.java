@@ -41,6 +41,7 @@ class ClientConfigTest {
         assertThat(defaults.slabCount()).isEqualTo(8);
         assertThat(defaults.placement()).isEqualTo(PlacementConfig.DEFAULTS);
         assertThat(defaults.failover()).isEqualTo(FailoverConfig.DEFAULTS);
+        assertThat(defaults.device()).isEqualTo(DeviceConfig.DEFAULTS);
         assertThatCode(defaults::validate).doesNotThrowAnyException();
     }
 
@@ -54,6 +55,7 @@ class ClientConfigTest {
         assertThat(config.placement()).isEqualTo(new PlacementConfig(2, 4, new RankWeights(1.0, 1.0, 0.5, 0.5)));
         assertThat(config.failover()).isEqualTo(new FailoverConfig(Duration.ofSeconds(1), Duration.ofSeconds(3),
                 ByteSize.ofMebibytes(256)));
+        assertThat(config.device()).isEqualTo(new DeviceConfig(256, Duration.ofSeconds(60), Duration.ofSeconds(30)));
     }
 
     @Test
@@ -80,12 +82,17 @@ class ClientConfigTest {
                   heartbeatInterval: 250ms
                   donorTimeout: 1500ms
                   reReplicationRate: 1G
+                device:
+                  queueDepth: 64
+                  holdTimeout: 5m
+                  ioTimeout: 10s
                 """);
 
         assertThat(config).isEqualTo(new ClientConfig("db-7", Path.of("donors.list"), Duration.ofSeconds(1),
                 Duration.ofSeconds(2), 64, TransportChoice.EPOLL, ByteSize.ofGibibytes(32), ByteSize.ofMebibytes(256),
                 "/dev/sdb", new PlacementConfig(3, 16, new RankWeights(2.0, 0.25, 0.0, 1000.0)),
-                new FailoverConfig(Duration.ofMillis(250), Duration.ofMillis(1500), ByteSize.ofGibibytes(1))));
+                new FailoverConfig(Duration.ofMillis(250), Duration.ofMillis(1500), ByteSize.ofGibibytes(1)),
+                new DeviceConfig(64, Duration.ofMinutes(5), Duration.ofSeconds(10))));
         assertThat(config.backupDiskPath()).contains(Path.of("/dev/sdb"));
         assertThat(config.slabCount()).isEqualTo(128);
     }
@@ -104,7 +111,7 @@ class ClientConfigTest {
         assertThat(config).isEqualTo(new ClientConfig("db-7@rack.7", Path.of("/etc/valet/portal.list"),
                 Duration.ofMillis(500), Duration.ofMinutes(1), 1024, TransportChoice.NIO,
                 ClientConfig.DEFAULT_SWAP_SPACE, ClientConfig.DEFAULT_SLAB_SIZE, ClientConfig.NO_BACKUP_DISK,
-                PlacementConfig.DEFAULTS, FailoverConfig.DEFAULTS));
+                PlacementConfig.DEFAULTS, FailoverConfig.DEFAULTS, DeviceConfig.DEFAULTS));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -227,6 +234,8 @@ class ClientConfigTest {
                 .validate())
                 .hasMessage("failover.donorTimeout: must be at least twice heartbeatInterval (2s) and at most 1h,"
                         + " got 1s");
+        assertThatThrownBy(() -> defaults.withDevice(DeviceConfig.DEFAULTS.withQueueDepth(0)).validate())
+                .hasMessage("device.queueDepth: must be between 1 and 4096, got 0");
         assertThatThrownBy(() -> defaults.withSlabSize(ByteSize.ofBytes(6000)).validate())
                 .hasMessage("slabSize: must be a multiple of 4K (4096 bytes), got 6000");
         assertThatThrownBy(() -> defaults.withBackupDisk("").validate())
@@ -247,7 +256,7 @@ class ClientConfigTest {
         assertThat(defaults.withIdentity("other")).isEqualTo(new ClientConfig("other", defaults.portalList(),
                 defaults.connectTimeout(), defaults.requestTimeout(), defaults.maxPagesPerFrame(),
                 defaults.transport(), defaults.swapSpace(), defaults.slabSize(), defaults.backupDisk(),
-                defaults.placement(), defaults.failover()));
+                defaults.placement(), defaults.failover(), defaults.device()));
         assertThat(defaults.withPortalList(Path.of("/x")).portalList()).isEqualTo(Path.of("/x"));
         assertThat(defaults.withConnectTimeout(Duration.ofSeconds(9)).connectTimeout())
                 .isEqualTo(Duration.ofSeconds(9));
@@ -262,12 +271,14 @@ class ClientConfigTest {
         assertThat(defaults.withPlacement(placement).placement()).isEqualTo(placement);
         FailoverConfig failover = FailoverConfig.DEFAULTS.withHeartbeatInterval(Duration.ofMillis(100));
         assertThat(defaults.withFailover(failover).failover()).isEqualTo(failover);
+        DeviceConfig device = DeviceConfig.DEFAULTS.withQueueDepth(32);
+        assertThat(defaults.withDevice(device).device()).isEqualTo(device);
         assertThat(defaults.withSwapSpace(ByteSize.ofGibibytes(2)).withPlacement(placement))
                 .isEqualTo(defaults.withPlacement(placement).withSwapSpace(ByteSize.ofGibibytes(2)))
                 .isEqualTo(new ClientConfig(defaults.identity(), defaults.portalList(), defaults.connectTimeout(),
                         defaults.requestTimeout(), defaults.maxPagesPerFrame(), defaults.transport(),
                         ByteSize.ofGibibytes(2), defaults.slabSize(), defaults.backupDisk(), placement,
-                        defaults.failover()));
+                        defaults.failover(), defaults.device()));
     }
 
     @Test

@@ -156,6 +156,11 @@ class BackupDiskTest {
             assertThat(waitedFor).failsWithin(HANG).withThrowableOfType(Exception.class)
                     .withRootCauseInstanceOf(IOException.class);
             assertThat(disk.whenWritten(failed)).failsWithin(HANG);
+            // The first failure fails every waiting future at once; the second write may still be on its way.
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (disk.failedWrites() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
             assertThat(disk.failedWrites()).isEqualTo(2);
             // Neither the new version (not on disk) nor the old one (no longer the page's content) is served.
             assertThat(disk.read(5, crc(5, 1), dst, 0)).isFalse();

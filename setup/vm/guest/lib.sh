@@ -1,0 +1,135 @@
+# shellcheck shell=bash
+# Helpers for VM lab scenarios (setup/vm/scenarios/*.sh). Source it first:  . "$REPO/setup/vm/guest/lib.sh"
+# The runner (guest/runner.sh) provides REPO, OUT, KVER, HOG, SCENARIO, VALET_METRICS and VALET_FAIL_FILE.
+# Functions that check something call fail on error, so a scenario reads as a list of steps.
+
+# A timeout (SIGTERM from the runner) must still run the scenario's EXIT trap, i.e. its cleanup.
+trap 'exit 143' TERM
+
+: "${OUT:=/tmp}" "${SCENARIO:=scenario}"
+: "${VALET_METRICS:=$OUT/$SCENARIO.metrics}" "${VALET_FAIL_FILE:=/tmp/.fail-$SCENARIO}"
+
+# log MESSAGE: a line with the guest's uptime, into the scenario's log.
+log() {
+    local up _
+    read -r up _ </proc/uptime
+    echo "[$up] $*"
+}
+
+# fail REASON: the scenario fails with REASON (the first reason wins) and exits 1. From a subshell it only ends the
+# subshell, but the reason is kept and still fails the scenario.
+fail() {
+    echo "FAIL: $*" >&2
+    [ -s "$VALET_FAIL_FILE" ] || printf '%s\n' "$*" >"$VALET_FAIL_FILE"
+    exit 1
+}
+
+# metric KEY VALUE: records KEY=VALUE in $OUT/$SCENARIO.metrics (lab.sh prints it with the result).
+metric() {
+    [ $# -eq 2 ] || fail "metric: usage: metric KEY VALUE"
+    [[ "$1" =~ ^[A-Za-z0-9_.-]+$ ]] || fail "metric: bad key '$1'"
+    [[ "$2" != *[[:space:]]* ]] || fail "metric: value of $1 has white space: '$2'"
+    echo "$1=$2" >>"$VALET_METRICS"
+    log "metric $1=$2"
+}
+
+# vmstat_get NAME: prints the counter NAME of /proc/vmstat (pswpout, pswpin, ...).
+vmstat_get() {
+    awk -v k="$1" '$1 == k { print $2; found = 1 } END { exit !found }' /proc/vmstat ||
+        fail "vmstat_get: no $1 in /proc/vmstat"
+}
+
+# now_ms: wall-clock milliseconds (bash's EPOCHREALTIME: no fork).
+now_ms() {
+    local us="${EPOCHREALTIME/[.,]/}"
+    echo $((us / 1000))
+}
+
+# time_it CMD...: runs CMD, sets ELAPSED to its duration in seconds with millisecond precision (e.g. 9.123) and
+# returns CMD's status:  time_it "$HOG" 64 1 || fail "hog failed"; metric workload_seconds "$ELAPSED"
+ELAPSED=""
+time_it() {
+    local t0 t1 rc=0
+    t0="$(now_ms)"
+    "$@" || rc=$?
+    t1="$(now_ms)"
+    ELAPSED="$(printf '%d.%03d' $(((t1 - t0) / 1000)) $(((t1 - t0) % 1000)))"
+    return "$rc"
+}
+
+# wait_for_file PATH SECONDS: returns 0 as soon as PATH exists, 1 after SECONDS (may be fractional).
+wait_for_file() {
+    local path="$1" deadline
+    deadline=$(($(now_ms) + $(awk -v s="$2" 'BEGIN { printf "%d", s * 1000 }')))
+    until [ -e "$path" ]; do
+        [ "$(now_ms)" -lt "$deadline" ] || return 1
+        sleep 0.1
+    done
+}
+
+_swap_active() {
+    local dev
+    dev="$(readlink -f "$1")"
+    awk -v d="$dev" 'NR > 1 && $1 == d { found = 1 } END { exit !found }' /proc/swaps
+}
+
+# swap_on DEV: mkswap + swapon DEV, checks it is in /proc/swaps.
+swap_on() {
+    local dev="$1"
+    [ -b "$dev" ] || fail "swap_on: $dev is not a block device"
+    mkswap "$dev" >/dev/null || fail "swap_on: mkswap $dev failed"
+    swapon "$dev" || fail "swap_on: swapon $dev failed"
+    _swap_active "$dev" || fail "swap_on: $dev not in /proc/swaps after swapon"
+    log "swap on $dev"
+}
+
+# swap_off DEV: swapoff DEV if it is active (so cleanup traps may call it twice), checks it left /proc/swaps.
+swap_off() {
+    local dev="$1"
+    _swap_active "$dev" || return 0
+    swapoff "$dev" || fail "swap_off: swapoff $dev failed"
+    ! _swap_active "$dev" || fail "swap_off: $dev still in /proc/swaps after swapoff"
+    log "swap off $dev"
+}
+
+# run_in_cgroup NAME LIMIT CMD...: runs CMD in the cgroup2 memory cgroup /sys/fs/cgroup/NAME with memory.max=LIMIT
+# (e.g. 64M) and unlimited swap, so CMD's memory beyond LIMIT is swapped out. Returns CMD's status, sets
+# CGROUP_OOM_KILLS from memory.events, removes the cgroup. CMD may be a shell function.
+CGROUP_OOM_KILLS=0
+run_in_cgroup() {
+    local name="$1" limit="$2" cg="/sys/fs/cgroup/$1" rc=0
+    shift 2
+    grep -qw memory /sys/fs/cgroup/cgroup.subtree_control ||
+        echo +memory >/sys/fs/cgroup/cgroup.subtree_control || fail "run_in_cgroup: cannot enable memory controller"
+    mkdir -p "$cg" || fail "run_in_cgroup: cannot create $cg"
+    echo "$limit" >"$cg/memory.max" || fail "run_in_cgroup: bad limit $limit"
+    echo max >"$cg/memory.swap.max"
+    (
+        echo "$BASHPID" >"$cg/cgroup.procs" || exit 125
+        if declare -F "$1" >/dev/null; then "$@"; else exec "$@"; fi
+    ) || rc=$?
+    CGROUP_OOM_KILLS="$(awk '$1 == "oom_kill" { print $2 }' "$cg/memory.events")"
+    [ "${CGROUP_OOM_KILLS:-0}" = 0 ] || log "run_in_cgroup: $name: $CGROUP_OOM_KILLS OOM kill(s)"
+    rmdir "$cg" 2>/dev/null || log "run_in_cgroup: $cg not removed (processes left in it?)"
+    return "$rc"
+}
+
+# hog_workload NAME LIMIT MIB PASSES: the standard swap workload. Runs "$HOG MIB PASSES" in memory cgroup NAME
+# limited to LIMIT, records metrics workload_seconds, pswpout_delta and pswpin_delta, and fails if hog fails, was
+# OOM-killed, or nothing was swapped out (the swap device was not really used).
+hog_workload() {
+    local name="$1" limit="$2" mib="$3" passes="$4" out0 in0 out1 in1 rc=0
+    [ -x "$HOG" ] || fail "hog_workload: $HOG missing (lab.sh builds it)"
+    out0="$(vmstat_get pswpout)"
+    in0="$(vmstat_get pswpin)"
+    log "hog $mib MiB x $passes passes in cgroup $name (memory.max=$limit)"
+    time_it run_in_cgroup "$name" "$limit" "$HOG" "$mib" "$passes" || rc=$?
+    out1="$(vmstat_get pswpout)"
+    in1="$(vmstat_get pswpin)"
+    metric workload_seconds "$ELAPSED"
+    metric pswpout_delta $((out1 - out0))
+    metric pswpin_delta $((in1 - in0))
+    [ "$CGROUP_OOM_KILLS" = 0 ] || fail "hog was OOM-killed ($CGROUP_OOM_KILLS kills)"
+    [ "$rc" = 0 ] || fail "hog failed with status $rc"
+    [ $((out1 - out0)) -gt 0 ] || fail "no page was swapped out (pswpout did not grow)"
+}

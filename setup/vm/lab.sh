@@ -1,0 +1,335 @@
+#!/usr/bin/env bash
+# The VM test lab: runs kernel-side scenarios (module loading, swap devices, NBD, Soft-RoCE) in one qemu VM that
+# boots Debian's 6.1 kernel and uses this machine's root file system read-only over 9p, because this machine's own
+# kernel cannot load modules. See setup/vm/README.md.
+#
+#   setup/vm/lab.sh [--keep] SCENARIO...|all      all = every setup/vm/scenarios/*.sh, in name order
+#   setup/vm/lab.sh --list
+#
+# --keep: keep every old result directory (by default only the newest $VALET_VM_KEEP_RESULTS are kept).
+# Environment: VALET_VM_TIMEOUT (seconds for the whole VM, default 600), VALET_SCENARIO_TIMEOUT (default per
+# scenario, 300; a scenario's "# vm-timeout: N" header wins), VALET_VM_MEM (2G), VALET_VM_CPUS (2),
+# VALET_VM_KVER (guest kernel; default the newest in /lib/modules with a /boot/vmlinuz), VALET_VM_KEEP_RESULTS (10),
+# VALET_VM_APPEND (extra kernel parameters), VALET_VM_KERNEL_IMAGE (boot this image instead).
+# Exit status: 0 only if every scenario passed, the guest kernel log is clean and the VM powered off by itself.
+set -euo pipefail
+
+export PATH="$PATH:/usr/sbin:/sbin" # modprobe, for users whose PATH lacks the sbin directories
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+vm_dir="$repo/target/vm"
+vm_timeout="${VALET_VM_TIMEOUT:-3000}"
+scenario_timeout="${VALET_SCENARIO_TIMEOUT:-300}"
+vm_mem="${VALET_VM_MEM:-2G}"
+vm_cpus="${VALET_VM_CPUS:-2}"
+keep_results="${VALET_VM_KEEP_RESULTS:-10}"
+# What fails a run when it appears in the guest kernel log.
+bug_pattern='Oops|BUG:|WARNING:|watchdog: BUG: soft lockup|hung_task|blocked for more than|general protection fault|Call Trace|Kernel panic'
+
+say() { echo "vm-lab: $*"; }
+die() {
+    echo "vm-lab: ERROR: $*" >&2
+    exit 2
+}
+now_ms() {
+    local us="${EPOCHREALTIME/[.,]/}"
+    echo $((us / 1000))
+}
+secs_since() { # secs_since START_MS -> "1.234"
+    local d=$(($(now_ms) - $1))
+    printf '%d.%03d' $((d / 1000)) $((d % 1000))
+}
+
+all_scenarios() {
+    local f
+    for f in "$here"/scenarios/*.sh; do
+        [ -e "$f" ] && basename "$f" .sh
+    done | LC_ALL=C sort
+}
+
+usage() {
+    sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+    echo "Scenarios: $(all_scenarios | tr '\n' ' ')"
+}
+
+keep=0
+scenarios=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --keep) keep=1 ;;
+        --list) all_scenarios; exit 0 ;;
+        -h | --help) usage; exit 0 ;;
+        -*) usage >&2; exit 2 ;;
+        all) mapfile -t -O "${#scenarios[@]}" scenarios < <(all_scenarios) ;;
+        *) scenarios+=("$1") ;;
+    esac
+    shift
+done
+[ ${#scenarios[@]} -gt 0 ] || { usage >&2; exit 2; }
+for s in "${scenarios[@]}"; do
+    [[ "$s" =~ ^[A-Za-z0-9._-]+$ ]] || die "bad scenario name '$s'"
+    [ -f "$here/scenarios/$s.sh" ] || die "no scenario $s (have: $(all_scenarios | tr '\n' ' '))"
+done
+# The paths go on the kernel command line, which is split at white space.
+[[ "$repo" != *[[:space:]]* ]] || die "the checkout path must not contain white space: $repo"
+
+# --- prerequisites ----------------------------------------------------------------------------------------------
+for cmd in qemu-system-x86_64 modprobe cpio gzip gcc timeout; do
+    command -v "$cmd" >/dev/null || die "$cmd not found: run setup/install-deps.sh"
+done
+busybox=/bin/busybox
+[ -x "$busybox" ] || die "$busybox not found: install busybox-static (setup/install-deps.sh)"
+if command -v readelf >/dev/null && readelf -d "$busybox" 2>/dev/null | grep -q NEEDED; then
+    die "$busybox is dynamically linked: install busybox-static (setup/install-deps.sh)"
+fi
+
+# The guest kernel is not this machine's kernel (uname -r): the newest installed one that has an image.
+kver="${VALET_VM_KVER:-}"
+if [ -z "$kver" ]; then
+    kver="$(for d in /lib/modules/*/; do
+        k="$(basename "$d")"
+        [ -f "/boot/vmlinuz-$k" ] && [ -f "/lib/modules/$k/modules.dep" ] && echo "$k"
+    done | sort -V | tail -n 1)"
+fi
+[ -n "$kver" ] || die "no guest kernel: need /lib/modules/KVER with /boot/vmlinuz-KVER (install linux-image-amd64)"
+[ -f "/boot/vmlinuz-$kver" ] || die "/boot/vmlinuz-$kver not found"
+[ -r "/boot/vmlinuz-$kver" ] || die "/boot/vmlinuz-$kver is not readable (run as root)"
+say "guest kernel $kver, scenarios: ${scenarios[*]}"
+mkdir -p "$vm_dir/results"
+
+# --- initramfs: busybox + the modules to reach the host root, rebuilt when any input changes ---------------------
+initramfs="$vm_dir/initramfs-$kver.cpio.gz"
+build_initramfs() {
+    local mods=() m line ko seen=" " key stage
+    for m in virtio_pci 9pnet_virtio 9p overlay; do
+        # One module per call: further arguments would be taken as module parameters.
+        while read -r line; do
+            case "$line" in
+                insmod\ *)
+                    ko="$(echo "$line" | awk '{ print $2 }')"
+                    [[ "$seen" == *" $ko "* ]] || { mods+=("$ko"); seen+="$ko "; }
+                    ;;
+            esac
+        done < <(modprobe -S "$kver" --show-depends "$m") || die "modprobe -S $kver --show-depends $m failed"
+    done
+    [ ${#mods[@]} -gt 0 ] || die "no modules found for virtio/9p/overlay in /lib/modules/$kver"
+    # Cache key: build recipe version, kernel, /init, busybox and every module (path, size, mtime).
+    key="$({
+        echo "initramfs v1 $kver"
+        sha256sum "$here/initramfs-init.sh"
+        stat -L -c '%n %s %Y' "$busybox" "${mods[@]}"
+    } | sha256sum | cut -d' ' -f1)"
+    if [ -f "$initramfs" ] && [ "$(cat "$initramfs.key" 2>/dev/null)" = "$key" ]; then
+        say "initramfs up to date ($(basename "$initramfs"))"
+        return
+    fi
+    local t0
+    t0="$(now_ms)"
+    stage="$(mktemp -d "$vm_dir/initramfs.XXXXXX")"
+    mkdir -p "$stage"/{bin,dev,proc,sys,mnt,newroot,lib/modules}
+    cp "$busybox" "$stage/bin/busybox"
+    ln -s busybox "$stage/bin/sh"
+    install -m 0755 "$here/initramfs-init.sh" "$stage/init"
+    : >"$stage/modules.list"
+    for ko in "${mods[@]}"; do
+        m="$(basename "$ko")"
+        # busybox insmod wants plain .ko files; Debian 6.1 ships them plain, later kernels compress them.
+        case "$ko" in
+            *.ko.xz) xz -dc "$ko" >"$stage/lib/modules/${m%.xz}"; m="${m%.xz}" ;;
+            *.ko.zst) zstd -qdc "$ko" >"$stage/lib/modules/${m%.zst}"; m="${m%.zst}" ;;
+            *.ko.gz) gzip -dc "$ko" >"$stage/lib/modules/${m%.gz}"; m="${m%.gz}" ;;
+            *) cp "$ko" "$stage/lib/modules/$m" ;;
+        esac
+        echo "$m" >>"$stage/modules.list"
+    done
+    # -R 0:0: files owned by root in the guest whoever builds it.
+    (cd "$stage" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc -R 0:0 --quiet) |
+        gzip -1 -n >"$stage.cpio.gz"
+    mv -f "$stage.cpio.gz" "$initramfs" # atomic: a concurrent lab.sh sees the old or the new one
+    echo "$key" >"$initramfs.key"
+    rm -rf "$stage"
+    say "initramfs built in $(secs_since "$t0")s (${#mods[@]} modules, $(du -k "$initramfs" | cut -f1) KiB)"
+}
+build_initramfs
+
+# --- kernel image: the uncompressed vmlinux when it has a PVH entry -----------------------------------------------
+# qemu boots an ELF vmlinux with a PVH entry point directly: that skips the BIOS boot path and the XZ decompression
+# of the bzImage, which under TCG take 2-3 s of every boot. Cached; falls back to the bzImage.
+kernel_image="/boot/vmlinuz-$kver"
+vmlinux="$vm_dir/vmlinux-$kver"
+extract_vmlinux() {
+    local src="$1" off key tmp="$vmlinux.tmp.$$"
+    key="$(stat -L -c '%n %s %Y' "$src")"
+    if [ -f "$vmlinux" ] && [ "$(cat "$vmlinux.key" 2>/dev/null)" = "$key" ]; then return 0; fi
+    command -v xz >/dev/null && command -v readelf >/dev/null || return 1
+    off="$(LC_ALL=C grep -abo -m 1 $'\xfd7zXZ\x00' "$src" | head -n 1 | cut -d: -f1)"
+    [ -n "$off" ] || return 1
+    # Not a pipe: xz stops at the end of the stream and pipefail would count tail's SIGPIPE as a failure.
+    xz -dc --single-stream <(tail -c "+$((off + 1))" "$src") >"$tmp" 2>/dev/null || return 1
+    # XEN_ELFNOTE_PHYS32_ENTRY (type 0x12) is what qemu looks for.
+    [[ "$(readelf -n "$tmp" 2>/dev/null)" == *"(0x00000012)"* ]] || return 1
+    mv -f "$tmp" "$vmlinux" # temporary name per process: lab.sh runs may overlap
+    echo "$key" >"$vmlinux.key"
+}
+if [ -n "${VALET_VM_KERNEL_IMAGE:-}" ]; then
+    kernel_image="$VALET_VM_KERNEL_IMAGE"
+elif extract_vmlinux "$kernel_image"; then
+    kernel_image="$vmlinux"
+else
+    rm -f "$vmlinux.tmp.$$"
+    say "booting the bzImage (no PVH vmlinux could be extracted from it)"
+fi
+
+# --- hog: the swap workload, static so it runs anywhere -----------------------------------------------------------
+hog="$vm_dir/hog"
+if [ ! -x "$hog" ] || [ "$here/hog.c" -nt "$hog" ]; then
+    if gcc -O2 -Wall -Wextra -Werror -static -o "$hog.tmp.$$" "$here/hog.c" 2>"$vm_dir/hog.build.log"; then
+        say "hog built (static)"
+    else
+        gcc -O2 -Wall -Wextra -Werror -o "$hog.tmp.$$" "$here/hog.c" || die "cannot compile $here/hog.c"
+        say "hog built (dynamic: static linking failed, see $vm_dir/hog.build.log)"
+    fi
+    mv -f "$hog.tmp.$$" "$hog"
+fi
+
+# --- results directory ----------------------------------------------------------------------------------------------
+stamp="$(date +%Y%m%d-%H%M%S)"
+results="$vm_dir/results/$stamp"
+[ ! -e "$results" ] || results="$results-$$"
+mkdir -p "$results"
+ln -sfn "$(basename "$results")" "$vm_dir/results/latest"
+if [ "$keep" = 0 ]; then
+    # Oldest first by name (timestamps); never the one just made.
+    mapfile -t old < <(find "$vm_dir/results" -mindepth 1 -maxdepth 1 -type d -name '20*' | LC_ALL=C sort)
+    if [ ${#old[@]} -gt "$keep_results" ]; then
+        rm -rf "${old[@]:0:${#old[@]}-keep_results}"
+    fi
+fi
+
+# --- boot ---------------------------------------------------------------------------------------------------------
+serial="$results/serial.log"
+scenario_list="$(IFS=,; echo "${scenarios[*]}")"
+cmdline="console=ttyS0 panic=-1 loglevel=5 valet.repo=$repo valet.out=$results valet.scenarios=$scenario_list"
+cmdline+=" valet.timeout=$scenario_timeout${VALET_VM_APPEND:+ $VALET_VM_APPEND}"
+# shellcheck disable=SC2054 # the commas are inside qemu option values
+# TCG, not KVM: KVM does not boot Debian's kernel on this kind of machine. thread=multi uses every host core.
+qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp "$vm_cpus" -m "$vm_mem"
+    -nodefaults -no-user-config -display none -no-reboot
+    -kernel "$kernel_image" -initrd "$initramfs" -append "$cmdline"
+    -serial "file:$serial"
+    -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
+    -virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap"
+    -nic user,model=virtio-net-pci)
+printf '%q ' timeout "$vm_timeout" "${qemu[@]}" >"$results/qemu.cmd"
+echo >>"$results/qemu.cmd"
+
+say "booting the VM (TCG, $vm_cpus CPUs, $vm_mem, timeout ${vm_timeout}s); logs in ${results#"$repo"/}"
+# Load beside the VM explains slow runs: TCG needs both cores.
+echo "before: $(cat /proc/loadavg)" >"$results/host-load.txt"
+t_vm="$(now_ms)"
+: >"$serial"
+timeout "$vm_timeout" "${qemu[@]}" </dev/null >"$results/qemu.log" 2>&1 &
+vm_pid=$!
+trap 'kill "$vm_pid" 2>/dev/null; say "interrupted: VM stopped"; exit 130' INT TERM
+# Live progress: the runner's own lines from the serial console (tail stops when the VM does); notes when the
+# runner came up, as seen from here (qemu start, firmware and kernel boot included).
+tail -n +1 -s 0.2 -F --pid="$vm_pid" "$serial" 2>/dev/null | while IFS= read -r line; do
+    line="${line%$'\r'}"
+    case "$line" in
+        "vm-runner: up after"*) secs_since "$t_vm" >"$results/host_boot_seconds" ;;&
+        vm-runner:*) echo "  $line" ;;
+    esac
+done &
+tail_pid=$!
+vm_rc=0
+wait "$vm_pid" || vm_rc=$?
+wait "$tail_pid" 2>/dev/null || true
+trap - INT TERM
+vm_secs="$(secs_since "$t_vm")"
+echo "after:  $(cat /proc/loadavg)" >>"$results/host-load.txt"
+
+vm_ok=1
+if [ -f "$results/runner.done" ]; then
+    boot_s="$(sed -n 's/^boot_to_runner_seconds=//p' "$results/runner.metrics")"
+    say "VM done in ${vm_secs}s; runner up ${boot_s:-?}s after kernel start, $(cat "$results/host_boot_seconds" 2>/dev/null || echo ?)s after qemu start"
+else
+    vm_ok=0
+    if [ "$vm_rc" = 124 ]; then
+        say "VM did NOT finish: killed after ${vm_timeout}s (VALET_VM_TIMEOUT)"
+    else
+        say "VM did NOT finish: qemu exited with status $vm_rc after ${vm_secs}s (guest crash or power-off?)"
+        [ ! -s "$results/qemu.log" ] || { echo "  qemu.log:"; tail -n 10 "$results/qemu.log" | sed 's/^/    /'; }
+    fi
+    echo "  last lines of the serial console:"
+    tr -d '\r' <"$serial" | tail -n 25 | sed 's/^/    /'
+fi
+
+# --- kernel log: any bug line fails the scenario that was running (by printk timestamp) or the run -----------------
+bugs="$results/kernel-bugs.txt"
+cat "$serial" "$results/dmesg.txt" 2>/dev/null | tr -d '\r' | grep -E "$bug_pattern" | awk '!seen[$0]++' >"$bugs" || true
+windows="$results/windows.txt" # "SCENARIO START END" in guest uptime seconds, written by the runner
+for s in "${scenarios[@]}"; do
+    if [ -f "$results/$s.window" ]; then echo "$s $(cat "$results/$s.window")"; fi
+done >"$windows"
+# Prints "SCENARIO<TAB>line" (or "-<TAB>line" outside every scenario) for each bug line.
+blame() {
+    awk -v wfile="$windows" '
+        FILENAME == wfile { name[++n] = $1; from[n] = $2; to[n] = $3; next }
+        {
+            who = "-"
+            if (match($0, /^\[ *[0-9]+\.[0-9]+\]/)) {
+                t = substr($0, RSTART + 1, RLENGTH - 2) + 0
+                for (i = 1; i <= n; i++) if (t >= from[i] && t <= to[i]) who = name[i]
+            }
+            print who "\t" $0
+        }' "$windows" "$bugs"
+}
+blamed="$(if [ -s "$bugs" ]; then blame; fi)"
+
+# --- report -------------------------------------------------------------------------------------------------------
+passed=0 failed=0
+width=0
+for s in "${scenarios[@]}"; do [ ${#s} -le "$width" ] || width=${#s}; done
+echo
+for s in "${scenarios[@]}"; do
+    if [ -f "$results/$s.result" ]; then
+        result="$(head -n 1 "$results/$s.result")"
+    elif [ -f "$results/$s.window" ]; then
+        result="FAIL: no result (the VM stopped while it ran)"
+    else
+        result="FAIL: no result (the VM did not get to it)"
+    fi
+    kernel_lines="$(printf '%s\n' "$blamed" | awk -F'\t' -v s="$s" '$1 == s { sub(/^[^\t]*\t/, ""); print }')"
+    if [ "$result" = PASS ] && [ -n "$kernel_lines" ]; then
+        result="FAIL: kernel log: $(echo "$kernel_lines" | head -n 1)"
+    fi
+    dur="-"
+    [ ! -f "$results/$s.duration" ] || dur="$(cat "$results/$s.duration")s"
+    metrics=""
+    [ ! -f "$results/$s.metrics" ] || metrics="$(paste -s -d' ' "$results/$s.metrics")"
+    if [ "$result" = PASS ]; then
+        passed=$((passed + 1))
+        printf 'PASS  %-*s %9s  %s\n' "$width" "$s" "$dur" "$metrics"
+    else
+        failed=$((failed + 1))
+        printf 'FAIL  %-*s %9s  %s\n' "$width" "$s" "$dur" "$metrics"
+        printf '      %s\n' "${result#FAIL: }"
+        [ -z "$kernel_lines" ] || echo "$kernel_lines" | head -n 20 | sed 's/^/      kernel: /'
+        [ ! -s "$results/$s.log" ] || { echo "      last lines of ${results#"$repo"/}/$s.log:"; tail -n 8 "$results/$s.log" | sed 's/^/        /'; }
+    fi
+done
+outside="$(printf '%s\n' "$blamed" | awk -F'\t' '$1 == "-" { sub(/^[^\t]*\t/, ""); print }')"
+if [ -n "$outside" ]; then
+    # Not inside any scenario (boot, between scenarios, power-off): fails the run as a pseudo-scenario.
+    failed=$((failed + 1))
+    echo "FAIL  (kernel log outside scenarios)"
+    echo "$outside" | head -n 20 | sed 's/^/      kernel: /'
+fi
+if [ "$vm_ok" = 0 ] && [ "$failed" = 0 ]; then
+    failed=$((failed + 1)) # every scenario ran but the VM still did not power off
+    echo "FAIL  (VM did not power off)"
+fi
+echo
+say "logs in $results"
+say "$passed passed, $failed failed" | tee "$results/summary.txt"
+[ "$failed" = 0 ] && [ "$vm_ok" = 1 ]

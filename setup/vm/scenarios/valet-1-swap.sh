@@ -1,0 +1,22 @@
+#!/bin/bash
+# vm-timeout: 900
+# Scenario 1: plain swap to /dev/valet0 with 3 donors, numReplica 2. hog writes and verifies 128 MiB in a
+# 32M memory cgroup; pages must really go out (pswpout) through the driver to the donors.
+set -euo pipefail
+. "$REPO/setup/vm/guest/lib.sh"
+. "$REPO/setup/vm/guest/valet.sh"
+trap valet_cleanup EXIT
+
+valet_setup
+valet_start_donors 3 512M
+valet_write_config 256M 16M 2
+valet_start_client
+swap_on "$VALET_DEV"
+hog_workload hog-valet 32M 128 1
+valet_donor_status
+lent=$(java "${VALET_DONOR_JVM[@]}" -jar "$VALET_JAR" status --portal "$VALET_WORK/portal.list" |
+    awk 'NR > 1 && $3 != "0" { n++ } END { print n + 0 }')
+metric donors_lending "$lent"
+[ "$lent" -ge 2 ] || fail "pages should be on at least 2 donors, found $lent lending"
+# The driver's own counters: requests it completed, none failed.
+"$REPO/native/kernel/tools/valet-nlprobe" status | tee "$VALET_WORK/driver-status.txt"

@@ -1,0 +1,138 @@
+package dev.valet.cli;
+
+import dev.valet.client.engine.Engine;
+import dev.valet.client.kernel.KernelChannel;
+import dev.valet.client.kernel.PageStore;
+import dev.valet.client.kernel.PagingSafety;
+import dev.valet.common.config.ClientConfig;
+import dev.valet.common.portal.DonorAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** {@code valet client}: the daemon that serves /dev/valetN from the donors. */
+@Command(name = "client", mixinStandardHelpOptions = true,
+        description = {
+            "Serve the block device /dev/valetN of the valet kernel module",
+            "(setup/module.sh load) from the donors of portal.list: every page the",
+            "kernel swaps out to it is stored, replicated, on donors.",
+            "Finds the device of swapSpace bytes (left by an earlier client) or",
+            "creates it with the device: settings of valet.yaml, and serves it until",
+            "SIGTERM or Ctrl-C; then it detaches, and the module holds requests",
+            "(device.holdTimeout) for the next client. Needs root. Start it with",
+            "bin/valet, which fixes and pre-touches the JVM heap so that locking all",
+            "memory is safe (VALET_CLIENT_JAVA_OPTS overrides that).",
+            "Exit status 0 after a signal; 1 on failure (module not loaded, driver",
+            "refusing, engine or channel failure); 2 for bad input."})
+final class ClientCommand implements java.util.concurrent.Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(ClientCommand.class);
+    /** How long to wait for /dev/valetN to appear after the driver made the disk. */
+    private static final long DEVICE_NODE_WAIT_MS = 10_000;
+    /** JVM heap besides the engine's page table (12 bytes per page). */
+    private static final long BASE_HEAP_BYTES = 128L << 20;
+
+    @Mixin
+    ClientOptions client;
+
+    @Option(names = "--ready-file", paramLabel = "FILE",
+            description = "Once /dev/valetN is ready, write its path (e.g. /dev/valet0) to this file (atomically),"
+                    + " for scripts such as setup/client.sh that wait for it. Removed again on exit.")
+    Path readyFile;
+
+    @Option(names = "--require-mlock",
+            description = "Fail (exit 1) when the daemon's memory cannot be locked (mlockall), instead of warning"
+                    + " and running with memory that may itself be swapped out.")
+    boolean requireMlock;
+
+    @Override
+    public Integer call() throws Exception {
+        ClientConfig config = client.load();
+        List<DonorAddress> donors = ClientOptions.donors(config);
+        CountDownLatch stop = new CountDownLatch(1);
+        for (String signal : new String[] {"TERM", "INT"}) {
+            Signal.handle(new Signal(signal), s -> {
+                LOG.info("SIG{}: detaching (requests wait for the next client)", s.getName());
+                stop.countDown();
+            });
+        }
+        checkHeap(config);
+        String notLocked = PagingSafety.lockAllMemory();
+        if (notLocked != null) {
+            String why = notLocked + ": the daemon's own memory may be swapped out, and paging out would then wait"
+                    + " on itself (run as root, or raise RLIMIT_MEMLOCK)";
+            if (requireMlock) {
+                throw new IOException(why);
+            }
+            LOG.warn("{}", why);
+        }
+        String notFlusher = PagingSafety.becomeIoFlusher();
+        if (notFlusher != null) {
+            LOG.warn("{}: the daemon's allocations may recurse into I/O under memory pressure (run as root, Linux"
+                    + " 5.6 or later)", notFlusher);
+        }
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        try (Engine engine = Engine.start(config, donors);
+             KernelChannel channel = KernelChannel.open(PageStore.of(engine), KernelChannel.Settings.from(config))) {
+            channel.failure().thenAccept(e -> {
+                failure.set(e);
+                stop.countDown();
+            });
+            String device = channel.devicePath();
+            waitForDeviceNode(Path.of(device));
+            LOG.info("serving {} ({} bytes) for {}", device, channel.deviceBytes(), config.identity());
+            if (readyFile != null) {
+                writeReadyFile(readyFile, device);
+            }
+            stop.await();
+        } finally {
+            if (readyFile != null) {
+                Files.deleteIfExists(readyFile);
+            }
+        }
+        Throwable e = failure.get();
+        if (e != null) {
+            throw new IOException("kernel channel failed: " + e, e);
+        }
+        return 0;
+    }
+
+    /** Warns when the heap cannot hold the engine's page table (versions and checksums: 12 bytes per page). */
+    private static void checkHeap(ClientConfig config) {
+        long pages = config.swapSpace().bytes() / 4096;
+        long needed = BASE_HEAP_BYTES + 12 * pages;
+        long max = Runtime.getRuntime().maxMemory();
+        if (max < needed) {
+            LOG.warn("the JVM heap is {} MiB, but a swap space of {} needs about {} MiB: raise -Xms/-Xmx in"
+                    + " VALET_CLIENT_JAVA_OPTS", max >> 20, config.swapSpace(), needed >> 20);
+        }
+    }
+
+    private static void waitForDeviceNode(Path device) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + DEVICE_NODE_WAIT_MS;
+        while (!Files.exists(device)) {
+            if (System.currentTimeMillis() > deadline) {
+                LOG.warn("{} has not appeared after {}s (is devtmpfs mounted on /dev?)", device,
+                        DEVICE_NODE_WAIT_MS / 1000);
+                return;
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private static void writeReadyFile(Path file, String device) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, device + "\n");
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+}

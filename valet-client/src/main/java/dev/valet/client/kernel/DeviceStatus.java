@@ -1,0 +1,65 @@
+package dev.valet.client.kernel;
+
+/**
+ * One /dev/valetN as the driver's STATUS describes it. Counters the driver did not send are 0; {@code -1} marks
+ * a setting it did not report.
+ *
+ * @param index         N of /dev/valetN
+ * @param size          bytes
+ * @param queueDepth    tags per hardware queue, or -1
+ * @param holdMillis    how long requests wait for a daemon, or -1
+ * @param ioTimeoutMillis one request's timeout, or -1
+ * @param attached      a daemon is attached
+ * @param inflight      requests sent to the daemon and not completed
+ * @param held          requests waiting for a daemon
+ */
+public record DeviceStatus(int index, long size, int queueDepth, long holdMillis, long ioTimeoutMillis,
+                           boolean attached, long inflight, long held, long reads, long writes, long readBytes,
+                           long writeBytes, long errors, long timeouts, long resent, long rejected) {
+
+    /** {@code /dev/valetN}. */
+    public String devicePath() {
+        return devicePath(index);
+    }
+
+    public static String devicePath(int index) {
+        return "/dev/valet" + index;
+    }
+
+    /** Reads the attributes of one STATUS answer. */
+    static DeviceStatus read(AttributeReader a) throws MalformedMessageException {
+        int index = -1;
+        long size = -1;
+        int queueDepth = -1;
+        long hold = -1;
+        long ioTimeout = -1;
+        boolean attached = false;
+        long[] stats = new long[ValetGenl.ATTR_STAT_REJECTED - ValetGenl.ATTR_STAT_INFLIGHT + 1];
+        while (a.next()) {
+            int type = a.type();
+            switch (type) {
+                case ValetGenl.ATTR_INDEX -> index = a.u32();
+                case ValetGenl.ATTR_SIZE -> size = a.u64();
+                case ValetGenl.ATTR_QUEUE_DEPTH -> queueDepth = a.u32();
+                case ValetGenl.ATTR_HOLD_MS -> hold = a.u32AsLong();
+                case ValetGenl.ATTR_IO_TIMEOUT_MS -> ioTimeout = a.u32AsLong();
+                case ValetGenl.ATTR_ATTACHED -> attached = a.u8() != 0;
+                case ValetGenl.ATTR_STAT_INFLIGHT, ValetGenl.ATTR_STAT_HELD ->
+                        stats[type - ValetGenl.ATTR_STAT_INFLIGHT] = a.u32AsLong();
+                default -> {
+                    if (type > ValetGenl.ATTR_STAT_HELD && type <= ValetGenl.ATTR_STAT_REJECTED) {
+                        stats[type - ValetGenl.ATTR_STAT_INFLIGHT] = a.u64();
+                    }
+                }
+            }
+        }
+        if (index < 0) {
+            throw new MalformedMessageException("STATUS answer without VALET_ATTR_INDEX");
+        }
+        if (size < 0) {
+            throw new MalformedMessageException("STATUS answer for /dev/valet" + index + " without VALET_ATTR_SIZE");
+        }
+        return new DeviceStatus(index, size, queueDepth, hold, ioTimeout, attached, stats[0], stats[1], stats[2],
+                stats[3], stats[4], stats[5], stats[6], stats[7], stats[8], stats[9]);
+    }
+}

@@ -1,0 +1,133 @@
+package dev.valet.client.kernel;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The driver's control commands that need no attached daemon: STATUS and CREATE (and DESTROY), over a generic
+ * netlink socket of their own. ATTACH and DETACH belong to the port that serves I/O, so {@link KernelChannel}
+ * sends those on its data socket.
+ */
+public final class ValetControl implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ValetControl.class);
+
+    private final GenericNetlink netlink;
+    private final GenericNetlink.Family family;
+    private final AttributeReader attributes = new AttributeReader();
+    /** Whether STATUS for every device must be asked for as a dump (the driver has no doit for it). */
+    private boolean statusByDump;
+
+    private ValetControl(GenericNetlink netlink, GenericNetlink.Family family) {
+        this.netlink = netlink;
+        this.family = family;
+    }
+
+    /**
+     * Resolves the VALET family over {@code netlink}, which this then owns.
+     *
+     * @throws FamilyNotFoundException when valet.ko is not loaded
+     */
+    public static ValetControl open(GenericNetlink netlink) throws IOException {
+        try {
+            GenericNetlink.Family family = netlink.resolve(ValetGenl.GENL_NAME);
+            if (family.version() != ValetGenl.GENL_VERSION) {
+                LOG.warn("valet.ko registers generic netlink version {}, this daemon speaks {}; ATTACH will tell",
+                        family.version(), ValetGenl.GENL_VERSION);
+            }
+            return new ValetControl(netlink, family);
+        } catch (IOException | RuntimeException e) {
+            netlink.close();
+            throw e;
+        }
+    }
+
+    /** {@link #open(GenericNetlink)} on a socket of its own. */
+    public static ValetControl open() throws IOException {
+        return open(GenericNetlink.open());
+    }
+
+    public int familyId() {
+        return family.id();
+    }
+
+    public GenericNetlink.Family family() {
+        return family;
+    }
+
+    /** STATUS of every device, in the driver's order. */
+    public List<DeviceStatus> status() throws IOException {
+        List<DeviceStatus> devices = new ArrayList<>();
+        if (!statusByDump) {
+            try {
+                netlink.request("STATUS", family.id(), ValetGenl.CMD_STATUS, ValetGenl.GENL_VERSION,
+                        Netlink.NLM_F_ACK);
+                netlink.transact(m -> devices.add(DeviceStatus.read(m.attributes(attributes))));
+                return devices;
+            } catch (NetlinkErrnoException e) {
+                if (e.errno() != Netlink.EOPNOTSUPP) {
+                    throw e;
+                }
+                statusByDump = true; // STATUS of all devices is a dump in this driver
+                devices.clear();
+            }
+        }
+        netlink.request("STATUS (dump)", family.id(), ValetGenl.CMD_STATUS, ValetGenl.GENL_VERSION,
+                Netlink.NLM_F_DUMP);
+        netlink.transact(m -> devices.add(DeviceStatus.read(m.attributes(attributes))));
+        return devices;
+    }
+
+    /** STATUS of /dev/valet{@code index}. */
+    public DeviceStatus status(int index) throws IOException {
+        DeviceStatus[] found = new DeviceStatus[1];
+        netlink.request("STATUS(/dev/valet" + index + ")", family.id(), ValetGenl.CMD_STATUS, ValetGenl.GENL_VERSION,
+                Netlink.NLM_F_ACK).putU32(ValetGenl.ATTR_INDEX, index);
+        netlink.transact(m -> found[0] = DeviceStatus.read(m.attributes(attributes)));
+        if (found[0] == null) {
+            throw new IOException("the driver acknowledged STATUS(/dev/valet" + index + ") without describing it");
+        }
+        return found[0];
+    }
+
+    /**
+     * CREATE: a new /dev/valetN of {@code size} bytes; returns N. Attach a daemon first: the kernel reads the new
+     * disk (partition scan) before CREATE returns.
+     */
+    public int create(long size, int queueDepth, int holdMillis, int ioTimeoutMillis) throws IOException {
+        int[] index = {-1};
+        netlink.request("CREATE(" + size + " bytes)", family.id(), ValetGenl.CMD_CREATE, ValetGenl.GENL_VERSION,
+                        Netlink.NLM_F_ACK)
+                .putU64(ValetGenl.ATTR_SIZE, size)
+                .putU32(ValetGenl.ATTR_QUEUE_DEPTH, queueDepth)
+                .putU32(ValetGenl.ATTR_HOLD_MS, holdMillis)
+                .putU32(ValetGenl.ATTR_IO_TIMEOUT_MS, ioTimeoutMillis);
+        netlink.transact(m -> {
+            m.attributes(attributes);
+            while (attributes.next()) {
+                if (attributes.type() == ValetGenl.ATTR_INDEX) {
+                    index[0] = attributes.u32();
+                }
+            }
+        });
+        if (index[0] < 0) {
+            throw new IOException("the driver acknowledged CREATE without the new device's VALET_ATTR_INDEX");
+        }
+        return index[0];
+    }
+
+    /** DESTROY /dev/valet{@code index} (EBUSY while it is open, e.g. as swap). */
+    public void destroy(int index) throws IOException {
+        netlink.request("DESTROY(/dev/valet" + index + ")", family.id(), ValetGenl.CMD_DESTROY,
+                ValetGenl.GENL_VERSION, Netlink.NLM_F_ACK).putU32(ValetGenl.ATTR_INDEX, index);
+        netlink.transact(null);
+    }
+
+    @Override
+    public void close() {
+        netlink.close();
+    }
+}

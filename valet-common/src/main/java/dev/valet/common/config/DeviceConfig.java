@@ -1,0 +1,62 @@
+package dev.valet.common.config;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The block device the client serves, /dev/valetN ({@code device} in valet.yaml). These settings are given to
+ * the driver when the client creates the device; a device that already exists (left by an earlier client) keeps
+ * the settings it was created with.
+ *
+ * @param queueDepth  requests the driver keeps in flight per hardware queue (its tags); the client preallocates a
+ *                    64 KiB slot for each of queue depth × CPUs requests; default {@code 256}, allowed 1 to 4096
+ * @param holdTimeout how long the driver holds requests while no client is attached (one restarting, or not yet
+ *                    started), before failing them with an I/O error; default {@code 60s}, allowed {@code 1s} to
+ *                    {@code 1h}
+ * @param ioTimeout   how long the driver waits for the client to complete one request; default {@code 30s},
+ *                    allowed {@code 1s} to {@code 10m}
+ */
+public record DeviceConfig(int queueDepth, Duration holdTimeout, Duration ioTimeout) {
+    public static final int DEFAULT_QUEUE_DEPTH = 256;
+    public static final int MAX_QUEUE_DEPTH = 4096;
+    public static final DeviceConfig DEFAULTS = new DeviceConfig(DEFAULT_QUEUE_DEPTH, Duration.ofSeconds(60),
+            Duration.ofSeconds(30));
+
+    public DeviceConfig {
+        Objects.requireNonNull(holdTimeout, "holdTimeout");
+        Objects.requireNonNull(ioTimeout, "ioTimeout");
+    }
+
+    @JsonCreator
+    private static DeviceConfig fromYaml(
+            @JsonProperty("queueDepth") Integer queueDepth,
+            @JsonProperty("holdTimeout") Duration holdTimeout,
+            @JsonProperty("ioTimeout") Duration ioTimeout) {
+        return new DeviceConfig(
+                Objects.requireNonNullElse(queueDepth, DEFAULTS.queueDepth),
+                Objects.requireNonNullElse(holdTimeout, DEFAULTS.holdTimeout),
+                Objects.requireNonNullElse(ioTimeout, DEFAULTS.ioTimeout));
+    }
+
+    public DeviceConfig withQueueDepth(int queueDepth) {
+        return new DeviceConfig(queueDepth, holdTimeout, ioTimeout);
+    }
+
+    public DeviceConfig withHoldTimeout(Duration holdTimeout) {
+        return new DeviceConfig(queueDepth, holdTimeout, ioTimeout);
+    }
+
+    public DeviceConfig withIoTimeout(Duration ioTimeout) {
+        return new DeviceConfig(queueDepth, holdTimeout, ioTimeout);
+    }
+
+    /** @throws ConfigProblem with the key path relative to {@code device} */
+    void validate() {
+        ConfigRules.requireBetween("queueDepth", queueDepth, 1, MAX_QUEUE_DEPTH);
+        ConfigRules.requireBetween("holdTimeout", holdTimeout, Duration.ofSeconds(1), Duration.ofHours(1));
+        ConfigRules.requireBetween("ioTimeout", ioTimeout, Duration.ofSeconds(1), Duration.ofMinutes(10));
+    }
+}

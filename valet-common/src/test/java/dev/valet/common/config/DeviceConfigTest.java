@@ -1,0 +1,110 @@
+package dev.valet.common.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The {@code device:} section of valet.yaml, read through the loader. */
+class DeviceConfigTest {
+
+    private static ClientConfig client(String yaml) {
+        return ConfigLoader.parse("valet.yaml", yaml, ClientConfig.class);
+    }
+
+    private static DeviceConfig device(String yaml) {
+        return client(yaml).device();
+    }
+
+    @Test
+    void defaultsAreTheDocumentedOnes() {
+        DeviceConfig defaults = DeviceConfig.DEFAULTS;
+
+        assertThat(defaults.queueDepth()).isEqualTo(256);
+        assertThat(defaults.holdTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(defaults.ioTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThatCode(defaults::validate).doesNotThrowAnyException();
+        assertThat(client("transport: auto\n").device()).isEqualTo(defaults);
+    }
+
+    @Test
+    void readsEveryKey() {
+        assertThat(device("""
+                device:
+                  queueDepth: 1024
+                  holdTimeout: 10m
+                  ioTimeout: 90s
+                """)).isEqualTo(new DeviceConfig(1024, Duration.ofMinutes(10), Duration.ofSeconds(90)));
+    }
+
+    @Test
+    void absentKeysInTheSectionTakeTheirDefaults() {
+        assertThat(device("device:\n  queueDepth: 64\n")).isEqualTo(DeviceConfig.DEFAULTS.withQueueDepth(64));
+        assertThat(device("device: {}\n")).isEqualTo(DeviceConfig.DEFAULTS);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            queueDepth: 0        | device.queueDepth: must be between 1 and 4096, got 0
+            queueDepth: 4097     | device.queueDepth: must be between 1 and 4096, got 4097
+            queueDepth: -1       | device.queueDepth: must be between 1 and 4096, got -1
+            queueDepth: deep     | device.queueDepth: expected a whole number, got 'deep'
+            holdTimeout: 999ms   | device.holdTimeout: must be between 1s and 1h, got 999ms
+            holdTimeout: 61m     | device.holdTimeout: must be between 1s and 1h, got 61m
+            holdTimeout: 60      | device.holdTimeout: duration '60' has no unit (expected a duration like 500ms, 1s, 2m or 1h: write 60s or 60ms, not a bare number)
+            ioTimeout: 0s        | device.ioTimeout: must be between 1s and 10m, got 0s
+            ioTimeout: 601s      | device.ioTimeout: must be between 1s and 10m, got 601s
+            ioTimeout:           | device.ioTimeout: no value given (write a value, or remove the key to use the default)
+            """)
+    void refusesBadValuesAtTheirLine(String line, String message) {
+        assertThatThrownBy(() -> client("transport: auto\ndevice:\n  " + line + "\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("valet.yaml:3:3: " + message);
+    }
+
+    @Test
+    void acceptsTheEdgesOfEachRange() {
+        assertThat(device("device:\n  queueDepth: 1\n  holdTimeout: 1s\n  ioTimeout: 1s\n"))
+                .isEqualTo(new DeviceConfig(1, Duration.ofSeconds(1), Duration.ofSeconds(1)));
+        assertThat(device("device:\n  queueDepth: 4096\n  holdTimeout: 1h\n  ioTimeout: 10m\n"))
+                .isEqualTo(new DeviceConfig(4096, Duration.ofHours(1), Duration.ofMinutes(10)));
+    }
+
+    @Test
+    void unknownKeyInDeviceListsTheDeviceKeys() {
+        assertThatThrownBy(() -> client("device:\n  queueDepth: 8\n  holdtimeout: 5s\n"))
+                .isInstanceOfSatisfying(ConfigException.class, e -> {
+                    assertThat(e.keyPath()).isEqualTo("device.holdtimeout");
+                    assertThat(e.line()).isEqualTo(3);
+                })
+                .hasMessage("valet.yaml:3:3: device.holdtimeout: unknown key 'holdtimeout' (did you mean"
+                        + " 'holdTimeout'?); valid keys: queueDepth, holdTimeout, ioTimeout");
+    }
+
+    @Test
+    void validateNamesKeysRelativeToTheSection() {
+        assertThatThrownBy(() -> DeviceConfig.DEFAULTS.withIoTimeout(Duration.ofHours(1)).validate())
+                .isInstanceOfSatisfying(ConfigProblem.class, p -> assertThat(p.keyPath()).isEqualTo("ioTimeout"))
+                .hasMessage("ioTimeout: must be between 1s and 10m, got 1h");
+        assertThatThrownBy(() -> ClientConfig.defaults()
+                .withDevice(DeviceConfig.DEFAULTS.withHoldTimeout(Duration.ofMillis(1))).validate())
+                .isInstanceOfSatisfying(ConfigProblem.class,
+                        p -> assertThat(p.keyPath()).isEqualTo("device.holdTimeout"));
+    }
+
+    @Test
+    void withMethodsChangeOneKey() {
+        DeviceConfig d = DeviceConfig.DEFAULTS;
+
+        assertThat(d.withQueueDepth(8)).isEqualTo(new DeviceConfig(8, d.holdTimeout(), d.ioTimeout()));
+        assertThat(d.withHoldTimeout(Duration.ofSeconds(5)))
+                .isEqualTo(new DeviceConfig(d.queueDepth(), Duration.ofSeconds(5), d.ioTimeout()));
+        assertThat(d.withIoTimeout(Duration.ofSeconds(5)))
+                .isEqualTo(new DeviceConfig(d.queueDepth(), d.holdTimeout(), Duration.ofSeconds(5)));
+    }
+}
