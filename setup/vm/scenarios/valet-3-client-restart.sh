@@ -1,0 +1,28 @@
+#!/bin/bash
+# vm-timeout: 900
+# Scenario 3: SIGKILL the client daemon during the workload and start it again. The driver holds the requests in
+# flight (not failed, not zero-filled) and re-sends them to the new daemon, which recovers its slab map from the
+# donors; hog must verify every page.
+set -euo pipefail
+. "$REPO/setup/vm/guest/lib.sh"
+. "$REPO/setup/vm/guest/valet.sh"
+trap valet_cleanup EXIT
+
+valet_setup
+valet_start_donors 3 512M
+valet_write_config 256M 16M 2
+valet_start_client
+swap_on "$VALET_DEV"
+restart_client() {
+    log "SIGKILL valet client (pid $VALET_CLIENT_PID)"
+    valet_kill "$VALET_CLIENT_PID"
+    sleep 2
+    valet_start_client
+    echo "$VALET_CLIENT_PID" >"$VALET_WORK/client2.pid"
+}
+valet_after_swapout 4000 restart_client
+restarter=$VALET_BG_PID
+hog_workload hog-valet-restart 32M 128 1
+wait "$restarter" || fail "the client could not be restarted"
+VALET_CLIENT_PID="$(cat "$VALET_WORK/client2.pid")"
+grep -q "recovered .* slabs" "$OUT/$SCENARIO.client.log" || fail "the restarted client did not recover its slabs"
