@@ -315,7 +315,12 @@ for s in "${scenarios[@]}"; do
         printf 'FAIL  %-*s %9s  %s\n' "$width" "$s" "$dur" "$metrics"
         printf '      %s\n' "${result#FAIL: }"
         [ -z "$kernel_lines" ] || echo "$kernel_lines" | head -n 20 | sed 's/^/      kernel: /'
-        [ ! -s "$results/$s.log" ] || { echo "      last lines of ${results#"$repo"/}/$s.log:"; tail -n 8 "$results/$s.log" | sed 's/^/        /'; }
+        # The scenario's own log, then the logs of what it ran (client, donors, crash reports): CI shows only this.
+        for f in "$results/$s.log" "$results/$s".*.log; do
+            [ -s "$f" ] || continue
+            echo "      last lines of ${f#"$repo"/}:"
+            tail -n 8 "$f" | cut -c1-240 | sed 's/^/        /'
+        done
     fi
 done
 outside="$(printf '%s\n' "$blamed" | awk -F'\t' '$1 == "-" { sub(/^[^\t]*\t/, ""); print }')"

@@ -81,7 +81,10 @@ run_scenario() {
     echo "$start 999999999" >"$OUT/$name.window"
     export VALET_FAIL_FILE="$scratch/.fail" VALET_METRICS="$OUT/$name.metrics" SCENARIO="$name"
     # Own directory as cwd and scratch space; timeout signals the whole process group, -k kills what ignores it.
-    (cd "$scratch" && exec timeout -k 15 "$t" bash "$script") >"$OUT/$name.log" 2>&1 </dev/null || rc=$?
+    # timeout leads its own process group: whatever the scenario started and left running is found by it below.
+    (cd "$scratch" && exec timeout -k 15 "$t" bash "$script") >"$OUT/$name.log" 2>&1 </dev/null &
+    local group=$!
+    wait "$group" || rc=$?
     end="$(uptime_s)"
     local elapsed
     elapsed="$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')"
@@ -95,7 +98,20 @@ run_scenario() {
     else
         result="PASS"
     fi
-    # Scenarios must clean up: leftover swap would change what the next scenario measures.
+    # Scenarios must clean up: a leftover process, module or swap device changes what the next scenario meets.
+    local stray
+    stray="$(pgrep -a -g "$group" | cut -c1-120 | paste -s -d';')" || true
+    if [ -n "$stray" ]; then
+        [ "$result" = PASS ] && result="FAIL: left processes running: $stray"
+        log "$name: killing what it left running: $stray"
+        pkill -KILL -g "$group" || true
+        sleep 1
+    fi
+    if [ -d /sys/module/valet ]; then
+        [ "$result" = PASS ] && result="FAIL: left valet.ko loaded"
+        log "$name: rmmod valet (left loaded)"
+        rmmod valet || log "warning: rmmod valet failed"
+    fi
     if [ "$(wc -l </proc/swaps)" -gt 1 ]; then
         local left
         left="$(awk 'NR > 1 { print $1 }' /proc/swaps | paste -s -d' ')"

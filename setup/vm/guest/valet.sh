@@ -14,8 +14,10 @@ VALET_DONOR_PIDS=()
 VALET_CLIENT_PID=""
 
 # Small, fixed JVMs: the VM has little memory and the client locks all of its own.
-VALET_DONOR_JVM=(-Xms64m -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1)
-export VALET_CLIENT_JAVA_OPTS="-Xms192m -Xmx192m -XX:+AlwaysPreTouch -XX:MaxDirectMemorySize=96m -XX:+UseSerialGC"
+# A JVM that crashes writes its report next to the scenario's logs, where lab.sh shows it.
+VALET_DONOR_JVM=(-Xms64m -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 "-XX:ErrorFile=$OUT/$SCENARIO.hs_err-%p.log")
+VALET_CLIENT_JAVA_OPTS="-Xms192m -Xmx192m -XX:+AlwaysPreTouch -XX:MaxDirectMemorySize=96m -XX:+UseSerialGC"
+export VALET_CLIENT_JAVA_OPTS+=" -XX:ErrorFile=$OUT/$SCENARIO.hs_err-%p.log"
 export VALET_NO_BUILD=1
 
 # valet_setup: checks the host built everything, makes the work folder, loads valet.ko.
@@ -72,9 +74,25 @@ valet_start_client() {
     "$REPO/bin/valet" client --config "$VALET_WORK/valet.yaml" --ready-file "$VALET_WORK/client.ready" \
         >>"$OUT/$SCENARIO.client.log" 2>&1 &
     VALET_CLIENT_PID=$!
-    wait_for_file "$VALET_WORK/client.ready" 240 || fail "valet client did not get ready (see $SCENARIO.client.log)"
+    local deadline=$(($(now_ms) + 240000))
+    until [ -e "$VALET_WORK/client.ready" ]; do
+        valet_alive "$VALET_CLIENT_PID" || fail "valet client exited before it was ready (see $SCENARIO.client.log)"
+        [ "$(now_ms)" -lt "$deadline" ] || fail "valet client not ready after 240s (see $SCENARIO.client.log)"
+        sleep 0.1
+    done
     [ -b "$VALET_DEV" ] || fail "$VALET_DEV missing after the client said ready"
     log "valet client ready (pid $VALET_CLIENT_PID): $(cat "$VALET_WORK/client.ready")"
+    log "memory: $(awk '/^(MemAvailable|Mlocked|SwapFree):/ { printf "%s %d MiB  ", $1, $2 / 1024 }' /proc/meminfo)"
+}
+
+# valet_start_stack: the standard stack of the valet-* scenarios: valet.ko, 3 donors lending 512M each, a client
+# with a 256M swap space in 16M slabs, 2 copies of each, and /dev/valet0 as swap.
+valet_start_stack() {
+    valet_setup
+    valet_start_donors 3 512M
+    valet_write_config 256M 16M 2
+    valet_start_client
+    swap_on "$VALET_DEV"
 }
 
 # valet_after_swapout PAGES CMD...: runs CMD (in the background) once PAGES more pages have been swapped out, so a
@@ -87,13 +105,42 @@ valet_after_swapout() {
         while [ $(($(vmstat_get pswpout) - start)) -lt "$pages" ]; do sleep 0.2; done
         "$@"
     ) &
+    # shellcheck disable=SC2034 # read by the scenarios
     VALET_BG_PID=$!
 }
 
-# valet_kill PID: SIGKILL and reap.
+# valet_alive PID: true while PID runs (a zombie counts as gone). Works for processes that are not this shell's
+# children, such as a client restarted from a background subshell.
+valet_alive() {
+    local state
+    state="$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" || return 1
+    [ -n "$state" ] && [ "$state" != Z ]
+}
+
+# _valet_wait_gone PID SECONDS: waits until PID is gone (and reaps it if it is a child); 1 if it still runs.
+_valet_wait_gone() {
+    local pid="$1" deadline
+    deadline=$(($(now_ms) + $2 * 1000))
+    while valet_alive "$pid"; do
+        [ "$(now_ms)" -lt "$deadline" ] || return 1
+        sleep 0.1
+    done
+    wait "$pid" 2>/dev/null || true
+}
+
+# valet_kill PID: SIGKILL, and waits until it is gone.
 valet_kill() {
     kill -KILL "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
+    _valet_wait_gone "$1" 30 || log "pid $1 still there 30s after SIGKILL"
+}
+
+# valet_stop PID: SIGTERM, up to 60s to exit, then SIGKILL. The next step (the next scenario, rmmod) must not
+# meet a process that is still shutting down.
+valet_stop() {
+    kill -TERM "$1" 2>/dev/null || return 0
+    _valet_wait_gone "$1" 60 && return 0
+    log "pid $1 ignored SIGTERM for 60s: SIGKILL"
+    valet_kill "$1"
 }
 
 # valet_donor_status: the donors' view (lent bytes, page ops) into the scenario's log.
@@ -105,14 +152,12 @@ valet_donor_status() {
 valet_cleanup() {
     (swap_off "$VALET_DEV") || true
     if [ -n "$VALET_CLIENT_PID" ]; then
-        kill -TERM "$VALET_CLIENT_PID" 2>/dev/null || true
-        wait "$VALET_CLIENT_PID" 2>/dev/null || true
+        valet_stop "$VALET_CLIENT_PID"
         VALET_CLIENT_PID=""
     fi
     local p
     for p in "${VALET_DONOR_PIDS[@]}"; do
-        kill -TERM "$p" 2>/dev/null || true
-        wait "$p" 2>/dev/null || true
+        valet_stop "$p"
     done
     VALET_DONOR_PIDS=()
     if [ -d /sys/module/valet ]; then

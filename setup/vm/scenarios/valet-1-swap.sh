@@ -7,11 +7,7 @@ set -euo pipefail
 . "$REPO/setup/vm/guest/valet.sh"
 trap valet_cleanup EXIT
 
-valet_setup
-valet_start_donors 3 512M
-valet_write_config 256M 16M 2
-valet_start_client
-swap_on "$VALET_DEV"
+valet_start_stack
 hog_workload hog-valet 32M 128 1
 valet_donor_status
 lent=$(java "${VALET_DONOR_JVM[@]}" -jar "$VALET_JAR" status --portal "$VALET_WORK/portal.list" |

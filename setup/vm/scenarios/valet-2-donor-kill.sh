@@ -7,11 +7,7 @@ set -euo pipefail
 . "$REPO/setup/vm/guest/valet.sh"
 trap valet_cleanup EXIT
 
-valet_setup
-valet_start_donors 3 512M
-valet_write_config 256M 16M 2
-valet_start_client
-swap_on "$VALET_DEV"
+valet_start_stack
 kill_donor0() {
     log "SIGKILL donor 0 (pid ${VALET_DONOR_PIDS[0]})"
     kill -KILL "${VALET_DONOR_PIDS[0]}"

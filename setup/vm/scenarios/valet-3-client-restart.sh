@@ -8,11 +8,7 @@ set -euo pipefail
 . "$REPO/setup/vm/guest/valet.sh"
 trap valet_cleanup EXIT
 
-valet_setup
-valet_start_donors 3 512M
-valet_write_config 256M 16M 2
-valet_start_client
-swap_on "$VALET_DEV"
+valet_start_stack
 restart_client() {
     log "SIGKILL valet client (pid $VALET_CLIENT_PID)"
     valet_kill "$VALET_CLIENT_PID"

@@ -10,11 +10,7 @@ trap valet_cleanup EXIT
 
 probe="$REPO/native/kernel/tools/valet-nlprobe"
 [ -x "$probe" ] || fail "$probe missing: build on the host first (make -C native/kernel tools)"
-valet_setup
-valet_start_donors 3 512M
-valet_write_config 256M 16M 2
-valet_start_client
-swap_on "$VALET_DEV"
+valet_start_stack
 run_probe() {
     "$probe" >"$OUT/$SCENARIO.probe.log" 2>&1
     echo $? >"$VALET_WORK/probe.rc"

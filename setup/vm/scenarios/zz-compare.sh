@@ -14,7 +14,7 @@ seconds_of() {
 valet="$(seconds_of valet-1-swap)"
 zram="$(seconds_of zram-swap)"
 nbd="$(seconds_of nbd-swap)"
-[ -n "$valet" ] && [ -n "$zram" ] && [ -n "$nbd" ] || fail "a workload_seconds metric is missing"
+if [ -z "$valet" ] || [ -z "$zram" ] || [ -z "$nbd" ]; then fail "a workload_seconds metric is missing"; fi
 metric valet_seconds "$valet"
 metric zram_seconds "$zram"
 metric nbd_seconds "$nbd"
