@@ -23,6 +23,18 @@
  * A daemon that dies (its socket closes) is detached: its in-flight requests
  * are held, not failed, and re-sent when a daemon attaches, until HOLD_MS
  * after they were first held; then they fail with an I/O error.
+ *
+ * Details of the messages:
+ *   - Every command needs CAP_NET_ADMIN (GENL_ADMIN_PERM) and CAP_SYS_ADMIN.
+ *   - CREATE carries SIZE and optionally QUEUE_DEPTH, HOLD_MS and
+ *     IO_TIMEOUT_MS; its reply carries INDEX and SIZE.
+ *   - STATUS has three forms: with INDEX, one reply for that device;
+ *     without, one message per device and then the acknowledgment; with
+ *     NLM_F_DUMP, a dump of every device. Each message carries INDEX, SIZE,
+ *     QUEUE_DEPTH, HOLD_MS, IO_TIMEOUT_MS, ATTACHED and the STAT_* counters.
+ *   - IO carries a top-level INDEX (the device) before its REQ nests; the
+ *     COOKIE is opaque to the daemon and only echoed back in CPL.
+ *   - CPL nests in DONE must have NLA_F_NESTED set.
  */
 #ifndef _UAPI_LINUX_VALET_H
 #define _UAPI_LINUX_VALET_H
@@ -30,8 +42,14 @@
 #define VALET_GENL_NAME		"VALET"
 #define VALET_GENL_VERSION	1
 
-/* Largest single request the driver issues (max_hw_sectors), in bytes. */
+/*
+ * Largest buffer one request may need, in bytes. The driver issues less,
+ * VALET_MAX_REQ_BYTES: nla_len is 16 bits, so a REQ or CPL nest cannot carry
+ * 64 KiB of DATA together with its other attributes.
+ */
 #define VALET_MAX_IO_BYTES	(64 * 1024)
+/* Largest single request the driver issues (max_hw_sectors), in bytes. */
+#define VALET_MAX_REQ_BYTES	(60 * 1024)
 /* The driver's logical and physical block size. */
 #define VALET_BLOCK_SIZE	4096
 

@@ -13,8 +13,10 @@ public final class ValetGenl {
     public static final String GENL_NAME = "VALET";
     public static final int GENL_VERSION = 1;
 
-    /** Largest single request the driver issues (max_hw_sectors), in bytes. */
+    /** Largest buffer one request may need, in bytes (the driver issues at most {@link #MAX_REQ_BYTES}). */
     public static final int MAX_IO_BYTES = 64 * 1024;
+    /** The largest request the driver issues: less than {@link #MAX_IO_BYTES}, because nla_len is 16 bits. */
+    public static final int MAX_REQ_BYTES = 60 * 1024;
     /** The driver's logical and physical block size. */
     public static final int BLOCK_SIZE = 4096;
 
