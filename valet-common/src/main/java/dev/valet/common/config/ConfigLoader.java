@@ -1,6 +1,7 @@
 package dev.valet.common.config;
 
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
@@ -8,6 +9,7 @@ import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.exc.InvalidDefinitionException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.type.LogicalType;
@@ -123,6 +125,8 @@ public final class ConfigLoader {
         } catch (ValueInstantiationException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
             throw error(source, keys, keyPath(e), String.valueOf(cause.getMessage()), e);
+        } catch (MismatchedInputException e) {
+            throw error(source, keys, keyPath(e), mismatch(e), e);
         } catch (JsonMappingException e) {
             throw error(source, keys, keyPath(e), e.getOriginalMessage(), e);
         } catch (StreamReadException e) {
@@ -146,6 +150,43 @@ public final class ConfigLoader {
         int line = location.map(JsonLocation::getLineNr).orElse(0);
         int column = location.map(JsonLocation::getColumnNr).orElse(0);
         return new ConfigException(source, line, column, keyPath, problem, cause);
+    }
+
+    /**
+     * A value of the wrong shape. Values have their own deserializers with their own messages; what reaches here is
+     * mostly a section (a record) given as a single value or a list: say which keys the section takes.
+     */
+    private static String mismatch(MismatchedInputException e) {
+        Class<?> target = e.getTargetType();
+        if (e instanceof BadConfigValueException || target == null || !target.isRecord()) {
+            return e.getOriginalMessage();
+        }
+        List<String> sectionKeys = new ArrayList<>();
+        for (RecordComponent component : target.getRecordComponents()) {
+            sectionKeys.add(component.getName());
+        }
+        return "expected a section with the keys " + String.join(", ", sectionKeys) + " (one per line, indented"
+                + " under this key), got " + shapeOf(e);
+    }
+
+    private static String shapeOf(MismatchedInputException e) {
+        if (e.getProcessor() instanceof JsonParser parser && parser.currentToken() != null) {
+            return switch (parser.currentToken()) {
+                case START_ARRAY -> "a list";
+                case VALUE_STRING -> "'" + currentText(parser) + "'";
+                case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT, VALUE_TRUE, VALUE_FALSE -> currentText(parser);
+                default -> "a single value";
+            };
+        }
+        return "a single value";
+    }
+
+    private static String currentText(JsonParser parser) {
+        try {
+            return parser.getText();
+        } catch (IOException e) {
+            return "a single value";
+        }
     }
 
     /** The dotted path Jackson was binding, in the same form as {@link YamlKeyIndex} keys: {@code a.b[2].c}. */

@@ -195,6 +195,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void valueOrListWhereASectionBelongsNamesTheSectionKeys() {
+        assertThatThrownBy(() -> ConfigLoader.parse("pool.yaml", "limits: 3\n", Pool.class))
+                .hasMessage("pool.yaml:1:1: limits: expected a section with the keys memory, connections (one per"
+                        + " line, indented under this key), got 3");
+        assertThatThrownBy(() -> ConfigLoader.parse("pool.yaml", "limits: big\n", Pool.class))
+                .hasMessage("pool.yaml:1:1: limits: expected a section with the keys memory, connections (one per"
+                        + " line, indented under this key), got 'big'");
+        assertThatThrownBy(() -> ConfigLoader.parse("pool.yaml", "limits:\n  - 4G\n", Pool.class))
+                .hasMessage("pool.yaml:1:1: limits: expected a section with the keys memory, connections (one per"
+                        + " line, indented under this key), got a list");
+    }
+
+    @Test
     void keyWithoutValueIsRefused() {
         assertDonorFails("listen: 0.0.0.0:7070\nmemory:\n",
                 "donor.yaml:2:1: memory: no value given (write a value, or remove the key to use the default)");
