@@ -114,6 +114,11 @@ run_in_cgroup() {
     return "$rc"
 }
 
+# The workload that valet-1-swap, zram-swap and nbd-swap all run, so zz-compare compares like with like:
+# LIMIT MIB PASSES for hog_workload (256 MiB written and verified in a 64M memory cgroup: 3/4 of it must swap).
+# shellcheck disable=SC2034 # used by the scenarios
+COMPARE_WORKLOAD=(64M 256 1)
+
 # hog_workload NAME LIMIT MIB PASSES: the standard swap workload. Runs "$HOG MIB PASSES" in memory cgroup NAME
 # limited to LIMIT, records metrics workload_seconds, pswpout_delta and pswpin_delta, and fails if hog fails, was
 # OOM-killed, or nothing was swapped out (the swap device was not really used).

@@ -85,12 +85,13 @@ valet_start_client() {
     log "memory: $(awk '/^(MemAvailable|Mlocked|SwapFree):/ { printf "%s %d MiB  ", $1, $2 / 1024 }' /proc/meminfo)"
 }
 
-# valet_start_stack: the standard stack of the valet-* scenarios: valet.ko, 3 donors lending 512M each, a client
-# with a 256M swap space in 16M slabs, 2 copies of each, and /dev/valet0 as swap.
+# valet_start_stack [SWAP]: the standard stack of the valet-* scenarios: valet.ko, 3 donors lending 512M each, a
+# client with a swap space of SWAP (default 256M) in 16M slabs, 2 copies of each, and /dev/valet0 as swap.
+# shellcheck disable=SC2120 # SWAP is optional
 valet_start_stack() {
     valet_setup
     valet_start_donors 3 512M
-    valet_write_config 256M 16M 2
+    valet_write_config "${1:-256M}" 16M 2
     valet_start_client
     swap_on "$VALET_DEV"
 }
@@ -143,9 +144,15 @@ valet_stop() {
     valet_kill "$1"
 }
 
-# valet_donor_status: the donors' view (lent bytes, page ops) into the scenario's log.
+# valet_status: `valet status` (one line per donor: lent bytes, page ops, ...) with the scenario's generous
+# timeouts (valet.yaml), under its own identity.
+valet_status() {
+    java "${VALET_DONOR_JVM[@]}" -jar "$VALET_JAR" status --config "$VALET_WORK/valet.yaml" --identity vm-status
+}
+
+# valet_donor_status: the donors' view into the scenario's log.
 valet_donor_status() {
-    java "${VALET_DONOR_JVM[@]}" -jar "$VALET_JAR" status --portal "$VALET_WORK/portal.list" || true
+    valet_status || true
 }
 
 # valet_cleanup: swap off, client and donors stopped, module unloaded. Safe to call twice.

@@ -26,7 +26,7 @@ nbd-client 127.0.0.1 "$port" "$dev" -b 4096 || fail "nbd-client could not connec
 [ "$(cat /sys/block/nbd0/size)" -gt 0 ] || fail "$dev has size 0 after connect"
 swap_on "$dev"
 
-hog_workload hog-nbd 32M 128 1
+hog_workload hog-nbd "${COMPARE_WORKLOAD[@]}"
 
 swap_off "$dev"
 nbd-client -d "$dev" || fail "nbd-client -d failed"

@@ -1,17 +1,17 @@
 #!/bin/bash
 # vm-timeout: 900
-# Scenario 1: plain swap to /dev/valet0 with 3 donors, numReplica 2. hog writes and verifies 128 MiB in a
-# 32M memory cgroup; pages must really go out (pswpout) through the driver to the donors.
+# Scenario 1: plain swap to /dev/valet0 with 3 donors, numReplica 2: the comparison workload (COMPARE_WORKLOAD in
+# guest/lib.sh: hog writes and verifies 256 MiB in a 64M memory cgroup) on a 512M swap space; pages must really go
+# out (pswpout) through the driver to the donors.
 set -euo pipefail
 . "$REPO/setup/vm/guest/lib.sh"
 . "$REPO/setup/vm/guest/valet.sh"
 trap valet_cleanup EXIT
 
-valet_start_stack
-hog_workload hog-valet 32M 128 1
+valet_start_stack 512M
+hog_workload hog-valet "${COMPARE_WORKLOAD[@]}"
 valet_donor_status
-lent=$(java "${VALET_DONOR_JVM[@]}" -jar "$VALET_JAR" status --portal "$VALET_WORK/portal.list" |
-    awk 'NR > 1 && $3 != "0" { n++ } END { print n + 0 }')
+lent=$( (valet_status || true) | awk 'NR > 1 && $3 != "0" { n++ } END { print n + 0 }')
 metric donors_lending "$lent"
 [ "$lent" -ge 2 ] || fail "pages should be on at least 2 donors, found $lent lending"
 # The driver's own counters: requests it completed, none failed.

@@ -1,7 +1,8 @@
 #!/bin/bash
 # vm-timeout: 300
-# Swap on a 512M zram device: hog writes and verifies 256 MiB twice in a 64M memory cgroup, so most of it goes
-# through swap; pages must really be swapped out (pswpout grows) and come back intact.
+# Swap on a 512M zram device: the comparison workload (COMPARE_WORKLOAD in guest/lib.sh: hog writes and verifies
+# 256 MiB in a 64M memory cgroup), so most of it goes through swap; pages must really be swapped out (pswpout
+# grows) and come back intact.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../guest/lib.sh
 . "$REPO/setup/vm/guest/lib.sh"
@@ -20,7 +21,7 @@ echo 512M >/sys/block/zram0/disksize || fail "cannot size zram0"
 wait_for_file "$dev" 5 || fail "$dev did not appear"
 swap_on "$dev"
 
-hog_workload hog-zram 32M 128 1
+hog_workload hog-zram "${COMPARE_WORKLOAD[@]}"
 # orig_data_size compr_data_size mem_used_total ...: how much zram held at the end
 read -r orig compr _ </sys/block/zram0/mm_stat
 metric zram_orig_bytes "$orig"
