@@ -260,7 +260,7 @@ public final class Engine implements AutoCloseable {
 
         @Override
         public CompletableFuture<EvictReply> evict(RemoteDonor donor, long slabId, long deadlineMillis) {
-            return migrator.evict(donor, slabId);
+            return migrator.evict(donor, slabId, deadlineMillis);
         }
     }
 

@@ -65,8 +65,12 @@ final class SlabMigrator implements AutoCloseable {
         });
     }
 
-    /** Handles an EVICT of {@code slabId} from {@code from}; completes with the answer to send. */
-    CompletableFuture<EvictReply> evict(RemoteDonor from, long slabId) {
+    /**
+     * Handles an EVICT of {@code slabId} from {@code from}, due within {@code deadlineMillis}; completes with the
+     * answer to send.
+     */
+    CompletableFuture<EvictReply> evict(RemoteDonor from, long slabId, long deadlineMillis) {
+        long t0 = System.nanoTime();
         String key = from.address() + "/" + slabId;
         CompletableFuture<EvictReply> fresh = new CompletableFuture<>();
         CompletableFuture<EvictReply> current = underWay.putIfAbsent(key, fresh);
@@ -86,6 +90,12 @@ final class SlabMigrator implements AutoCloseable {
                 reply = new EvictReply(slabId, ErrorCode.EVICT_FAILED);
             }
             (reply.isAccepted() ? migrated : declined).incrementAndGet();
+            long tookMillis = (System.nanoTime() - t0) / 1_000_000;
+            if (tookMillis > deadlineMillis) {
+                LOG.warn("slab {}: answering donor {}'s EVICT after {} ms, past its {} ms deadline (it kept the slab"
+                        + " meanwhile); raise failover.migrationRate or the donor's headroom.evictTimeout", slabId,
+                        from, tookMillis, deadlineMillis);
+            }
             underWay.remove(key);
             fresh.complete(reply);
         });

@@ -184,9 +184,9 @@ public final class HeadroomGuard {
                 evictions.put(key, ev);
             }
             long id = nextRequestId++;
-            requested++;
-            need -= ev.bytes;
             if (sender.send(key, id, config.evictTimeout().toMillis())) {
+                requested++;
+                need -= ev.bytes;
                 ev.requestId = id;
                 ev.outstanding = true;
                 ev.deadlineNanos = nowNanos + evictTimeoutNanos;

@@ -147,8 +147,19 @@ class HeadroomGuardTest {
 
         assertThat(sent).isEmpty();
         assertThat(store.find("a", 1)).isNotNull();
-        assertThat(guard.evictionsRequested()).isEqualTo(1);
+        assertThat(guard.evictionsRequested()).as("no EVICT could be sent").isZero();
         assertThat(guard.evictionsTimedOut()).isEqualTo(1);
+    }
+
+    @Test
+    void aVictimThatCannotBeAskedDoesNotCoverTheDeficit() throws Exception {
+        HeadroomGuard guard = guard(HEADROOM);
+        connected.remove("a");
+        written("a", 1, 1);
+        written("b", 2, 2);
+        guard.onSample(0, 100 * MIB - 1);
+
+        assertThat(sent).containsExactly(new SlabKey("b", 2));
     }
 
     @Test
