@@ -17,8 +17,9 @@ import java.util.concurrent.CompletionException;
 /** {@code valet status}: what every donor of portal.list reports. */
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = {
-            "Ask every donor of portal.list for its STATS and print one line per donor: lend limit, lent,",
-            "offered, host free memory (EWMA) and its gradient, slabs, clients, page ops/s, round trip.",
+            "Ask every donor of portal.list for its STATS and print one line per donor: lend limit, used (lent),",
+            "offered, host free memory (EWMA) and its gradient, slabs, clients, page ops/s, round trip, and its",
+            "evictions: requested/completed/timed out/declined, and unused slabs it freed (see docs/operations.md).",
             "A donor that cannot be reached is shown as DOWN with the reason. Exit status 1 if any is down."})
 final class StatusCommand implements Callable<Integer> {
     @Mixin
@@ -32,16 +33,19 @@ final class StatusCommand implements Callable<Integer> {
         try (TcpTransport transport = Connections.transport(config)) {
             List<CompletableFuture<DonorConnection>> futures = Connections.open(transport, donors,
                     config.identity());
-            System.out.printf("%-24s %8s %8s %8s %8s %10s %6s %7s %10s %8s%n", "DONOR", "LIMIT", "LENT", "OFFERED",
-                    "FREE", "FREE/s", "SLABS", "CLIENTS", "PAGES/s", "RTT_us");
+            System.out.printf("%-24s %8s %8s %8s %8s %10s %6s %7s %10s %8s  %s%n", "DONOR", "LIMIT", "USED",
+                    "OFFERED", "FREE", "FREE/s", "SLABS", "CLIENTS", "PAGES/s", "RTT_us",
+                    "EVICT req/done/timeout/declined unused");
             for (int i = 0; i < donors.size(); i++) {
                 try (DonorConnection c = futures.get(i).join()) {
                     long rtt = c.heartbeat().join();
                     DonorStats s = c.stats().join();
-                    System.out.printf("%-24s %8s %8s %8s %8s %10s %6d %7d %10d %8d%n", donors.get(i),
+                    System.out.printf("%-24s %8s %8s %8s %8s %10s %6d %7d %10d %8d  %d/%d/%d/%d %d%n", donors.get(i),
                             size(s.lendLimitBytes()), size(s.lentBytes()), size(s.offeredBytes()),
                             size(s.freeMemoryBytes()), signedSize(s.freeMemoryGradient()), s.slabCount(),
-                            s.clientCount(), s.pageOpsPerSecond(), rtt / 1000);
+                            s.clientCount(), s.pageOpsPerSecond(), rtt / 1000, s.evictionsRequested(),
+                            s.evictionsCompleted(), s.evictionsTimedOut(), s.evictionsDeclined(),
+                            s.unusedSlabsReclaimed());
                 } catch (CompletionException e) {
                     down++;
                     System.out.printf("%-24s DOWN: %s%n", donors.get(i), e.getCause().getMessage());

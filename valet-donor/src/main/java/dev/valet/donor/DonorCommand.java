@@ -5,6 +5,7 @@ import dev.valet.common.config.ConfigLoader;
 import dev.valet.common.config.DonorConfig;
 import dev.valet.common.config.TransportChoice;
 import dev.valet.common.portal.DonorAddress;
+import dev.valet.donor.memory.MemInfo;
 import dev.valet.donor.server.DonorServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,6 +67,11 @@ public final class DonorCommand implements Callable<Integer> {
                     + " and tests that start a donor on port 0.")
     Path readyFile;
 
+    @Option(names = "--meminfo-file", paramLabel = "FILE", hidden = true,
+            description = "Test hook (docs/operations.md): read MemAvailable from this file, in /proc/meminfo's"
+                    + " format, instead of /proc/meminfo; tests rewrite it to induce memory pressure.")
+    Path meminfoFile;
+
     /** Reads donor.yaml (if given) and applies the flags over it. */
     DonorConfig effectiveConfig() {
         DonorConfig c = config != null ? ConfigLoader.load(config, DonorConfig.class) : DonorConfig.defaults();
@@ -94,7 +100,7 @@ public final class DonorCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         DonorConfig cfg = effectiveConfig();
-        DonorServer server = new DonorServer(cfg);
+        DonorServer server = new DonorServer(cfg, meminfoFile != null ? new MemInfo(meminfoFile) : MemInfo.system());
         InetSocketAddress bound = server.start();
         // SIGTERM and SIGINT close the server, so call() returns and the process exits 0 (a shutdown hook alone
         // would leave the JVM exiting with the signal's status). The hook stays as a fallback for other exits.

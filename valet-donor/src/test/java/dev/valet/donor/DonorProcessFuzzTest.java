@@ -285,7 +285,7 @@ class DonorProcessFuzzTest {
                 }
             }
             case HEARTBEAT -> assertThat(Heartbeat.decode(rep)).isEqualTo(Heartbeat.decode(req));
-            case STATS -> assertThat(rep.readableBytes()).isEqualTo(56);
+            case STATS -> assertThat(rep.readableBytes()).isEqualTo(dev.valet.common.protocol.DonorStats.SIZE);
             case HELLO -> throw new AssertionError(what + ": a second HELLO succeeded");
             default -> throw new AssertionError(what + ": success reply to " + op);
         }

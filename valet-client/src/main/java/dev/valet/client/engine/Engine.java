@@ -10,6 +10,7 @@ import dev.valet.client.transport.tcp.TcpTransport;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.net.NettyTransport;
 import dev.valet.common.portal.DonorAddress;
+import dev.valet.common.protocol.EvictReply;
 import dev.valet.common.protocol.FrameHeader;
 import io.netty.buffer.ByteBuf;
 import org.slf4j.Logger;
@@ -43,6 +44,7 @@ public final class Engine implements AutoCloseable {
     private final DonorPool pool;
     private final SlabPlacer placer;
     private final ReReplicator repair;
+    private final SlabMigrator migrator;
     private final BackupDisk backup;
     private final ExecutorService backupReads;
     private final ReplicaWriter writer;
@@ -64,6 +66,7 @@ public final class Engine implements AutoCloseable {
                 config.failover().reReplicationRate().bytes(), pagesPerRequest);
         this.placer.onDegraded(this::queueDegraded);
         this.backup = backup;
+        this.migrator = new SlabMigrator(map, repair, backup, config.failover().migrationRate().bytes());
         this.backupReads = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "valet-backup-reader");
             t.setDaemon(true);
@@ -171,7 +174,8 @@ public final class Engine implements AutoCloseable {
             }
         }
         return new EngineStats(pool.live().size(), pool.all().size(), mapped, degraded, withoutCopy,
-                repair.slabsRepaired(), repair.pagesCopied());
+                repair.slabsRepaired(), repair.pagesCopied(), migrator.slabsMigrated(),
+                migrator.evictionsDeclined());
     }
 
     private boolean anyWritten(SlabEntry s) {
@@ -253,10 +257,16 @@ public final class Engine implements AutoCloseable {
             donor.placedSlabs().clear();
             return CompletableFuture.allOf(frees.toArray(CompletableFuture[]::new));
         }
+
+        @Override
+        public CompletableFuture<EvictReply> evict(RemoteDonor donor, long slabId, long deadlineMillis) {
+            return migrator.evict(donor, slabId, deadlineMillis);
+        }
     }
 
     @Override
     public void close() {
+        migrator.close();
         repair.close();
         pool.close();
         transport.close();

@@ -10,9 +10,11 @@ package dev.valet.client.engine;
  * @param slabsWithoutCopy  touched slabs with no copy at all (readable only from a backup disk)
  * @param slabsRepaired     new copies completed by re-replication so far
  * @param pagesCopied       pages copied by re-replication so far
+ * @param slabsMigrated     slabs moved off (or dropped from) donors that evicted them, so far
+ * @param evictionsDeclined EVICTs declined so far (nowhere to put the slab, or moving it failed)
  */
 public record EngineStats(int liveDonors, int donors, int slabsMapped, int slabsDegraded, int slabsWithoutCopy,
-                          long slabsRepaired, long pagesCopied) {
+                          long slabsRepaired, long pagesCopied, long slabsMigrated, long evictionsDeclined) {
     /** Every mapped slab has all its copies and none is without one. */
     public boolean fullyReplicated() {
         return slabsDegraded == 0 && slabsWithoutCopy == 0;

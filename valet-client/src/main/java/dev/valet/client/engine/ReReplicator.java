@@ -13,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -138,17 +139,18 @@ final class ReReplicator implements AutoCloseable {
                 retryLater(slab);
                 return;
             }
-            if (!copyTo(slab, target)) {
+            if (!copyTo(slab, target, bytesPerSecond)) {
                 retryLater(slab);
                 return;
             }
         }
     }
 
-    private RemoteDonor chooseTarget(SlabEntry slab, List<RemoteDonor> holders) {
+    /** The best-ranked live donor with room for {@code slab} that is not in {@code excluded}; null if none. */
+    RemoteDonor chooseTarget(SlabEntry slab, Collection<RemoteDonor> excluded) {
         List<RemoteDonor> candidates = new ArrayList<>();
         for (RemoteDonor d : pool.live()) {
-            if (!holders.contains(d)) {
+            if (!excluded.contains(d)) {
                 candidates.add(d);
             }
         }
@@ -156,8 +158,23 @@ final class ReReplicator implements AutoCloseable {
         return chosen.isEmpty() ? null : chosen.get(0);
     }
 
-    /** Makes {@code target} a full copy of {@code slab}; false if it could not (the caller retries). */
-    private boolean copyTo(SlabEntry slab, RemoteDonor target) throws InterruptedException {
+    /**
+     * Makes {@code target} a full copy of {@code slab}, copying at most {@code rate} bytes per second; false if it
+     * could not (the caller retries). Holds the slab's copy lock: one copy of a slab is made at a time.
+     */
+    boolean copyTo(SlabEntry slab, RemoteDonor target, long rate) throws InterruptedException {
+        slab.copyLock().lockInterruptibly();
+        try {
+            return copyLocked(slab, target, rate);
+        } finally {
+            slab.copyLock().unlock();
+        }
+    }
+
+    private boolean copyLocked(SlabEntry slab, RemoteDonor target, long rate) throws InterruptedException {
+        if (slab.isHeldBy(target)) {
+            return true;
+        }
         long t0 = System.nanoTime();
         try {
             placer.allocate(target, slab.id()).join();
@@ -183,7 +200,7 @@ final class ReReplicator implements AutoCloseable {
             }
             copied += count;
             pagesCopied.addAndGet(count);
-            throttle(budgetStart, copied);
+            throttle(budgetStart, copied, rate);
         }
         slab.promote(target);
         slabsRepaired.incrementAndGet();
@@ -303,8 +320,8 @@ final class ReReplicator implements AutoCloseable {
         });
     }
 
-    private void throttle(long startNanos, long pagesDone) throws InterruptedException {
-        long due = startNanos + (long) (pagesDone * (double) FrameHeader.PAGE_SIZE * 1e9 / bytesPerSecond);
+    private static void throttle(long startNanos, long pagesDone, long rate) throws InterruptedException {
+        long due = startNanos + (long) (pagesDone * (double) FrameHeader.PAGE_SIZE * 1e9 / rate);
         long wait = due - System.nanoTime();
         if (wait > 0) {
             TimeUnit.NANOSECONDS.sleep(wait);
@@ -312,8 +329,7 @@ final class ReReplicator implements AutoCloseable {
     }
 
     private static boolean isStale(Throwable e) {
-        Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-        return c instanceof DonorException d && d.code() == ErrorCode.STALE_VERSION;
+        return DonorException.isRefusal(e, ErrorCode.STALE_VERSION);
     }
 
     private static String rootMessage(Throwable e) {

@@ -58,13 +58,18 @@ final class ReplicaWriter {
             }
         }
         long lastBackupWrite = backupSequence;
+        return mapAndSend(slab, firstPage, count, crcs, src, srcIndex, lastBackupWrite, true);
+    }
+
+    private CompletableFuture<Void> mapAndSend(SlabEntry slab, long firstPage, int count, int[] crcs, ByteBuf src,
+                                               int srcIndex, long backupSequence, boolean mayRetry) {
         return placer.ensureMapped(slab).handle((ok, err) -> err)
-                .thenCompose(mapError -> send(slab, firstPage, count, crcs, src, srcIndex, lastBackupWrite,
-                        mapError));
+                .thenCompose(mapError -> send(slab, firstPage, count, crcs, src, srcIndex, backupSequence,
+                        mapError, mayRetry));
     }
 
     private CompletableFuture<Void> send(SlabEntry slab, long firstPage, int count, int[] crcs, ByteBuf src,
-                                         int srcIndex, long backupSequence, Throwable mapError) {
+                                         int srcIndex, long backupSequence, Throwable mapError, boolean mayRetry) {
         long[] versions = new long[count];
         List<RemoteDonor> targets;
         List<RemoteDonor> replicas;
@@ -80,9 +85,23 @@ final class ReplicaWriter {
         CompletableFuture<Void> result = new CompletableFuture<>();
         AtomicInteger remaining = new AtomicInteger(targets.size() + 1);
         AtomicInteger stored = new AtomicInteger();
+        AtomicInteger otherFailures = new AtomicInteger();
         Runnable finish = () -> {
             if (remaining.decrementAndGet() == 0) {
                 gate.arriveAndDeregister();
+                if (stored.get() == 0 && mayRetry && !targets.isEmpty() && otherFailures.get() == 0) {
+                    // Every copy was gone (NO_SUCH_SLAB): a donor under memory pressure freed the slab before its
+                    // first page arrived. The copies are dropped by now, so the slab is placed afresh; once.
+                    mapAndSend(slab, firstPage, count, crcs, src, srcIndex, backupSequence, false)
+                            .whenComplete((ok, err) -> {
+                                if (err == null) {
+                                    result.complete(null);
+                                } else {
+                                    result.completeExceptionally(err);
+                                }
+                            });
+                    return;
+                }
                 complete(result, slab, firstPage, count, stored.get(), backupSequence, mapError);
             }
         };
@@ -106,6 +125,9 @@ final class ReplicaWriter {
                         stored.incrementAndGet();
                     }
                 } else {
+                    if (!isSlabGone(err) || !fullCopy) {
+                        otherFailures.incrementAndGet();
+                    }
                     repair.copyFailed(slab, donor, "write failed: " + rootMessage(err));
                 }
                 finish.run();
@@ -137,9 +159,12 @@ final class ReplicaWriter {
                 + (mapError != null ? " (" + rootMessage(mapError) + ")" : "")));
     }
 
+    private static boolean isSlabGone(Throwable err) {
+        return DonorException.isRefusal(err, ErrorCode.NO_SUCH_SLAB);
+    }
+
     private static boolean isSuperseded(Throwable err) {
-        Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
-        return e instanceof DonorException d && d.code() == ErrorCode.STALE_VERSION;
+        return DonorException.isRefusal(err, ErrorCode.STALE_VERSION);
     }
 
     static String rootMessage(Throwable err) {

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Phaser;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One slab of the swap space: which donors hold a full copy, which donor is being filled as a new copy, and a gate
@@ -20,6 +21,8 @@ public final class SlabEntry {
     private Phaser writeGate = newGate();
     private CompletableFuture<Void> mapping;
     private boolean queuedForRepair;
+    /** Held by whoever adds or moves a copy (re-replication, migration): one catching-up target at a time. */
+    private final ReentrantLock copying = new ReentrantLock();
 
     SlabEntry(long id, long firstPage, int pageCount) {
         this.id = id;
@@ -75,6 +78,30 @@ public final class SlabEntry {
      */
     synchronized Phaser beginCatchUp(RemoteDonor target) {
         catchingUp = target;
+        return nextGate();
+    }
+
+    /**
+     * Removes {@code donor}'s copy (a migration moved it away): from now on no new write goes there. Returns the gate
+     * of the writes that began before, which may still be on their way to it; the caller waits on it
+     * ({@code arriveAndAwaitAdvance}) before freeing the copy.
+     */
+    synchronized Phaser removeCopy(RemoteDonor donor) {
+        drop(donor);
+        return nextGate();
+    }
+
+    /** Whether {@code donor} holds a full copy or is being filled as one. */
+    synchronized boolean isHeldBy(RemoteDonor donor) {
+        return replicas.contains(donor) || catchingUp == donor;
+    }
+
+    ReentrantLock copyLock() {
+        return copying;
+    }
+
+    /** Closes the current generation of writes and opens the next; returns the closed one. Caller holds the monitor. */
+    private Phaser nextGate() {
         Phaser before = writeGate;
         writeGate = newGate();
         return before;

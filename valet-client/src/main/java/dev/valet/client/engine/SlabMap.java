@@ -68,6 +68,14 @@ public final class SlabMap {
         return s;
     }
 
+    /** The slab with id {@code slabId} (its index in the swap space), or null if the swap space has no such slab. */
+    public SlabEntry slabById(long slabId) {
+        if (slabId < 0 || slabId >= slabs.length()) {
+            return null;
+        }
+        return slabOf(slabId * pagesPerSlab);
+    }
+
     /** Slabs that have been touched (mapped now or before). */
     public List<SlabEntry> touched() {
         List<SlabEntry> list = new ArrayList<>();

@@ -2,6 +2,7 @@ package dev.valet.client.transport;
 
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.DonorStats;
+import dev.valet.common.protocol.EvictReply;
 import dev.valet.common.protocol.HelloOk;
 import dev.valet.common.protocol.PageBatchEncoder;
 import dev.valet.common.protocol.PageIndex;
@@ -53,8 +54,24 @@ public interface DonorConnection extends AutoCloseable {
     /** Round trip time of a HEARTBEAT, in nanoseconds. */
     CompletableFuture<Long> heartbeat();
 
+    /**
+     * Who answers the requests the donor sends on this connection (EVICT). Without one, an EVICT is declined
+     * ({@code EVICT_FAILED}): a connection that is not an engine's cannot move slabs.
+     */
+    void onDonorRequests(DonorRequests handler);
+
     @Override
     void close();
+
+    /** Requests a donor sends to its client. */
+    @FunctionalInterface
+    interface DonorRequests {
+        /**
+         * EVICT: move slab {@code slabId} off this donor within {@code deadlineMillis}, FREE_SLAB it there, then
+         * complete with the answer (accepted, or declined with a reason).
+         */
+        CompletableFuture<EvictReply> evict(long slabId, long deadlineMillis);
+    }
 
     /** Fills a write request in place; called once per request, on the caller's thread. */
     @FunctionalInterface

@@ -14,4 +14,11 @@ public final class DonorException extends RuntimeException {
     public ErrorCode code() {
         return code;
     }
+
+    /** Whether {@code err} (or the cause a {@code CompletionException} wraps) is a refusal with {@code code}. */
+    public static boolean isRefusal(Throwable err, ErrorCode code) {
+        Throwable e = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+                ? err.getCause() : err;
+        return e instanceof DonorException d && d.code == code;
+    }
 }

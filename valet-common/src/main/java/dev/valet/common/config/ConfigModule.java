@@ -33,6 +33,8 @@ final class ConfigModule extends SimpleModule {
                 DonorAddress::parse, " (an IPv6 address must be quoted in YAML: \"[::1]:7070\")"));
         addDeserializer(TransportChoice.class,
                 textual(TransportChoice.class, TransportChoice.EXPECTED, TransportChoice::parse, ""));
+        addDeserializer(VictimPolicy.class,
+                textual(VictimPolicy.class, VictimPolicy.EXPECTED, VictimPolicy::parse, ""));
         addDeserializer(Path.class, textual(Path.class, "a file path", ConfigModule::parsePath, ""));
         addDeserializer(String.class, textual(String.class, "text", Function.identity(), ""));
         addDeserializer(Integer.class,

@@ -32,6 +32,8 @@ import java.util.Objects;
  *                             {@code 8s}, at least twice {@code memorySampleInterval} so it spans two samples
  * @param transport            netty transport: {@code epoll}, {@code nio} or {@code auto} (epoll when
  *                             available); default {@code auto}
+ * @param headroom             the free memory the donor keeps for its host, and how it gets it back; see
+ *                             {@link HeadroomConfig}
  */
 public record DonorConfig(
         DonorAddress listen,
@@ -42,7 +44,8 @@ public record DonorConfig(
         Duration memorySampleInterval,
         double ewmaWeight,
         Duration gradientWindow,
-        TransportChoice transport) implements ValidatedConfig {
+        TransportChoice transport,
+        HeadroomConfig headroom) implements ValidatedConfig {
 
     public static final DonorAddress DEFAULT_LISTEN = DonorAddress.parse("0.0.0.0:7070");
     public static final ByteSize DEFAULT_MEMORY = ByteSize.ofGibibytes(1);
@@ -73,13 +76,14 @@ public record DonorConfig(
         Objects.requireNonNull(memorySampleInterval, "memorySampleInterval");
         Objects.requireNonNull(gradientWindow, "gradientWindow");
         Objects.requireNonNull(transport, "transport");
+        Objects.requireNonNull(headroom, "headroom");
     }
 
     /** Every key at its default: what an empty {@code donor.yaml} gives. */
     public static DonorConfig defaults() {
         return new DonorConfig(DEFAULT_LISTEN, DEFAULT_MEMORY, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_SLAB_BYTES,
                 DEFAULT_LOCK_MEMORY, DEFAULT_MEMORY_SAMPLE_INTERVAL, DEFAULT_EWMA_WEIGHT, DEFAULT_GRADIENT_WINDOW,
-                DEFAULT_TRANSPORT);
+                DEFAULT_TRANSPORT, HeadroomConfig.DEFAULTS);
     }
 
     /** Binds YAML; a key that is absent arrives as null and takes its default. */
@@ -93,7 +97,8 @@ public record DonorConfig(
             @JsonProperty("memorySampleInterval") Duration memorySampleInterval,
             @JsonProperty("ewmaWeight") Double ewmaWeight,
             @JsonProperty("gradientWindow") Duration gradientWindow,
-            @JsonProperty("transport") TransportChoice transport) {
+            @JsonProperty("transport") TransportChoice transport,
+            @JsonProperty("headroom") HeadroomConfig headroom) {
         return new DonorConfig(
                 Objects.requireNonNullElse(listen, DEFAULT_LISTEN),
                 Objects.requireNonNullElse(memory, DEFAULT_MEMORY),
@@ -103,7 +108,8 @@ public record DonorConfig(
                 Objects.requireNonNullElse(memorySampleInterval, DEFAULT_MEMORY_SAMPLE_INTERVAL),
                 Objects.requireNonNullElse(ewmaWeight, DEFAULT_EWMA_WEIGHT),
                 Objects.requireNonNullElse(gradientWindow, DEFAULT_GRADIENT_WINDOW),
-                Objects.requireNonNullElse(transport, DEFAULT_TRANSPORT));
+                Objects.requireNonNullElse(transport, DEFAULT_TRANSPORT),
+                Objects.requireNonNullElse(headroom, HeadroomConfig.DEFAULTS));
     }
 
     /**
@@ -129,50 +135,60 @@ public record DonorConfig(
             throw new ConfigProblem("gradientWindow", "must be at least twice memorySampleInterval ("
                     + Durations.format(twoSamples) + "), got " + Durations.format(gradientWindow));
         }
+        try {
+            headroom.validate();
+        } catch (ConfigProblem p) {
+            throw new ConfigProblem("headroom." + p.keyPath(), p.problem());
+        }
     }
 
     public DonorConfig withListen(DonorAddress listen) {
         return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport);
+                ewmaWeight, gradientWindow, transport, headroom);
     }
 
     public DonorConfig withMemory(ByteSize memory) {
         return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport);
+                ewmaWeight, gradientWindow, transport, headroom);
     }
 
     public DonorConfig withMaxFrameBytes(ByteSize maxFrameBytes) {
         return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport);
+                ewmaWeight, gradientWindow, transport, headroom);
     }
 
     public DonorConfig withMaxSlabBytes(ByteSize maxSlabBytes) {
         return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport);
+                ewmaWeight, gradientWindow, transport, headroom);
     }
 
     public DonorConfig withLockMemory(boolean lockMemory) {
         return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport);
+                ewmaWeight, gradientWindow, transport, headroom);
     }
 
     public DonorConfig withMemorySampleInterval(Duration memorySampleInterval) {
         return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport);
+                ewmaWeight, gradientWindow, transport, headroom);
     }
 
     public DonorConfig withEwmaWeight(double ewmaWeight) {
         return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport);
+                ewmaWeight, gradientWindow, transport, headroom);
     }
 
     public DonorConfig withGradientWindow(Duration gradientWindow) {
         return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport);
+                ewmaWeight, gradientWindow, transport, headroom);
+    }
+
+    public DonorConfig withHeadroom(HeadroomConfig headroom) {
+        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
+                ewmaWeight, gradientWindow, transport, headroom);
     }
 
     public DonorConfig withTransport(TransportChoice transport) {
         return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport);
+                ewmaWeight, gradientWindow, transport, headroom);
     }
 }

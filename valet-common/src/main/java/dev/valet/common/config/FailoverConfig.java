@@ -15,38 +15,54 @@ import java.util.Objects;
  *                           re-made elsewhere; default {@code 3s}, at least twice {@code heartbeatInterval}
  * @param reReplicationRate  the most bytes per second re-replication copies, so repair does not starve the
  *                           swap traffic; default {@code 256M}, allowed {@code 1M} to {@code 64G}
+ * @param migrationRate      the most bytes per second a migration (moving a slab a donor evicts) copies; it has the
+ *                           donor's deadline to meet, so it is faster than repair by default; default {@code 1G},
+ *                           allowed {@code 1M} to {@code 64G}
  */
-public record FailoverConfig(Duration heartbeatInterval, Duration donorTimeout, ByteSize reReplicationRate) {
+public record FailoverConfig(Duration heartbeatInterval, Duration donorTimeout, ByteSize reReplicationRate,
+                             ByteSize migrationRate) {
     public static final FailoverConfig DEFAULTS = new FailoverConfig(Duration.ofSeconds(1), Duration.ofSeconds(3),
-            ByteSize.ofMebibytes(256));
+            ByteSize.ofMebibytes(256), ByteSize.ofGibibytes(1));
+
+    /** With the default {@code migrationRate}. */
+    public FailoverConfig(Duration heartbeatInterval, Duration donorTimeout, ByteSize reReplicationRate) {
+        this(heartbeatInterval, donorTimeout, reReplicationRate, DEFAULTS.migrationRate);
+    }
 
     public FailoverConfig {
         Objects.requireNonNull(heartbeatInterval, "heartbeatInterval");
         Objects.requireNonNull(donorTimeout, "donorTimeout");
         Objects.requireNonNull(reReplicationRate, "reReplicationRate");
+        Objects.requireNonNull(migrationRate, "migrationRate");
     }
 
     @JsonCreator
     private static FailoverConfig fromYaml(
             @JsonProperty("heartbeatInterval") Duration heartbeatInterval,
             @JsonProperty("donorTimeout") Duration donorTimeout,
-            @JsonProperty("reReplicationRate") ByteSize reReplicationRate) {
+            @JsonProperty("reReplicationRate") ByteSize reReplicationRate,
+            @JsonProperty("migrationRate") ByteSize migrationRate) {
         return new FailoverConfig(
                 Objects.requireNonNullElse(heartbeatInterval, DEFAULTS.heartbeatInterval),
                 Objects.requireNonNullElse(donorTimeout, DEFAULTS.donorTimeout),
-                Objects.requireNonNullElse(reReplicationRate, DEFAULTS.reReplicationRate));
+                Objects.requireNonNullElse(reReplicationRate, DEFAULTS.reReplicationRate),
+                Objects.requireNonNullElse(migrationRate, DEFAULTS.migrationRate));
     }
 
     public FailoverConfig withHeartbeatInterval(Duration d) {
-        return new FailoverConfig(d, donorTimeout, reReplicationRate);
+        return new FailoverConfig(d, donorTimeout, reReplicationRate, migrationRate);
     }
 
     public FailoverConfig withDonorTimeout(Duration d) {
-        return new FailoverConfig(heartbeatInterval, d, reReplicationRate);
+        return new FailoverConfig(heartbeatInterval, d, reReplicationRate, migrationRate);
     }
 
     public FailoverConfig withReReplicationRate(ByteSize rate) {
-        return new FailoverConfig(heartbeatInterval, donorTimeout, rate);
+        return new FailoverConfig(heartbeatInterval, donorTimeout, rate, migrationRate);
+    }
+
+    public FailoverConfig withMigrationRate(ByteSize rate) {
+        return new FailoverConfig(heartbeatInterval, donorTimeout, reReplicationRate, rate);
     }
 
     /** @throws ConfigProblem with the key path relative to {@code failover} */
@@ -59,6 +75,8 @@ public record FailoverConfig(Duration heartbeatInterval, Duration donorTimeout, 
                     + Durations.format(twice) + ") and at most 1h, got " + Durations.format(donorTimeout));
         }
         ConfigRules.requireBetween("reReplicationRate", reReplicationRate, ByteSize.ofMebibytes(1),
+                ByteSize.ofGibibytes(64));
+        ConfigRules.requireBetween("migrationRate", migrationRate, ByteSize.ofMebibytes(1),
                 ByteSize.ofGibibytes(64));
     }
 }

@@ -1,13 +1,11 @@
 package dev.valet.common.config;
 
-import java.util.Locale;
-
 /**
  * The {@code transport} key: which netty transport a daemon asks for. Choosing the actual transport (and
  * failing when epoll is asked for but unavailable) happens at startup, where netty is loaded; this is only
  * the operator's choice, spelled {@code epoll}, {@code nio} or {@code auto}.
  */
-public enum TransportChoice {
+public enum TransportChoice implements ConfigChoice {
     /** Native epoll where netty can load it, NIO otherwise. */
     AUTO,
     /** Native epoll; startup fails where it is unavailable. */
@@ -23,18 +21,7 @@ public enum TransportChoice {
      * @throws IllegalArgumentException for anything else, listing the choices
      */
     public static TransportChoice parse(String text) {
-        String name = text == null ? "" : text.strip();
-        for (TransportChoice choice : values()) {
-            if (choice.configName().equalsIgnoreCase(name)) {
-                return choice;
-            }
-        }
-        throw new IllegalArgumentException("unknown transport '" + name + "' (expected " + EXPECTED + ")");
-    }
-
-    /** The spelling used in configuration: {@code epoll}, {@code nio} or {@code auto}. */
-    public String configName() {
-        return name().toLowerCase(Locale.ROOT);
+        return ConfigChoice.parse(values(), text, "transport", EXPECTED);
     }
 
     /** Same as {@link #configName()}, so messages and {@code NettyTransport.select} get the configured word. */

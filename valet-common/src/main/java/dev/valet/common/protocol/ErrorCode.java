@@ -23,7 +23,11 @@ public enum ErrorCode {
     /** The opcode is not a request this side serves. */
     UNSUPPORTED_OPCODE(10, false),
     /** The donor failed in a way that is not the request's fault. */
-    INTERNAL(11, true);
+    INTERNAL(11, true),
+    /** EVICT declined: no other donor has room, there is no backup disk, and this is the slab's last copy. */
+    EVICT_NOWHERE(20, true),
+    /** EVICT declined: the client tried to move the slab and failed (a copy or the backup disk failed). */
+    EVICT_FAILED(21, true);
 
     private static final ErrorCode[] BY_CODE = new ErrorCode[256];
 

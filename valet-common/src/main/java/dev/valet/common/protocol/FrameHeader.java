@@ -27,6 +27,13 @@ public final class FrameHeader {
     public static final short MAGIC = 0x564C;
     public static final byte VERSION = 1;
 
+    /**
+     * Set in the request id of a request the <b>donor</b> sends to the client (EVICT), and so in the client's reply:
+     * the two sides choose request ids independently, and this bit keeps the two id spaces apart. A client's own
+     * requests never set it.
+     */
+    public static final long DONOR_REQUEST_BIT = 1L << 63;
+
     /** The largest frame any Valet peer may be configured to accept (donor.yaml maxFrameBytes caps here). */
     public static final int MAX_FRAME_BYTES = 64 * 1024 * 1024;
 

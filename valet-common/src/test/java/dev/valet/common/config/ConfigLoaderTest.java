@@ -131,7 +131,7 @@ class ConfigLoaderTest {
                 })
                 .hasMessage("donor.yaml:3:1: memroy: unknown key 'memroy' (did you mean 'memory'?); valid keys:"
                         + " listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,"
-                        + " ewmaWeight, gradientWindow, transport");
+                        + " ewmaWeight, gradientWindow, transport, headroom");
     }
 
     @Test

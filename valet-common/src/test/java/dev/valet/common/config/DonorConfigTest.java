@@ -45,11 +45,33 @@ class DonorConfigTest {
                 ewmaWeight: 1
                 gradientWindow: 2m
                 transport: epoll
+                headroom:
+                  evictBelow: 2G
+                  expandAbove: 3G
+                  victim: oldest
+                  evictTimeout: 5s
                 """);
 
         assertThat(config).isEqualTo(new DonorConfig(DonorAddress.parse("10.1.2.3:9999"), ByteSize.parse("8G"),
                 ByteSize.parse("4M"), ByteSize.parse("256M"), false, Duration.ofMillis(250), 1.0,
-                Duration.ofMinutes(2), TransportChoice.EPOLL));
+                Duration.ofMinutes(2), TransportChoice.EPOLL, new HeadroomConfig(ByteSize.parse("2G"),
+                ByteSize.parse("3G"), VictimPolicy.OLDEST, Duration.ofSeconds(5))));
+    }
+
+    @Test
+    void headroomKeysAreCheckedWithTheirPlace() {
+        assertThatThrownBy(() -> donor("headroom:\n  evictBelow: 2G\n  expandAbove: 1G\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(":3:3: headroom.expandAbove: must be greater than evictBelow (2G)");
+        assertThatThrownBy(() -> donor("headroom:\n  victim: newest\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("headroom.victim")
+                .hasMessageContaining("unknown victim policy 'newest' (expected one of least-active, oldest)");
+        assertThatThrownBy(() -> donor("headroom:\n  evictTimeout: 10ms\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(":2:3: headroom.evictTimeout: must be between 100ms and 10m, got 10ms");
+        assertThat(donor("headroom:\n  victim: oldest\n").headroom())
+                .isEqualTo(HeadroomConfig.DEFAULTS.withVictim(VictimPolicy.OLDEST));
     }
 
     @Test
@@ -65,7 +87,7 @@ class DonorConfigTest {
         assertThat(defaults.withListen(listen)).isEqualTo(new DonorConfig(listen, defaults.memory(),
                 defaults.maxFrameBytes(), defaults.maxSlabBytes(), defaults.lockMemory(),
                 defaults.memorySampleInterval(), defaults.ewmaWeight(), defaults.gradientWindow(),
-                defaults.transport()));
+                defaults.transport(), defaults.headroom()));
         assertThat(defaults.withMemory(ByteSize.parse("8G")).memory()).hasToString("8G");
         assertThat(defaults.withMaxFrameBytes(ByteSize.parse("2M")).maxFrameBytes()).hasToString("2M");
         assertThat(defaults.withMaxSlabBytes(ByteSize.parse("64M")).maxSlabBytes()).hasToString("64M");

@@ -118,10 +118,10 @@ class FailoverConfigTest {
                     assertThat(e.column()).isEqualTo(3);
                 })
                 .hasMessage("valet.yaml:3:3: failover.heartbeat: unknown key 'heartbeat'; valid keys:"
-                        + " heartbeatInterval, donorTimeout, reReplicationRate");
+                        + " heartbeatInterval, donorTimeout, reReplicationRate, migrationRate");
         assertThatThrownBy(() -> client("failover:\n  donortimeout: 5s\n"))
                 .hasMessage("valet.yaml:2:3: failover.donortimeout: unknown key 'donortimeout' (did you mean"
-                        + " 'donorTimeout'?); valid keys: heartbeatInterval, donorTimeout, reReplicationRate");
+                        + " 'donorTimeout'?); valid keys: heartbeatInterval, donorTimeout, reReplicationRate, migrationRate");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.valet.common.protocol;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
 import net.jqwik.api.Arbitraries;
@@ -19,6 +20,8 @@ import java.util.List;
 import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 /**
  * Every control message survives the whole wire path: {@link Frames#encode} → bytes → {@link FrameDecoder} on a
@@ -45,8 +48,10 @@ class ControlMessageCodecTest {
     @Property(tries = TRIES)
     void donorStatsRoundTrips(@ForAll long limit, @ForAll long lent, @ForAll long offered, @ForAll long free,
             @ForAll long gradient, @ForAll int slabs, @ForAll int clients, @ForAll long ops,
-            @ForAll long requestId) {
-        DonorStats stats = new DonorStats(limit, lent, offered, free, gradient, slabs, clients, ops);
+            @ForAll long requestId, @ForAll long requested, @ForAll long completed, @ForAll long timedOut,
+            @ForAll long declined, @ForAll long unused) {
+        DonorStats stats = new DonorStats(limit, lent, offered, free, gradient, slabs, clients, ops, requested,
+                completed, timedOut, declined, unused);
         assertThat(roundTrip(Opcode.STATS_OK, requestId, stats, DonorStats::decode)).isEqualTo(stats);
     }
 
@@ -72,6 +77,35 @@ class ControlMessageCodecTest {
         }
         PageIndex index = new PageIndex(slabId, first, v, crcs);
         assertThat(roundTrip(Opcode.READ_INDEX_OK, requestId, index, PageIndex::decode)).isEqualTo(index);
+    }
+
+    @Property(tries = TRIES)
+    void evictAndItsReplyRoundTrip(@ForAll long slabId, @ForAll @LongRange(min = 1, max = 0xFFFF_FFFFL) long deadline,
+            @ForAll long requestId, @ForAll("evictOutcomes") ErrorCode declined) {
+        long donorId = requestId | FrameHeader.DONOR_REQUEST_BIT;
+        EvictRequest evict = new EvictRequest(slabId, deadline);
+        assertThat(roundTrip(Opcode.EVICT, donorId, evict, EvictRequest::decode)).isEqualTo(evict);
+        EvictReply reply = declined == ErrorCode.INTERNAL ? EvictReply.accepted(slabId)
+                : new EvictReply(slabId, declined);
+        assertThat(roundTrip(Opcode.EVICT_OK, donorId, reply, EvictReply::decode)).isEqualTo(reply);
+    }
+
+    @Example
+    void malformedEvictBodiesAreRefusedWithTheirProblemNamed() {
+        ByteBuf shortBody = Unpooled.buffer().writeLong(3);
+        assertThatThrownBy(() -> EvictRequest.decode(shortBody)).isInstanceOf(ProtocolException.class)
+                .hasMessage("EVICT body is 8 bytes (expected 12)");
+        ByteBuf zeroDeadline = Unpooled.buffer().writeLong(3).writeInt(0);
+        assertThatThrownBy(() -> EvictRequest.decode(zeroDeadline)).isInstanceOf(ProtocolException.class)
+                .hasMessageContaining("EVICT of slab 3 has deadline 0 ms");
+        ByteBuf longReply = Unpooled.buffer().writeLong(3).writeShort(0).writeByte(1);
+        assertThatThrownBy(() -> EvictReply.decode(longReply)).isInstanceOf(ProtocolException.class)
+                .hasMessage("EVICT_OK body is 11 bytes (expected 10)");
+        ByteBuf unknownReason = Unpooled.buffer().writeLong(3).writeShort(999);
+        assertThatThrownBy(() -> EvictReply.decode(unknownReason)).isInstanceOf(ProtocolException.class)
+                .hasMessage("EVICT_OK of slab 3 with unknown reason 999");
+        assertThat(((ProtocolException) catchThrowable(() -> EvictRequest.decode(Unpooled.buffer()))).fatal())
+                .as("a bad body is not fatal").isFalse();
     }
 
     @Property(tries = TRIES)
@@ -219,6 +253,12 @@ class ControlMessageCodecTest {
     @Provide
     Arbitrary<Opcode> slabRefOpcodes() {
         return Arbitraries.of(Opcode.FREE_SLAB, Opcode.ALLOC_SLAB_OK, Opcode.FREE_SLAB_OK);
+    }
+
+    /** {@code INTERNAL} stands for "accepted" here. */
+    @Provide
+    Arbitrary<ErrorCode> evictOutcomes() {
+        return Arbitraries.of(ErrorCode.INTERNAL, ErrorCode.EVICT_NOWHERE, ErrorCode.EVICT_FAILED);
     }
 
     @Provide

@@ -279,7 +279,12 @@ class MutatedFrameProperties {
                 yield b;
             }
             case STATS_OK -> Frames.encode(alloc, op, id, new DonorStats(r.nextLong(), r.nextLong(), r.nextLong(),
-                    r.nextLong(), r.nextLong(), r.nextInt(), r.nextInt(), r.nextLong()));
+                    r.nextLong(), r.nextLong(), r.nextInt(), r.nextInt(), r.nextLong(), r.nextLong(), r.nextLong(),
+                    r.nextLong(), r.nextLong(), r.nextLong()));
+            case EVICT -> Frames.encode(alloc, op, id | FrameHeader.DONOR_REQUEST_BIT,
+                    new EvictRequest(r.nextInt(10), 1 + r.nextInt(60_000)));
+            case EVICT_OK -> Frames.encode(alloc, op, id | FrameHeader.DONOR_REQUEST_BIT, r.nextBoolean()
+                    ? EvictReply.accepted(r.nextInt(10)) : new EvictReply(r.nextInt(10), ErrorCode.EVICT_NOWHERE));
             case ALLOC_SLAB -> Frames.encode(alloc, op, id, new SlabAlloc(r.nextInt(10), 4096L * (1 + r.nextInt(8))));
             case FREE_SLAB, ALLOC_SLAB_OK, FREE_SLAB_OK -> Frames.encode(alloc, op, id, new SlabRef(r.nextInt(10)));
             case WRITE_PAGES, READ_PAGES_OK -> {

@@ -5,18 +5,37 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Reads {@code MemAvailable} from {@code /proc/meminfo}: the kernel's estimate of memory free for new work. */
+/**
+ * Reads {@code MemAvailable}: the kernel's estimate of memory free for new work. The one place the donor learns its
+ * host's free memory. It reads {@code /proc/meminfo}, or another file in the same format: the documented test hook
+ * {@code valet donor --meminfo-file PATH} (docs/operations.md) points it at a file that tests rewrite to induce
+ * memory pressure.
+ */
 public final class MemInfo {
-    private static final Path MEMINFO = Path.of("/proc/meminfo");
+    /** The kernel's file. */
+    public static final Path PROC_MEMINFO = Path.of("/proc/meminfo");
 
-    private MemInfo() {
+    private final Path file;
+
+    public MemInfo(Path file) {
+        this.file = file;
     }
 
-    public static long availableBytes() {
+    /** The host's own {@code /proc/meminfo}. */
+    public static MemInfo system() {
+        return new MemInfo(PROC_MEMINFO);
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** MemAvailable in bytes, read now. */
+    public long availableBytes() {
         try {
-            return parseAvailable(Files.readString(MEMINFO));
+            return parseAvailable(Files.readString(file));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + MEMINFO, e);
+            throw new UncheckedIOException("cannot read " + file, e);
         }
     }
 
@@ -29,6 +48,6 @@ public final class MemInfo {
                 return parts.length > 1 && parts[1].equals("kB") ? value * 1024 : value;
             }
         }
-        throw new IllegalStateException("no MemAvailable line in " + MEMINFO);
+        throw new IllegalStateException("no MemAvailable line in meminfo");
     }
 }

@@ -2,6 +2,7 @@ package dev.valet.donor.server;
 
 import dev.valet.common.protocol.ErrorCode;
 import dev.valet.common.protocol.ErrorReply;
+import dev.valet.common.protocol.EvictReply;
 import dev.valet.common.protocol.Frame;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.Frames;
@@ -20,6 +21,7 @@ import dev.valet.common.protocol.ProtocolException;
 import dev.valet.common.protocol.SlabAlloc;
 import dev.valet.common.protocol.SlabRef;
 import dev.valet.donor.store.Slab;
+import dev.valet.donor.store.SlabKey;
 import dev.valet.donor.store.SlabStoreException;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
@@ -68,6 +70,7 @@ final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         if (identity != null) {
             donor.clientLeft();
+            donor.ownerGone(identity, ctx.channel());
             LOG.info("client '{}' at {} disconnected", identity, peer);
         }
         super.channelInactive(ctx);
@@ -78,9 +81,17 @@ final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
         long requestId = frame.requestId();
         try {
             Opcode op = frame.opcode();
+            if (isAnswerToEvict(op, requestId)) {
+                evictAnswer(op, requestId, frame.body());
+                return;
+            }
             if (op == null || op.isReply()) {
                 throw new ProtocolException(ErrorCode.UNSUPPORTED_OPCODE, String.format(
                         "opcode 0x%02x is not a request", frame.opcodeCode()), false);
+            }
+            if (op == Opcode.EVICT) {
+                throw new ProtocolException(ErrorCode.UNSUPPORTED_OPCODE, "EVICT is sent by donors, not served",
+                        false);
             }
             if (op != Opcode.HELLO && identity == null) {
                 throw new ProtocolException(ErrorCode.HELLO_REQUIRED, op + " before HELLO", false);
@@ -94,7 +105,12 @@ final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
                 }
                 case ALLOC_SLAB -> {
                     SlabAlloc alloc = SlabAlloc.decode(body);
+                    if (donor.headroom().underPressure()) {
+                        throw new SlabStoreException(ErrorCode.NO_SPACE, "the donor's host is short of memory"
+                                + " (below headroom.evictBelow): no new slabs until it has some to spare");
+                    }
                     donor.store().allocate(identity, alloc.slabId(), alloc.slabBytes());
+                    donor.ownerActive(identity, ctx.channel());
                     reply(ctx, Opcode.ALLOC_SLAB_OK, requestId, new SlabRef(alloc.slabId()));
                 }
                 case FREE_SLAB -> {
@@ -102,9 +118,13 @@ final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
                     if (!donor.store().free(identity, slabId)) {
                         throw noSuchSlab(slabId);
                     }
+                    donor.headroom().onFreed(new SlabKey(identity, slabId));
                     reply(ctx, Opcode.FREE_SLAB_OK, requestId, new SlabRef(slabId));
                 }
-                case WRITE_PAGES -> writePages(ctx, requestId, batch.wrap(body, "WRITE_PAGES"));
+                case WRITE_PAGES -> {
+                    donor.ownerActive(identity, ctx.channel());
+                    writePages(ctx, requestId, batch.wrap(body, "WRITE_PAGES"));
+                }
                 case READ_PAGES -> readPages(ctx, requestId, indexes.wrap(body));
                 case HEARTBEAT -> reply(ctx, Opcode.HEARTBEAT_OK, requestId, Heartbeat.decode(body));
                 case LIST_SLABS -> {
@@ -121,6 +141,30 @@ final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
         } catch (SlabStoreException e) {
             LOG.debug("{} ({}): request {} refused: {}", peer, identity, requestId, e.getMessage());
             reply(ctx, Opcode.ERROR, requestId, new ErrorReply(e.code(), e.getMessage()));
+        }
+    }
+
+    /** An EVICT_OK or ERROR that answers an EVICT this donor sent (donor request ids have the top bit set). */
+    private boolean isAnswerToEvict(Opcode op, long requestId) {
+        return (op == Opcode.EVICT_OK || op == Opcode.ERROR) && identity != null
+                && (requestId & FrameHeader.DONOR_REQUEST_BIT) != 0
+                && donor.headroom().isEvictId(requestId & ~FrameHeader.DONOR_REQUEST_BIT);
+    }
+
+    /** Answers are not answered: a malformed one is logged, and the slab is kept until its deadline passes. */
+    private void evictAnswer(Opcode op, long requestId, ByteBuf body) {
+        long id = requestId & ~FrameHeader.DONOR_REQUEST_BIT;
+        try {
+            if (op == Opcode.EVICT_OK) {
+                EvictReply reply = EvictReply.decode(body);
+                donor.headroom().onEvictAnswer(identity, id, reply.slabId(), reply.declined(), "", System.nanoTime());
+            } else {
+                ErrorReply error = ErrorReply.decode(body);
+                donor.headroom().onEvictAnswer(identity, id, -1, error.code(), error.message(), System.nanoTime());
+            }
+        } catch (ProtocolException e) {
+            LOG.warn("{} ({}): malformed answer to EVICT {}: {}; the slab is kept until its deadline", peer,
+                    identity, id, e.getMessage());
         }
     }
 

@@ -38,18 +38,26 @@ public final class DonorServer implements AutoCloseable {
     private final NettyTransport transport;
     private final EventLoopGroup group;
     private final ScheduledExecutorService sampler;
+    private final MemInfo memInfo;
     private Channel serverChannel;
     private boolean closed;
 
     public DonorServer(DonorConfig config) {
+        this(config, MemInfo.system());
+    }
+
+    /** A donor whose host free memory is read through {@code memInfo} (the test hook points it at a file). */
+    public DonorServer(DonorConfig config, MemInfo memInfo) {
         this.config = config;
+        this.memInfo = memInfo;
         this.store = new SlabStore(config.memory().bytes(), config.maxSlabBytes().bytes(), config.lockMemory());
         long intervalNanos = config.memorySampleInterval().toNanos();
         int windowSamples = (int) Math.max(1, config.gradientWindow().toNanos() / intervalNanos);
         long instanceId = new SecureRandom().nextLong() | 1L;
         int maxFrame = (int) config.maxFrameBytes().bytes();
         this.donor = new Donor(store, new FreeMemoryTrend(config.ewmaWeight(), windowSamples),
-                new HelloOk(instanceId, FrameHeader.PAGE_SIZE, maxFrame, config.maxSlabBytes().bytes()));
+                new HelloOk(instanceId, FrameHeader.PAGE_SIZE, maxFrame, config.maxSlabBytes().bytes()),
+                config.headroom());
         this.transport = NettyTransport.select(config.transport());
         this.group = transport.newEventLoopGroup(0, "valet-donor-io");
         this.sampler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -83,8 +91,11 @@ public final class DonorServer implements AutoCloseable {
         serverChannel = bootstrap.bind(listen).sync().channel();
         InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
         LOG.info("valet-donor listening on {} ({} transport): lending up to {} bytes, slabs up to {} bytes, "
-                        + "frames up to {} bytes, memory {}locked", bound, transport, store.lendLimitBytes(),
-                config.maxSlabBytes().bytes(), maxFrame, config.lockMemory() ? "" : "not ");
+                        + "frames up to {} bytes, memory {}locked; headroom: evict below {} free, expand above {},"
+                        + " victims {}, evictTimeout {} ms; free memory from {}", bound, transport,
+                store.lendLimitBytes(), config.maxSlabBytes().bytes(), maxFrame, config.lockMemory() ? "" : "not ",
+                config.headroom().evictBelow(), config.headroom().expandAbove(), config.headroom().victim(),
+                config.headroom().evictTimeout().toMillis(), memInfo.file());
         return bound;
     }
 
@@ -94,7 +105,7 @@ public final class DonorServer implements AutoCloseable {
 
     private void sampleFreeMemory() {
         try {
-            donor.sample(System.nanoTime(), MemInfo.availableBytes());
+            donor.sample(System.nanoTime(), memInfo.availableBytes());
         } catch (RuntimeException e) {
             LOG.warn("free-memory sample failed", e);
         }

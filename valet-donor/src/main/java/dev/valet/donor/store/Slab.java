@@ -22,7 +22,10 @@ public final class Slab {
     private final long[] versions;
     private final int[] crcs;
     private final int pageCount;
+    private final long allocatedNanos;
     private boolean freed;
+    /** Whether any page was ever stored: a slab without one can be freed under pressure without asking anyone. */
+    private boolean written;
     private long lastAccessNanos;
 
     Slab(SlabKey key, AnonymousMemory memory) {
@@ -33,7 +36,18 @@ public final class Slab {
         this.versions = new long[pageCount];
         this.crcs = new int[pageCount];
         Arrays.fill(crcs, ZERO_PAGE_CRC);
-        this.lastAccessNanos = System.nanoTime();
+        this.allocatedNanos = System.nanoTime();
+        this.lastAccessNanos = allocatedNanos;
+    }
+
+    /** When the slab was allocated ({@link System#nanoTime()}): what the {@code oldest} victim policy orders by. */
+    public long allocatedNanos() {
+        return allocatedNanos;
+    }
+
+    /** Caller holds {@link #lock()}. */
+    public boolean hasWrittenPage() {
+        return written;
     }
 
     public SlabKey key() {
@@ -78,6 +92,7 @@ public final class Slab {
         pages.setBytes(pageIndex * FrameHeader.PAGE_SIZE, src, srcIndex, FrameHeader.PAGE_SIZE);
         versions[pageIndex] = version;
         crcs[pageIndex] = crc;
+        written = true;
     }
 
     /** Caller holds {@link #lock()}. */
@@ -85,6 +100,7 @@ public final class Slab {
         lastAccessNanos = nowNanos;
     }
 
+    /** When a page was last read or written: what the {@code least-active} victim policy orders by. */
     public long lastAccessNanos() {
         synchronized (lock()) {
             return lastAccessNanos;

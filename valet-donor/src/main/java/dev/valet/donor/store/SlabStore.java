@@ -91,6 +91,24 @@ public final class SlabStore implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Frees {@code slab} if no page of it was ever written (checked and freed under the slab's lock, so a write
+     * racing with this either lands first, and the slab is kept, or finds the slab gone: {@code NO_SUCH_SLAB}).
+     *
+     * @return whether it was freed
+     */
+    public boolean freeIfUnused(Slab slab) {
+        synchronized (slab.lock()) {
+            if (slab.isFreed() || slab.hasWrittenPage() || !slabs.remove(slab.key(), slab)) {
+                return false;
+            }
+            slab.release();
+        }
+        lentBytes.addAndGet(-slab.sizeBytes());
+        LOG.debug("freed unused slab {}; {} bytes lent", slab.key(), lentBytes.get());
+        return true;
+    }
+
     /** The slabs {@code owner} has here now, by slab id. */
     public List<Slab> slabsOf(String owner) {
         List<Slab> own = new ArrayList<>();

@@ -2,6 +2,8 @@ package dev.valet.donor.server;
 
 import dev.valet.common.protocol.DonorStats;
 import dev.valet.common.protocol.ErrorCode;
+import dev.valet.common.protocol.EvictReply;
+import dev.valet.common.protocol.EvictRequest;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.Frames;
 import dev.valet.common.protocol.Heartbeat;
@@ -50,7 +52,7 @@ class DonorHandlerTest {
     void setUp() {
         store = new SlabStore(LIMIT, MAX_SLAB, false);
         helloOk = new HelloOk(0x1234_5678_9ABCL, PAGE, MAX_FRAME, MAX_SLAB);
-        donor = new Donor(store, new FreeMemoryTrend(0.7, 8), helloOk);
+        donor = new Donor(store, new FreeMemoryTrend(0.7, 8), helloOk, EmbeddedDonorClient.NO_EVICTION);
     }
 
     @AfterEach
@@ -419,7 +421,7 @@ class DonorHandlerTest {
         EmbeddedDonorClient a = helloed("a");
         EmbeddedDonorClient b = helloed("b");
         DonorStats empty = a.stats().decode(DonorStats::decode);
-        assertThat(empty).isEqualTo(new DonorStats(LIMIT, 0, LIMIT, 100L << 20, 0, 0, 2, 0));
+        assertThat(empty).isEqualTo(new DonorStats(LIMIT, 0, LIMIT, 100L << 20, 0, 0, 2, 0, 0, 0, 0, 0, 0));
 
         assertOk(a.alloc(1, 8 * PAGE), Opcode.ALLOC_SLAB_OK);
         assertOk(b.alloc(1, 4 * PAGE), Opcode.ALLOC_SLAB_OK);
@@ -450,6 +452,50 @@ class DonorHandlerTest {
         DonorStats after = a.stats().decode(DonorStats::decode);
         assertThat(after.lentBytes()).isEqualTo(4 * PAGE);
         assertThat(after.slabCount()).isEqualTo(1);
+    }
+
+    @Test
+    void underPressureTheDonorRefusesSlabsEvictsThroughTheWritersConnectionAndFreesOnlyOnTheOwnersFree() {
+        donor = new Donor(store, new FreeMemoryTrend(1.0, 8), helloOk, EmbeddedDonorClient.NO_EVICTION
+                .withEvictBelow(dev.valet.common.config.ByteSize.ofMebibytes(1))
+                .withExpandAbove(dev.valet.common.config.ByteSize.ofMebibytes(2)));
+        donor.sample(System.nanoTime(), 64L << 20);
+        EmbeddedDonorClient owner = helloed("a");
+        EmbeddedDonorClient status = helloed("a");
+        assertOk(owner.alloc(1, 8 * PAGE), Opcode.ALLOC_SLAB_OK);
+        assertOk(owner.alloc(2, 8 * PAGE), Opcode.ALLOC_SLAB_OK);
+        assertOk(owner.write(1, Page.filled(0, 1, 0)), Opcode.WRITE_PAGES_OK);
+
+        donor.sample(System.nanoTime(), 512L << 10);
+        assertThat(store.find("a", 2)).as("the unused slab went at once").isNull();
+        // The EVICT of the written slab went to the connection that wrote it, not to the other one of "a".
+        List<Reply> evicts = owner.drain();
+        assertThat(evicts).hasSize(1);
+        assertThat(status.drain()).isEmpty();
+        Reply evict = evicts.get(0);
+        assertThat(evict.opcode()).isEqualTo(Opcode.EVICT);
+        assertThat(evict.requestId() & FrameHeader.DONOR_REQUEST_BIT).isNotZero();
+        assertThat(evict.decode(EvictRequest::decode).slabId()).isEqualTo(1);
+        assertError(owner.alloc(3, 8 * PAGE), ErrorCode.NO_SPACE, "below headroom.evictBelow");
+
+        // A client sending EVICT, or an EVICT_OK to nothing the donor sent, is refused as before.
+        assertError(owner.call(Opcode.EVICT, new EvictRequest(1, 10)), ErrorCode.UNSUPPORTED_OPCODE, "EVICT");
+        assertError(owner.call(Opcode.EVICT_OK, EvictReply.accepted(1)), ErrorCode.UNSUPPORTED_OPCODE, "not a request");
+        // A malformed answer is logged and changes nothing; a decline is counted; the slab stays.
+        assertThat(owner.sendRaw(Frames.encode(UnpooledByteBufAllocator.DEFAULT, Opcode.EVICT_OK, evict.requestId(),
+                new SlabRef(1)))).isEmpty();
+        assertThat(owner.sendRaw(Frames.encode(UnpooledByteBufAllocator.DEFAULT, Opcode.EVICT_OK, evict.requestId(),
+                new EvictReply(1, ErrorCode.EVICT_NOWHERE)))).isEmpty();
+        DonorStats stats = owner.stats().decode(DonorStats::decode);
+        assertThat(stats.evictionsRequested()).isEqualTo(1);
+        assertThat(stats.evictionsDeclined()).isEqualTo(1);
+        assertThat(stats.unusedSlabsReclaimed()).isEqualTo(1);
+        assertThat(stats.offeredBytes()).isZero();
+        assertThat(store.find("a", 1)).isNotNull();
+
+        // The owner's FREE_SLAB is the confirmation.
+        assertOk(owner.free(1), Opcode.FREE_SLAB_OK);
+        assertThat(owner.stats().decode(DonorStats::decode).evictionsCompleted()).isEqualTo(1);
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.valet.donor.server;
 
+import dev.valet.common.config.ByteSize;
+import dev.valet.common.config.HeadroomConfig;
 import dev.valet.common.protocol.ErrorCode;
 import dev.valet.common.protocol.ErrorReply;
 import dev.valet.common.protocol.Frame;
@@ -34,6 +36,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * malformed reply fails the test.
  */
 final class EmbeddedDonorClient {
+    /** A headroom that never evicts (evictBelow 0), for tests of the protocol rather than of memory pressure. */
+    static final HeadroomConfig NO_EVICTION = HeadroomConfig.DEFAULTS.withEvictBelow(ByteSize.ofBytes(0))
+            .withExpandAbove(ByteSize.ofBytes(1));
+
     final EmbeddedChannel channel;
     private final EmbeddedChannel replyDecoder;
     private long nextId = 1;

@@ -5,6 +5,7 @@ import dev.valet.client.transport.DonorUnavailableException;
 import dev.valet.client.transport.tcp.TcpTransport;
 import dev.valet.common.config.FailoverConfig;
 import dev.valet.common.portal.DonorAddress;
+import dev.valet.common.protocol.EvictReply;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +33,9 @@ public final class DonorPool implements AutoCloseable {
 
         /** The donor answers again; clear what it holds. It becomes live when the returned future completes. */
         CompletableFuture<Void> beforeAdmit(RemoteDonor donor, DonorConnection connection);
+
+        /** The donor evicts a slab (its host needs the memory): move it, free it there, then answer. */
+        CompletableFuture<EvictReply> evict(RemoteDonor donor, long slabId, long deadlineMillis);
     }
 
     private final List<RemoteDonor> donors = new ArrayList<>();
@@ -85,15 +89,17 @@ public final class DonorPool implements AutoCloseable {
 
     private CompletableFuture<Void> connect(RemoteDonor d, boolean firstTime) {
         // A donor becomes live only with its first STATS in hand: placement ranks by it.
-        return transport.connect(d.address(), identity).thenCompose(c ->
-                listener.beforeAdmit(d, c).thenCompose(v -> c.heartbeat().thenCombine(c.stats(), (rtt, stats) -> {
+        return transport.connect(d.address(), identity).thenCompose(c -> {
+            c.onDonorRequests((slabId, deadline) -> listener.evict(d, slabId, deadline));
+            return listener.beforeAdmit(d, c).thenCompose(v -> c.heartbeat().thenCombine(c.stats(), (rtt, stats) -> {
                     d.heard(System.nanoTime(), rtt, stats);
                     d.admitted(c, System.nanoTime());
                     c.closed().thenRun(() -> ticker.execute(() -> lost(d, "connection closed")));
                     LOG.info("donor {} {} (instance {})", d, firstTime ? "live" : "re-admitted with fresh state",
                             Long.toHexString(d.instanceId()));
                     return (Void) null;
-                }))).whenComplete((ok, err) -> {
+                }));
+        }).whenComplete((ok, err) -> {
                     if (err != null) {
                         d.connectFailed();
                         if (firstTime) {

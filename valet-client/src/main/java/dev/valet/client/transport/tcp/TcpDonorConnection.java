@@ -6,7 +6,10 @@ import dev.valet.client.transport.DonorUnavailableException;
 import dev.valet.client.transport.ReceivedPages;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.DonorStats;
+import dev.valet.common.protocol.ErrorCode;
 import dev.valet.common.protocol.ErrorReply;
+import dev.valet.common.protocol.EvictReply;
+import dev.valet.common.protocol.EvictRequest;
 import dev.valet.common.protocol.Frame;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.Frames;
@@ -59,6 +62,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     private volatile HelloOk hello;
     private volatile int maxPagesPerRequest;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
+    private volatile DonorRequests donorRequests;
 
     TcpDonorConnection(DonorAddress address, Duration requestTimeout, int clientMaxPages) {
         this.address = address;
@@ -197,6 +201,40 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
                 f -> System.nanoTime() - Heartbeat.decode(f.body()).senderNanos());
     }
 
+    @Override
+    public void onDonorRequests(DonorRequests handler) {
+        this.donorRequests = handler;
+    }
+
+    /** An EVICT from the donor: answered with EVICT_OK (accepted or declined) or, if malformed, an ERROR. */
+    private void evict(ChannelHandlerContext ctx, Frame frame) {
+        long id = frame.requestId();
+        Channel ch = ctx.channel();
+        EvictRequest request;
+        try {
+            if ((id & FrameHeader.DONOR_REQUEST_BIT) == 0) {
+                throw ProtocolException.badBody("EVICT with request id " + id + " lacks the donor-request bit");
+            }
+            request = EvictRequest.decode(frame.body());
+        } catch (ProtocolException e) {
+            LOG.warn("{}: malformed EVICT: {}", address, e.getMessage());
+            ch.writeAndFlush(Frames.encode(ch.alloc(), Opcode.ERROR, id, new ErrorReply(e.code(), e.getMessage())));
+            return;
+        }
+        DonorRequests handler = donorRequests;
+        CompletableFuture<EvictReply> answer = handler != null
+                ? handler.evict(request.slabId(), request.deadlineMillis())
+                : CompletableFuture.completedFuture(new EvictReply(request.slabId(), ErrorCode.EVICT_FAILED));
+        answer.whenComplete((reply, err) -> {
+            MessageBody body = err == null ? reply : new ErrorReply(ErrorCode.INTERNAL, "evicting slab "
+                    + request.slabId() + " failed: " + err);
+            Opcode op = err == null ? Opcode.EVICT_OK : Opcode.ERROR;
+            if (ch.isActive()) {
+                ch.writeAndFlush(Frames.encode(ch.alloc(), op, id, body));
+            }
+        });
+    }
+
     private void checkCount(int count) {
         if (count < 1 || count > maxPagesPerRequest) {
             throw new IllegalArgumentException(count + " pages in one request; this connection allows 1.."
@@ -266,8 +304,12 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, Frame frame) {
-        Pending<?> p = pending.remove(frame.requestId());
         Opcode op = frame.opcode();
+        if (op == Opcode.EVICT) {
+            evict(ctx, frame);
+            return;
+        }
+        Pending<?> p = pending.remove(frame.requestId());
         if (p == null) {
             if (op == Opcode.ERROR) {
                 LOG.warn("{}: donor reports a connection error: {}", address, describeError(frame));
