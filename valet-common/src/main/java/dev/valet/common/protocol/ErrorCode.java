@@ -23,7 +23,9 @@ public enum ErrorCode {
     /** The opcode is not a request this side serves. */
     UNSUPPORTED_OPCODE(10, false),
     /** The donor failed in a way that is not the request's fault. */
-    INTERNAL(11, true);
+    INTERNAL(11, true),
+    /** This client identity already has as many slabs here as the donor's {@code limits.maxSlabsPerClient}. */
+    TOO_MANY_SLABS(12, false);
 
     private static final ErrorCode[] BY_CODE = new ErrorCode[256];
 

@@ -14,6 +14,8 @@ public enum Opcode {
     HEARTBEAT(0x07),
     LIST_SLABS(0x08),
     READ_INDEX(0x09),
+    /** The client's proof that it holds the cluster secret; see {@link AuthProof}. */
+    AUTH(0x0A),
 
     HELLO_OK(0x81),
     STATS_OK(0x82),
@@ -24,6 +26,7 @@ public enum Opcode {
     HEARTBEAT_OK(0x87),
     LIST_SLABS_OK(0x88),
     READ_INDEX_OK(0x89),
+    AUTH_OK(0x8A),
 
     ERROR(0xFF);
 

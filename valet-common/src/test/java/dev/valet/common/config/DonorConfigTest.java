@@ -49,7 +49,8 @@ class DonorConfigTest {
 
         assertThat(config).isEqualTo(new DonorConfig(DonorAddress.parse("10.1.2.3:9999"), ByteSize.parse("8G"),
                 ByteSize.parse("4M"), ByteSize.parse("256M"), false, Duration.ofMillis(250), 1.0,
-                Duration.ofMinutes(2), TransportChoice.EPOLL));
+                Duration.ofMinutes(2), TransportChoice.EPOLL, AuthConfig.DEFAULTS, TlsConfig.DEFAULTS,
+                LimitsConfig.DEFAULTS));
     }
 
     @Test
@@ -65,7 +66,7 @@ class DonorConfigTest {
         assertThat(defaults.withListen(listen)).isEqualTo(new DonorConfig(listen, defaults.memory(),
                 defaults.maxFrameBytes(), defaults.maxSlabBytes(), defaults.lockMemory(),
                 defaults.memorySampleInterval(), defaults.ewmaWeight(), defaults.gradientWindow(),
-                defaults.transport()));
+                defaults.transport(), defaults.auth(), defaults.tls(), defaults.limits()));
         assertThat(defaults.withMemory(ByteSize.parse("8G")).memory()).hasToString("8G");
         assertThat(defaults.withMaxFrameBytes(ByteSize.parse("2M")).maxFrameBytes()).hasToString("2M");
         assertThat(defaults.withMaxSlabBytes(ByteSize.parse("64M")).maxSlabBytes()).hasToString("64M");
