@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Self-signed certificates made at test time with the JDK's keytool (no private key is ever committed): one per
- * name, valid for 127.0.0.1, written as PEM certificate and PEM PKCS#8 key.
+ * name, valid for 127.0.0.1 unless told otherwise, written as PEM certificate and PEM PKCS#8 key.
  */
 public final class TestCertificates {
     private TestCertificates() {
@@ -25,12 +25,18 @@ public final class TestCertificates {
     public record Identity(Path certificate, Path privateKey) {
     }
 
+    /** A certificate for 127.0.0.1. */
     public static Identity create(Path dir, String name) throws IOException, InterruptedException {
+        return create(dir, name, "ip:127.0.0.1");
+    }
+
+    /** A certificate whose subject alternative name is {@code san}, e.g. {@code ip:192.0.2.1}. */
+    public static Identity create(Path dir, String name, String san) throws IOException, InterruptedException {
         Path store = dir.resolve(name + ".p12");
         char[] pass = "changeit".toCharArray();
         Process p = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
                 "-genkeypair", "-alias", name, "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=" + name,
-                "-ext", "san=ip:127.0.0.1", "-validity", "2", "-keystore", store.toString(), "-storetype", "PKCS12",
+                "-ext", "san=" + san, "-validity", "2", "-keystore", store.toString(), "-storetype", "PKCS12",
                 "-storepass", new String(pass), "-keypass", new String(pass)))
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());

@@ -168,31 +168,11 @@ public record ClientConfig(
         ConfigRules.requireBetween("swapSpace", swapSpace, ByteSize.ofKibibytes(4), ByteSize.ofBytes(1L << 50));
         ConfigRules.requireMultipleOf("swapSpace", swapSpace, 4096);
         OptionalPath.check("backupDisk", backupDisk);
-        try {
-            placement.validate();
-        } catch (ConfigProblem p) {
-            throw new ConfigProblem("placement." + p.keyPath(), p.problem());
-        }
-        try {
-            failover.validate();
-        } catch (ConfigProblem p) {
-            throw new ConfigProblem("failover." + p.keyPath(), p.problem());
-        }
-        try {
-            device.validate();
-        } catch (ConfigProblem p) {
-            throw new ConfigProblem("device." + p.keyPath(), p.problem());
-        }
-        try {
-            auth.validate();
-        } catch (ConfigProblem p) {
-            throw new ConfigProblem("auth." + p.keyPath(), p.problem());
-        }
-        try {
-            tls.validate(false);
-        } catch (ConfigProblem p) {
-            throw new ConfigProblem("tls." + p.keyPath(), p.problem());
-        }
+        ConfigRules.inSection("placement", placement::validate);
+        ConfigRules.inSection("failover", failover::validate);
+        ConfigRules.inSection("device", device::validate);
+        ConfigRules.inSection("auth", auth::validate);
+        ConfigRules.inSection("tls", () -> tls.validate(false));
     }
 
     /** The backup disk, or empty when {@code backupDisk} is {@code none}. */

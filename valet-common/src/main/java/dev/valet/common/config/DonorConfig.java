@@ -2,6 +2,7 @@ package dev.valet.common.config;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.valet.common.auth.ClusterSecret;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.SlabList;
 
@@ -148,21 +149,9 @@ public record DonorConfig(
             throw new ConfigProblem("gradientWindow", "must be at least twice memorySampleInterval ("
                     + Durations.format(twoSamples) + "), got " + Durations.format(gradientWindow));
         }
-        try {
-            auth.validate();
-        } catch (ConfigProblem p) {
-            throw new ConfigProblem("auth." + p.keyPath(), p.problem());
-        }
-        try {
-            tls.validate(true);
-        } catch (ConfigProblem p) {
-            throw new ConfigProblem("tls." + p.keyPath(), p.problem());
-        }
-        try {
-            limits.validate(SlabList.maxEntries((int) maxFrameBytes.bytes()));
-        } catch (ConfigProblem p) {
-            throw new ConfigProblem("limits." + p.keyPath(), p.problem());
-        }
+        ConfigRules.inSection("auth", auth::validate);
+        ConfigRules.inSection("tls", () -> tls.validate(true));
+        ConfigRules.inSection("limits", () -> limits.validate(SlabList.maxEntries((int) maxFrameBytes.bytes())));
     }
 
     /** Resolves the auth and TLS file paths against the YAML file's directory unless they are absolute. */
@@ -181,7 +170,7 @@ public record DonorConfig(
         }
         return "refusing to listen on " + listen + " without authentication: any host that can reach it could"
                 + " read and write the memory lent here. Set auth.secretFile in donor.yaml (or --secret-file) to a"
-                + " file of at least " + dev.valet.common.auth.ClusterSecret.MIN_BYTES + " random bytes with mode"
+                + " file of at least " + ClusterSecret.MIN_BYTES + " random bytes with mode"
                 + " 0600, or listen on loopback, or set auth.allowUnauthenticated: true (or"
                 + " --allow-unauthenticated) to accept any client";
     }

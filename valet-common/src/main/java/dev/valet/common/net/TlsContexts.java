@@ -12,7 +12,8 @@ import java.util.Optional;
 
 /**
  * Netty TLS contexts from a {@link TlsConfig}, on the JDK's own TLS engine ({@link SslProvider#JDK}): no native
- * library. The client checks the donor's certificate against {@code trustedCertificates}; a donor with
+ * library. The client checks the donor's certificate against {@code trustedCertificates} and that it names the
+ * donor's address (host name or IP subject alternative name, as {@code portal.list} writes it); a donor with
  * {@code trustedCertificates} requires and checks a client certificate.
  */
 public final class TlsContexts {
@@ -44,8 +45,10 @@ public final class TlsContexts {
             return Optional.empty();
         }
         try {
+            // HTTPS-style endpoint identification: the donor's certificate must name the address we dialled.
             SslContextBuilder b = SslContextBuilder.forClient()
-                    .trustManager(file(tls.trustedCertificatesPath(), "trustedCertificates"));
+                    .trustManager(file(tls.trustedCertificatesPath(), "trustedCertificates"))
+                    .endpointIdentificationAlgorithm("HTTPS");
             if (tls.certificateChainPath().isPresent()) {
                 b.keyManager(tls.certificateChainPath().get().toFile(), file(tls.privateKeyPath(), "privateKey"));
             }

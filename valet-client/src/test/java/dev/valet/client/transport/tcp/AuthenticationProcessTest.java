@@ -25,7 +25,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -160,6 +159,21 @@ class AuthenticationProcessTest {
             assertThat(connectFailure(anonymous, d.address(), "x")).isInstanceOf(DonorUnavailableException.class);
             assertThat(connectFailure(plain, d.address(), "x")).isInstanceOf(DonorUnavailableException.class);
             assertThat(d.isAlive()).isTrue();
+        }
+    }
+
+    @Test
+    void aTrustedCertificateForAnotherAddressIsRefused() throws Exception {
+        TestCertificates.Identity elsewhere = TestCertificates.create(dir, "elsewhere", "ip:192.0.2.1");
+        Path yaml = dir.resolve("donor.yaml");
+        Files.writeString(yaml, "tls:\n  enabled: true\n  certificateChain: elsewhere.crt.pem\n"
+                + "  privateKey: elsewhere.key.pem\n");
+        SslContext trusting = TlsContexts.forClient(TlsConfig.of("none", "none",
+                elsewhere.certificate().toString())).orElseThrow();
+        try (DonorProcess d = donor("elsewhere", "--config", yaml.toString());
+             TcpTransport t = transport(null, trusting)) {
+            // Trusted, but issued for 192.0.2.1, not the 127.0.0.1 the client dialled.
+            assertThat(connectFailure(t, d.address(), "x")).hasMessageContaining("TLS handshake failed");
         }
     }
 
