@@ -20,11 +20,13 @@ VALET_CLIENT_JAVA_OPTS="-Xms192m -Xmx192m -XX:+AlwaysPreTouch -XX:MaxDirectMemor
 export VALET_CLIENT_JAVA_OPTS+=" -XX:ErrorFile=$OUT/$SCENARIO.hs_err-%p.log"
 export VALET_NO_BUILD=1
 
-# valet_setup: checks the host built everything, makes the work folder, loads valet.ko.
+# valet_setup: checks the host built everything, makes the work folder with a fresh cluster secret (donors and
+# client authenticate each other, as in production), loads valet.ko.
 valet_setup() {
     [ -f "$VALET_JAR" ] || fail "$VALET_JAR missing: build on the host first (mvn package)"
     [ -f "$VALET_KO" ] || fail "$VALET_KO missing: build on the host first (setup/module.sh build)"
     mkdir -p "$VALET_WORK"
+    (umask 077 && head -c 32 /dev/urandom >"$VALET_WORK/cluster.secret") || fail "cannot write the cluster secret"
     [ -d /sys/module/valet ] || insmod "$VALET_KO" || fail "insmod $VALET_KO failed"
     log "valet.ko loaded"
 }
@@ -37,7 +39,8 @@ valet_start_donors() {
         port=$((7070 + i))
         rm -f "$VALET_WORK/donor-$i.ready"
         java "${VALET_DONOR_JVM[@]}" -jar "$VALET_JAR" donor --listen "127.0.0.1:$port" --memory "$memory" \
-            --no-lock-memory --ready-file "$VALET_WORK/donor-$i.ready" >"$OUT/$SCENARIO.donor-$i.log" 2>&1 &
+            --no-lock-memory --secret-file "$VALET_WORK/cluster.secret" \
+            --ready-file "$VALET_WORK/donor-$i.ready" >"$OUT/$SCENARIO.donor-$i.log" 2>&1 &
         VALET_DONOR_PIDS[i]=$!
         echo "127.0.0.1:$port" >>"$VALET_WORK/portal.list"
     done
@@ -53,6 +56,8 @@ valet_write_config() {
 identity: vm-client
 portalList: portal.list
 # Software emulation (TCG) is slow: generous timeouts, or live donors get declared dead.
+auth:
+  secretFile: cluster.secret
 connectTimeout: 10s
 requestTimeout: 30s
 swapSpace: $1

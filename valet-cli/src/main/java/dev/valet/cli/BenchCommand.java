@@ -185,6 +185,8 @@ final class BenchCommand implements Callable<Integer> {
 
     private long pageCount;
     private long slabBytes;
+    /** The donors of this run; every connection proves their cluster secret. */
+    private LoopbackDonors spawned;
     private final List<CaseResult> cases = new ArrayList<>();
     private final List<CaseResult> bare = new ArrayList<>();
     private final List<Ratio> ratios = new ArrayList<>();
@@ -195,6 +197,7 @@ final class BenchCommand implements Callable<Integer> {
         validate();
         String startedAt = Instant.now().toString();
         try (LoopbackDonors spawned = LoopbackDonors.start("bench", donors, donorMemory, lockMemory)) {
+            this.spawned = spawned;
             List<DonorAddress> addresses = spawned.addresses();
             SplittableRandom random = new SplittableRandom(seed);
             Bare bareRef = null;
@@ -276,8 +279,7 @@ final class BenchCommand implements Callable<Integer> {
                 .withSlabSize(ByteSize.ofBytes(slabBytes))
                 .withPlacement(d.placement().withNumReplica(numReplica)
                         .withServerSelectNum(Math.max(numReplica, donors)));
-        c.validate();
-        return c;
+        return spawned.secured(c);
     }
 
     private void benchEngine(int numReplica, List<DonorAddress> addresses, Bare bareRef, SplittableRandom random)
@@ -482,7 +484,7 @@ final class BenchCommand implements Callable<Integer> {
 
         Bare(DonorAddress donor, SplittableRandom random) {
             this.random = random;
-            this.transport = Connections.transport(ClientConfig.defaults());
+            this.transport = Connections.transport(spawned.secured(ClientConfig.defaults()));
             try {
                 this.connection = Connections.openAll(transport, List.of(donor), "valet-bench-bare").get(0);
             } catch (RuntimeException e) {

@@ -80,7 +80,7 @@ final class CheckCommand implements Callable<Integer> {
             return check(config, ClientOptions.donors(config), options);
         }
         try (LoopbackDonors spawned = LoopbackDonors.start("check", spawnDonors, donorMemory, false)) {
-            int status = check(config, spawned.addresses(), options);
+            int status = check(spawned.secured(config), spawned.addresses(), options);
             if (status == 0) {
                 spawned.succeeded();
             }

@@ -30,6 +30,11 @@ final class ClientOptions {
             description = "Netty transport: epoll, nio or auto. YAML key: transport (default auto).")
     String transport;
 
+    @Option(names = "--secret-file", paramLabel = "FILE",
+            description = "Cluster secret to prove to the donors and demand of them (mode 0600, 32 to 4096"
+                    + " bytes). YAML key: auth.secretFile (default none).")
+    Path secretFile;
+
     /** valet.yaml (if given) with the flags applied over it, validated. */
     ClientConfig load() {
         ClientConfig c = config != null ? ConfigLoader.load(config, ClientConfig.class) : ClientConfig.defaults();
@@ -41,6 +46,9 @@ final class ClientOptions {
         }
         if (transport != null) {
             c = c.withTransport(TransportChoice.parse(transport));
+        }
+        if (secretFile != null) {
+            c = c.withAuth(c.auth().withSecretFile(secretFile.toString()));
         }
         c.validate();
         return c;

@@ -3,7 +3,6 @@ package dev.valet.cli;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.tcp.TcpTransport;
 import dev.valet.common.config.ClientConfig;
-import dev.valet.common.net.NettyTransport;
 import dev.valet.common.portal.DonorAddress;
 
 import java.util.ArrayList;
@@ -17,8 +16,7 @@ final class Connections {
     }
 
     static TcpTransport transport(ClientConfig c) {
-        return new TcpTransport(NettyTransport.select(c.transport()), 0, c.connectTimeout(), c.requestTimeout(),
-                c.maxPagesPerFrame());
+        return TcpTransport.of(c, 0);
     }
 
     /** One future per donor, in order; each fails on its own if that donor cannot be reached. */

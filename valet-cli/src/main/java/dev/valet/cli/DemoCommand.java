@@ -79,7 +79,7 @@ final class DemoCommand implements Callable<Integer> {
         long bytes = ByteSize.parse(workingSet).bytes();
         long pages = bytes / FrameHeader.PAGE_SIZE;
         try (LoopbackDonors spawned = LoopbackDonors.start("demo", donors, donorMemory, false)) {
-            ClientConfig config = demoConfig(bytes);
+            ClientConfig config = spawned.secured(demoConfig(bytes));
             int status;
             try (Engine engine = Engine.start(config, spawned.addresses());
                  EngineLoad load = new EngineLoad(engine, window, batch)) {

@@ -1,5 +1,7 @@
 package dev.valet.cli;
 
+import dev.valet.common.auth.ClusterSecret;
+import dev.valet.common.config.ClientConfig;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.donor.DonorProcess;
 
@@ -11,15 +13,19 @@ import java.util.List;
 
 /**
  * Donor processes a command starts on 127.0.0.1 for itself (check, demo, bench), with their logs in a scratch
- * folder that is deleted when the command succeeds and kept, and named, when it does not.
+ * folder that is deleted when the command succeeds and kept, and named, when it does not. They share a fresh
+ * random cluster secret (a 0600 file in that folder), so the command's own connections run the authentication
+ * handshake like any real cluster's: {@link #secured} gives a client configuration that proves it.
  */
 final class LoopbackDonors implements AutoCloseable {
     private final Path dir;
+    private final Path secretFile;
     private final List<DonorProcess> processes = new ArrayList<>();
     private boolean succeeded;
 
     private LoopbackDonors(Path dir) {
         this.dir = dir;
+        this.secretFile = dir.resolve("cluster.secret");
     }
 
     /**
@@ -30,9 +36,11 @@ final class LoopbackDonors implements AutoCloseable {
         LoopbackDonors donors = new LoopbackDonors(Files.createTempDirectory("valet-" + purpose + "-"));
         System.err.printf("starting %d donors on loopback (logs in %s)%n", count, donors.dir);
         try {
+            ClusterSecret.generate(donors.secretFile);
             for (int i = 0; i < count; i++) {
                 donors.processes.add(DonorProcess.start(donors.dir, String.valueOf(i), "--memory", memory,
-                        lockMemory ? "--lock-memory" : "--no-lock-memory"));
+                        lockMemory ? "--lock-memory" : "--no-lock-memory", "--secret-file",
+                        donors.secretFile.toString()));
             }
         } catch (IOException | RuntimeException e) {
             donors.close();
@@ -47,6 +55,13 @@ final class LoopbackDonors implements AutoCloseable {
 
     List<DonorAddress> addresses() {
         return processes.stream().map(DonorProcess::address).toList();
+    }
+
+    /** {@code config} with the donors' cluster secret as its {@code auth.secretFile}. */
+    ClientConfig secured(ClientConfig config) {
+        ClientConfig c = config.withAuth(config.auth().withSecretFile(secretFile.toString()));
+        c.validate();
+        return c;
     }
 
     /** The command succeeded: its donors' logs are not worth keeping. */

@@ -62,6 +62,16 @@ public final class DonorCommand implements Callable<Integer> {
                     + " YAML key: transport (default auto).")
     TransportChoice transport;
 
+    @Option(names = "--secret-file", paramLabel = "FILE",
+            description = "Cluster secret every client must prove (HMAC handshake): a file of 32 to 4096 random"
+                    + " bytes, mode 0600. YAML key: auth.secretFile (default none).")
+    Path secretFile;
+
+    @Option(names = "--allow-unauthenticated",
+            description = "Without a secret, listen on a non-loopback address anyway, serving any client that"
+                    + " can reach it. YAML key: auth.allowUnauthenticated (default false).")
+    boolean allowUnauthenticated;
+
     @Option(names = "--ready-file", paramLabel = "FILE",
             description = "Once listening, write the bound HOST:PORT to this file (atomically), for scripts"
                     + " and tests that start a donor on port 0.")
@@ -92,6 +102,12 @@ public final class DonorCommand implements Callable<Integer> {
         }
         if (transport != null) {
             c = c.withTransport(transport);
+        }
+        if (secretFile != null) {
+            c = c.withAuth(c.auth().withSecretFile(secretFile.toString()));
+        }
+        if (allowUnauthenticated) {
+            c = c.withAuth(c.auth().withAllowUnauthenticated(true));
         }
         c.validate();
         return c;

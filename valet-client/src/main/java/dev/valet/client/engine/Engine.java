@@ -8,7 +8,6 @@ import dev.valet.client.engine.placement.PlacementPolicy;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.tcp.TcpTransport;
 import dev.valet.common.config.ClientConfig;
-import dev.valet.common.net.NettyTransport;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.EvictReply;
 import dev.valet.common.protocol.FrameHeader;
@@ -55,8 +54,7 @@ public final class Engine implements AutoCloseable {
         this.config = config;
         this.map = new SlabMap(config.swapSpace().bytes(), config.slabSize().bytes());
         this.pagesPerRequest = config.maxPagesPerFrame();
-        this.transport = new TcpTransport(NettyTransport.select(config.transport()), 0, config.connectTimeout(),
-                config.requestTimeout(), pagesPerRequest);
+        this.transport = TcpTransport.of(config, 0);
         PlacementPolicy<RemoteDonor> policy = new DonorRanker<>(config.placement().serverSelectNum(),
                 config.placement().weights(), new Random());
         this.pool = new DonorPool(donors, config.identity(), transport, config.failover(), new DonorEvents());

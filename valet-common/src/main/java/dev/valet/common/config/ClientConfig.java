@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -47,6 +46,9 @@ import java.util.Optional;
  * @param placement        where slabs go; see {@link PlacementConfig}
  * @param failover         how failures are found and repaired; see {@link FailoverConfig}
  * @param device           the block device /dev/valetN the client serves; see {@link DeviceConfig}
+ * @param auth             the cluster secret the client proves and demands; see {@link AuthConfig}. With no
+ *                         secret, a donor not on loopback is refused unless {@code auth.allowUnauthenticated}
+ * @param tls              TLS to the donors; see {@link TlsConfig}
  */
 public record ClientConfig(
         String identity,
@@ -60,7 +62,9 @@ public record ClientConfig(
         String backupDisk,
         PlacementConfig placement,
         FailoverConfig failover,
-        DeviceConfig device) implements ValidatedConfig, FileRelativeConfig<ClientConfig> {
+        DeviceConfig device,
+        AuthConfig auth,
+        TlsConfig tls) implements ValidatedConfig, FileRelativeConfig<ClientConfig> {
 
     public static final Path DEFAULT_PORTAL_LIST = Path.of("portal.list");
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
@@ -70,7 +74,7 @@ public record ClientConfig(
     public static final ByteSize DEFAULT_SWAP_SPACE = ByteSize.ofGibibytes(8);
     public static final ByteSize DEFAULT_SLAB_SIZE = ByteSize.ofGibibytes(1);
     /** The {@code backupDisk} value that means "no backup disk". */
-    public static final String NO_BACKUP_DISK = "none";
+    public static final String NO_BACKUP_DISK = OptionalPath.NONE;
 
     /** The identity travels on the wire with a one-byte length. */
     public static final int MAX_IDENTITY_BYTES = 255;
@@ -91,6 +95,8 @@ public record ClientConfig(
         Objects.requireNonNull(placement, "placement");
         Objects.requireNonNull(failover, "failover");
         Objects.requireNonNull(device, "device");
+        Objects.requireNonNull(auth, "auth");
+        Objects.requireNonNull(tls, "tls");
     }
 
     /** Every key at its default: what an empty {@code valet.yaml} gives, before relative paths are resolved. */
@@ -98,7 +104,7 @@ public record ClientConfig(
         return new ClientConfig(defaultIdentity(), DEFAULT_PORTAL_LIST, DEFAULT_CONNECT_TIMEOUT,
                 DEFAULT_REQUEST_TIMEOUT, DEFAULT_MAX_PAGES_PER_FRAME, DEFAULT_TRANSPORT, DEFAULT_SWAP_SPACE,
                 DEFAULT_SLAB_SIZE, NO_BACKUP_DISK, PlacementConfig.DEFAULTS, FailoverConfig.DEFAULTS,
-                DeviceConfig.DEFAULTS);
+                DeviceConfig.DEFAULTS, AuthConfig.DEFAULTS, TlsConfig.DEFAULTS);
     }
 
     /**
@@ -123,7 +129,9 @@ public record ClientConfig(
             @JsonProperty("backupDisk") String backupDisk,
             @JsonProperty("placement") PlacementConfig placement,
             @JsonProperty("failover") FailoverConfig failover,
-            @JsonProperty("device") DeviceConfig device) {
+            @JsonProperty("device") DeviceConfig device,
+            @JsonProperty("auth") AuthConfig auth,
+            @JsonProperty("tls") TlsConfig tls) {
         return new ClientConfig(
                 identity != null ? identity : defaultIdentity(),
                 Objects.requireNonNullElse(portalList, DEFAULT_PORTAL_LIST),
@@ -136,7 +144,9 @@ public record ClientConfig(
                 Objects.requireNonNullElse(backupDisk, NO_BACKUP_DISK),
                 Objects.requireNonNullElse(placement, PlacementConfig.DEFAULTS),
                 Objects.requireNonNullElse(failover, FailoverConfig.DEFAULTS),
-                Objects.requireNonNullElse(device, DeviceConfig.DEFAULTS));
+                Objects.requireNonNullElse(device, DeviceConfig.DEFAULTS),
+                Objects.requireNonNullElse(auth, AuthConfig.DEFAULTS),
+                Objects.requireNonNullElse(tls, TlsConfig.DEFAULTS));
     }
 
     /**
@@ -157,35 +167,17 @@ public record ClientConfig(
         ConfigRules.requireMultipleOf("slabSize", slabSize, 4096);
         ConfigRules.requireBetween("swapSpace", swapSpace, ByteSize.ofKibibytes(4), ByteSize.ofBytes(1L << 50));
         ConfigRules.requireMultipleOf("swapSpace", swapSpace, 4096);
-        if (backupDisk.isBlank()) {
-            throw new ConfigProblem("backupDisk", "must be a path or none");
-        }
-        try {
-            Path.of(backupDisk);
-        } catch (InvalidPathException e) {
-            throw new ConfigProblem("backupDisk", "'" + backupDisk.replace("\0", "\\0") + "' is not a valid path ("
-                    + e.getReason() + ")");
-        }
-        try {
-            placement.validate();
-        } catch (ConfigProblem p) {
-            throw new ConfigProblem("placement." + p.keyPath(), p.problem());
-        }
-        try {
-            failover.validate();
-        } catch (ConfigProblem p) {
-            throw new ConfigProblem("failover." + p.keyPath(), p.problem());
-        }
-        try {
-            device.validate();
-        } catch (ConfigProblem p) {
-            throw new ConfigProblem("device." + p.keyPath(), p.problem());
-        }
+        OptionalPath.check("backupDisk", backupDisk);
+        ConfigRules.inSection("placement", placement::validate);
+        ConfigRules.inSection("failover", failover::validate);
+        ConfigRules.inSection("device", device::validate);
+        ConfigRules.inSection("auth", auth::validate);
+        ConfigRules.inSection("tls", () -> tls.validate(false));
     }
 
     /** The backup disk, or empty when {@code backupDisk} is {@code none}. */
     public Optional<Path> backupDiskPath() {
-        return NO_BACKUP_DISK.equals(backupDisk) ? Optional.empty() : Optional.of(Path.of(backupDisk));
+        return OptionalPath.of(backupDisk);
     }
 
     /** Number of slabs the swap space is cut into (the last may be partly beyond the end of the swap space). */
@@ -196,76 +188,80 @@ public record ClientConfig(
     /** Resolves {@code portalList} against the YAML file's directory unless it is absolute. */
     @Override
     public ClientConfig resolveRelativePaths(Path directory) {
-        ClientConfig c = withPortalList(directory.resolve(portalList).normalize());
-        // A blank or malformed backupDisk is left as it is, for validate() to name.
-        if (backupDisk.isBlank() || NO_BACKUP_DISK.equals(backupDisk)) {
-            return c;
-        }
-        try {
-            return c.withBackupDisk(directory.resolve(backupDisk).normalize().toString());
-        } catch (InvalidPathException e) {
-            return c;
-        }
+        return withPortalList(directory.resolve(portalList).normalize())
+                .withBackupDisk(OptionalPath.resolve(directory, backupDisk))
+                .withAuth(auth.resolveRelativePaths(directory))
+                .withTls(tls.resolveRelativePaths(directory));
     }
 
     public ClientConfig withIdentity(String identity) {
         return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device);
+                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
     }
 
     public ClientConfig withPortalList(Path portalList) {
         return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device);
+                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
     }
 
     public ClientConfig withConnectTimeout(Duration connectTimeout) {
         return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device);
+                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
     }
 
     public ClientConfig withRequestTimeout(Duration requestTimeout) {
         return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device);
+                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
     }
 
     public ClientConfig withMaxPagesPerFrame(int maxPagesPerFrame) {
         return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device);
+                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
     }
 
     public ClientConfig withTransport(TransportChoice transport) {
         return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device);
+                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
     }
 
     public ClientConfig withSwapSpace(ByteSize swapSpace) {
         return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device);
+                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
     }
 
     public ClientConfig withSlabSize(ByteSize slabSize) {
         return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device);
+                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
     }
 
     public ClientConfig withBackupDisk(String backupDisk) {
         return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device);
+                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
     }
 
     public ClientConfig withPlacement(PlacementConfig placement) {
         return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device);
+                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
     }
 
     public ClientConfig withFailover(FailoverConfig failover) {
         return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device);
+                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
     }
 
     public ClientConfig withDevice(DeviceConfig device) {
         return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device);
+                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
+    }
+
+    public ClientConfig withAuth(AuthConfig auth) {
+        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
+                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
+    }
+
+    public ClientConfig withTls(TlsConfig tls) {
+        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
+                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
     }
 
     /** Why {@code identity} is not a valid identity, or null if it is. */

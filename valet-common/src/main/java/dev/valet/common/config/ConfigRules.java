@@ -30,6 +30,18 @@ final class ConfigRules {
         }
     }
 
+    /**
+     * Runs the checks of a section ({@code placement}, {@code auth}, ...), naming a broken key by its full path
+     * ({@code auth.secretFile}).
+     */
+    static void inSection(String section, Runnable checks) {
+        try {
+            checks.run();
+        } catch (ConfigProblem p) {
+            throw new ConfigProblem(section + "." + p.keyPath(), p.problem());
+        }
+    }
+
     static void requireMultipleOf(String key, ByteSize value, long unit) {
         if (!value.isMultipleOf(unit)) {
             throw new ConfigProblem(key, "must be a multiple of " + ByteSize.ofBytes(unit) + " (" + unit

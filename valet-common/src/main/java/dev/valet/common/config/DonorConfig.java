@@ -2,7 +2,11 @@ package dev.valet.common.config;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.valet.common.auth.ClusterSecret;
 import dev.valet.common.portal.DonorAddress;
+import dev.valet.common.protocol.SlabList;
+
+import java.nio.file.Path;
 
 import java.time.Duration;
 import java.util.Objects;
@@ -34,6 +38,10 @@ import java.util.Objects;
  *                             available); default {@code auto}
  * @param headroom             the free memory the donor keeps for its host, and how it gets it back; see
  *                             {@link HeadroomConfig}
+ * @param auth                 who may connect; see {@link AuthConfig}. A donor without a secret listening on a
+ *                             non-loopback address refuses to start unless {@code auth.allowUnauthenticated}
+ * @param tls                  TLS around connections; see {@link TlsConfig}
+ * @param limits               what one client or a flood of connections may take; see {@link LimitsConfig}
  */
 public record DonorConfig(
         DonorAddress listen,
@@ -45,7 +53,10 @@ public record DonorConfig(
         double ewmaWeight,
         Duration gradientWindow,
         TransportChoice transport,
-        HeadroomConfig headroom) implements ValidatedConfig {
+        HeadroomConfig headroom,
+        AuthConfig auth,
+        TlsConfig tls,
+        LimitsConfig limits) implements ValidatedConfig, FileRelativeConfig<DonorConfig> {
 
     public static final DonorAddress DEFAULT_LISTEN = DonorAddress.parse("0.0.0.0:7070");
     public static final ByteSize DEFAULT_MEMORY = ByteSize.ofGibibytes(1);
@@ -77,13 +88,16 @@ public record DonorConfig(
         Objects.requireNonNull(gradientWindow, "gradientWindow");
         Objects.requireNonNull(transport, "transport");
         Objects.requireNonNull(headroom, "headroom");
+        Objects.requireNonNull(auth, "auth");
+        Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(limits, "limits");
     }
 
     /** Every key at its default: what an empty {@code donor.yaml} gives. */
     public static DonorConfig defaults() {
         return new DonorConfig(DEFAULT_LISTEN, DEFAULT_MEMORY, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_SLAB_BYTES,
                 DEFAULT_LOCK_MEMORY, DEFAULT_MEMORY_SAMPLE_INTERVAL, DEFAULT_EWMA_WEIGHT, DEFAULT_GRADIENT_WINDOW,
-                DEFAULT_TRANSPORT, HeadroomConfig.DEFAULTS);
+                DEFAULT_TRANSPORT, HeadroomConfig.DEFAULTS, AuthConfig.DEFAULTS, TlsConfig.DEFAULTS, LimitsConfig.DEFAULTS);
     }
 
     /** Binds YAML; a key that is absent arrives as null and takes its default. */
@@ -98,7 +112,10 @@ public record DonorConfig(
             @JsonProperty("ewmaWeight") Double ewmaWeight,
             @JsonProperty("gradientWindow") Duration gradientWindow,
             @JsonProperty("transport") TransportChoice transport,
-            @JsonProperty("headroom") HeadroomConfig headroom) {
+            @JsonProperty("headroom") HeadroomConfig headroom,
+            @JsonProperty("auth") AuthConfig auth,
+            @JsonProperty("tls") TlsConfig tls,
+            @JsonProperty("limits") LimitsConfig limits) {
         return new DonorConfig(
                 Objects.requireNonNullElse(listen, DEFAULT_LISTEN),
                 Objects.requireNonNullElse(memory, DEFAULT_MEMORY),
@@ -109,7 +126,10 @@ public record DonorConfig(
                 Objects.requireNonNullElse(ewmaWeight, DEFAULT_EWMA_WEIGHT),
                 Objects.requireNonNullElse(gradientWindow, DEFAULT_GRADIENT_WINDOW),
                 Objects.requireNonNullElse(transport, DEFAULT_TRANSPORT),
-                Objects.requireNonNullElse(headroom, HeadroomConfig.DEFAULTS));
+                Objects.requireNonNullElse(headroom, HeadroomConfig.DEFAULTS),
+                Objects.requireNonNullElse(auth, AuthConfig.DEFAULTS),
+                Objects.requireNonNullElse(tls, TlsConfig.DEFAULTS),
+                Objects.requireNonNullElse(limits, LimitsConfig.DEFAULTS));
     }
 
     /**
@@ -135,60 +155,95 @@ public record DonorConfig(
             throw new ConfigProblem("gradientWindow", "must be at least twice memorySampleInterval ("
                     + Durations.format(twoSamples) + "), got " + Durations.format(gradientWindow));
         }
-        try {
-            headroom.validate();
-        } catch (ConfigProblem p) {
-            throw new ConfigProblem("headroom." + p.keyPath(), p.problem());
+        ConfigRules.inSection("headroom", headroom::validate);
+        ConfigRules.inSection("auth", auth::validate);
+        ConfigRules.inSection("tls", () -> tls.validate(true));
+        ConfigRules.inSection("limits", () -> limits.validate(SlabList.maxEntries((int) maxFrameBytes.bytes())));
+    }
+
+    /** Resolves the auth and TLS file paths against the YAML file's directory unless they are absolute. */
+    @Override
+    public DonorConfig resolveRelativePaths(Path directory) {
+        return withAuth(auth.resolveRelativePaths(directory)).withTls(tls.resolveRelativePaths(directory));
+    }
+
+    /**
+     * Why this donor must not start as configured, or {@code null}: no secret while listening on an address
+     * other hosts can reach, and {@code auth.allowUnauthenticated} not set.
+     */
+    public String unauthenticatedExposure() {
+        if (auth.secretPath().isPresent() || auth.allowUnauthenticated() || listen.isLoopback()) {
+            return null;
         }
+        return "refusing to listen on " + listen + " without authentication: any host that can reach it could"
+                + " read and write the memory lent here. Set auth.secretFile in donor.yaml (or --secret-file) to a"
+                + " file of at least " + ClusterSecret.MIN_BYTES + " random bytes with mode"
+                + " 0600, or listen on loopback, or set auth.allowUnauthenticated: true (or"
+                + " --allow-unauthenticated) to accept any client";
     }
 
     public DonorConfig withListen(DonorAddress listen) {
         return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport, headroom);
+                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
     }
 
     public DonorConfig withMemory(ByteSize memory) {
         return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport, headroom);
+                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
     }
 
     public DonorConfig withMaxFrameBytes(ByteSize maxFrameBytes) {
         return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport, headroom);
+                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
     }
 
     public DonorConfig withMaxSlabBytes(ByteSize maxSlabBytes) {
         return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport, headroom);
+                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
     }
 
     public DonorConfig withLockMemory(boolean lockMemory) {
         return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport, headroom);
+                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
     }
 
     public DonorConfig withMemorySampleInterval(Duration memorySampleInterval) {
         return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport, headroom);
+                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
     }
 
     public DonorConfig withEwmaWeight(double ewmaWeight) {
         return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport, headroom);
+                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
     }
 
     public DonorConfig withGradientWindow(Duration gradientWindow) {
         return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport, headroom);
-    }
-
-    public DonorConfig withHeadroom(HeadroomConfig headroom) {
-        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport, headroom);
+                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
     }
 
     public DonorConfig withTransport(TransportChoice transport) {
         return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport, headroom);
+                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
+    }
+
+    public DonorConfig withHeadroom(HeadroomConfig headroom) {
+        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
+                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
+    }
+
+    public DonorConfig withAuth(AuthConfig auth) {
+        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
+                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
+    }
+
+    public DonorConfig withTls(TlsConfig tls) {
+        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
+                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
+    }
+
+    public DonorConfig withLimits(LimitsConfig limits) {
+        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
+                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
     }
 }

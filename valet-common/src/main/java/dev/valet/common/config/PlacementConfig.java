@@ -54,10 +54,6 @@ public record PlacementConfig(int numReplica, int serverSelectNum, RankWeights w
             throw new ConfigProblem("serverSelectNum", "must be at least numReplica (" + numReplica + ") and at most "
                     + MAX_SERVER_SELECT_NUM + ", got " + serverSelectNum);
         }
-        try {
-            weights.validate();
-        } catch (ConfigProblem p) {
-            throw new ConfigProblem("weights." + p.keyPath(), p.problem());
-        }
+        ConfigRules.inSection("weights", weights::validate);
     }
 }

@@ -120,6 +120,14 @@ public record DonorAddress(String host, int port) {
         return isIpv6() ? "[" + host + "]:" + port : host + ":" + port;
     }
 
+    /**
+     * Whether this address is on this host's loopback: {@code 127.0.0.0/8}, {@code ::1} or {@code localhost}.
+     * Decided from the text alone (no resolver), so a host name other than {@code localhost} is never loopback.
+     */
+    public boolean isLoopback() {
+        return host.equals("localhost") || host.equals("::1") || host.startsWith("127.");
+    }
+
     private boolean isIpv6() {
         return host.indexOf(':') >= 0;
     }

@@ -24,6 +24,8 @@ public enum ErrorCode {
     UNSUPPORTED_OPCODE(10, false),
     /** The donor failed in a way that is not the request's fault. */
     INTERNAL(11, true),
+    /** This client identity already has as many slabs here as the donor's {@code limits.maxSlabsPerClient}. */
+    TOO_MANY_SLABS(12, false),
     /** EVICT declined: no other donor has room, there is no backup disk, and this is the slab's last copy. */
     EVICT_NOWHERE(20, true),
     /** EVICT declined: the client tried to move the slab and failed (a copy or the backup disk failed). */

@@ -37,6 +37,13 @@ public final class Frames {
         return out;
     }
 
+    /** A whole frame with an empty body, in a fresh buffer from {@code alloc}. */
+    public static ByteBuf encodeEmpty(ByteBufAllocator alloc, Opcode opcode, long requestId) {
+        ByteBuf out = alloc.buffer(FrameHeader.SIZE);
+        finish(out, begin(out, opcode, requestId));
+        return out;
+    }
+
     /** Throws a non-fatal {@link ProtocolException} unless the body is empty. */
     public static void requireEmpty(ByteBuf body, String what) {
         requireLength(body, 0, what);

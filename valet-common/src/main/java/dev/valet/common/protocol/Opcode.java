@@ -14,6 +14,8 @@ public enum Opcode {
     HEARTBEAT(0x07),
     LIST_SLABS(0x08),
     READ_INDEX(0x09),
+    /** The client's proof that it holds the cluster secret; see {@link AuthProof}. */
+    AUTH(0x0A),
     /** Sent by the donor to the client (request id with {@link FrameHeader#DONOR_REQUEST_BIT}): move this slab away. */
     EVICT(0x10),
 
@@ -26,6 +28,7 @@ public enum Opcode {
     HEARTBEAT_OK(0x87),
     LIST_SLABS_OK(0x88),
     READ_INDEX_OK(0x89),
+    AUTH_OK(0x8A),
     /** The client's answer to EVICT: migrated (after its FREE_SLAB) or declined with a reason. */
     EVICT_OK(0x90),
 

@@ -92,7 +92,8 @@ class ClientConfigTest {
                 Duration.ofSeconds(2), 64, TransportChoice.EPOLL, ByteSize.ofGibibytes(32), ByteSize.ofMebibytes(256),
                 "/dev/sdb", new PlacementConfig(3, 16, new RankWeights(2.0, 0.25, 0.0, 1000.0)),
                 new FailoverConfig(Duration.ofMillis(250), Duration.ofMillis(1500), ByteSize.ofGibibytes(1)),
-                new DeviceConfig(64, Duration.ofMinutes(5), Duration.ofSeconds(10))));
+                new DeviceConfig(64, Duration.ofMinutes(5), Duration.ofSeconds(10)), AuthConfig.DEFAULTS,
+                TlsConfig.DEFAULTS));
         assertThat(config.backupDiskPath()).contains(Path.of("/dev/sdb"));
         assertThat(config.slabCount()).isEqualTo(128);
     }
@@ -111,7 +112,8 @@ class ClientConfigTest {
         assertThat(config).isEqualTo(new ClientConfig("db-7@rack.7", Path.of("/etc/valet/portal.list"),
                 Duration.ofMillis(500), Duration.ofMinutes(1), 1024, TransportChoice.NIO,
                 ClientConfig.DEFAULT_SWAP_SPACE, ClientConfig.DEFAULT_SLAB_SIZE, ClientConfig.NO_BACKUP_DISK,
-                PlacementConfig.DEFAULTS, FailoverConfig.DEFAULTS, DeviceConfig.DEFAULTS));
+                PlacementConfig.DEFAULTS, FailoverConfig.DEFAULTS, DeviceConfig.DEFAULTS, AuthConfig.DEFAULTS,
+                TlsConfig.DEFAULTS));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -256,7 +258,7 @@ class ClientConfigTest {
         assertThat(defaults.withIdentity("other")).isEqualTo(new ClientConfig("other", defaults.portalList(),
                 defaults.connectTimeout(), defaults.requestTimeout(), defaults.maxPagesPerFrame(),
                 defaults.transport(), defaults.swapSpace(), defaults.slabSize(), defaults.backupDisk(),
-                defaults.placement(), defaults.failover(), defaults.device()));
+                defaults.placement(), defaults.failover(), defaults.device(), defaults.auth(), defaults.tls()));
         assertThat(defaults.withPortalList(Path.of("/x")).portalList()).isEqualTo(Path.of("/x"));
         assertThat(defaults.withConnectTimeout(Duration.ofSeconds(9)).connectTimeout())
                 .isEqualTo(Duration.ofSeconds(9));
@@ -278,7 +280,7 @@ class ClientConfigTest {
                 .isEqualTo(new ClientConfig(defaults.identity(), defaults.portalList(), defaults.connectTimeout(),
                         defaults.requestTimeout(), defaults.maxPagesPerFrame(), defaults.transport(),
                         ByteSize.ofGibibytes(2), defaults.slabSize(), defaults.backupDisk(), placement,
-                        defaults.failover(), defaults.device()));
+                        defaults.failover(), defaults.device(), defaults.auth(), defaults.tls()));
     }
 
     @Test

@@ -55,7 +55,8 @@ class DonorConfigTest {
         assertThat(config).isEqualTo(new DonorConfig(DonorAddress.parse("10.1.2.3:9999"), ByteSize.parse("8G"),
                 ByteSize.parse("4M"), ByteSize.parse("256M"), false, Duration.ofMillis(250), 1.0,
                 Duration.ofMinutes(2), TransportChoice.EPOLL, new HeadroomConfig(ByteSize.parse("2G"),
-                ByteSize.parse("3G"), VictimPolicy.OLDEST, Duration.ofSeconds(5))));
+                ByteSize.parse("3G"), VictimPolicy.OLDEST, Duration.ofSeconds(5)), AuthConfig.DEFAULTS,
+                TlsConfig.DEFAULTS, LimitsConfig.DEFAULTS));
     }
 
     @Test
@@ -87,7 +88,7 @@ class DonorConfigTest {
         assertThat(defaults.withListen(listen)).isEqualTo(new DonorConfig(listen, defaults.memory(),
                 defaults.maxFrameBytes(), defaults.maxSlabBytes(), defaults.lockMemory(),
                 defaults.memorySampleInterval(), defaults.ewmaWeight(), defaults.gradientWindow(),
-                defaults.transport(), defaults.headroom()));
+                defaults.transport(), defaults.headroom(), defaults.auth(), defaults.tls(), defaults.limits()));
         assertThat(defaults.withMemory(ByteSize.parse("8G")).memory()).hasToString("8G");
         assertThat(defaults.withMaxFrameBytes(ByteSize.parse("2M")).maxFrameBytes()).hasToString("2M");
         assertThat(defaults.withMaxSlabBytes(ByteSize.parse("64M")).maxSlabBytes()).hasToString("64M");

@@ -51,7 +51,7 @@ class FrameDecoderTest {
         assertThat(frames).extracting(Decoded::opcode).containsExactly(Opcode.HELLO.code(), Opcode.STATS.code(),
                 Opcode.HEARTBEAT.code(), Opcode.WRITE_PAGES.code(), Opcode.ERROR.code(), 0x42);
         assertThat(frames).extracting(Decoded::requestId).containsExactly(1L, 2L, 3L, -4L, Long.MAX_VALUE, 0L);
-        assertThat(frames.get(0).body()).isEqualTo(bodyOf(Opcode.HELLO, new Hello(1, "h\u00e9llo")));
+        assertThat(frames.get(0).body()).isEqualTo(bodyOf(Opcode.HELLO, new Hello(1, "h\u00e9llo", SAMPLE_NONCE)));
         assertThat(frames.get(1).body()).isEmpty();
         assertThat(Heartbeat.decode(Unpooled.wrappedBuffer(frames.get(2).body()))).isEqualTo(new Heartbeat(99));
         assertThat(frames.get(3).body()).hasSize((int) PageBatch.bodySize(1));
@@ -235,6 +235,24 @@ class FrameDecoderTest {
 
     // --- body-level errors: non-fatal, naming the message type ---------------------------------------------------
 
+    /** A fixed client nonce, so the sample stream is the same bytes every time. */
+    static final byte[] SAMPLE_NONCE = new byte[AuthProof.BYTES];
+
+    /** A HELLO body of version 1: the identity length and bytes as given, then a (zero) nonce. */
+    private static ByteBuf helloBody(int... lengthAndIdentity) {
+        return buf(1).writeBytes(buf(lengthAndIdentity)).writeZero(AuthProof.BYTES);
+    }
+
+    @Test
+    void helloNonceMustBeExactly32Bytes() {
+        assertBadBody("HELLO body is 34 bytes (expected >= 35)",
+                () -> Hello.decode(buf(1, 1, 'a').writeZero(AuthProof.BYTES - 1)));
+        assertBadBody("HELLO identity and nonce body is 34 bytes (expected 33)",
+                () -> Hello.decode(buf(1, 1, 'a').writeZero(AuthProof.BYTES + 1)));
+        assertThat(Hello.decode(buf(1, 1, 'a').writeZero(AuthProof.BYTES)).clientNonce())
+                .isEqualTo(new byte[AuthProof.BYTES]);
+    }
+
     @Test
     void helloBodyErrors() {
         assertBadBody("HELLO", () -> Hello.decode(buf(1, 1)));
@@ -242,13 +260,13 @@ class FrameDecoderTest {
         assertBadBody("HELLO", () -> Hello.decode(buf(1, 1, 'a', 'b')));
         assertBadBody("HELLO", () -> Hello.decode(buf(1, 0, 'a')));
         assertBadBody("HELLO", () -> Hello.decode(buf(1, 0)));
-        assertBadBody("HELLO identity is not valid UTF-8", () -> Hello.decode(buf(1, 2, 0xC3, 0x28)));
-        assertBadBody("HELLO identity is not valid UTF-8", () -> Hello.decode(buf(1, 1, 0xFF)));
+        assertBadBody("HELLO identity is not valid UTF-8", () -> Hello.decode(helloBody(2, 0xC3, 0x28)));
+        assertBadBody("HELLO identity is not valid UTF-8", () -> Hello.decode(helloBody(1, 0xFF)));
         // Overlong encoding of '/' and a UTF-16 surrogate encoded as UTF-8 (CESU): both malformed.
-        assertBadBody("HELLO identity is not valid UTF-8", () -> Hello.decode(buf(1, 2, 0xC0, 0xAF)));
-        assertBadBody("HELLO identity is not valid UTF-8", () -> Hello.decode(buf(1, 3, 0xED, 0xA0, 0x80)));
+        assertBadBody("HELLO identity is not valid UTF-8", () -> Hello.decode(helloBody(2, 0xC0, 0xAF)));
+        assertBadBody("HELLO identity is not valid UTF-8", () -> Hello.decode(helloBody(3, 0xED, 0xA0, 0x80)));
         // A truncated multi-byte character.
-        assertBadBody("HELLO identity is not valid UTF-8", () -> Hello.decode(buf(1, 2, 0xE2, 0x82)));
+        assertBadBody("HELLO identity is not valid UTF-8", () -> Hello.decode(helloBody(2, 0xE2, 0x82)));
     }
 
     @Test
@@ -270,7 +288,7 @@ class FrameDecoderTest {
         assertBadBody("ERROR message", () -> ErrorReply.decode(buf(0, 1, 0, 3, 'a')));
         assertBadBody("ERROR message", () -> ErrorReply.decode(buf(0, 1, 0, 1, 'a', 'b')));
         assertBadBody("ERROR with unknown code 0", () -> ErrorReply.decode(buf(0, 0, 0, 0)));
-        assertBadBody("ERROR with unknown code 12", () -> ErrorReply.decode(buf(0, 12, 0, 0)));
+        assertBadBody("ERROR with unknown code 99", () -> ErrorReply.decode(buf(0, 99, 0, 0)));
         assertBadBody("ERROR with unknown code 65535", () -> ErrorReply.decode(buf(0xFF, 0xFF, 0, 0)));
         assertBadBody("ERROR message is not valid UTF-8", () -> ErrorReply.decode(buf(0, 1, 0, 1, 0x80)));
         ByteBuf tooLong = Unpooled.buffer().writeShort(1).writeShort(1025).writeZero(1025);
@@ -416,7 +434,7 @@ class FrameDecoderTest {
     static byte[] sampleStream() {
         ByteBuf all = Unpooled.buffer();
         List<ByteBuf> parts = List.of(
-                Frames.encode(UnpooledByteBufAllocator.DEFAULT, Opcode.HELLO, 1, new Hello(1, "h\u00e9llo")),
+                Frames.encode(UnpooledByteBufAllocator.DEFAULT, Opcode.HELLO, 1, new Hello(1, "h\u00e9llo", SAMPLE_NONCE)),
                 Frames.encode(UnpooledByteBufAllocator.DEFAULT, Opcode.STATS, 2, new EmptyBody()),
                 Frames.encode(UnpooledByteBufAllocator.DEFAULT, Opcode.HEARTBEAT, 3, new Heartbeat(99)));
         for (ByteBuf p : parts) {

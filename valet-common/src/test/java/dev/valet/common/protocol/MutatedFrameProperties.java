@@ -256,6 +256,8 @@ class MutatedFrameProperties {
                 case LIST_SLABS_OK -> SlabList.decode(body);
                 case READ_INDEX -> IndexRequest.decode(body);
                 case READ_INDEX_OK -> PageIndex.decode(body);
+                case AUTH -> AuthProof.decode(body);
+                case AUTH_OK -> Frames.requireEmpty(body, "AUTH_OK");
                 case ERROR -> ErrorReply.decode(body);
                 default -> fail("unhandled opcode " + op);
             }
@@ -272,7 +274,11 @@ class MutatedFrameProperties {
         UnpooledByteBufAllocator alloc = UnpooledByteBufAllocator.DEFAULT;
         ByteBuf out = switch (op) {
             case HELLO -> Frames.encode(alloc, op, id, new Hello(1, "client-\u00e9-" + r.nextInt(1000)));
-            case HELLO_OK -> Frames.encode(alloc, op, id, new HelloOk(r.nextLong(), 4096, CAP, 1 << 30));
+            case HELLO_OK -> Frames.encode(alloc, op, id, new HelloOk(r.nextLong(), 4096, CAP, 1 << 30,
+                    r.nextBoolean() ? null : new AuthChallenge(randomBytes(r, AuthProof.BYTES),
+                            randomBytes(r, AuthProof.BYTES))));
+            case AUTH -> Frames.encode(alloc, op, id, new AuthProof(randomBytes(r, AuthProof.BYTES)));
+            case AUTH_OK -> Frames.encodeEmpty(alloc, op, id);
             case STATS -> {
                 ByteBuf b = Unpooled.buffer();
                 Frames.finish(b, Frames.begin(b, op, id));
@@ -324,6 +330,12 @@ class MutatedFrameProperties {
         byte[] bytes = ByteBufUtil.getBytes(out);
         out.release();
         return bytes;
+    }
+
+    private static byte[] randomBytes(Random r, int n) {
+        byte[] b = new byte[n];
+        r.nextBytes(b);
+        return b;
     }
 
     @Provide

@@ -1,6 +1,8 @@
 package dev.valet.donor.server;
 
+import dev.valet.common.auth.ClusterSecret;
 import dev.valet.common.config.HeadroomConfig;
+import dev.valet.common.config.LimitsConfig;
 import dev.valet.common.protocol.DonorStats;
 import dev.valet.common.protocol.EvictRequest;
 import dev.valet.common.protocol.FrameHeader;
@@ -12,15 +14,18 @@ import dev.valet.donor.memory.HeadroomGuard;
 import dev.valet.donor.store.SlabKey;
 import dev.valet.donor.store.SlabStore;
 import io.netty.channel.Channel;
+import org.slf4j.LoggerFactory;
 
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * What every connection of one donor shares: the slab store, the free-memory trend and the headroom guard, the
- * counters behind STATS, the facts announced in HELLO_OK, and each client identity's working connection (the one
- * that last allocated or wrote: where an EVICT for that client goes).
+ * counters behind STATS, the facts announced in HELLO_OK, the cluster secret (if any) and the limits, and each client
+ * identity's working connection (the one that last allocated or wrote: where an EVICT for that client goes).
  */
 public final class Donor {
     private final SlabStore store;
@@ -28,17 +33,45 @@ public final class Donor {
     private final HeadroomGuard headroom;
     private final HelloOk helloOk;
     private final ConcurrentHashMap<String, Channel> ownerChannels = new ConcurrentHashMap<>();
+    private final ClusterSecret secret;
+    private final LimitsConfig limits;
+    private final RateLimitedLog refusals = new RateLimitedLog(LoggerFactory.getLogger(DonorHandler.class), 1,
+            TimeUnit.SECONDS);
     private final AtomicInteger clients = new AtomicInteger();
     private final LongAdder pageOps = new LongAdder();
     private long lastOpsTotal;
     private long lastRateNanos = System.nanoTime();
     private volatile long pageOpsPerSecond;
 
+    /** A donor without a cluster secret, with the default headroom and limits. */
+    public Donor(SlabStore store, FreeMemoryTrend freeMemory, HelloOk helloOk) {
+        this(store, freeMemory, helloOk, HeadroomConfig.DEFAULTS, null, LimitsConfig.DEFAULTS);
+    }
+
+    /** A donor without a cluster secret, with the default limits. */
     public Donor(SlabStore store, FreeMemoryTrend freeMemory, HelloOk helloOk, HeadroomConfig headroomConfig) {
+        this(store, freeMemory, helloOk, headroomConfig, null, LimitsConfig.DEFAULTS);
+    }
+
+    /** A donor with the default headroom. */
+    public Donor(SlabStore store, FreeMemoryTrend freeMemory, HelloOk helloOk, ClusterSecret secret,
+                 LimitsConfig limits) {
+        this(store, freeMemory, helloOk, HeadroomConfig.DEFAULTS, secret, limits);
+    }
+
+    /**
+     * @param headroomConfig the free memory kept for the host, and how it is taken back
+     * @param secret the cluster secret every client must prove, or {@code null} to serve any client
+     * @param limits clients, in-flight requests and timeouts (the store applies {@code maxSlabsPerClient})
+     */
+    public Donor(SlabStore store, FreeMemoryTrend freeMemory, HelloOk helloOk, HeadroomConfig headroomConfig,
+                 ClusterSecret secret, LimitsConfig limits) {
         this.store = store;
         this.freeMemory = freeMemory;
         this.helloOk = helloOk;
         this.headroom = new HeadroomGuard(headroomConfig, store, this::sendEvict);
+        this.secret = secret;
+        this.limits = limits;
     }
 
     public HeadroomGuard headroom() {
@@ -78,12 +111,40 @@ public final class Donor {
         return helloOk.maxFrameBytes();
     }
 
-    void clientJoined() {
-        clients.incrementAndGet();
+    /** The secret clients must prove, or empty when this donor serves anyone. */
+    public Optional<ClusterSecret> secret() {
+        return Optional.ofNullable(secret);
+    }
+
+    public LimitsConfig limits() {
+        return limits;
+    }
+
+    /** Where connections report why they closed a peer: rate-limited, since a flood must not flood the log. */
+    void refused(String line) {
+        refusals.warn(line);
+    }
+
+    /** Counts one more client in, unless {@code maxClients} are in already. */
+    boolean tryAdmitClient() {
+        while (true) {
+            int n = clients.get();
+            if (n >= limits.maxClients()) {
+                return false;
+            }
+            if (clients.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
     }
 
     void clientLeft() {
         clients.decrementAndGet();
+    }
+
+    /** Clients admitted and still connected. */
+    public int clientCount() {
+        return clients.get();
     }
 
     void pagesServed(int pages) {

@@ -1,5 +1,8 @@
 package dev.valet.donor.server;
 
+import dev.valet.common.auth.ClusterSecret;
+import dev.valet.common.protocol.AuthChallenge;
+import dev.valet.common.protocol.AuthProof;
 import dev.valet.common.protocol.ErrorCode;
 import dev.valet.common.protocol.ErrorReply;
 import dev.valet.common.protocol.EvictReply;
@@ -28,6 +31,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.DecoderException;
+import io.netty.handler.timeout.IdleStateEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,40 +39,79 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
- * Serves one client connection: HELLO first (fixing the identity that owns every slab this connection touches),
- * then slab and page requests, each answered in order with its reply or a typed ERROR. Malformed bodies get an
- * error and change nothing; a broken frame header gets an error and the connection is closed.
+ * Serves one client connection. First the handshake: HELLO names the client identity that owns every slab this
+ * connection touches; with a cluster secret the donor answers with its nonce and proof and the client must then
+ * prove the secret with AUTH. Only then are slab and page requests served, each answered in order with its reply
+ * or a typed ERROR. Malformed bodies get an error and change nothing; a broken frame header gets an error and the
+ * connection is closed.
+ *
+ * <p>With a secret, a peer that has not authenticated gets nothing but a closed connection and one (rate-limited)
+ * log line: no error frame for a failed proof, a request before AUTH_OK, a malformed frame or a handshake not done
+ * within {@code limits.handshakeTimeout}. Beyond {@code limits.maxClients} authenticated connections, the next
+ * one is closed the same way. A connection with {@code limits.maxInFlightPerConnection} requests unanswered, or
+ * with unsent replies past the write-buffer high mark, is not read from until they drain.
  */
 final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
     private static final Logger LOG = LoggerFactory.getLogger(DonorHandler.class);
 
+    private enum State { NEW, AWAITING_AUTH, READY }
+
     private final Donor donor;
+    private final ClusterSecret secret;
     private final PageBatch batch = new PageBatch();
     private final PageIndexList indexes = new PageIndexList();
     private final PageBatchEncoder encoder = new PageBatchEncoder();
     private final int maxReadPages;
+    private final int maxInFlight;
     /** Page indexes already met in the batch being checked; cleared after each batch. */
     private final BitSet seen = new BitSet();
+    private State state = State.NEW;
+    /** The identity the client claimed in HELLO; it owns slabs only once the state is READY. */
     private String identity;
+    private byte[] clientNonce;
+    private byte[] donorNonce;
+    private boolean admitted;
+    private boolean refused;
+    /** Requests read whose reply is not yet written to the socket. */
+    private int inFlight;
+    private ScheduledFuture<?> handshakeTimer;
+    private ChannelFutureListener replyWritten;
     private String peer = "?";
 
     DonorHandler(Donor donor) {
         this.donor = donor;
+        this.secret = donor.secret().orElse(null);
         this.maxReadPages = PageBatch.maxPages(donor.maxFrameBytes());
+        this.maxInFlight = donor.limits().maxInFlightPerConnection();
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         peer = String.valueOf(ctx.channel().remoteAddress());
+        replyWritten = f -> {
+            inFlight--;
+            updateAutoRead(ctx);
+        };
+        long timeout = donor.limits().handshakeTimeout().toNanos();
+        handshakeTimer = ctx.executor().schedule(() -> {
+            if (state != State.READY) {
+                refuse(ctx, "no completed handshake within " + donor.limits().handshakeTimeout().toMillis() + " ms");
+            }
+        }, timeout, TimeUnit.NANOSECONDS);
         LOG.debug("connection from {}", peer);
         super.channelActive(ctx);
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        if (identity != null) {
+        if (handshakeTimer != null) {
+            handshakeTimer.cancel(false);
+        }
+        if (admitted) {
             donor.clientLeft();
             donor.ownerGone(identity, ctx.channel());
             LOG.info("client '{}' at {} disconnected", identity, peer);
@@ -78,27 +121,38 @@ final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, Frame frame) {
+        if (refused) {
+            return;
+        }
         long requestId = frame.requestId();
+        inFlight++;
+        updateAutoRead(ctx);
         try {
             Opcode op = frame.opcode();
             if (isAnswerToEvict(op, requestId)) {
                 evictAnswer(op, requestId, frame.body());
+                inFlight--; // an answer gets no reply
+                updateAutoRead(ctx);
                 return;
             }
             if (op == null || op.isReply()) {
                 throw new ProtocolException(ErrorCode.UNSUPPORTED_OPCODE, String.format(
                         "opcode 0x%02x is not a request", frame.opcodeCode()), false);
             }
+            ByteBuf body = frame.body();
+            if (state != State.READY) {
+                handshake(ctx, op, requestId, body);
+                return;
+            }
             if (op == Opcode.EVICT) {
                 throw new ProtocolException(ErrorCode.UNSUPPORTED_OPCODE, "EVICT is sent by donors, not served",
                         false);
             }
-            if (op != Opcode.HELLO && identity == null) {
-                throw new ProtocolException(ErrorCode.HELLO_REQUIRED, op + " before HELLO", false);
-            }
-            ByteBuf body = frame.body();
             switch (op) {
-                case HELLO -> hello(ctx, requestId, Hello.decode(body));
+                case HELLO -> throw ProtocolException.badBody("HELLO again on a connection that already said it"
+                        + " (as '" + identity + "')");
+                case AUTH -> throw ProtocolException.badBody("AUTH on a connection that "
+                        + (secret == null ? "needs none (this donor has no cluster secret)" : "is authenticated"));
                 case STATS -> {
                     Frames.requireEmpty(body, "STATS");
                     reply(ctx, Opcode.STATS_OK, requestId, donor.stats());
@@ -136,17 +190,28 @@ final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
                         false);
             }
         } catch (ProtocolException e) {
-            LOG.debug("{} ({}): request {} refused: {}", peer, identity, requestId, e.getMessage());
-            reply(ctx, Opcode.ERROR, requestId, new ErrorReply(e.code(), e.getMessage()));
+            refuseOrAnswer(ctx, requestId, e.code(), e.getMessage());
         } catch (SlabStoreException e) {
-            LOG.debug("{} ({}): request {} refused: {}", peer, identity, requestId, e.getMessage());
-            reply(ctx, Opcode.ERROR, requestId, new ErrorReply(e.code(), e.getMessage()));
+            refuseOrAnswer(ctx, requestId, e.code(), e.getMessage());
+        }
+    }
+
+    /** A request before the handshake is complete: HELLO, then AUTH when the donor has a secret. */
+    private void handshake(ChannelHandlerContext ctx, Opcode op, long requestId, ByteBuf body) {
+        if (state == State.NEW && op == Opcode.HELLO) {
+            hello(ctx, requestId, Hello.decode(body));
+        } else if (state == State.AWAITING_AUTH && op == Opcode.AUTH) {
+            auth(ctx, requestId, AuthProof.decode(body));
+        } else if (secret != null) {
+            refuse(ctx, op + (state == State.NEW ? " before HELLO" : " before AUTH"));
+        } else {
+            throw new ProtocolException(ErrorCode.HELLO_REQUIRED, op + " before HELLO", false);
         }
     }
 
     /** An EVICT_OK or ERROR that answers an EVICT this donor sent (donor request ids have the top bit set). */
     private boolean isAnswerToEvict(Opcode op, long requestId) {
-        return (op == Opcode.EVICT_OK || op == Opcode.ERROR) && identity != null
+        return (op == Opcode.EVICT_OK || op == Opcode.ERROR) && state == State.READY
                 && (requestId & FrameHeader.DONOR_REQUEST_BIT) != 0
                 && donor.headroom().isEvictId(requestId & ~FrameHeader.DONOR_REQUEST_BIT);
     }
@@ -169,18 +234,67 @@ final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
     }
 
     private void hello(ChannelHandlerContext ctx, long requestId, Hello hello) {
-        if (identity != null) {
-            throw ProtocolException.badBody("HELLO again on a connection that already said it (as '" + identity
-                    + "')");
-        }
+        identity = hello.identity();
         if (hello.protocolVersion() != FrameHeader.VERSION) {
             throw new ProtocolException(ErrorCode.UNSUPPORTED_VERSION, "HELLO asks for protocol version "
                     + hello.protocolVersion() + "; this donor speaks " + FrameHeader.VERSION, false);
         }
-        identity = hello.identity();
-        donor.clientJoined();
-        LOG.info("client '{}' connected from {}", identity, peer);
-        reply(ctx, Opcode.HELLO_OK, requestId, donor.helloOk());
+        if (secret == null) {
+            if (admit(ctx)) {
+                reply(ctx, Opcode.HELLO_OK, requestId, donor.helloOk());
+            }
+            return;
+        }
+        clientNonce = hello.clientNonce();
+        donorNonce = ClusterSecret.freshNonce();
+        byte[] proof = secret.donorProof(identity, clientNonce, donorNonce);
+        state = State.AWAITING_AUTH;
+        reply(ctx, Opcode.HELLO_OK, requestId, donor.helloOk().withAuth(new AuthChallenge(donorNonce, proof)));
+    }
+
+    private void auth(ChannelHandlerContext ctx, long requestId, AuthProof proof) {
+        byte[] expected = secret.clientProof(identity, clientNonce, donorNonce);
+        if (!ClusterSecret.matches(expected, proof.proof())) {
+            refuse(ctx, "AUTH proof does not match the cluster secret");
+            return;
+        }
+        if (admit(ctx)) {
+            reply(ctx, Frames.encodeEmpty(ctx.alloc(), Opcode.AUTH_OK, requestId));
+        }
+    }
+
+    /** The handshake is complete: serve this client, if there is room for one more. */
+    private boolean admit(ChannelHandlerContext ctx) {
+        if (!donor.tryAdmitClient()) {
+            refuse(ctx, "already " + donor.limits().maxClients() + " clients (limits.maxClients)");
+            return false;
+        }
+        admitted = true;
+        state = State.READY;
+        handshakeTimer.cancel(false);
+        LOG.info("client '{}' connected from {}{}", identity, peer, secret != null ? " (authenticated)" : "");
+        return true;
+    }
+
+    /** Closes the connection without a word to the peer, and logs one line (rate-limited) saying why. */
+    private void refuse(ChannelHandlerContext ctx, String reason) {
+        if (refused) {
+            return;
+        }
+        refused = true;
+        donor.refused("refused " + peer + (identity != null ? " (identity '" + identity + "')" : "") + ": "
+                + reason + "; connection closed");
+        ctx.close();
+    }
+
+    /** An unauthenticated peer of a donor with a secret is refused; anyone else is answered with an ERROR. */
+    private void refuseOrAnswer(ChannelHandlerContext ctx, long requestId, ErrorCode code, String message) {
+        if (secret != null && state != State.READY) {
+            refuse(ctx, message);
+            return;
+        }
+        LOG.debug("{} ({}): request {} refused: {}", peer, identity, requestId, message);
+        reply(ctx, Opcode.ERROR, requestId, new ErrorReply(code, message));
     }
 
     private void writePages(ChannelHandlerContext ctx, long requestId, PageBatch pages) throws SlabStoreException {
@@ -258,7 +372,7 @@ final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
             throw e;
         }
         donor.pagesServed(n);
-        ctx.write(out, ctx.voidPromise());
+        reply(ctx, out);
     }
 
     private SlabList listSlabs() {
@@ -322,8 +436,18 @@ final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
         return (int) pageIndex;
     }
 
-    private static void reply(ChannelHandlerContext ctx, Opcode opcode, long requestId, MessageBody body) {
-        ctx.write(Frames.encode(ctx.alloc(), opcode, requestId, body), ctx.voidPromise());
+    private void reply(ChannelHandlerContext ctx, Opcode opcode, long requestId, MessageBody body) {
+        reply(ctx, Frames.encode(ctx.alloc(), opcode, requestId, body));
+    }
+
+    /** Writes the reply to one request; once it is on the socket, that request no longer counts as in flight. */
+    private void reply(ChannelHandlerContext ctx, ByteBuf frame) {
+        ctx.write(frame).addListener(replyWritten);
+    }
+
+    /** Reads on only while both the unanswered requests and the unsent replies are under their limits. */
+    private void updateAutoRead(ChannelHandlerContext ctx) {
+        ctx.channel().config().setAutoRead(ctx.channel().isWritable() && inFlight < maxInFlight);
     }
 
     @Override
@@ -335,14 +459,28 @@ final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
     public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
         // Backpressure: a client that does not read its replies stops being read from, instead of growing our
         // outbound buffer without bound.
-        ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+        updateAutoRead(ctx);
         super.channelWritabilityChanged(ctx);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+        if (event instanceof IdleStateEvent) {
+            LOG.info("{} ({}): no frame for {} ms (limits.idleTimeout); closing", peer, identity,
+                    donor.limits().idleTimeout().toMillis());
+            ctx.close();
+            return;
+        }
+        super.userEventTriggered(ctx, event);
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
-        if (root instanceof ProtocolException pe) {
+        if (secret != null && state != State.READY) {
+            refuse(ctx, root instanceof ProtocolException || root instanceof IOException ? root.getMessage()
+                    : root.toString());
+        } else if (root instanceof ProtocolException pe) {
             LOG.warn("{} ({}): {}; closing the connection", peer, identity, pe.getMessage());
             ctx.writeAndFlush(Frames.encode(ctx.alloc(), Opcode.ERROR, 0, new ErrorReply(pe.code(),
                     pe.getMessage()))).addListener(ChannelFutureListener.CLOSE);

@@ -1,6 +1,8 @@
 package dev.valet.donor.server;
 
+import dev.valet.common.auth.ClusterSecret;
 import dev.valet.common.config.DonorConfig;
+import dev.valet.common.net.TlsContexts;
 import dev.valet.common.net.NettyTransport;
 import dev.valet.common.protocol.FrameDecoder;
 import dev.valet.common.protocol.FrameHeader;
@@ -15,6 +17,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.timeout.IdleStateHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +39,8 @@ public final class DonorServer implements AutoCloseable {
     private final DonorConfig config;
     private final Donor donor;
     private final SlabStore store;
+    private final ClusterSecret secret;
+    private final SslContext tls;
     private final NettyTransport transport;
     private final EventLoopGroup group;
     private final ScheduledExecutorService sampler;
@@ -42,6 +48,11 @@ public final class DonorServer implements AutoCloseable {
     private Channel serverChannel;
     private boolean closed;
 
+    /**
+     * @throws IllegalStateException when the donor would listen beyond loopback without authentication and
+     *                               {@code auth.allowUnauthenticated} is not set
+     * @throws IllegalArgumentException when the secret or TLS files cannot be used
+     */
     public DonorServer(DonorConfig config) {
         this(config, MemInfo.system());
     }
@@ -50,14 +61,21 @@ public final class DonorServer implements AutoCloseable {
     public DonorServer(DonorConfig config, MemInfo memInfo) {
         this.config = config;
         this.memInfo = memInfo;
-        this.store = new SlabStore(config.memory().bytes(), config.maxSlabBytes().bytes(), config.lockMemory());
+        String exposure = config.unauthenticatedExposure();
+        if (exposure != null) {
+            throw new IllegalStateException(exposure);
+        }
+        this.secret = config.auth().loadSecret().orElse(null);
+        this.tls = TlsContexts.forDonor(config.tls()).orElse(null);
+        this.store = new SlabStore(config.memory().bytes(), config.maxSlabBytes().bytes(), config.lockMemory(),
+                config.limits().maxSlabsPerClient());
         long intervalNanos = config.memorySampleInterval().toNanos();
         int windowSamples = (int) Math.max(1, config.gradientWindow().toNanos() / intervalNanos);
         long instanceId = new SecureRandom().nextLong() | 1L;
         int maxFrame = (int) config.maxFrameBytes().bytes();
         this.donor = new Donor(store, new FreeMemoryTrend(config.ewmaWeight(), windowSamples),
                 new HelloOk(instanceId, FrameHeader.PAGE_SIZE, maxFrame, config.maxSlabBytes().bytes()),
-                config.headroom());
+                config.headroom(), secret, config.limits());
         this.transport = NettyTransport.select(config.transport());
         this.group = transport.newEventLoopGroup(0, "valet-donor-io");
         this.sampler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -74,6 +92,7 @@ public final class DonorServer implements AutoCloseable {
         sampler.scheduleAtFixedRate(this::sampleFreeMemory, interval, interval, TimeUnit.NANOSECONDS);
 
         int maxFrame = donor.maxFrameBytes();
+        long idleNanos = config.limits().idleTimeout().toNanos();
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(transport.serverChannel())
@@ -83,6 +102,10 @@ public final class DonorServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+                        }
+                        ch.pipeline().addLast("idle", new IdleStateHandler(idleNanos, 0, 0, TimeUnit.NANOSECONDS));
                         ch.pipeline().addLast("frames", new FrameDecoder(maxFrame));
                         ch.pipeline().addLast("donor", new DonorHandler(donor));
                     }
@@ -96,6 +119,15 @@ public final class DonorServer implements AutoCloseable {
                 store.lendLimitBytes(), config.maxSlabBytes().bytes(), maxFrame, config.lockMemory() ? "" : "not ",
                 config.headroom().evictBelow(), config.headroom().expandAbove(), config.headroom().victim(),
                 config.headroom().evictTimeout().toMillis(), memInfo.file());
+        LOG.info("clients {}, over {}; at most {} clients, {} slabs each, {} requests in flight per connection",
+                secret != null ? "must prove the cluster secret in " + secret.file() : "are not authenticated",
+                tls != null ? "TLS" : "plain TCP", config.limits().maxClients(), config.limits().maxSlabsPerClient(),
+                config.limits().maxInFlightPerConnection());
+        if (secret == null) {
+            LOG.warn("no auth.secretFile: any client that can reach {} can use this donor{}", bound,
+                    config.listen().isLoopback() ? " (loopback only: fine for development)"
+                            : " (auth.allowUnauthenticated is set)");
+        }
         return bound;
     }
 

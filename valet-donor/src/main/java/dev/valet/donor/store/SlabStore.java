@@ -1,5 +1,6 @@
 package dev.valet.donor.store;
 
+import dev.valet.common.config.LimitsConfig;
 import dev.valet.common.posix.AnonymousMemory;
 import dev.valet.common.protocol.ErrorCode;
 import dev.valet.common.protocol.FrameHeader;
@@ -24,15 +25,25 @@ public final class SlabStore implements AutoCloseable {
     private final long lendLimitBytes;
     private final long maxSlabBytes;
     private final boolean lockMemory;
+    private final int maxSlabsPerOwner;
     private final ConcurrentHashMap<SlabKey, Slab> slabs = new ConcurrentHashMap<>();
+    /** Slabs each owner holds or is allocating, for {@code maxSlabsPerOwner}. */
+    private final ConcurrentHashMap<String, Integer> slabsPerOwner = new ConcurrentHashMap<>();
     private final AtomicLong lentBytes = new AtomicLong();
     /** Keys whose allocation is under way (mapping memory can take a while; the map is not locked meanwhile). */
     private final Set<SlabKey> allocating = ConcurrentHashMap.newKeySet();
 
+    /** A store with the default {@code limits.maxSlabsPerClient}. */
     public SlabStore(long lendLimitBytes, long maxSlabBytes, boolean lockMemory) {
+        this(lendLimitBytes, maxSlabBytes, lockMemory, LimitsConfig.DEFAULTS.maxSlabsPerClient());
+    }
+
+    /** @param maxSlabsPerOwner the most slabs one owner may hold at once ({@code TOO_MANY_SLABS} beyond) */
+    public SlabStore(long lendLimitBytes, long maxSlabBytes, boolean lockMemory, int maxSlabsPerOwner) {
         this.lendLimitBytes = lendLimitBytes;
         this.maxSlabBytes = maxSlabBytes;
         this.lockMemory = lockMemory;
+        this.maxSlabsPerOwner = maxSlabsPerOwner;
     }
 
     /** Lends a new zero-filled slab of {@code bytes} to {@code owner} under {@code slabId}. */
@@ -52,9 +63,11 @@ public final class SlabStore implements AutoCloseable {
             if (slabs.containsKey(key)) {
                 throw new SlabStoreException(ErrorCode.SLAB_EXISTS, "slab " + slabId + " already exists");
             }
+            countSlabOf(owner);
             long after = lentBytes.addAndGet(bytes);
             if (after > lendLimitBytes) {
                 lentBytes.addAndGet(-bytes);
+                uncountSlabOf(owner);
                 throw new SlabStoreException(ErrorCode.NO_SPACE, "lending " + bytes + " more bytes would exceed the"
                         + " limit (" + (after - bytes) + " of " + lendLimitBytes + " lent)");
             }
@@ -63,6 +76,7 @@ public final class SlabStore implements AutoCloseable {
                 memory = AnonymousMemory.map(bytes, lockMemory);
             } catch (OutOfMemoryError e) {
                 lentBytes.addAndGet(-bytes);
+                uncountSlabOf(owner);
                 throw new SlabStoreException(ErrorCode.NO_SPACE, e.getMessage());
             }
             slab = new Slab(key, memory);
@@ -72,6 +86,26 @@ public final class SlabStore implements AutoCloseable {
         }
         LOG.debug("lent slab {} ({} bytes); {} of {} bytes lent", key, bytes, lentBytes.get(), lendLimitBytes);
         return slab;
+    }
+
+    private void countSlabOf(String owner) throws SlabStoreException {
+        boolean[] counted = {false};
+        slabsPerOwner.compute(owner, (k, n) -> {
+            int held = n == null ? 0 : n;
+            if (held >= maxSlabsPerOwner) {
+                return n;
+            }
+            counted[0] = true;
+            return held + 1;
+        });
+        if (!counted[0]) {
+            throw new SlabStoreException(ErrorCode.TOO_MANY_SLABS, "client '" + owner + "' already holds "
+                    + maxSlabsPerOwner + " slabs here, the most one client may (limits.maxSlabsPerClient)");
+        }
+    }
+
+    private void uncountSlabOf(String owner) {
+        slabsPerOwner.computeIfPresent(owner, (k, n) -> n <= 1 ? null : n - 1);
     }
 
     /** The owner's slab, or {@code null}. */
@@ -87,6 +121,7 @@ public final class SlabStore implements AutoCloseable {
         }
         slab.release();
         lentBytes.addAndGet(-slab.sizeBytes());
+        uncountSlabOf(owner);
         LOG.debug("freed slab {}; {} bytes lent", slab.key(), lentBytes.get());
         return true;
     }

@@ -1,5 +1,9 @@
 package dev.valet.donor.server;
 
+import dev.valet.common.auth.ClusterSecret;
+import dev.valet.common.config.LimitsConfig;
+import dev.valet.common.protocol.AuthChallenge;
+import dev.valet.common.protocol.AuthProof;
 import dev.valet.common.protocol.DonorStats;
 import dev.valet.common.protocol.ErrorCode;
 import dev.valet.common.protocol.ErrorReply;
@@ -30,11 +34,15 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
 import net.jqwik.api.lifecycle.AfterProperty;
 import net.jqwik.api.lifecycle.BeforeProperty;
 import net.jqwik.api.statistics.Statistics;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -49,12 +57,29 @@ import static org.assertj.core.api.Assertions.assertThat;
  * request in order (its success reply, consistent with the request, or an ERROR), a broken header gets one last
  * ERROR and a closed connection, the lending limit holds, and a slab a good client wrote before stays intact.
  */
+@AddLifecycleHook(FuzzTries.class)
 class DonorFuzzProperties {
     private static final int PAGE = FrameHeader.PAGE_SIZE;
     private static final int MAX_FRAME = 64 * 1024;
     private static final long LIMIT = 1 << 20;
     private static final long MAX_SLAB = 256 * 1024;
     private static final int GOOD_PAGES = 8;
+
+    private static final ClusterSecret SECRET;
+    private static final ClusterSecret OTHER_SECRET;
+
+    static {
+        try {
+            Path dir = Files.createTempDirectory("valet-fuzz-secret");
+            SECRET = ClusterSecret.generate(dir.resolve("cluster.secret"));
+            OTHER_SECRET = ClusterSecret.generate(dir.resolve("other.secret"));
+            dir.toFile().deleteOnExit();
+            SECRET.file().toFile().deleteOnExit();
+            OTHER_SECRET.file().toFile().deleteOnExit();
+        } catch (IOException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private SlabStore store;
     private Donor donor;
@@ -142,6 +167,96 @@ class DonorFuzzProperties {
                     ErrorCode.PAGE_OUT_OF_RANGE)) {
                 c.check(code).count(n -> n >= 1);
             }
+        });
+    }
+
+    /**
+     * The handshake of a donor with a cluster secret, attacked: a HELLO (maybe mutated), then an AUTH that is
+     * right, made with another secret, the donor's own proof sent back, random, or missing, then requests, the
+     * whole tail maybe mutated. Until AUTH_OK the donor sends nothing but a HELLO_OK whose proof verifies, and
+     * whatever goes wrong closes the connection without a word; nobody unauthenticated gets a slab; the good
+     * client's slab (same store) survives.
+     */
+    @Property(tries = 200)
+    void handshakeUnderAttack(@ForAll boolean mutateHello, @ForAll @IntRange(max = 4) int authKind,
+            @ForAll @Size(max = 3) List<@IntRange(min = 0, max = 7) Integer> kinds,
+            @ForAll("mutations") @Size(max = 3) List<long[]> mutations, @ForAll long seed) throws IOException {
+        Random random = new Random(seed);
+        Donor secured = new Donor(store, new FreeMemoryTrend(0.7, 8), helloOk, SECRET, LimitsConfig.DEFAULTS);
+        EmbeddedDonorClient attacker = new EmbeddedDonorClient(secured);
+        String identity = "attacker-" + connections++;
+        try {
+            byte[] clientNonce = ClusterSecret.freshNonce();
+            byte[] hello = frameBytes(Frames.encode(UnpooledByteBufAllocator.DEFAULT, Opcode.HELLO, 1,
+                    new Hello(1, identity, clientNonce)));
+            if (mutateHello) {
+                for (long[] m : mutations) {
+                    hello = mutate(hello, m);
+                }
+            }
+            List<Reply> first = attacker.sendRaw(Unpooled.wrappedBuffer(hello));
+            assertThat(first).as("at most the HELLO_OK before AUTH").hasSizeLessThanOrEqualTo(1);
+            boolean authenticated = false;
+            if (first.size() == 1) {
+                Reply ok = first.get(0);
+                assertThat(ok.opcode()).as("no ERROR frame before authentication").isEqualTo(Opcode.HELLO_OK);
+                AuthChallenge challenge = ok.decode(HelloOk::decode).auth();
+                // What the donor read: the HELLO as the frame's own length cuts it.
+                Hello heard = Hello.decode(Unpooled.wrappedBuffer(parse(hello).frames().get(0).body()));
+                String claimed = heard.identity();
+                byte[] nonce = heard.clientNonce();
+                assertThat(ClusterSecret.matches(SECRET.donorProof(claimed, nonce, challenge.donorNonce()),
+                        challenge.donorProof())).as("the donor proves the secret").isTrue();
+                byte[] proof = switch (authKind) {
+                    case 0 -> SECRET.clientProof(claimed, nonce, challenge.donorNonce());
+                    case 1 -> OTHER_SECRET.clientProof(claimed, nonce, challenge.donorNonce());
+                    case 2 -> challenge.donorProof();
+                    case 3 -> ClusterSecret.freshNonce();
+                    default -> null;
+                };
+                byte[] tail = new byte[0];
+                for (int kind : kinds) {
+                    tail = concat(tail, request(kind, random));
+                }
+                byte[] stream = proof == null ? tail : concat(frameBytes(Frames.encode(
+                        UnpooledByteBufAllocator.DEFAULT, Opcode.AUTH, 2, new AuthProof(proof))), tail);
+                if (!mutateHello) {
+                    for (long[] m : mutations) {
+                        stream = mutate(stream, m);
+                    }
+                }
+                List<Reply> rest = attacker.sendRaw(Unpooled.wrappedBuffer(stream));
+                authenticated = !rest.isEmpty() && rest.get(0).opcode() == Opcode.AUTH_OK;
+                if (!authenticated) {
+                    assertThat(rest).as("nothing but AUTH_OK answers an AUTH").isEmpty();
+                    Expected cut = parse(stream);
+                    if (!cut.frames().isEmpty() || cut.fatal() != null) {
+                        assertThat(attacker.channel.isOpen()).as("a failed handshake closes").isFalse();
+                    }
+                } else {
+                    assertThat(authKind).as("only the right proof is accepted").isZero();
+                    assertThat(rest.get(0).requestId()).isEqualTo(Unpooled.wrappedBuffer(stream).getLong(8));
+                }
+                Statistics.label("handshake").collect(authenticated ? "authenticated" : "refused");
+            } else {
+                Statistics.label("handshake").collect("no HELLO_OK");
+            }
+            if (!authenticated) {
+                assertThat(store.slabsOf(identity)).isEmpty();
+                assertThat(secured.clientCount()).isZero();
+            }
+            assertThat(store.lentBytes()).isBetween((long) GOOD_PAGES * PAGE, LIMIT);
+        } finally {
+            attacker.close();
+            for (Slab slab : store.slabs()) {
+                if (!slab.key().owner().equals("good")) {
+                    store.free(slab.key().owner(), slab.key().slabId());
+                }
+            }
+        }
+        Statistics.label("handshake").coverage(c -> {
+            c.check("authenticated").count(n -> n >= 1);
+            c.check("refused").count(n -> n >= 1);
         });
     }
 

@@ -1,6 +1,7 @@
 package dev.valet.donor.server;
 
 import dev.valet.common.protocol.DonorStats;
+import dev.valet.common.protocol.AuthProof;
 import dev.valet.common.protocol.ErrorCode;
 import dev.valet.common.protocol.EvictReply;
 import dev.valet.common.protocol.EvictRequest;
@@ -131,7 +132,8 @@ class DonorHandlerTest {
         assertError(c.call(5, EmbeddedDonorClient.rawFrame(Opcode.HELLO.code(), 5, new byte[] {1, 3, 'a'})),
                 ErrorCode.BAD_FRAME, "HELLO");
         assertError(c.call(6, EmbeddedDonorClient.rawFrame(Opcode.HELLO.code(), 6,
-                new byte[] {1, 2, (byte) 0xC3, 0x28})), ErrorCode.BAD_FRAME, "UTF-8");
+                java.util.Arrays.copyOf(new byte[] {1, 2, (byte) 0xC3, 0x28}, 4 + AuthProof.BYTES))),
+                ErrorCode.BAD_FRAME, "UTF-8");
         assertOk(c.hello("fine"), Opcode.HELLO_OK);
     }
 

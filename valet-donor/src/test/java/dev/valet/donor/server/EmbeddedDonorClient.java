@@ -1,7 +1,10 @@
 package dev.valet.donor.server;
 
+import dev.valet.common.auth.ClusterSecret;
 import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.HeadroomConfig;
+import dev.valet.common.protocol.AuthChallenge;
+import dev.valet.common.protocol.AuthProof;
 import dev.valet.common.protocol.ErrorCode;
 import dev.valet.common.protocol.ErrorReply;
 import dev.valet.common.protocol.Frame;
@@ -10,6 +13,7 @@ import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.Frames;
 import dev.valet.common.protocol.Heartbeat;
 import dev.valet.common.protocol.Hello;
+import dev.valet.common.protocol.HelloOk;
 import dev.valet.common.protocol.MessageBody;
 import dev.valet.common.protocol.Opcode;
 import dev.valet.common.protocol.PageBatch;
@@ -164,6 +168,18 @@ final class EmbeddedDonorClient {
 
     Reply hello(String identity) {
         return call(Opcode.HELLO, new Hello(FrameHeader.VERSION, identity));
+    }
+
+    /** The full handshake with a donor that has {@code secret}: HELLO, check the donor's proof, AUTH. */
+    Reply authenticate(String identity, ClusterSecret secret) {
+        byte[] clientNonce = ClusterSecret.freshNonce();
+        Reply ok = call(Opcode.HELLO, new Hello(FrameHeader.VERSION, identity, clientNonce));
+        assertThat(ok.opcode()).isEqualTo(Opcode.HELLO_OK);
+        AuthChallenge challenge = ok.decode(HelloOk::decode).auth();
+        assertThat(challenge).as("the donor sends its nonce and proof").isNotNull();
+        assertThat(ClusterSecret.matches(secret.donorProof(identity, clientNonce, challenge.donorNonce()),
+                challenge.donorProof())).as("the donor's proof verifies").isTrue();
+        return call(Opcode.AUTH, new AuthProof(secret.clientProof(identity, clientNonce, challenge.donorNonce())));
     }
 
     Reply alloc(long slabId, long bytes) {

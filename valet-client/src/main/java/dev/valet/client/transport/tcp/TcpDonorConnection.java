@@ -4,7 +4,10 @@ import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.DonorException;
 import dev.valet.client.transport.DonorUnavailableException;
 import dev.valet.client.transport.ReceivedPages;
+import dev.valet.common.auth.ClusterSecret;
 import dev.valet.common.portal.DonorAddress;
+import dev.valet.common.protocol.AuthChallenge;
+import dev.valet.common.protocol.AuthProof;
 import dev.valet.common.protocol.DonorStats;
 import dev.valet.common.protocol.ErrorCode;
 import dev.valet.common.protocol.ErrorReply;
@@ -39,6 +42,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -56,6 +60,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     private final DonorAddress address;
     private final Duration requestTimeout;
     private final int clientMaxPages;
+    private final ClusterSecret secret;
     private final AtomicLong nextRequestId = new AtomicLong(1);
     private final Map<Long, Pending<?>> pending = new ConcurrentHashMap<>();
     private volatile Channel channel;
@@ -64,8 +69,10 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile DonorRequests donorRequests;
 
-    TcpDonorConnection(DonorAddress address, Duration requestTimeout, int clientMaxPages) {
+    /** @param secret the cluster secret to prove and demand, or {@code null} for none */
+    TcpDonorConnection(DonorAddress address, Duration requestTimeout, int clientMaxPages, ClusterSecret secret) {
         this.address = address;
+        this.secret = secret;
         this.requestTimeout = requestTimeout;
         this.clientMaxPages = clientMaxPages;
     }
@@ -74,17 +81,58 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
                               ScheduledFuture<?> timer) {
     }
 
+    /**
+     * HELLO, and with a secret the rest of the mutual handshake: check the donor's proof, send AUTH, await
+     * AUTH_OK. Completes with the donor's HELLO_OK once the connection may carry requests.
+     */
     CompletableFuture<HelloOk> hello(String identity) {
-        return request(Opcode.HELLO, new Hello(FrameHeader.VERSION, identity), f -> HelloOk.decode(f.body()))
-                .thenApply(ok -> {
+        byte[] clientNonce = ClusterSecret.freshNonce();
+        return request(Opcode.HELLO, new Hello(FrameHeader.VERSION, identity, clientNonce),
+                f -> HelloOk.decode(f.body()))
+                .thenCompose(ok -> {
                     if (ok.pageSize() != FrameHeader.PAGE_SIZE) {
                         throw new DonorUnavailableException(address + ": page size " + ok.pageSize()
                                 + " (this client uses " + FrameHeader.PAGE_SIZE + ")");
                     }
+                    return authenticate(identity, clientNonce, ok);
+                })
+                .thenApply(ok -> {
                     this.hello = ok;
                     this.maxPagesPerRequest = Math.min(clientMaxPages, PageBatch.maxPages(ok.maxFrameBytes()));
                     return ok;
                 });
+    }
+
+    private CompletableFuture<HelloOk> authenticate(String identity, byte[] clientNonce, HelloOk ok) {
+        AuthChallenge challenge = ok.auth();
+        if (secret == null) {
+            if (challenge != null) {
+                throw new DonorUnavailableException(address + ": the donor requires authentication; set"
+                        + " auth.secretFile to the cluster secret");
+            }
+            return CompletableFuture.completedFuture(ok);
+        }
+        if (challenge == null) {
+            LOG.warn("{}: donor failed authentication: it has no cluster secret; closing", address);
+            throw new DonorUnavailableException(address + ": the donor does not authenticate (it has no cluster"
+                    + " secret); refused");
+        }
+        byte[] donorNonce = challenge.donorNonce();
+        if (!ClusterSecret.matches(secret.donorProof(identity, clientNonce, donorNonce), challenge.donorProof())) {
+            LOG.warn("{}: donor failed authentication: its proof does not match the cluster secret; closing",
+                    address);
+            throw new DonorUnavailableException(address + ": the donor's proof does not match the cluster secret;"
+                    + " refused");
+        }
+        return request(Opcode.AUTH, new AuthProof(secret.clientProof(identity, clientNonce, donorNonce)), f -> {
+            Frames.requireEmpty(f.body(), "AUTH_OK");
+            return ok;
+        }).exceptionally(e -> {
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            throw new DonorUnavailableException(address + ": the donor closed the connection after AUTH (a"
+                    + " different cluster secret, or it has limits.maxClients clients already): " + cause.getMessage(),
+                    cause);
+        });
     }
 
     @Override
@@ -248,14 +296,8 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
         if (ch == null) {
             return CompletableFuture.failedFuture(new DonorUnavailableException(address + ": not connected"));
         }
-        ByteBuf out = body != null ? Frames.encode(ch.alloc(), opcode, id, body) : emptyFrame(ch, opcode, id);
+        ByteBuf out = body != null ? Frames.encode(ch.alloc(), opcode, id, body) : Frames.encodeEmpty(ch.alloc(), opcode, id);
         return send(id, out, opcode.reply(), decode);
-    }
-
-    private static ByteBuf emptyFrame(Channel ch, Opcode opcode, long id) {
-        ByteBuf out = ch.alloc().buffer(FrameHeader.SIZE);
-        Frames.finish(out, Frames.begin(out, opcode, id));
-        return out;
     }
 
     private <T> CompletableFuture<T> send(long id, ByteBuf frame, Opcode expected, Function<Frame, T> decode) {

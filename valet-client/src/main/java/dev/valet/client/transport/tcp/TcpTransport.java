@@ -2,6 +2,7 @@ package dev.valet.client.transport.tcp;
 
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.DonorUnavailableException;
+import dev.valet.common.config.ClientConfig;
 import dev.valet.common.net.NettyTransport;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.FrameDecoder;
@@ -9,10 +10,14 @@ import dev.valet.common.protocol.FrameHeader;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslHandler;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,6 +30,19 @@ public final class TcpTransport implements AutoCloseable {
     private final Duration connectTimeout;
     private final Duration requestTimeout;
     private final int maxPagesPerRequest;
+    private final TransportSecurity security;
+
+    /** A transport without authentication or TLS, to donors on loopback. */
+    public TcpTransport(NettyTransport kind, int threads, Duration connectTimeout, Duration requestTimeout,
+                        int maxPagesPerRequest) {
+        this(kind, threads, connectTimeout, requestTimeout, maxPagesPerRequest, TransportSecurity.NONE);
+    }
+
+    /** The transport {@code valet.yaml} describes: its netty kind, timeouts, frame size, secret and TLS. */
+    public static TcpTransport of(ClientConfig config, int threads) {
+        return new TcpTransport(NettyTransport.select(config.transport()), threads, config.connectTimeout(),
+                config.requestTimeout(), config.maxPagesPerFrame(), TransportSecurity.of(config));
+    }
 
     /**
      * @param kind               epoll or NIO
@@ -32,31 +50,47 @@ public final class TcpTransport implements AutoCloseable {
      * @param connectTimeout     how long a TCP connect plus HELLO may take
      * @param requestTimeout     how long a request may wait for its reply before the call fails
      * @param maxPagesPerRequest the client's own cap; the donor's frame size may lower it per connection
+     * @param security           the cluster secret and TLS every connection uses
      */
     public TcpTransport(NettyTransport kind, int threads, Duration connectTimeout, Duration requestTimeout,
-                        int maxPagesPerRequest) {
+                        int maxPagesPerRequest, TransportSecurity security) {
         this.kind = kind;
         this.group = kind.newEventLoopGroup(threads, "valet-client-io");
         this.connectTimeout = connectTimeout;
         this.requestTimeout = requestTimeout;
         this.maxPagesPerRequest = maxPagesPerRequest;
+        this.security = security;
     }
 
     public NettyTransport kind() {
         return kind;
     }
 
-    /** Connects and says HELLO as {@code identity}; completes when the donor has accepted. */
+    /**
+     * Connects (through TLS when configured), says HELLO as {@code identity} and, with a cluster secret, runs the
+     * mutual handshake; completes when the donor has accepted. A donor that cannot prove the secret, or a
+     * non-loopback donor when this client has no secret and may not talk unauthenticated, is refused.
+     */
     public CompletableFuture<DonorConnection> connect(DonorAddress address, String identity) {
-        TcpDonorConnection connection = new TcpDonorConnection(address, requestTimeout, maxPagesPerRequest);
+        if (security.secret() == null && !security.allowUnauthenticated() && !address.isLoopback()) {
+            return CompletableFuture.failedFuture(new DonorUnavailableException("refusing to connect to " + address
+                    + " without authentication: set auth.secretFile in valet.yaml to the cluster secret, or"
+                    + " auth.allowUnauthenticated: true"));
+        }
+        TcpDonorConnection connection = new TcpDonorConnection(address, requestTimeout, maxPagesPerRequest,
+                security.secret());
         Bootstrap bootstrap = new Bootstrap()
                 .group(group)
                 .channel(kind.socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
-                .handler(new io.netty.channel.ChannelInitializer<io.netty.channel.socket.SocketChannel>() {
+                .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
-                    protected void initChannel(io.netty.channel.socket.SocketChannel ch) {
+                    protected void initChannel(SocketChannel ch) {
+                        if (security.tls() != null) {
+                            ch.pipeline().addLast("tls", security.tls().newHandler(ch.alloc(), address.host(),
+                                    address.port()));
+                        }
                         ch.pipeline().addLast("frames", new FrameDecoder(FrameHeader.MAX_FRAME_BYTES));
                         ch.pipeline().addLast("donor", connection);
                     }
@@ -69,12 +103,18 @@ public final class TcpTransport implements AutoCloseable {
                         + f.cause().getMessage(), f.cause()));
                 return;
             }
-            connection.hello(identity).whenComplete((ok, err) -> {
-                if (err != null) {
-                    connection.close();
-                    result.completeExceptionally(err);
+            SslHandler tls = connect.channel().pipeline().get(SslHandler.class);
+            if (tls == null) {
+                hello(connection, identity, result);
+                return;
+            }
+            tls.handshakeFuture().addListener(h -> {
+                if (h.isSuccess()) {
+                    hello(connection, identity, result);
                 } else {
-                    result.complete(connection);
+                    connection.close();
+                    result.completeExceptionally(new DonorUnavailableException(address + ": TLS handshake failed: "
+                            + h.cause().getMessage(), h.cause()));
                 }
             });
         });
@@ -85,6 +125,19 @@ public final class TcpTransport implements AutoCloseable {
             }
         }, connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
         return result;
+    }
+
+    private static void hello(TcpDonorConnection connection, String identity,
+                              CompletableFuture<DonorConnection> result) {
+        connection.hello(identity).whenComplete((ok, err) -> {
+            if (err != null) {
+                connection.close();
+                result.completeExceptionally(err instanceof CompletionException && err.getCause() != null
+                        ? err.getCause() : err);
+            } else {
+                result.complete(connection);
+            }
+        });
     }
 
     /** Closes every connection and stops the event loops; waits at most a few seconds, never forever. */

@@ -44,6 +44,9 @@ class TcpDonorConnectionTest {
             assertRefused(beta.readPages(SLAB, new long[] {0}, 1), ErrorCode.NO_SUCH_SLAB);
             assertRefused(write(beta, SLAB, 0, 1, 5, 99), ErrorCode.NO_SUCH_SLAB);
             assertRefused(beta.freeSlab(SLAB), ErrorCode.NO_SUCH_SLAB);
+            // Nor list it, nor read its page index.
+            assertThat(beta.listSlabs().join().slabs()).isEmpty();
+            assertRefused(beta.readIndex(SLAB, 0, 1), ErrorCode.NO_SUCH_SLAB);
 
             // Beta's own slab 7 is a different slab: writing it leaves alpha's untouched.
             beta.allocateSlab(SLAB, SLAB_BYTES).join();
