@@ -6,10 +6,11 @@ import dev.valet.client.engine.Engine;
 import dev.valet.client.engine.donors.RemoteDonor;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.ReceivedPages;
-import dev.valet.client.transport.tcp.TcpTransport;
+import dev.valet.client.transport.DonorTransport;
 import dev.valet.client.workload.EngineLoad;
 import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
+import dev.valet.common.config.TransportChoice;
 import dev.valet.common.net.NettyTransport;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.FrameHeader;
@@ -139,6 +140,11 @@ final class BenchCommand implements Callable<Integer> {
                     + " Default: ${DEFAULT-VALUE}.")
     long seed;
 
+    @Option(names = "--transport", paramLabel = "KIND", defaultValue = "auto",
+            description = "What carries pages to the donors: rdma, tcp or auto (RDMA to donors that accept it when"
+                    + " this host has an RDMA device, else TCP). Default: ${DEFAULT-VALUE}.")
+    String transport;
+
     @Option(names = "--json", paramLabel = "FILE",
             description = "Also write every result, the configuration and the machine's facts to this JSON file."
                     + " Default: none.")
@@ -265,6 +271,11 @@ final class BenchCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--span " + span + " is too large");
         }
         ByteSize.parse(donorMemory);
+        try {
+            TransportChoice.parse(transport);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(cl, "--transport: " + e.getMessage());
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------- engine
@@ -272,6 +283,7 @@ final class BenchCommand implements Callable<Integer> {
     private ClientConfig engineConfig(int numReplica) {
         ClientConfig d = ClientConfig.defaults();
         ClientConfig c = d.withIdentity("valet-bench-r" + numReplica)
+                .withTransport(TransportChoice.parse(transport))
                 .withSwapSpace(ByteSize.ofBytes(pageCount * PAGE))
                 .withSlabSize(ByteSize.ofBytes(slabBytes))
                 .withPlacement(d.placement().withNumReplica(numReplica)
@@ -473,7 +485,7 @@ final class BenchCommand implements Callable<Integer> {
     private final class Bare implements AutoCloseable {
         final PageContents contents = new PageContents(pageCount, seed);
         final SplittableRandom random;
-        private final TcpTransport transport;
+        private final DonorTransport transport;
         private final DonorConnection connection;
         private final long pagesPerSlab = slabBytes / PAGE;
         private final long slabs = (pageCount + pagesPerSlab - 1) / pagesPerSlab;
@@ -482,7 +494,8 @@ final class BenchCommand implements Callable<Integer> {
 
         Bare(DonorAddress donor, SplittableRandom random) {
             this.random = random;
-            this.transport = Connections.transport(ClientConfig.defaults());
+            this.transport = Connections.transport(ClientConfig.defaults()
+                    .withTransport(TransportChoice.parse(BenchCommand.this.transport)));
             try {
                 this.connection = Connections.openAll(transport, List.of(donor), "valet-bench-bare").get(0);
             } catch (RuntimeException e) {
@@ -744,7 +757,7 @@ final class BenchCommand implements Callable<Integer> {
         return new Machine(Runtime.getRuntime().availableProcessors(), cpuModel(), System.getProperty("java.version"),
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version"),
                 System.getProperty("os.name") + " " + System.getProperty("os.version"), System.getProperty("os.arch"),
-                NettyTransport.select(ClientConfig.defaults().transport()).toString(),
+                NettyTransport.select().toString(),
                 "loopback TCP (127.0.0.1); client and donors on the same machine");
     }
 

@@ -6,6 +6,7 @@ import dev.valet.client.engine.EngineStats;
 import dev.valet.client.workload.EngineLoad;
 import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
+import dev.valet.common.config.TransportChoice;
 import dev.valet.common.config.FailoverConfig;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.donor.DonorProcess;
@@ -71,6 +72,11 @@ final class DemoCommand implements Callable<Integer> {
             description = "Seed of the page contents. Default: ${DEFAULT-VALUE}.")
     long seed;
 
+    @Option(names = "--transport", paramLabel = "KIND", defaultValue = "auto",
+            description = "What carries pages to the donors: rdma, tcp or auto (RDMA to donors that accept it when"
+                    + " this host has an RDMA device, else TCP). Default: ${DEFAULT-VALUE}.")
+    String transport;
+
     @Option(names = "--no-progress", description = "Do not draw progress bars.")
     boolean noProgress;
 
@@ -95,6 +101,7 @@ final class DemoCommand implements Callable<Integer> {
     private ClientConfig demoConfig(long bytes) {
         ClientConfig d = ClientConfig.defaults();
         ClientConfig c = d.withIdentity("valet-demo")
+                .withTransport(TransportChoice.parse(transport))
                 .withSwapSpace(ByteSize.ofBytes(bytes))
                 .withSlabSize(ByteSize.parse(slabSize))
                 .withMaxPagesPerFrame(batch)

@@ -6,9 +6,9 @@ import dev.valet.client.engine.donors.RemoteDonor;
 import dev.valet.client.engine.placement.DonorRanker;
 import dev.valet.client.engine.placement.PlacementPolicy;
 import dev.valet.client.transport.DonorConnection;
-import dev.valet.client.transport.tcp.TcpTransport;
+import dev.valet.client.transport.DonorTransport;
+import dev.valet.client.transport.Transports;
 import dev.valet.common.config.ClientConfig;
-import dev.valet.common.net.NettyTransport;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.FrameHeader;
 import io.netty.buffer.ByteBuf;
@@ -39,7 +39,7 @@ public final class Engine implements AutoCloseable {
 
     private final ClientConfig config;
     private final SlabMap map;
-    private final TcpTransport transport;
+    private final DonorTransport transport;
     private final DonorPool pool;
     private final SlabPlacer placer;
     private final ReReplicator repair;
@@ -53,8 +53,7 @@ public final class Engine implements AutoCloseable {
         this.config = config;
         this.map = new SlabMap(config.swapSpace().bytes(), config.slabSize().bytes());
         this.pagesPerRequest = config.maxPagesPerFrame();
-        this.transport = new TcpTransport(NettyTransport.select(config.transport()), 0, config.connectTimeout(),
-                config.requestTimeout(), pagesPerRequest);
+        this.transport = Transports.open(config);
         PlacementPolicy<RemoteDonor> policy = new DonorRanker<>(config.placement().serverSelectNum(),
                 config.placement().weights(), new Random());
         this.pool = new DonorPool(donors, config.identity(), transport, config.failover(), new DonorEvents());

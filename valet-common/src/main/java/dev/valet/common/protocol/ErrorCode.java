@@ -23,7 +23,9 @@ public enum ErrorCode {
     /** The opcode is not a request this side serves. */
     UNSUPPORTED_OPCODE(10, false),
     /** The donor failed in a way that is not the request's fault. */
-    INTERNAL(11, true);
+    INTERNAL(11, true),
+    /** RDMA: the donor could not register the slab's memory for this connection. */
+    RDMA_REGISTRATION_FAILED(30, true);
 
     private static final ErrorCode[] BY_CODE = new ErrorCode[256];
 

@@ -14,6 +14,8 @@ public enum Opcode {
     HEARTBEAT(0x07),
     LIST_SLABS(0x08),
     READ_INDEX(0x09),
+    /** RDMA only: make one of the caller's slabs remotely accessible to this connection (docs/protocol.md). */
+    REGISTER_SLAB(0x20),
 
     HELLO_OK(0x81),
     STATS_OK(0x82),
@@ -24,6 +26,7 @@ public enum Opcode {
     HEARTBEAT_OK(0x87),
     LIST_SLABS_OK(0x88),
     READ_INDEX_OK(0x89),
+    REGISTER_SLAB_OK(0xA0),
 
     ERROR(0xFF);
 

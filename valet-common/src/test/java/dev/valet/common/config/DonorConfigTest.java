@@ -44,12 +44,12 @@ class DonorConfigTest {
                 memorySampleInterval: 250ms
                 ewmaWeight: 1
                 gradientWindow: 2m
-                transport: epoll
+                transport: tcp
                 """);
 
         assertThat(config).isEqualTo(new DonorConfig(DonorAddress.parse("10.1.2.3:9999"), ByteSize.parse("8G"),
                 ByteSize.parse("4M"), ByteSize.parse("256M"), false, Duration.ofMillis(250), 1.0,
-                Duration.ofMinutes(2), TransportChoice.EPOLL));
+                Duration.ofMinutes(2), TransportChoice.TCP));
     }
 
     @Test
@@ -75,7 +75,7 @@ class DonorConfigTest {
         assertThat(defaults.withEwmaWeight(0.5).ewmaWeight()).isEqualTo(0.5);
         assertThat(defaults.withGradientWindow(Duration.ofSeconds(30)).gradientWindow())
                 .isEqualTo(Duration.ofSeconds(30));
-        assertThat(defaults.withTransport(TransportChoice.NIO).transport()).isEqualTo(TransportChoice.NIO);
+        assertThat(defaults.withTransport(TransportChoice.RDMA).transport()).isEqualTo(TransportChoice.RDMA);
         assertThat(defaults.withMemory(ByteSize.parse("8G")).withListen(listen))
                 .isEqualTo(defaults.withListen(listen).withMemory(ByteSize.parse("8G")));
     }

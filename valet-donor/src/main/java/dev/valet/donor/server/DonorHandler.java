@@ -39,7 +39,7 @@ import java.util.List;
  * then slab and page requests, each answered in order with its reply or a typed ERROR. Malformed bodies get an
  * error and change nothing; a broken frame header gets an error and the connection is closed.
  */
-final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
+public final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
     private static final Logger LOG = LoggerFactory.getLogger(DonorHandler.class);
 
     private final Donor donor;
@@ -52,7 +52,7 @@ final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
     private String identity;
     private String peer = "?";
 
-    DonorHandler(Donor donor) {
+    public DonorHandler(Donor donor) {
         this.donor = donor;
         this.maxReadPages = PageBatch.maxPages(donor.maxFrameBytes());
     }

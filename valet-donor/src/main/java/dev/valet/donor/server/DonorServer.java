@@ -1,12 +1,14 @@
 package dev.valet.donor.server;
 
 import dev.valet.common.config.DonorConfig;
+import dev.valet.common.config.TransportChoice;
 import dev.valet.common.net.NettyTransport;
 import dev.valet.common.protocol.FrameDecoder;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.HelloOk;
 import dev.valet.donor.memory.FreeMemoryTrend;
 import dev.valet.donor.memory.MemInfo;
+import dev.valet.donor.server.rdma.RdmaDonorListener;
 import dev.valet.donor.store.SlabStore;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -18,6 +20,7 @@ import io.netty.channel.socket.SocketChannel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.util.concurrent.Executors;
@@ -26,7 +29,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The donor daemon's TCP side: binds the listen address, runs one {@link DonorHandler} per connection on netty
- * event loops, and samples the host's free memory on a timer. {@link #close()} stops accepting, closes every
+ * event loops, starts the RDMA listener beside it when {@code transport} asks (see {@link RdmaDonorListener}), and samples the host's free memory on a timer. {@link #close()} stops accepting, closes every
  * connection and unmaps every slab.
  */
 public final class DonorServer implements AutoCloseable {
@@ -39,6 +42,7 @@ public final class DonorServer implements AutoCloseable {
     private final EventLoopGroup group;
     private final ScheduledExecutorService sampler;
     private Channel serverChannel;
+    private RdmaDonorListener rdma;
     private boolean closed;
 
     public DonorServer(DonorConfig config) {
@@ -50,7 +54,7 @@ public final class DonorServer implements AutoCloseable {
         int maxFrame = (int) config.maxFrameBytes().bytes();
         this.donor = new Donor(store, new FreeMemoryTrend(config.ewmaWeight(), windowSamples),
                 new HelloOk(instanceId, FrameHeader.PAGE_SIZE, maxFrame, config.maxSlabBytes().bytes()));
-        this.transport = NettyTransport.select(config.transport());
+        this.transport = NettyTransport.select();
         this.group = transport.newEventLoopGroup(0, "valet-donor-io");
         this.sampler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "valet-donor-memory");
@@ -85,7 +89,30 @@ public final class DonorServer implements AutoCloseable {
         LOG.info("valet-donor listening on {} ({} transport): lending up to {} bytes, slabs up to {} bytes, "
                         + "frames up to {} bytes, memory {}locked", bound, transport, store.lendLimitBytes(),
                 config.maxSlabBytes().bytes(), maxFrame, config.lockMemory() ? "" : "not ");
+        startRdma(bound);
         return bound;
+    }
+
+    /** RDMA beside TCP, on the same address and port number (rdma_cm's own port space), as the config asks. */
+    private void startRdma(InetSocketAddress bound) {
+        if (config.transport() == TransportChoice.TCP) {
+            return;
+        }
+        try {
+            rdma = RdmaDonorListener.start(donor, bound);
+        } catch (IOException | RuntimeException e) {
+            if (config.transport() == TransportChoice.RDMA) {
+                serverChannel.close().syncUninterruptibly();
+                throw new IllegalStateException("transport rdma: cannot serve RDMA on " + bound + ": "
+                        + e.getMessage(), e);
+            }
+            LOG.info("valet-donor serves TCP only: RDMA unavailable ({})", e.getMessage());
+        }
+    }
+
+    /** True when this donor also serves RDMA. */
+    public boolean servesRdma() {
+        return rdma != null;
     }
 
     public Donor donor() {
@@ -115,6 +142,9 @@ public final class DonorServer implements AutoCloseable {
         LOG.info("valet-donor shutting down: {} slabs ({} bytes) to release", store.slabCount(),
                 store.lentBytes());
         sampler.shutdownNow();
+        if (rdma != null) {
+            rdma.close();
+        }
         if (serverChannel != null) {
             serverChannel.close().syncUninterruptibly();
         }

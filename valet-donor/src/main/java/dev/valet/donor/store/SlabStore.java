@@ -60,12 +60,12 @@ public final class SlabStore implements AutoCloseable {
             }
             AnonymousMemory memory;
             try {
-                memory = AnonymousMemory.map(bytes, lockMemory);
+                memory = AnonymousMemory.map(Slab.mappedBytes(bytes), lockMemory);
             } catch (OutOfMemoryError e) {
                 lentBytes.addAndGet(-bytes);
                 throw new SlabStoreException(ErrorCode.NO_SPACE, e.getMessage());
             }
-            slab = new Slab(key, memory);
+            slab = new Slab(key, memory, bytes);
             slabs.put(key, slab);
         } finally {
             allocating.remove(key);

@@ -1,6 +1,7 @@
 package dev.valet.client.transport.tcp;
 
 import dev.valet.client.transport.DonorConnection;
+import dev.valet.client.transport.DonorTransport;
 import dev.valet.client.transport.DonorUnavailableException;
 import dev.valet.common.net.NettyTransport;
 import dev.valet.common.portal.DonorAddress;
@@ -19,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  * Opens {@link DonorConnection}s over TCP. Owns the event loops every connection it opens runs on; closing it
  * closes them all.
  */
-public final class TcpTransport implements AutoCloseable {
+public final class TcpTransport implements DonorTransport {
     private final NettyTransport kind;
     private final EventLoopGroup group;
     private final Duration connectTimeout;
@@ -46,7 +47,13 @@ public final class TcpTransport implements AutoCloseable {
         return kind;
     }
 
+    @Override
+    public String name() {
+        return "tcp";
+    }
+
     /** Connects and says HELLO as {@code identity}; completes when the donor has accepted. */
+    @Override
     public CompletableFuture<DonorConnection> connect(DonorAddress address, String identity) {
         TcpDonorConnection connection = new TcpDonorConnection(address, requestTimeout, maxPagesPerRequest);
         Bootstrap bootstrap = new Bootstrap()
