@@ -93,6 +93,11 @@ static const struct layout_entry layout[] = {
 	OFF(ibv_qp_init_attr, qp_type, "qp_type"),
 	OFF(ibv_qp_init_attr, sq_sig_all, "sq_sig_all"),
 
+	SIZE(ibv_qp_attr),
+	OFF(ibv_qp_attr, qp_state, "qp_state"),
+	OFF(ibv_qp_attr, max_rd_atomic, "max_rd_atomic"),
+	OFF(ibv_qp_attr, max_dest_rd_atomic, "max_dest_rd_atomic"),
+
 	OFF(ibv_mr, addr, "addr"),
 	OFF(ibv_mr, length, "length"),
 	OFF(ibv_mr, lkey, "lkey"),
@@ -133,6 +138,9 @@ static const struct layout_entry layout[] = {
 	CONST(IBV_WC_WR_FLUSH_ERR),
 	CONST(IBV_WC_RECV),
 	CONST(IBV_QPT_RC),
+	CONST(IBV_QP_STATE),
+	CONST(IBV_QP_MAX_QP_RD_ATOMIC),
+	CONST(IBV_QP_MAX_DEST_RD_ATOMIC),
 	CONST(IBV_ACCESS_LOCAL_WRITE),
 	CONST(IBV_ACCESS_REMOTE_WRITE),
 	CONST(IBV_ACCESS_REMOTE_READ),

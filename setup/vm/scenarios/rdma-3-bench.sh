@@ -10,16 +10,14 @@ set -euo pipefail
 . "$REPO/setup/vm/guest/valet.sh"
 # shellcheck source=../guest/rdma.sh
 . "$REPO/setup/vm/guest/rdma.sh"
-trap rdma_cleanup EXIT
-
-rdma_setup
-mkdir -p "$VALET_WORK"
+rdma_begin
 for transport in rdma tcp; do
-    rdma_valet bench --transport "$transport" --donors 2 --donor-memory 64M --span 8M --slab-size 4M \
-        --patterns rand --io write,read --depths 1,16 --replicas 1 --ops 1500 --warmup-ops 150 --seconds 8 \
-        --no-reference --no-progress --json "$VALET_WORK/bench-$transport.json" \
+    rdma_valet bench --transport "$transport" --donor-host "$RDMA_IP" --donors 2 --donor-memory 64M --span 8M \
+        --slab-size 4M --patterns rand --io write,read --depths 1,16 --replicas 1 --ops 1500 --warmup-ops 150 \
+        --seconds 8 \
+        --connect-timeout 30s --no-reference --no-progress --json "$VALET_WORK/bench-$transport.json" \
         >"$VALET_WORK/bench-$transport.out" 2>"$OUT/$SCENARIO.bench-$transport.log" ||
-        fail "valet bench --transport $transport failed: $(tail -5 "$OUT/$SCENARIO.bench-$transport.log")"
+        fail "valet bench --transport $transport failed: $(tail -n 5 "$OUT/$SCENARIO.bench-$transport.log")"
     cat "$VALET_WORK/bench-$transport.out"
 done
 grep -q "transport rdma\|connected over RDMA" "$OUT/$SCENARIO.bench-rdma.log" || fail "the rdma bench did not use RDMA"
@@ -44,8 +42,6 @@ while read -r key value; do
 done <"$VALET_WORK/metrics.txt"
 if grep -q "_errors " "$VALET_WORK/metrics.txt"; then fail "bench requests failed"; fi
 echo "transport  op     depth  ops/s    p50_us  p99_us"
-awk '{ split($1, k, "_"); v[$1] = $2 } END {
-    for (t in a) {} }' "$VALET_WORK/metrics.txt"
 python3 - "$VALET_WORK" <<'PY'
 import json, sys
 for t in ("rdma", "tcp"):

@@ -10,7 +10,7 @@ import dev.valet.client.transport.DonorTransport;
 import dev.valet.client.workload.EngineLoad;
 import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
-import dev.valet.common.config.TransportChoice;
+import dev.valet.common.config.Durations;
 import dev.valet.common.net.NettyTransport;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.FrameHeader;
@@ -22,6 +22,7 @@ import me.tongfei.progressbar.ProgressBar;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -140,10 +141,13 @@ final class BenchCommand implements Callable<Integer> {
                     + " Default: ${DEFAULT-VALUE}.")
     long seed;
 
-    @Option(names = "--transport", paramLabel = "KIND", defaultValue = "auto",
-            description = "What carries pages to the donors: rdma, tcp or auto (RDMA to donors that accept it when"
-                    + " this host has an RDMA device, else TCP). Default: ${DEFAULT-VALUE}.")
-    String transport;
+    @Mixin
+    SpawnedDonorOptions spawn;
+
+    @Option(names = "--connect-timeout", paramLabel = "DURATION", defaultValue = "2s",
+            description = "How long connecting to a donor and its HELLO may take (YAML key connectTimeout); slow"
+                    + " machines (an emulated VM) need more. Default: ${DEFAULT-VALUE}.")
+    String connectTimeout;
 
     @Option(names = "--json", paramLabel = "FILE",
             description = "Also write every result, the configuration and the machine's facts to this JSON file."
@@ -200,7 +204,8 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         validate();
         String startedAt = Instant.now().toString();
-        try (LoopbackDonors spawned = LoopbackDonors.start("bench", donors, donorMemory, lockMemory)) {
+        try (LoopbackDonors spawned = LoopbackDonors.start("bench", donors, donorMemory, lockMemory,
+                spawn.donorHost)) {
             List<DonorAddress> addresses = spawned.addresses();
             SplittableRandom random = new SplittableRandom(seed);
             Bare bareRef = null;
@@ -272,9 +277,10 @@ final class BenchCommand implements Callable<Integer> {
         }
         ByteSize.parse(donorMemory);
         try {
-            TransportChoice.parse(transport);
+            spawn.transport();
+            Durations.parse(connectTimeout);
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(cl, "--transport: " + e.getMessage());
+            throw new CommandLine.ParameterException(cl, e.getMessage());
         }
     }
 
@@ -283,7 +289,8 @@ final class BenchCommand implements Callable<Integer> {
     private ClientConfig engineConfig(int numReplica) {
         ClientConfig d = ClientConfig.defaults();
         ClientConfig c = d.withIdentity("valet-bench-r" + numReplica)
-                .withTransport(TransportChoice.parse(transport))
+                .withTransport(spawn.transport())
+                .withConnectTimeout(Durations.parse(connectTimeout))
                 .withSwapSpace(ByteSize.ofBytes(pageCount * PAGE))
                 .withSlabSize(ByteSize.ofBytes(slabBytes))
                 .withPlacement(d.placement().withNumReplica(numReplica)
@@ -495,7 +502,8 @@ final class BenchCommand implements Callable<Integer> {
         Bare(DonorAddress donor, SplittableRandom random) {
             this.random = random;
             this.transport = Connections.transport(ClientConfig.defaults()
-                    .withTransport(TransportChoice.parse(BenchCommand.this.transport)));
+                    .withTransport(spawn.transport())
+                    .withConnectTimeout(Durations.parse(connectTimeout)));
             try {
                 this.connection = Connections.openAll(transport, List.of(donor), "valet-bench-bare").get(0);
             } catch (RuntimeException e) {
@@ -720,7 +728,8 @@ final class BenchCommand implements Callable<Integer> {
     private void print() {
         PrintWriter out = spec.commandLine().getOut();
         String row = "%-8s %-6s %6s %9s %12s %9s %9s %9s %7s%n";
-        out.printf("%nbench: engine, %d donors on loopback, 4 KiB single-page operations%n", donors);
+        out.printf("%nbench: engine, %d donors on %s, transport %s, 4 KiB single-page operations%n", donors,
+                spawn.donorHost, spawn.transport());
         out.printf(row, "pattern", "op", "depth", "replicas", "ops/s", "p50_us", "p99_us", "p99.9_us", "errors");
         for (CaseResult c : cases) {
             out.printf(row, c.pattern(), c.op(), c.depth(), c.replicas(), String.format(Locale.ROOT, "%.0f",

@@ -164,6 +164,31 @@ public final class QueuePair implements AutoCloseable {
         }
     }
 
+    /**
+     * The QP's state and its RDMA READ depths, for diagnostics ("state 3 (RTR), max_rd_atomic 16, ..."): what to
+     * look at when a READ never completes.
+     */
+    public synchronized String describe() {
+        if (closed) {
+            return "closed";
+        }
+        long attr = NativeMemory.allocate(VerbsLayout.QP_ATTR_SIZE);
+        long init = NativeMemory.allocate(VerbsLayout.QP_INIT_ATTR_SIZE);
+        try {
+            int err = rdma.verbs().ibv_query_qp(qp, attr, VerbsLayout.IBV_QP_STATE
+                    | VerbsLayout.IBV_QP_MAX_QP_RD_ATOMIC | VerbsLayout.IBV_QP_MAX_DEST_RD_ATOMIC, init);
+            if (err != 0) {
+                return "ibv_query_qp failed: errno " + err;
+            }
+            return "qp state " + NativeMemory.getInt(attr, VerbsLayout.QP_ATTR_STATE) + ", max_rd_atomic "
+                    + NativeMemory.getUnsignedByte(attr, VerbsLayout.QP_ATTR_MAX_RD_ATOMIC) + ", max_dest_rd_atomic "
+                    + NativeMemory.getUnsignedByte(attr, VerbsLayout.QP_ATTR_MAX_DEST_RD_ATOMIC);
+        } finally {
+            NativeMemory.free(attr);
+            NativeMemory.free(init);
+        }
+    }
+
     /** Tears down (QP, registrations, CQ, channel, PD); the cm id itself stays with its owner. */
     @Override
     public synchronized void close() {

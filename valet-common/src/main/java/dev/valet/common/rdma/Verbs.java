@@ -32,6 +32,9 @@ public interface Verbs {
 
     int ibv_dereg_mr(@intptr_t long mr);
 
+    /** Fills {@code attr} (struct ibv_qp_attr) and {@code initAttr} (struct ibv_qp_init_attr); 0 or an errno. */
+    int ibv_query_qp(@intptr_t long qp, @intptr_t long attr, int attrMask, @intptr_t long initAttr);
+
     /** Blocks unless the channel's fd is non-blocking; {@code cq} and {@code cqContext} point to pointers (out). */
     @SaveError
     int ibv_get_cq_event(@intptr_t long channel, @intptr_t long cq, @intptr_t long cqContext);

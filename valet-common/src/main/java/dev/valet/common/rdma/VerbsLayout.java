@@ -50,6 +50,11 @@ public final class VerbsLayout {
     public static final int QP_INIT_QP_TYPE = 52;
     public static final int QP_INIT_SQ_SIG_ALL = 56;
 
+    public static final int QP_ATTR_SIZE = 144;
+    public static final int QP_ATTR_STATE = 0;
+    public static final int QP_ATTR_MAX_RD_ATOMIC = 126;
+    public static final int QP_ATTR_MAX_DEST_RD_ATOMIC = 127;
+
     public static final int MR_ADDR = 16;
     public static final int MR_LENGTH = 24;
     public static final int MR_LKEY = 36;
@@ -89,6 +94,9 @@ public final class VerbsLayout {
     public static final int IBV_WC_WR_FLUSH_ERR = 5;
     public static final int IBV_WC_RECV = 128;
     public static final int IBV_QPT_RC = 2;
+    public static final int IBV_QP_STATE = 1;
+    public static final int IBV_QP_MAX_QP_RD_ATOMIC = 1 << 13;
+    public static final int IBV_QP_MAX_DEST_RD_ATOMIC = 1 << 17;
     public static final int IBV_ACCESS_LOCAL_WRITE = 1;
     public static final int IBV_ACCESS_REMOTE_WRITE = 2;
     public static final int IBV_ACCESS_REMOTE_READ = 4;
@@ -140,6 +148,10 @@ public final class VerbsLayout {
         m.put("ibv_qp_init_attr.cap_max_inline_data", (long) QP_INIT_MAX_INLINE_DATA);
         m.put("ibv_qp_init_attr.qp_type", (long) QP_INIT_QP_TYPE);
         m.put("ibv_qp_init_attr.sq_sig_all", (long) QP_INIT_SQ_SIG_ALL);
+        m.put("ibv_qp_attr.size", (long) QP_ATTR_SIZE);
+        m.put("ibv_qp_attr.qp_state", (long) QP_ATTR_STATE);
+        m.put("ibv_qp_attr.max_rd_atomic", (long) QP_ATTR_MAX_RD_ATOMIC);
+        m.put("ibv_qp_attr.max_dest_rd_atomic", (long) QP_ATTR_MAX_DEST_RD_ATOMIC);
         m.put("ibv_mr.addr", (long) MR_ADDR);
         m.put("ibv_mr.length", (long) MR_LENGTH);
         m.put("ibv_mr.lkey", (long) MR_LKEY);
@@ -173,6 +185,9 @@ public final class VerbsLayout {
         m.put("IBV_WC_WR_FLUSH_ERR", (long) IBV_WC_WR_FLUSH_ERR);
         m.put("IBV_WC_RECV", (long) IBV_WC_RECV);
         m.put("IBV_QPT_RC", (long) IBV_QPT_RC);
+        m.put("IBV_QP_STATE", (long) IBV_QP_STATE);
+        m.put("IBV_QP_MAX_QP_RD_ATOMIC", (long) IBV_QP_MAX_QP_RD_ATOMIC);
+        m.put("IBV_QP_MAX_DEST_RD_ATOMIC", (long) IBV_QP_MAX_DEST_RD_ATOMIC);
         m.put("IBV_ACCESS_LOCAL_WRITE", (long) IBV_ACCESS_LOCAL_WRITE);
         m.put("IBV_ACCESS_REMOTE_WRITE", (long) IBV_ACCESS_REMOTE_WRITE);
         m.put("IBV_ACCESS_REMOTE_READ", (long) IBV_ACCESS_REMOTE_READ);

@@ -19,18 +19,27 @@ final class PageSlot extends AbstractReferenceCounted {
     private final int scratchOffset;
     private final PageBatchEncoder encoder = new PageBatchEncoder();
     private final PageBatch batch = new PageBatch();
+    private final int lkey;
     private final BlockingQueue<PageSlot> pool;
 
-    /** {@code buffer} views {@code [address, address + capacity)}; the last 8 bytes are the flush READ's target. */
-    PageSlot(long address, ByteBuf buffer, BlockingQueue<PageSlot> pool) {
+    /**
+     * {@code buffer} views {@code [address, address + capacity)}, registered with {@code lkey}; the last 8 bytes
+     * are the flush READ's target.
+     */
+    PageSlot(long address, ByteBuf buffer, int lkey, BlockingQueue<PageSlot> pool) {
         this.address = address;
         this.buffer = buffer;
+        this.lkey = lkey;
         this.scratchOffset = buffer.capacity() - 8;
         this.pool = pool;
     }
 
     long address() {
         return address;
+    }
+
+    int lkey() {
+        return lkey;
     }
 
     ByteBuf buffer() {

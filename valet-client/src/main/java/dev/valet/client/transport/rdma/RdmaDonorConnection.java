@@ -45,11 +45,13 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -67,8 +69,10 @@ import java.util.function.Function;
  */
 final class RdmaDonorConnection implements DonorConnection {
     private static final Logger LOG = LoggerFactory.getLogger(RdmaDonorConnection.class);
-    /** Requests in flight per connection, each in its own registered slot. */
-    static final int SLOTS = 4;
+    /** Page slots registered at connect; more are added while callers keep more requests in flight. */
+    static final int INITIAL_SLOTS = 4;
+    /** The most slots (requests in flight) per connection; past it a caller waits for one to come back. */
+    static final int MAX_SLOTS = 64;
     static final int REQUEST_BYTES = 64 * 1024;
     /** The largest control reply taken; HELLO_OK is capped to it so the engine never asks for more. */
     static final int REPLY_BYTES = 1024 * 1024;
@@ -82,8 +86,9 @@ final class RdmaDonorConnection implements DonorConnection {
     private final Duration requestTimeout;
     private final int maxPages;
     private final Rdma rdma;
-    private final LinkedBlockingQueue<Request<?>> queue = new LinkedBlockingQueue<>();
-    private final BlockingQueue<PageSlot> slots = new ArrayBlockingQueue<>(SLOTS);
+    private final LinkedBlockingDeque<Request<?>> queue = new LinkedBlockingDeque<>();
+    private final BlockingQueue<PageSlot> slots = new LinkedBlockingQueue<>();
+    private final List<AnonymousMemory> slotMemory = new ArrayList<>();
     private final Map<Long, RemoteSlab> remoteSlabs = new HashMap<>();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final Thread worker;
@@ -92,8 +97,7 @@ final class RdmaDonorConnection implements DonorConnection {
     private long cmId;
     private QueuePair qp;
     private FrameChannel frames;
-    private AnonymousMemory slotMemory;
-    private MemoryRegion slotRegion;
+    private int slotBytes;
     private SendWorkRequests wrs;
     private long nextRequestId = 1;
     private long nextWrId = 1;
@@ -121,8 +125,8 @@ final class RdmaDonorConnection implements DonorConnection {
                 future.complete(call.run());
             } catch (DonorException e) {
                 future.completeExceptionally(e);
-            } catch (Exception e) {
-                future.completeExceptionally(new DonorUnavailableException(e.getMessage(), e));
+            } catch (Exception | LinkageError e) {
+                future.completeExceptionally(new DonorUnavailableException(String.valueOf(e.getMessage()), e));
                 throw new BrokenConnection(e);
             }
         }
@@ -148,7 +152,7 @@ final class RdmaDonorConnection implements DonorConnection {
         queue.add(new Request<>(() -> {
             connect();
             HelloOk ok = control(Opcode.HELLO, new Hello(FrameHeader.VERSION, identity), Opcode.HELLO_OK,
-                    HelloOk::decode);
+                    HelloOk::decode, connectTimeout);
             if (ok.pageSize() != FrameHeader.PAGE_SIZE) {
                 throw new IOException("page size " + ok.pageSize() + " (this client uses " + FrameHeader.PAGE_SIZE
                         + ")");
@@ -184,12 +188,9 @@ final class RdmaDonorConnection implements DonorConnection {
         qp = new QueuePair(rdma, cmId, 2 * maxPages + 4, RECEIVE_BUFFERS);
         frames = new FrameChannel(qp, REQUEST_BYTES, REPLY_BYTES, RECEIVE_BUFFERS);
         wrs = new SendWorkRequests(2 * maxPages + 1);
-        int slotBytes = (PageBatchEncoder.frameSize(maxPages) + 8 + 4095) / 4096 * 4096;
-        slotMemory = AnonymousMemory.map((long) slotBytes * SLOTS, false);
-        slotRegion = qp.register(slotMemory.address(), slotMemory.size(), VerbsLayout.IBV_ACCESS_LOCAL_WRITE);
-        for (int i = 0; i < SLOTS; i++) {
-            slots.add(new PageSlot(slotMemory.address() + (long) i * slotBytes,
-                    slotMemory.buffer().slice(i * slotBytes, slotBytes), slots));
+        slotBytes = (PageBatchEncoder.frameSize(maxPages) + 8 + 4095) / 4096 * 4096;
+        for (int i = 0; i < INITIAL_SLOTS; i++) {
+            slots.add(newSlot());
         }
         long param = ConnectionParameters.allocate();
         try {
@@ -202,7 +203,8 @@ final class RdmaDonorConnection implements DonorConnection {
         CmEvent e = events.next(timeoutMs);
         if (e == null || e.type() != VerbsLayout.RDMA_CM_EVENT_ESTABLISHED) {
             throw new IOException(address + " offers no RDMA connection: "
-                    + (e == null ? "no answer within " + timeoutMs + " ms" : e.name() + " (status " + e.status() + ")"));
+                    + (e == null ? "no answer within " + timeoutMs + " ms"
+                    : e.name() + " (status " + e.status() + ")"));
         }
     }
 
@@ -223,10 +225,14 @@ final class RdmaDonorConnection implements DonorConnection {
             }
         } catch (BrokenConnection e) {
             brokenReason = e.getMessage();
-            LOG.warn("{}: RDMA connection lost: {}", address, e.getMessage());
+            if (hello == null) {
+                LOG.debug("{}: no RDMA connection: {}", address, e.getMessage()); // the caller reports it
+            } else {
+                LOG.warn("{}: RDMA connection lost: {}", address, e.getMessage());
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | LinkageError e) {
             brokenReason = e.toString();
             LOG.warn("{}: RDMA connection failed: {}", address, e.toString());
         } finally {
@@ -261,13 +267,13 @@ final class RdmaDonorConnection implements DonorConnection {
         if (wrs != null) {
             wrs.close();
         }
-        if (slotMemory != null) {
-            if (slots.size() == SLOTS) {
-                slotMemory.close();
+        synchronized (slotMemory) {
+            if (slots.size() == slotMemory.size()) {
+                slotMemory.forEach(AnonymousMemory::close);
             } else {
                 // A caller still holds received pages: leave their memory mapped rather than pull it away.
-                LOG.debug("{}: {} page slots still held at close; their mapping is kept", address,
-                        SLOTS - slots.size());
+                LOG.debug("{}: {} page slots still held at close; their mappings are kept", address,
+                        slotMemory.size() - slots.size());
             }
         }
         if (cmId != 0) {
@@ -285,17 +291,25 @@ final class RdmaDonorConnection implements DonorConnection {
 
     /** Waits for the completion of work request {@code wrId}, or (wrId 0) for the next received frame. */
     private void await(long wrId) throws IOException {
-        long deadline = System.nanoTime() + requestTimeout.toNanos();
+        await(wrId, requestTimeout);
+    }
+
+    private void await(long wrId, Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int seen = 0;
         while (true) {
             long leftMs = (deadline - System.nanoTime()) / 1_000_000L;
             if (leftMs <= 0) {
-                throw new IOException("no completion within " + requestTimeout.toMillis() + " ms");
+                throw new IOException("no completion " + (wrId == 0 ? "of a receive" : "of work request " + wrId)
+                        + " within " + timeout.toMillis() + " ms (" + seen + " other completions; " + qp.describe()
+                        + ")");
             }
             int n = qp.poll(completions.address(), completions.capacity(), (int) leftMs);
             if (n < 0) {
                 throw new IOException("completion queue failed");
             }
             boolean done = false;
+            seen += n;
             for (int i = 0; i < n; i++) {
                 int status = completions.status(i);
                 if (status != VerbsLayout.IBV_WC_SUCCESS) {
@@ -319,6 +333,11 @@ final class RdmaDonorConnection implements DonorConnection {
 
     private <T> T control(Opcode opcode, MessageBody body, Opcode expected, Function<ByteBuf, T> decode)
             throws IOException {
+        return control(opcode, body, expected, decode, requestTimeout);
+    }
+
+    private <T> T control(Opcode opcode, MessageBody body, Opcode expected, Function<ByteBuf, T> decode,
+                          Duration timeout) throws IOException {
         long requestId = nextRequestId++;
         ByteBuf out;
         if (body != null) {
@@ -333,7 +352,7 @@ final class RdmaDonorConnection implements DonorConnection {
             out.release();
         }
         receivedIndex = -1;
-        await(0);
+        await(0, timeout);
         int index = receivedIndex;
         try {
             ByteBuf in = frames.received(index, receivedLength);
@@ -381,7 +400,7 @@ final class RdmaDonorConnection implements DonorConnection {
         try {
             RemoteSlab r = remote(slabId);
             ByteBuf buf = slot.buffer();
-            int lkey = slotRegion.lkey();
+            int lkey = slot.lkey();
             for (int k = 0; k < count; k++) {
                 int entry = WRITE_ENTRIES + k * PageBatch.ENTRY_SIZE;
                 long pageIndex = buf.getUnsignedInt(entry);
@@ -416,7 +435,7 @@ final class RdmaDonorConnection implements DonorConnection {
         try {
             RemoteSlab r = remote(slabId);
             ByteBuf buf = slot.buffer();
-            int lkey = slotRegion.lkey();
+            int lkey = slot.lkey();
             for (int k = 0; k < count; k++) {
                 long pageIndex = pageIndexes[k];
                 if (pageIndex < 0 || pageIndex >= r.pageCount()) {
@@ -472,6 +491,14 @@ final class RdmaDonorConnection implements DonorConnection {
     // ---- the DonorConnection API (any thread)
 
     private <T> CompletableFuture<T> submit(Call<T> call) {
+        return submit(call, false);
+    }
+
+    /**
+     * Queues a request for the connection's thread. {@code urgent} ones (HEARTBEAT, STATS: they change nothing) go
+     * ahead of queued page batches, so a busy link is not mistaken for a dead donor.
+     */
+    private <T> CompletableFuture<T> submit(Call<T> call, boolean urgent) {
         CompletableFuture<T> f = new CompletableFuture<>();
         if (!open) {
             f.completeExceptionally(new DonorUnavailableException(address + ": "
@@ -479,7 +506,11 @@ final class RdmaDonorConnection implements DonorConnection {
             return f;
         }
         Request<T> r = new Request<>(call, f);
-        queue.add(r);
+        if (urgent) {
+            queue.addFirst(r);
+        } else {
+            queue.addLast(r);
+        }
         if (closed.isDone() && queue.remove(r)) {
             f.completeExceptionally(new DonorUnavailableException(address + ": connection closed"));
         }
@@ -488,7 +519,13 @@ final class RdmaDonorConnection implements DonorConnection {
 
     private PageSlot claimSlot() {
         try {
-            PageSlot slot = slots.poll(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            PageSlot slot = slots.poll();
+            if (slot == null) {
+                slot = growSlots();
+            }
+            if (slot == null) {
+                slot = slots.poll(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            }
             if (slot == null) {
                 throw new DonorUnavailableException(address + ": no free RDMA page slot within "
                         + requestTimeout.toMillis() + " ms");
@@ -497,6 +534,39 @@ final class RdmaDonorConnection implements DonorConnection {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new DonorUnavailableException(address + ": interrupted waiting for a page slot");
+        }
+    }
+
+    /**
+     * A new registered slot, or null at {@link #MAX_SLOTS}. Callers may ask from a completion callback, i.e. on the
+     * connection's own thread, which must never wait for a slot that only it can give back: so the pool grows to
+     * the depth callers use (allocation while it grows; none once it has).
+     */
+    private PageSlot growSlots() {
+        synchronized (slotMemory) {
+            if (slotMemory.size() >= MAX_SLOTS || !open) {
+                return null;
+            }
+            try {
+                return newSlot();
+            } catch (IOException e) {
+                throw new DonorUnavailableException(address + ": cannot register another page slot: "
+                        + e.getMessage(), e);
+            }
+        }
+    }
+
+    private PageSlot newSlot() throws IOException {
+        synchronized (slotMemory) {
+            AnonymousMemory memory = AnonymousMemory.map(slotBytes, false);
+            try {
+                MemoryRegion mr = qp.register(memory.address(), slotBytes, VerbsLayout.IBV_ACCESS_LOCAL_WRITE);
+                slotMemory.add(memory);
+                return new PageSlot(memory.address(), memory.buffer(), mr.lkey(), slots);
+            } catch (IOException | RuntimeException e) {
+                memory.close();
+                throw e;
+            }
         }
     }
 
@@ -527,7 +597,7 @@ final class RdmaDonorConnection implements DonorConnection {
 
     @Override
     public CompletableFuture<DonorStats> stats() {
-        return submit(() -> control(Opcode.STATS, null, Opcode.STATS_OK, DonorStats::decode));
+        return submit(() -> control(Opcode.STATS, null, Opcode.STATS_OK, DonorStats::decode), true);
     }
 
     @Override
@@ -604,7 +674,7 @@ final class RdmaDonorConnection implements DonorConnection {
     @Override
     public CompletableFuture<Long> heartbeat() {
         return submit(() -> System.nanoTime() - control(Opcode.HEARTBEAT, new Heartbeat(System.nanoTime()),
-                Opcode.HEARTBEAT_OK, Heartbeat::decode).senderNanos());
+                Opcode.HEARTBEAT_OK, Heartbeat::decode).senderNanos(), true);
     }
 
     private void checkCount(int count) {

@@ -83,8 +83,8 @@ public final class RdmaDonorListener implements AutoCloseable {
             CmEvent e;
             try {
                 e = events.next(EVENT_POLL_MS);
-            } catch (IOException ex) {
-                LOG.warn("rdma_cm event channel failed: {}; RDMA listener stops", ex.getMessage());
+            } catch (IOException | RuntimeException | LinkageError ex) {
+                LOG.error("rdma_cm event channel failed: {}; RDMA listener stops", ex.toString());
                 return;
             }
             if (e != null) {

@@ -53,7 +53,8 @@ final class RdmaDonorSession implements Runnable {
     private final Completions completions = new Completions(8);
     private final EmbeddedChannel handler;
     private final Map<Long, MemoryRegion> registered = new HashMap<>();
-    private final ArrayDeque<long[]> receivedWhileSending = new ArrayDeque<>();
+    /** Receives polled but not served yet: (buffer index, length), in arrival order. */
+    private final ArrayDeque<long[]> received = new ArrayDeque<>();
     private final Runnable onEnd;
     private volatile boolean stopping;
     private String pendingIdentity;
@@ -89,30 +90,14 @@ final class RdmaDonorSession implements Runnable {
     public void run() {
         try {
             while (!stopping) {
-                long[] received = receivedWhileSending.poll();
-                if (received != null) {
-                    serve((int) received[0], (int) received[1]);
-                    continue;
-                }
-                int n = qp.poll(completions.address(), completions.capacity(), POLL_MS);
-                if (n < 0) {
-                    throw new IOException("completion queue failed");
-                }
-                for (int i = 0; i < n; i++) {
-                    if (completions.status(i) != VerbsLayout.IBV_WC_SUCCESS) {
-                        if (!stopping) {
-                            LOG.info("RDMA client {} ({}): completion status {}; ending the session", identity, peer,
-                                    completions.status(i));
-                        }
-                        return;
-                    }
-                    long wrId = completions.wrId(i);
-                    if (FrameChannel.isReceive(wrId)) {
-                        serve(FrameChannel.receiveIndex(wrId), completions.byteLength(i));
-                    }
+                long[] next = received.poll();
+                if (next != null) {
+                    serve((int) next[0], (int) next[1]);
+                } else {
+                    pollCompletions();
                 }
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | LinkageError e) {
             if (!stopping) {
                 LOG.warn("RDMA client {} ({}): {}; ending the session", identity, peer, e.toString());
             }
@@ -220,22 +205,35 @@ final class RdmaDonorSession implements Runnable {
             reply.release();
         }
         while (!stopping) {
-            int n = qp.poll(completions.address(), completions.capacity(), POLL_MS);
-            if (n < 0) {
-                throw new IOException("completion queue failed");
-            }
-            for (int i = 0; i < n; i++) {
-                if (completions.status(i) != VerbsLayout.IBV_WC_SUCCESS) {
-                    throw new IOException("completion status " + completions.status(i));
-                }
-                long wrId = completions.wrId(i);
-                if (FrameChannel.isReceive(wrId)) {
-                    receivedWhileSending.add(new long[] {FrameChannel.receiveIndex(wrId), completions.byteLength(i)});
-                } else if (wrId == FrameChannel.SEND_WR_ID) {
-                    return;
-                }
+            if (pollCompletions()) {
+                return;
             }
         }
+    }
+
+    /**
+     * One poll of the CQ (bounded wait): every receive in the batch is queued for {@link #serve}, in order; true
+     * when the batch held the completion of the reply SEND. Every entry of a batch is looked at before returning,
+     * so a receive that completed together with a send is never dropped.
+     */
+    private boolean pollCompletions() throws IOException {
+        int n = qp.poll(completions.address(), completions.capacity(), POLL_MS);
+        if (n < 0) {
+            throw new IOException("completion queue failed");
+        }
+        boolean sent = false;
+        for (int i = 0; i < n; i++) {
+            if (completions.status(i) != VerbsLayout.IBV_WC_SUCCESS) {
+                throw new IOException("completion status " + completions.status(i));
+            }
+            long wrId = completions.wrId(i);
+            if (FrameChannel.isReceive(wrId)) {
+                received.add(new long[] {FrameChannel.receiveIndex(wrId), completions.byteLength(i)});
+            } else if (wrId == FrameChannel.SEND_WR_ID) {
+                sent = true;
+            }
+        }
+        return sent;
     }
 
     private void end() {
