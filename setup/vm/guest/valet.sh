@@ -31,18 +31,19 @@ valet_setup() {
     log "valet.ko loaded"
 }
 
-# valet_start_donors N MEMORY: N donor processes on 127.0.0.1:7070.., and a portal.list naming them.
+# valet_start_donors N MEMORY: N donor processes on 127.0.0.1:7070.. (VALET_DONOR_HOST instead of 127.0.0.1 if
+# set), and a portal.list naming them.
 valet_start_donors() {
     local n="$1" memory="$2" i port
     echo "$n" >"$VALET_WORK/portal.list"
     for ((i = 0; i < n; i++)); do
         port=$((7070 + i))
         rm -f "$VALET_WORK/donor-$i.ready"
-        java "${VALET_DONOR_JVM[@]}" -jar "$VALET_JAR" donor --listen "127.0.0.1:$port" --memory "$memory" \
-            --no-lock-memory --secret-file "$VALET_WORK/cluster.secret" \
+        java "${VALET_DONOR_JVM[@]}" -jar "$VALET_JAR" donor --listen "${VALET_DONOR_HOST:-127.0.0.1}:$port" \
+            --memory "$memory" --no-lock-memory --secret-file "$VALET_WORK/cluster.secret" \
             --ready-file "$VALET_WORK/donor-$i.ready" >"$OUT/$SCENARIO.donor-$i.log" 2>&1 &
         VALET_DONOR_PIDS[i]=$!
-        echo "127.0.0.1:$port" >>"$VALET_WORK/portal.list"
+        echo "${VALET_DONOR_HOST:-127.0.0.1}:$port" >>"$VALET_WORK/portal.list"
     done
     for ((i = 0; i < n; i++)); do
         wait_for_file "$VALET_WORK/donor-$i.ready" 240 || fail "donor $i did not start (see $SCENARIO.donor-$i.log)"

@@ -6,10 +6,11 @@ import dev.valet.client.engine.Engine;
 import dev.valet.client.engine.donors.RemoteDonor;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.ReceivedPages;
-import dev.valet.client.transport.tcp.TcpTransport;
+import dev.valet.client.transport.DonorTransport;
 import dev.valet.client.workload.EngineLoad;
 import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
+import dev.valet.common.config.Durations;
 import dev.valet.common.net.NettyTransport;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.FrameHeader;
@@ -21,6 +22,7 @@ import me.tongfei.progressbar.ProgressBar;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -139,6 +141,14 @@ final class BenchCommand implements Callable<Integer> {
                     + " Default: ${DEFAULT-VALUE}.")
     long seed;
 
+    @Mixin
+    SpawnedDonorOptions spawn;
+
+    @Option(names = "--connect-timeout", paramLabel = "DURATION", defaultValue = "2s",
+            description = "How long connecting to a donor and its HELLO may take (YAML key connectTimeout); slow"
+                    + " machines (an emulated VM) need more. Default: ${DEFAULT-VALUE}.")
+    String connectTimeout;
+
     @Option(names = "--json", paramLabel = "FILE",
             description = "Also write every result, the configuration and the machine's facts to this JSON file."
                     + " Default: none.")
@@ -196,7 +206,8 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         validate();
         String startedAt = Instant.now().toString();
-        try (LoopbackDonors spawned = LoopbackDonors.start("bench", donors, donorMemory, lockMemory)) {
+        try (LoopbackDonors spawned = LoopbackDonors.start("bench", donors, donorMemory, lockMemory,
+                spawn.donorHost)) {
             this.spawned = spawned;
             List<DonorAddress> addresses = spawned.addresses();
             SplittableRandom random = new SplittableRandom(seed);
@@ -268,6 +279,12 @@ final class BenchCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--span " + span + " is too large");
         }
         ByteSize.parse(donorMemory);
+        try {
+            spawn.transport();
+            Durations.parse(connectTimeout);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(cl, e.getMessage());
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------- engine
@@ -275,6 +292,8 @@ final class BenchCommand implements Callable<Integer> {
     private ClientConfig engineConfig(int numReplica) {
         ClientConfig d = ClientConfig.defaults();
         ClientConfig c = d.withIdentity("valet-bench-r" + numReplica)
+                .withTransport(spawn.transport())
+                .withConnectTimeout(Durations.parse(connectTimeout))
                 .withSwapSpace(ByteSize.ofBytes(pageCount * PAGE))
                 .withSlabSize(ByteSize.ofBytes(slabBytes))
                 .withPlacement(d.placement().withNumReplica(numReplica)
@@ -475,7 +494,7 @@ final class BenchCommand implements Callable<Integer> {
     private final class Bare implements AutoCloseable {
         final PageContents contents = new PageContents(pageCount, seed);
         final SplittableRandom random;
-        private final TcpTransport transport;
+        private final DonorTransport transport;
         private final DonorConnection connection;
         private final long pagesPerSlab = slabBytes / PAGE;
         private final long slabs = (pageCount + pagesPerSlab - 1) / pagesPerSlab;
@@ -484,7 +503,9 @@ final class BenchCommand implements Callable<Integer> {
 
         Bare(DonorAddress donor, SplittableRandom random) {
             this.random = random;
-            this.transport = Connections.transport(spawned.secured(ClientConfig.defaults()));
+            this.transport = Connections.transport(spawned.secured(ClientConfig.defaults()
+                    .withTransport(spawn.transport())
+                    .withConnectTimeout(Durations.parse(connectTimeout))));
             try {
                 this.connection = Connections.openAll(transport, List.of(donor), "valet-bench-bare").get(0);
             } catch (RuntimeException e) {
@@ -709,7 +730,8 @@ final class BenchCommand implements Callable<Integer> {
     private void print() {
         PrintWriter out = spec.commandLine().getOut();
         String row = "%-8s %-6s %6s %9s %12s %9s %9s %9s %7s%n";
-        out.printf("%nbench: engine, %d donors on loopback, 4 KiB single-page operations%n", donors);
+        out.printf("%nbench: engine, %d donors on %s, transport %s, 4 KiB single-page operations%n", donors,
+                spawn.donorHost, spawn.transport());
         out.printf(row, "pattern", "op", "depth", "replicas", "ops/s", "p50_us", "p99_us", "p99.9_us", "errors");
         for (CaseResult c : cases) {
             out.printf(row, c.pattern(), c.op(), c.depth(), c.replicas(), String.format(Locale.ROOT, "%.0f",
@@ -746,7 +768,7 @@ final class BenchCommand implements Callable<Integer> {
         return new Machine(Runtime.getRuntime().availableProcessors(), cpuModel(), System.getProperty("java.version"),
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version"),
                 System.getProperty("os.name") + " " + System.getProperty("os.version"), System.getProperty("os.arch"),
-                NettyTransport.select(ClientConfig.defaults().transport()).toString(),
+                NettyTransport.select().toString(),
                 "loopback TCP (127.0.0.1); client and donors on the same machine");
     }
 

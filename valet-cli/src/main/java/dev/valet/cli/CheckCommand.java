@@ -2,7 +2,7 @@ package dev.valet.cli;
 
 import dev.valet.client.check.PageCheck;
 import dev.valet.client.transport.DonorConnection;
-import dev.valet.client.transport.tcp.TcpTransport;
+import dev.valet.client.transport.DonorTransport;
 import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.portal.DonorAddress;
@@ -90,7 +90,7 @@ final class CheckCommand implements Callable<Integer> {
 
     private int check(ClientConfig config, List<DonorAddress> donors, PageCheck.Options options)
             throws InterruptedException {
-        try (TcpTransport transport = Connections.transport(config)) {
+        try (DonorTransport transport = Connections.transport(config)) {
             List<DonorConnection> connections = Connections.openAll(transport, donors, config.identity());
             try {
                 PageCheck.Result r;

@@ -27,7 +27,8 @@ final class ClientOptions {
     String identity;
 
     @Option(names = "--transport", paramLabel = "KIND",
-            description = "Netty transport: epoll, nio or auto. YAML key: transport (default auto).")
+            description = "What carries pages to donors: rdma, tcp or auto (RDMA to donors that accept it when this "
+                    + "host has an RDMA device, else TCP). YAML key: transport (default auto).")
     String transport;
 
     @Option(names = "--secret-file", paramLabel = "FILE",

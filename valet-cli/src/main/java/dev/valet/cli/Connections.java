@@ -1,7 +1,8 @@
 package dev.valet.cli;
 
 import dev.valet.client.transport.DonorConnection;
-import dev.valet.client.transport.tcp.TcpTransport;
+import dev.valet.client.transport.DonorTransport;
+import dev.valet.client.transport.Transports;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.portal.DonorAddress;
 
@@ -15,12 +16,12 @@ final class Connections {
     private Connections() {
     }
 
-    static TcpTransport transport(ClientConfig c) {
-        return TcpTransport.of(c, 0);
+    static DonorTransport transport(ClientConfig c) {
+        return Transports.open(c);
     }
 
     /** One future per donor, in order; each fails on its own if that donor cannot be reached. */
-    static List<CompletableFuture<DonorConnection>> open(TcpTransport transport, List<DonorAddress> donors,
+    static List<CompletableFuture<DonorConnection>> open(DonorTransport transport, List<DonorAddress> donors,
                                                          String identity) {
         List<CompletableFuture<DonorConnection>> futures = new ArrayList<>();
         for (DonorAddress a : donors) {
@@ -30,7 +31,7 @@ final class Connections {
     }
 
     /** Connections to every donor, or an exception naming the first that failed. */
-    static List<DonorConnection> openAll(TcpTransport transport, List<DonorAddress> donors, String identity) {
+    static List<DonorConnection> openAll(DonorTransport transport, List<DonorAddress> donors, String identity) {
         List<DonorConnection> open = new ArrayList<>();
         for (CompletableFuture<DonorConnection> f : open(transport, donors, identity)) {
             try {

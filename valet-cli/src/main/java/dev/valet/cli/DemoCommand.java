@@ -6,12 +6,14 @@ import dev.valet.client.engine.EngineStats;
 import dev.valet.client.workload.EngineLoad;
 import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
+import dev.valet.common.config.Durations;
 import dev.valet.common.config.FailoverConfig;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.donor.DonorProcess;
 import io.netty.buffer.ByteBuf;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -71,6 +73,19 @@ final class DemoCommand implements Callable<Integer> {
             description = "Seed of the page contents. Default: ${DEFAULT-VALUE}.")
     long seed;
 
+    @Mixin
+    SpawnedDonorOptions spawn;
+
+    @Option(names = "--request-timeout", paramLabel = "DURATION", defaultValue = "5s",
+            description = "How long one request to a donor may take (YAML key requestTimeout)."
+                    + " Default: ${DEFAULT-VALUE}.")
+    String requestTimeout;
+
+    @Option(names = "--donor-timeout", paramLabel = "DURATION", defaultValue = "1s",
+            description = "Silence after which a donor is dead (YAML key failover.donorTimeout); slow machines"
+                    + " (an emulated VM) need more. Default: ${DEFAULT-VALUE}.")
+    String donorTimeout;
+
     @Option(names = "--no-progress", description = "Do not draw progress bars.")
     boolean noProgress;
 
@@ -78,7 +93,7 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         long bytes = ByteSize.parse(workingSet).bytes();
         long pages = bytes / FrameHeader.PAGE_SIZE;
-        try (LoopbackDonors spawned = LoopbackDonors.start("demo", donors, donorMemory, false)) {
+        try (LoopbackDonors spawned = LoopbackDonors.start("demo", donors, donorMemory, false, spawn.donorHost)) {
             ClientConfig config = spawned.secured(demoConfig(bytes));
             int status;
             try (Engine engine = Engine.start(config, spawned.addresses());
@@ -95,12 +110,15 @@ final class DemoCommand implements Callable<Integer> {
     private ClientConfig demoConfig(long bytes) {
         ClientConfig d = ClientConfig.defaults();
         ClientConfig c = d.withIdentity("valet-demo")
+                .withTransport(spawn.transport())
                 .withSwapSpace(ByteSize.ofBytes(bytes))
                 .withSlabSize(ByteSize.parse(slabSize))
                 .withMaxPagesPerFrame(batch)
                 .withPlacement(d.placement().withNumReplica(replicas).withServerSelectNum(Math.max(replicas, donors)))
                 // Find the killed donor within a second, and repair as fast as loopback allows.
-                .withFailover(new FailoverConfig(Duration.ofMillis(200), Duration.ofSeconds(1), ByteSize.ofGibibytes(4)));
+                .withRequestTimeout(Durations.parse(requestTimeout))
+                .withFailover(new FailoverConfig(Duration.ofMillis(200), Durations.parse(donorTimeout),
+                        ByteSize.ofGibibytes(4)));
         if (backupDisk != null) {
             c = c.withBackupDisk(backupDisk.toString());
         }

@@ -33,12 +33,18 @@ final class LoopbackDonors implements AutoCloseable {
      * donors on the client's own machine would only pin the same memory twice.
      */
     static LoopbackDonors start(String purpose, int count, String memory, boolean lockMemory) throws IOException {
+        return start(purpose, count, memory, lockMemory, "127.0.0.1");
+    }
+
+    /** Like {@link #start(String, int, String, boolean)}, the donors listening on {@code host} (an own address). */
+    static LoopbackDonors start(String purpose, int count, String memory, boolean lockMemory, String host)
+            throws IOException {
         LoopbackDonors donors = new LoopbackDonors(Files.createTempDirectory("valet-" + purpose + "-"));
-        System.err.printf("starting %d donors on loopback (logs in %s)%n", count, donors.dir);
+        System.err.printf("starting %d donors on %s (logs in %s)%n", count, host, donors.dir);
         try {
             ClusterSecret.generate(donors.secretFile);
             for (int i = 0; i < count; i++) {
-                donors.processes.add(DonorProcess.start(donors.dir, String.valueOf(i), "--memory", memory,
+                donors.processes.add(DonorProcess.start(donors.dir, String.valueOf(i), host, 0, "--memory", memory,
                         lockMemory ? "--lock-memory" : "--no-lock-memory", "--secret-file",
                         donors.secretFile.toString()));
             }

@@ -1,7 +1,7 @@
 package dev.valet.cli;
 
 import dev.valet.client.transport.DonorConnection;
-import dev.valet.client.transport.tcp.TcpTransport;
+import dev.valet.client.transport.DonorTransport;
 import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.portal.DonorAddress;
@@ -30,7 +30,7 @@ final class StatusCommand implements Callable<Integer> {
         ClientConfig config = client.load();
         List<DonorAddress> donors = ClientOptions.donors(config);
         int down = 0;
-        try (TcpTransport transport = Connections.transport(config)) {
+        try (DonorTransport transport = Connections.transport(config)) {
             List<CompletableFuture<DonorConnection>> futures = Connections.open(transport, donors,
                     config.identity());
             System.out.printf("%-24s %8s %8s %8s %8s %10s %6s %7s %10s %8s  %s%n", "DONOR", "LIMIT", "USED",

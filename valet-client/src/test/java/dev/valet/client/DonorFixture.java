@@ -2,7 +2,6 @@ package dev.valet.client;
 
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.tcp.TcpTransport;
-import dev.valet.common.config.TransportChoice;
 import dev.valet.common.net.NettyTransport;
 import dev.valet.donor.DonorProcess;
 
@@ -21,7 +20,7 @@ public final class DonorFixture {
     }
 
     public static TcpTransport transport() {
-        return new TcpTransport(NettyTransport.select(TransportChoice.AUTO), 2, Duration.ofSeconds(5),
+        return new TcpTransport(NettyTransport.select(), 2, Duration.ofSeconds(5),
                 Duration.ofSeconds(10), 128);
     }
 

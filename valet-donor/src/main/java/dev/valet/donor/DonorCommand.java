@@ -58,7 +58,8 @@ public final class DonorCommand implements Callable<Integer> {
     Boolean lockMemory;
 
     @Option(names = "--transport", paramLabel = "KIND", converter = TransportConverter.class,
-            description = "Netty transport: epoll, nio or auto (epoll when available)."
+            description = "tcp: serve TCP only; rdma: also serve RDMA (rdma_cm on the same address and port) or"
+                    + " fail to start; auto: also serve RDMA when this host has an RDMA device."
                     + " YAML key: transport (default auto).")
     TransportChoice transport;
 

@@ -40,6 +40,15 @@ public final class DonorProcess implements AutoCloseable {
 
     /** Like {@link #start(Path, String, String...)} on a given port of 127.0.0.1 (0: any free port). */
     public static DonorProcess start(Path workDir, String name, int port, String... extraArgs) throws IOException {
+        return start(workDir, name, "127.0.0.1", port, extraArgs);
+    }
+
+    /**
+     * Like {@link #start(Path, String, int, String...)} on {@code host}, an address of this machine (RDMA over
+     * Soft-RoCE needs the rxe device's address: rdma_cm does not route 127.0.0.1).
+     */
+    public static DonorProcess start(Path workDir, String name, String host, int port, String... extraArgs)
+            throws IOException {
         Files.createDirectories(workDir);
         Path ready = workDir.resolve("donor-" + name + ".ready");
         Path log = workDir.resolve("donor-" + name + ".log");
@@ -49,7 +58,7 @@ public final class DonorProcess implements AutoCloseable {
                 "-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-cp", System.getProperty("java.class.path"),
                 DonorCommand.class.getName(),
-                "--listen", "127.0.0.1:" + port,
+                "--listen", host + ":" + port,
                 "--ready-file", ready.toString()));
         cmd.addAll(List.of(extraArgs));
         Process p = new ProcessBuilder(cmd)

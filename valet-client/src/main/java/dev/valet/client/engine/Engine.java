@@ -6,7 +6,8 @@ import dev.valet.client.engine.donors.RemoteDonor;
 import dev.valet.client.engine.placement.DonorRanker;
 import dev.valet.client.engine.placement.PlacementPolicy;
 import dev.valet.client.transport.DonorConnection;
-import dev.valet.client.transport.tcp.TcpTransport;
+import dev.valet.client.transport.DonorTransport;
+import dev.valet.client.transport.Transports;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.EvictReply;
@@ -39,7 +40,7 @@ public final class Engine implements AutoCloseable {
 
     private final ClientConfig config;
     private final SlabMap map;
-    private final TcpTransport transport;
+    private final DonorTransport transport;
     private final DonorPool pool;
     private final SlabPlacer placer;
     private final ReReplicator repair;
@@ -54,7 +55,7 @@ public final class Engine implements AutoCloseable {
         this.config = config;
         this.map = new SlabMap(config.swapSpace().bytes(), config.slabSize().bytes());
         this.pagesPerRequest = config.maxPagesPerFrame();
-        this.transport = TcpTransport.of(config, 0);
+        this.transport = Transports.open(config);
         PlacementPolicy<RemoteDonor> policy = new DonorRanker<>(config.placement().serverSelectNum(),
                 config.placement().weights(), new Random());
         this.pool = new DonorPool(donors, config.identity(), transport, config.failover(), new DonorEvents());

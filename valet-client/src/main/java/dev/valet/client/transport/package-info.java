@@ -1,5 +1,7 @@
 /**
  * Transports from the client to its donors: {@link dev.valet.client.transport.DonorConnection} is what the engine
- * sees; {@code tcp} carries it over netty (RDMA will sit beside it).
+ * sees; {@code tcp} carries it over netty, {@code rdma} over RDMA verbs; {@link
+ * dev.valet.client.transport.Transports} picks one from the {@code transport} key ({@code auto}: RDMA where it
+ * works, TCP otherwise, per donor).
  */
 package dev.valet.client.transport;

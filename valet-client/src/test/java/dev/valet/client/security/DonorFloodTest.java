@@ -3,9 +3,8 @@ package dev.valet.client.security;
 import dev.valet.client.check.PageCheck;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.tcp.TcpTransport;
-import dev.valet.client.transport.tcp.TransportSecurity;
+import dev.valet.client.transport.TransportSecurity;
 import dev.valet.common.auth.ClusterSecret;
-import dev.valet.common.config.TransportChoice;
 import dev.valet.common.net.NettyTransport;
 import dev.valet.common.protocol.AuthChallenge;
 import dev.valet.common.protocol.AuthProof;
@@ -66,7 +65,7 @@ class DonorFloodTest {
         TransportSecurity security = TransportSecurity.withSecret(secret);
         try (DonorProcess donor = DonorProcess.start(dir, "flood", "--config", yaml.toString(), "--memory", "256M",
                 "--no-lock-memory");
-             TcpTransport transport = new TcpTransport(NettyTransport.select(TransportChoice.AUTO), 2,
+             TcpTransport transport = new TcpTransport(NettyTransport.select(), 2,
                      Duration.ofSeconds(10), Duration.ofSeconds(30), 64, security)) {
             DonorConnection legit = transport.connect(donor.address(), "legit").join();
 

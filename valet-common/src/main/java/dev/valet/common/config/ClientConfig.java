@@ -33,8 +33,10 @@ import java.util.Optional;
  *                         default {@code 5s}, allowed {@code 1ms} to {@code 1h}
  * @param maxPagesPerFrame most 4 KiB pages sent in one frame; more amortises headers, fewer keeps frames under
  *                         the donors' {@code maxFrameBytes}; default {@code 128}, allowed 1 to 1024
- * @param transport        netty transport: {@code epoll}, {@code nio} or {@code auto} (epoll when available);
- *                         default {@code auto}
+ * @param transport        what carries pages to donors: {@code tcp}, {@code rdma} (a donor that cannot be
+ *                         reached over RDMA is unavailable), or {@code auto} (RDMA to each donor that accepts it
+ *                         when this host has an RDMA device, TCP otherwise; logged per donor); default
+ *                         {@code auto}
  * @param swapSpace        size of the swap space (and of {@code /dev/valet0}); default {@code 8G}, at least one
  *                         page, a multiple of 4096 (the seeds' SWAPSPACE_SIZE_G)
  * @param slabSize         unit of placement: the swap space is cut into slabs of this size, each mapped to donors

@@ -34,8 +34,9 @@ import java.util.Objects;
  * @param gradientWindow       window over which the free-memory gradient (bytes per second) is computed, so
  *                             the donor sees its own workload growing before memory runs out; default
  *                             {@code 8s}, at least twice {@code memorySampleInterval} so it spans two samples
- * @param transport            netty transport: {@code epoll}, {@code nio} or {@code auto} (epoll when
- *                             available); default {@code auto}
+ * @param transport            {@code tcp}: serve TCP only; {@code rdma}: also serve RDMA (rdma_cm on the same
+ *                             address and port number) and fail to start without it; {@code auto}: also serve
+ *                             RDMA when this host has an RDMA device; default {@code auto}
  * @param headroom             the free memory the donor keeps for its host, and how it gets it back; see
  *                             {@link HeadroomConfig}
  * @param auth                 who may connect; see {@link AuthConfig}. A donor without a secret listening on a

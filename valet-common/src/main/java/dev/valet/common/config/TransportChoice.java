@@ -1,22 +1,24 @@
 package dev.valet.common.config;
 
 /**
- * The {@code transport} key: which netty transport a daemon asks for. Choosing the actual transport (and
- * failing when epoll is asked for but unavailable) happens at startup, where netty is loaded; this is only
- * the operator's choice, spelled {@code epoll}, {@code nio} or {@code auto}.
+ * The {@code transport} key: what carries pages between client and donor. The client: {@code tcp}, {@code rdma}
+ * (fail where RDMA cannot be used), or {@code auto} (RDMA to each donor that accepts it when this host has an RDMA
+ * device, TCP otherwise). The donor always serves TCP; {@code rdma} also serves RDMA and fails to start without
+ * it, {@code auto} serves RDMA too when a device is present. The netty flavour under TCP is not configured: native
+ * epoll where available, NIO otherwise.
  */
 public enum TransportChoice implements ConfigChoice {
-    /** Native epoll where netty can load it, NIO otherwise. */
+    /** RDMA where it works, TCP otherwise; logged per donor. */
     AUTO,
-    /** Native epoll; startup fails where it is unavailable. */
-    EPOLL,
-    /** Java NIO, which works everywhere. */
-    NIO;
+    /** TCP only. */
+    TCP,
+    /** RDMA; startup (donor) or connecting (client) fails where it is unavailable. */
+    RDMA;
 
-    static final String EXPECTED = "one of epoll, nio, auto";
+    static final String EXPECTED = "one of rdma, tcp, auto";
 
     /**
-     * Reads {@code epoll}, {@code nio} or {@code auto}, ignoring case and surrounding whitespace.
+     * Reads {@code rdma}, {@code tcp} or {@code auto}, ignoring case and surrounding whitespace.
      *
      * @throws IllegalArgumentException for anything else, listing the choices
      */
@@ -24,7 +26,7 @@ public enum TransportChoice implements ConfigChoice {
         return ConfigChoice.parse(values(), text, "transport", EXPECTED);
     }
 
-    /** Same as {@link #configName()}, so messages and {@code NettyTransport.select} get the configured word. */
+    /** Same as {@link #configName()}, so messages get the configured word. */
     @Override
     public String toString() {
         return configName();

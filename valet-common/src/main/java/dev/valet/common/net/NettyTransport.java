@@ -1,6 +1,5 @@
 package dev.valet.common.net;
 
-import dev.valet.common.config.TransportChoice;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -17,27 +16,14 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 
 /**
  * Which netty transport the TCP path runs on: native epoll where the platform has it, NIO otherwise. Donor and
- * client choose the same way, from the {@code transport} key of their YAML.
+ * client choose the same way; not configurable (the {@code transport} key chooses TCP or RDMA).
  */
 public enum NettyTransport {
     EPOLL, NIO;
 
-    /** The transport for the operator's choice: auto is epoll when available. Epoll asked for but missing is an error. */
-    public static NettyTransport select(TransportChoice choice) {
-        switch (choice) {
-            case AUTO:
-                return Epoll.isAvailable() ? EPOLL : NIO;
-            case NIO:
-                return NIO;
-            case EPOLL:
-                if (!Epoll.isAvailable()) {
-                    throw new IllegalStateException("transport epoll asked for but unavailable: "
-                            + Epoll.unavailabilityCause());
-                }
-                return EPOLL;
-            default:
-                throw new IllegalArgumentException("unknown transport " + choice);
-        }
+    /** Native epoll when netty can load it, NIO otherwise. */
+    public static NettyTransport select() {
+        return Epoll.isAvailable() ? EPOLL : NIO;
     }
 
     /** An event loop group of {@code threads} threads (0: netty's default, twice the cores) named {@code name}. */

@@ -39,6 +39,13 @@ public interface LibC {
     int SO_RCVBUFFORCE = 33;
     int MSG_TRUNC = 0x20;
 
+    /** poll(2): struct pollfd is {@code int fd; short events; short revents}. */
+    short POLLIN = 0x1;
+    int POLLFD_SIZE = 8;
+    int POLLFD_FD = 0;
+    int POLLFD_EVENTS = 4;
+    int POLLFD_REVENTS = 6;
+
     LibC INSTANCE = LibraryLoader.create(LibC.class).failImmediately().load("c");
 
     @SaveError
@@ -98,4 +105,8 @@ public interface LibC {
 
     @SaveError
     int close(int fd);
+
+    /** {@code fds} points to {@code nfds} struct pollfd; returns how many have events, 0 on timeout, -1 on error. */
+    @SaveError
+    int poll(@intptr_t long fds, @u_int64_t long nfds, int timeoutMs);
 }

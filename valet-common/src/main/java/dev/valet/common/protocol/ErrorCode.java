@@ -29,7 +29,9 @@ public enum ErrorCode {
     /** EVICT declined: no other donor has room, there is no backup disk, and this is the slab's last copy. */
     EVICT_NOWHERE(20, true),
     /** EVICT declined: the client tried to move the slab and failed (a copy or the backup disk failed). */
-    EVICT_FAILED(21, true);
+    EVICT_FAILED(21, true),
+    /** RDMA: the donor could not register the slab's memory for this connection. */
+    RDMA_REGISTRATION_FAILED(30, true);
 
     private static final ErrorCode[] BY_CODE = new ErrorCode[256];
 

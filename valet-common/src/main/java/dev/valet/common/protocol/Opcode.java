@@ -18,6 +18,8 @@ public enum Opcode {
     AUTH(0x0A),
     /** Sent by the donor to the client (request id with {@link FrameHeader#DONOR_REQUEST_BIT}): move this slab away. */
     EVICT(0x10),
+    /** RDMA only: make one of the caller's slabs remotely accessible to this connection (docs/protocol.md). */
+    REGISTER_SLAB(0x20),
 
     HELLO_OK(0x81),
     STATS_OK(0x82),
@@ -31,6 +33,7 @@ public enum Opcode {
     AUTH_OK(0x8A),
     /** The client's answer to EVICT: migrated (after its FREE_SLAB) or declined with a reason. */
     EVICT_OK(0x90),
+    REGISTER_SLAB_OK(0xA0),
 
     ERROR(0xFF);
 

@@ -8,6 +8,8 @@ import java.util.zip.CRC32C;
 /** CRC32C of one 4096-byte page: the end-to-end checksum every page carries. */
 public final class PageChecksum {
     private static final ThreadLocal<CRC32C> CRC = ThreadLocal.withInitial(CRC32C::new);
+    /** CRC32C of a page of zeros: what a never-written page carries (after CRC: initialisation order). */
+    public static final int ZERO_PAGE_CRC = crc32c(new byte[FrameHeader.PAGE_SIZE], 0);
 
     private PageChecksum() {
     }

@@ -66,7 +66,7 @@ class ClientConfigTest {
                 connectTimeout: 1s
                 requestTimeout: 2s
                 maxPagesPerFrame: 64
-                transport: epoll
+                transport: tcp
                 swapSpace: 32G
                 slabSize: 256M
                 backupDisk: /dev/sdb
@@ -89,7 +89,7 @@ class ClientConfigTest {
                 """);
 
         assertThat(config).isEqualTo(new ClientConfig("db-7", Path.of("donors.list"), Duration.ofSeconds(1),
-                Duration.ofSeconds(2), 64, TransportChoice.EPOLL, ByteSize.ofGibibytes(32), ByteSize.ofMebibytes(256),
+                Duration.ofSeconds(2), 64, TransportChoice.TCP, ByteSize.ofGibibytes(32), ByteSize.ofMebibytes(256),
                 "/dev/sdb", new PlacementConfig(3, 16, new RankWeights(2.0, 0.25, 0.0, 1000.0)),
                 new FailoverConfig(Duration.ofMillis(250), Duration.ofMillis(1500), ByteSize.ofGibibytes(1)),
                 new DeviceConfig(64, Duration.ofMinutes(5), Duration.ofSeconds(10)), AuthConfig.DEFAULTS,
@@ -106,11 +106,11 @@ class ClientConfigTest {
                 connectTimeout: 500ms
                 requestTimeout: 1m
                 maxPagesPerFrame: 1024
-                transport: nio
+                transport: rdma
                 """);
 
         assertThat(config).isEqualTo(new ClientConfig("db-7@rack.7", Path.of("/etc/valet/portal.list"),
-                Duration.ofMillis(500), Duration.ofMinutes(1), 1024, TransportChoice.NIO,
+                Duration.ofMillis(500), Duration.ofMinutes(1), 1024, TransportChoice.RDMA,
                 ClientConfig.DEFAULT_SWAP_SPACE, ClientConfig.DEFAULT_SLAB_SIZE, ClientConfig.NO_BACKUP_DISK,
                 PlacementConfig.DEFAULTS, FailoverConfig.DEFAULTS, DeviceConfig.DEFAULTS, AuthConfig.DEFAULTS,
                 TlsConfig.DEFAULTS));
@@ -265,7 +265,7 @@ class ClientConfigTest {
         assertThat(defaults.withRequestTimeout(Duration.ofSeconds(9)).requestTimeout())
                 .isEqualTo(Duration.ofSeconds(9));
         assertThat(defaults.withMaxPagesPerFrame(7).maxPagesPerFrame()).isEqualTo(7);
-        assertThat(defaults.withTransport(TransportChoice.EPOLL).transport()).isEqualTo(TransportChoice.EPOLL);
+        assertThat(defaults.withTransport(TransportChoice.TCP).transport()).isEqualTo(TransportChoice.TCP);
         assertThat(defaults.withSwapSpace(ByteSize.ofGibibytes(2)).swapSpace()).hasToString("2G");
         assertThat(defaults.withSlabSize(ByteSize.ofMebibytes(64)).slabSize()).hasToString("64M");
         assertThat(defaults.withBackupDisk("/dev/sdb").backupDisk()).isEqualTo("/dev/sdb");
@@ -328,7 +328,7 @@ class ClientConfigTest {
     @Test
     void backupDiskNoneIsNoBackupDiskAndIsNotResolved() throws IOException {
         Path file = Files.writeString(directory.resolve("valet.yaml"), "backupDisk: none\n");
-        Path defaulted = Files.writeString(directory.resolve("other.yaml"), "transport: nio\n");
+        Path defaulted = Files.writeString(directory.resolve("other.yaml"), "transport: rdma\n");
 
         ClientConfig loaded = ConfigLoader.load(file, ClientConfig.class);
 

@@ -162,7 +162,7 @@ class ConfigLoaderTest {
         assertDonorFails("listen: 7070\n", "donor.yaml:1:1: listen: missing ':port' in '7070' (expected"
                 + " host:port, 1.2.3.4:port or [IPv6]:port)");
         assertDonorFails("transport: kqueue\n",
-                "donor.yaml:1:1: transport: unknown transport 'kqueue' (expected one of epoll, nio, auto)");
+                "donor.yaml:1:1: transport: unknown transport 'kqueue' (expected one of rdma, tcp, auto)");
     }
 
     @Test

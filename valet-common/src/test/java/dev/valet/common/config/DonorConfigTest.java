@@ -44,7 +44,7 @@ class DonorConfigTest {
                 memorySampleInterval: 250ms
                 ewmaWeight: 1
                 gradientWindow: 2m
-                transport: epoll
+                transport: tcp
                 headroom:
                   evictBelow: 2G
                   expandAbove: 3G
@@ -54,7 +54,7 @@ class DonorConfigTest {
 
         assertThat(config).isEqualTo(new DonorConfig(DonorAddress.parse("10.1.2.3:9999"), ByteSize.parse("8G"),
                 ByteSize.parse("4M"), ByteSize.parse("256M"), false, Duration.ofMillis(250), 1.0,
-                Duration.ofMinutes(2), TransportChoice.EPOLL, new HeadroomConfig(ByteSize.parse("2G"),
+                Duration.ofMinutes(2), TransportChoice.TCP, new HeadroomConfig(ByteSize.parse("2G"),
                 ByteSize.parse("3G"), VictimPolicy.OLDEST, Duration.ofSeconds(5)), AuthConfig.DEFAULTS,
                 TlsConfig.DEFAULTS, LimitsConfig.DEFAULTS));
     }
@@ -98,7 +98,7 @@ class DonorConfigTest {
         assertThat(defaults.withEwmaWeight(0.5).ewmaWeight()).isEqualTo(0.5);
         assertThat(defaults.withGradientWindow(Duration.ofSeconds(30)).gradientWindow())
                 .isEqualTo(Duration.ofSeconds(30));
-        assertThat(defaults.withTransport(TransportChoice.NIO).transport()).isEqualTo(TransportChoice.NIO);
+        assertThat(defaults.withTransport(TransportChoice.RDMA).transport()).isEqualTo(TransportChoice.RDMA);
         assertThat(defaults.withMemory(ByteSize.parse("8G")).withListen(listen))
                 .isEqualTo(defaults.withListen(listen).withMemory(ByteSize.parse("8G")));
     }

@@ -55,7 +55,7 @@ class PlacementConfigTest {
                 .isEqualTo(new PlacementConfig(2, 4, new RankWeights(1.0, 1.0, 2.0, 0.5)));
         assertThat(placement("placement: {}\n")).isEqualTo(PlacementConfig.DEFAULTS);
         assertThat(placement("placement:\n  weights: {}\n")).isEqualTo(PlacementConfig.DEFAULTS);
-        assertThat(placement("transport: nio\n")).isEqualTo(PlacementConfig.DEFAULTS);
+        assertThat(placement("transport: rdma\n")).isEqualTo(PlacementConfig.DEFAULTS);
     }
 
     @ParameterizedTest(name = "{0}")

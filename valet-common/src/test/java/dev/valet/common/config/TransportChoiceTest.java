@@ -9,14 +9,14 @@ class TransportChoiceTest {
 
     @Test
     void readsTheConfiguredWords() {
-        assertThat(TransportChoice.parse("epoll")).isEqualTo(TransportChoice.EPOLL);
-        assertThat(TransportChoice.parse("nio")).isEqualTo(TransportChoice.NIO);
+        assertThat(TransportChoice.parse("rdma")).isEqualTo(TransportChoice.RDMA);
+        assertThat(TransportChoice.parse("tcp")).isEqualTo(TransportChoice.TCP);
         assertThat(TransportChoice.parse(" AUTO ")).isEqualTo(TransportChoice.AUTO);
     }
 
     @Test
     void printsTheConfiguredWord() {
-        assertThat(TransportChoice.EPOLL).hasToString("epoll");
+        assertThat(TransportChoice.RDMA).hasToString("rdma");
         assertThat(TransportChoice.AUTO.configName()).isEqualTo("auto");
     }
 
@@ -24,6 +24,9 @@ class TransportChoiceTest {
     void rejectsOtherWordsListingTheChoices() {
         assertThatThrownBy(() -> TransportChoice.parse("kqueue"))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("unknown transport 'kqueue' (expected one of epoll, nio, auto)");
+                .hasMessage("unknown transport 'kqueue' (expected one of rdma, tcp, auto)");
+        // The netty flavours this key once meant are refused now, naming what it means today.
+        assertThatThrownBy(() -> TransportChoice.parse("epoll"))
+                .hasMessage("unknown transport 'epoll' (expected one of rdma, tcp, auto)");
     }
 }

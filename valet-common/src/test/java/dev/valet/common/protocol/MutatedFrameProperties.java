@@ -258,6 +258,8 @@ class MutatedFrameProperties {
                 case READ_INDEX_OK -> PageIndex.decode(body);
                 case AUTH -> AuthProof.decode(body);
                 case AUTH_OK -> Frames.requireEmpty(body, "AUTH_OK");
+                case REGISTER_SLAB -> SlabRef.decode(body, "REGISTER_SLAB");
+                case REGISTER_SLAB_OK -> RemoteSlab.decode(body);
                 case ERROR -> ErrorReply.decode(body);
                 default -> fail("unhandled opcode " + op);
             }
@@ -292,7 +294,10 @@ class MutatedFrameProperties {
             case EVICT_OK -> Frames.encode(alloc, op, id | FrameHeader.DONOR_REQUEST_BIT, r.nextBoolean()
                     ? EvictReply.accepted(r.nextInt(10)) : new EvictReply(r.nextInt(10), ErrorCode.EVICT_NOWHERE));
             case ALLOC_SLAB -> Frames.encode(alloc, op, id, new SlabAlloc(r.nextInt(10), 4096L * (1 + r.nextInt(8))));
-            case FREE_SLAB, ALLOC_SLAB_OK, FREE_SLAB_OK -> Frames.encode(alloc, op, id, new SlabRef(r.nextInt(10)));
+            case FREE_SLAB, ALLOC_SLAB_OK, FREE_SLAB_OK, REGISTER_SLAB ->
+                    Frames.encode(alloc, op, id, new SlabRef(r.nextInt(10)));
+            case REGISTER_SLAB_OK -> Frames.encode(alloc, op, id, new RemoteSlab(r.nextInt(10), r.nextLong(),
+                    r.nextInt(), 1 + r.nextInt(1 << 18)));
             case WRITE_PAGES, READ_PAGES_OK -> {
                 int pages = 1 + r.nextInt(2);
                 ByteBuf b = Unpooled.buffer(PageBatchEncoder.frameSize(pages));

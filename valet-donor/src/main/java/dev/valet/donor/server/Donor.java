@@ -14,6 +14,7 @@ import dev.valet.donor.memory.HeadroomGuard;
 import dev.valet.donor.store.SlabKey;
 import dev.valet.donor.store.SlabStore;
 import io.netty.channel.Channel;
+import io.netty.util.AttributeKey;
 import org.slf4j.LoggerFactory;
 
 import java.util.Optional;
@@ -28,6 +29,8 @@ import java.util.concurrent.atomic.LongAdder;
  * identity's working connection (the one that last allocated or wrote: where an EVICT for that client goes).
  */
 public final class Donor {
+    private static final AttributeKey<Boolean> NO_DONOR_REQUESTS = AttributeKey.valueOf("valet.noDonorRequests");
+
     private final SlabStore store;
     private final FreeMemoryTrend freeMemory;
     private final HeadroomGuard headroom;
@@ -78,8 +81,20 @@ public final class Donor {
         return headroom;
     }
 
+    /**
+     * Marks a connection that cannot carry the donor's own requests (an RDMA session's control channel, which only
+     * answers): it never becomes an owner's working connection, so no EVICT is sent there. Under pressure, slabs of
+     * clients reachable only that way are kept and the pressure reported.
+     */
+    public static void noDonorRequests(Channel channel) {
+        channel.attr(NO_DONOR_REQUESTS).set(Boolean.TRUE);
+    }
+
     /** {@code channel} allocates or writes for {@code identity}: EVICTs for that client go there from now on. */
     void ownerActive(String identity, Channel channel) {
+        if (Boolean.TRUE.equals(channel.attr(NO_DONOR_REQUESTS).get())) {
+            return;
+        }
         if (ownerChannels.get(identity) != channel) {
             ownerChannels.put(identity, channel);
         }

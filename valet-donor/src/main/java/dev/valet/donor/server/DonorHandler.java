@@ -55,7 +55,7 @@ import java.util.concurrent.TimeUnit;
  * one is closed the same way. A connection with {@code limits.maxInFlightPerConnection} requests unanswered, or
  * with unsent replies past the write-buffer high mark, is not read from until they drain.
  */
-final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
+public final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
     private static final Logger LOG = LoggerFactory.getLogger(DonorHandler.class);
 
     private enum State { NEW, AWAITING_AUTH, READY }
@@ -82,7 +82,7 @@ final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
     private ChannelFutureListener replyWritten;
     private String peer = "?";
 
-    DonorHandler(Donor donor) {
+    public DonorHandler(Donor donor) {
         this.donor = donor;
         this.secret = donor.secret().orElse(null);
         this.maxReadPages = PageBatch.maxPages(donor.maxFrameBytes());

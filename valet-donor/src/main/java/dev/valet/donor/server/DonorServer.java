@@ -3,12 +3,14 @@ package dev.valet.donor.server;
 import dev.valet.common.auth.ClusterSecret;
 import dev.valet.common.config.DonorConfig;
 import dev.valet.common.net.TlsContexts;
+import dev.valet.common.config.TransportChoice;
 import dev.valet.common.net.NettyTransport;
 import dev.valet.common.protocol.FrameDecoder;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.HelloOk;
 import dev.valet.donor.memory.FreeMemoryTrend;
 import dev.valet.donor.memory.MemInfo;
+import dev.valet.donor.server.rdma.RdmaDonorListener;
 import dev.valet.donor.store.SlabStore;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -22,6 +24,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.util.concurrent.Executors;
@@ -30,7 +33,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The donor daemon's TCP side: binds the listen address, runs one {@link DonorHandler} per connection on netty
- * event loops, and samples the host's free memory on a timer. {@link #close()} stops accepting, closes every
+ * event loops, starts the RDMA listener beside it when {@code transport} asks (see {@link RdmaDonorListener}), and samples the host's free memory on a timer. {@link #close()} stops accepting, closes every
  * connection and unmaps every slab.
  */
 public final class DonorServer implements AutoCloseable {
@@ -46,6 +49,7 @@ public final class DonorServer implements AutoCloseable {
     private final ScheduledExecutorService sampler;
     private final MemInfo memInfo;
     private Channel serverChannel;
+    private RdmaDonorListener rdma;
     private boolean closed;
 
     /**
@@ -76,7 +80,7 @@ public final class DonorServer implements AutoCloseable {
         this.donor = new Donor(store, new FreeMemoryTrend(config.ewmaWeight(), windowSamples),
                 new HelloOk(instanceId, FrameHeader.PAGE_SIZE, maxFrame, config.maxSlabBytes().bytes()),
                 config.headroom(), secret, config.limits());
-        this.transport = NettyTransport.select(config.transport());
+        this.transport = NettyTransport.select();
         this.group = transport.newEventLoopGroup(0, "valet-donor-io");
         this.sampler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "valet-donor-memory");
@@ -128,7 +132,40 @@ public final class DonorServer implements AutoCloseable {
                     config.listen().isLoopback() ? " (loopback only: fine for development)"
                             : " (auth.allowUnauthenticated is set)");
         }
+        startRdma(bound);
         return bound;
+    }
+
+    /** RDMA beside TCP, on the same address and port number (rdma_cm's own port space), as the config asks. */
+    private void startRdma(InetSocketAddress bound) {
+        if (config.transport() == TransportChoice.TCP) {
+            return;
+        }
+        if (config.tls().enabled()) {
+            // One-sided RDMA bypasses TLS: a donor that demands TLS serves TCP only.
+            if (config.transport() == TransportChoice.RDMA) {
+                serverChannel.close().syncUninterruptibly();
+                throw new IllegalStateException("transport rdma cannot be combined with tls.enabled: RDMA traffic is"
+                        + " not encrypted; use transport tcp (or auto, which then serves TCP only)");
+            }
+            LOG.info("valet-donor serves TCP only: tls.enabled (RDMA traffic would not be encrypted)");
+            return;
+        }
+        try {
+            rdma = RdmaDonorListener.start(donor, bound);
+        } catch (IOException | RuntimeException e) {
+            if (config.transport() == TransportChoice.RDMA) {
+                serverChannel.close().syncUninterruptibly();
+                throw new IllegalStateException("transport rdma: cannot serve RDMA on " + bound + ": "
+                        + e.getMessage(), e);
+            }
+            LOG.info("valet-donor serves TCP only: RDMA unavailable ({})", e.getMessage());
+        }
+    }
+
+    /** True when this donor also serves RDMA. */
+    public boolean servesRdma() {
+        return rdma != null;
     }
 
     public Donor donor() {
@@ -158,6 +195,9 @@ public final class DonorServer implements AutoCloseable {
         LOG.info("valet-donor shutting down: {} slabs ({} bytes) to release", store.slabCount(),
                 store.lentBytes());
         sampler.shutdownNow();
+        if (rdma != null) {
+            rdma.close();
+        }
         if (serverChannel != null) {
             serverChannel.close().syncUninterruptibly();
         }

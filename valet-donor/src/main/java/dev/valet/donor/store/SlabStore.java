@@ -73,13 +73,13 @@ public final class SlabStore implements AutoCloseable {
             }
             AnonymousMemory memory;
             try {
-                memory = AnonymousMemory.map(bytes, lockMemory);
+                memory = AnonymousMemory.map(Slab.mappedBytes(bytes), lockMemory);
             } catch (OutOfMemoryError e) {
                 lentBytes.addAndGet(-bytes);
                 uncountSlabOf(owner);
                 throw new SlabStoreException(ErrorCode.NO_SPACE, e.getMessage());
             }
-            slab = new Slab(key, memory);
+            slab = new Slab(key, memory, bytes);
             slabs.put(key, slab);
         } finally {
             allocating.remove(key);

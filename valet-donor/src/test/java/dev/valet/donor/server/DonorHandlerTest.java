@@ -339,6 +339,9 @@ class DonorHandlerTest {
                 "0x42");
         assertError(c.call(Opcode.HEARTBEAT_OK, new Heartbeat(1)), ErrorCode.UNSUPPORTED_OPCODE, "0x87");
         assertError(c.call(Opcode.HELLO_OK, helloOk), ErrorCode.UNSUPPORTED_OPCODE, "0x81");
+        // RDMA's REGISTER_SLAB means nothing over TCP (its session serves it, docs/protocol.md "RDMA").
+        assertError(c.call(Opcode.REGISTER_SLAB, new SlabRef(1)), ErrorCode.UNSUPPORTED_OPCODE,
+                "REGISTER_SLAB is not served here");
         assertError(c.call(42, EmbeddedDonorClient.rawFrame(0xFF, 42, new byte[] {0, 1, 0, 0})),
                 ErrorCode.UNSUPPORTED_OPCODE, "0xff");
         assertError(c.call(43, EmbeddedDonorClient.rawFrame(0x00, 43, new byte[0])), ErrorCode.UNSUPPORTED_OPCODE,

@@ -2,7 +2,7 @@ package dev.valet.client.engine.donors;
 
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.DonorUnavailableException;
-import dev.valet.client.transport.tcp.TcpTransport;
+import dev.valet.client.transport.DonorTransport;
 import dev.valet.common.config.FailoverConfig;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.EvictReply;
@@ -40,12 +40,12 @@ public final class DonorPool implements AutoCloseable {
 
     private final List<RemoteDonor> donors = new ArrayList<>();
     private final String identity;
-    private final TcpTransport transport;
+    private final DonorTransport transport;
     private final FailoverConfig failover;
     private final Listener listener;
     private final ScheduledExecutorService ticker;
 
-    public DonorPool(List<DonorAddress> addresses, String identity, TcpTransport transport, FailoverConfig failover,
+    public DonorPool(List<DonorAddress> addresses, String identity, DonorTransport transport, FailoverConfig failover,
                      Listener listener) {
         for (DonorAddress a : addresses) {
             donors.add(new RemoteDonor(a));

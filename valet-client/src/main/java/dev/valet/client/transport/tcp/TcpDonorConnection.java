@@ -1,5 +1,6 @@
 package dev.valet.client.transport.tcp;
 
+import dev.valet.client.transport.ClientHandshake;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.DonorException;
 import dev.valet.client.transport.DonorUnavailableException;
@@ -86,53 +87,26 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
      * AUTH_OK. Completes with the donor's HELLO_OK once the connection may carry requests.
      */
     CompletableFuture<HelloOk> hello(String identity) {
-        byte[] clientNonce = ClusterSecret.freshNonce();
-        return request(Opcode.HELLO, new Hello(FrameHeader.VERSION, identity, clientNonce),
-                f -> HelloOk.decode(f.body()))
+        ClientHandshake handshake = new ClientHandshake(address, identity, secret);
+        return request(Opcode.HELLO, handshake.hello(), f -> HelloOk.decode(f.body()))
                 .thenCompose(ok -> {
-                    if (ok.pageSize() != FrameHeader.PAGE_SIZE) {
-                        throw new DonorUnavailableException(address + ": page size " + ok.pageSize()
-                                + " (this client uses " + FrameHeader.PAGE_SIZE + ")");
+                    AuthProof proof = handshake.answer(ok);
+                    if (proof == null) {
+                        return CompletableFuture.completedFuture(ok);
                     }
-                    return authenticate(identity, clientNonce, ok);
+                    return request(Opcode.AUTH, proof, f -> {
+                        Frames.requireEmpty(f.body(), "AUTH_OK");
+                        return ok;
+                    }).exceptionally(e -> {
+                        throw handshake.refusedAfterAuth(e instanceof CompletionException && e.getCause() != null
+                                ? e.getCause() : e);
+                    });
                 })
                 .thenApply(ok -> {
                     this.hello = ok;
                     this.maxPagesPerRequest = Math.min(clientMaxPages, PageBatch.maxPages(ok.maxFrameBytes()));
                     return ok;
                 });
-    }
-
-    private CompletableFuture<HelloOk> authenticate(String identity, byte[] clientNonce, HelloOk ok) {
-        AuthChallenge challenge = ok.auth();
-        if (secret == null) {
-            if (challenge != null) {
-                throw new DonorUnavailableException(address + ": the donor requires authentication; set"
-                        + " auth.secretFile to the cluster secret");
-            }
-            return CompletableFuture.completedFuture(ok);
-        }
-        if (challenge == null) {
-            LOG.warn("{}: donor failed authentication: it has no cluster secret; closing", address);
-            throw new DonorUnavailableException(address + ": the donor does not authenticate (it has no cluster"
-                    + " secret); refused");
-        }
-        byte[] donorNonce = challenge.donorNonce();
-        if (!ClusterSecret.matches(secret.donorProof(identity, clientNonce, donorNonce), challenge.donorProof())) {
-            LOG.warn("{}: donor failed authentication: its proof does not match the cluster secret; closing",
-                    address);
-            throw new DonorUnavailableException(address + ": the donor's proof does not match the cluster secret;"
-                    + " refused");
-        }
-        return request(Opcode.AUTH, new AuthProof(secret.clientProof(identity, clientNonce, donorNonce)), f -> {
-            Frames.requireEmpty(f.body(), "AUTH_OK");
-            return ok;
-        }).exceptionally(e -> {
-            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-            throw new DonorUnavailableException(address + ": the donor closed the connection after AUTH (a"
-                    + " different cluster secret, or it has limits.maxClients clients already): " + cause.getMessage(),
-                    cause);
-        });
     }
 
     @Override

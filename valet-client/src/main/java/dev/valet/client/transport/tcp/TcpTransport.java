@@ -1,7 +1,9 @@
 package dev.valet.client.transport.tcp;
 
 import dev.valet.client.transport.DonorConnection;
+import dev.valet.client.transport.DonorTransport;
 import dev.valet.client.transport.DonorUnavailableException;
+import dev.valet.client.transport.TransportSecurity;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.net.NettyTransport;
 import dev.valet.common.portal.DonorAddress;
@@ -24,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * Opens {@link DonorConnection}s over TCP. Owns the event loops every connection it opens runs on; closing it
  * closes them all.
  */
-public final class TcpTransport implements AutoCloseable {
+public final class TcpTransport implements DonorTransport {
     private final NettyTransport kind;
     private final EventLoopGroup group;
     private final Duration connectTimeout;
@@ -40,7 +42,7 @@ public final class TcpTransport implements AutoCloseable {
 
     /** The transport {@code valet.yaml} describes: its netty kind, timeouts, frame size, secret and TLS. */
     public static TcpTransport of(ClientConfig config, int threads) {
-        return new TcpTransport(NettyTransport.select(config.transport()), threads, config.connectTimeout(),
+        return new TcpTransport(NettyTransport.select(), threads, config.connectTimeout(),
                 config.requestTimeout(), config.maxPagesPerFrame(), TransportSecurity.of(config));
     }
 
@@ -66,16 +68,21 @@ public final class TcpTransport implements AutoCloseable {
         return kind;
     }
 
+    @Override
+    public String name() {
+        return "tcp";
+    }
+
     /**
      * Connects (through TLS when configured), says HELLO as {@code identity} and, with a cluster secret, runs the
      * mutual handshake; completes when the donor has accepted. A donor that cannot prove the secret, or a
      * non-loopback donor when this client has no secret and may not talk unauthenticated, is refused.
      */
+    @Override
     public CompletableFuture<DonorConnection> connect(DonorAddress address, String identity) {
-        if (security.secret() == null && !security.allowUnauthenticated() && !address.isLoopback()) {
-            return CompletableFuture.failedFuture(new DonorUnavailableException("refusing to connect to " + address
-                    + " without authentication: set auth.secretFile in valet.yaml to the cluster secret, or"
-                    + " auth.allowUnauthenticated: true"));
+        String refusal = security.refusal(address);
+        if (refusal != null) {
+            return CompletableFuture.failedFuture(new DonorUnavailableException(refusal));
         }
         TcpDonorConnection connection = new TcpDonorConnection(address, requestTimeout, maxPagesPerRequest,
                 security.secret());

@@ -3,9 +3,9 @@ package dev.valet.client.transport.tcp;
 import dev.valet.client.TestCertificates;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.DonorUnavailableException;
+import dev.valet.client.transport.TransportSecurity;
 import dev.valet.common.auth.ClusterSecret;
 import dev.valet.common.config.TlsConfig;
-import dev.valet.common.config.TransportChoice;
 import dev.valet.common.net.NettyTransport;
 import dev.valet.common.net.TlsContexts;
 import dev.valet.common.portal.DonorAddress;
@@ -49,7 +49,7 @@ class AuthenticationProcessTest {
     }
 
     private static TcpTransport transport(ClusterSecret secret, SslContext tls) {
-        return new TcpTransport(NettyTransport.select(TransportChoice.AUTO), 1, Duration.ofSeconds(5),
+        return new TcpTransport(NettyTransport.select(), 1, Duration.ofSeconds(5),
                 Duration.ofSeconds(5), 16, new TransportSecurity(secret, tls, false));
     }
 

@@ -1,8 +1,9 @@
-package dev.valet.client.transport.tcp;
+package dev.valet.client.transport;
 
 import dev.valet.common.auth.ClusterSecret;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.net.TlsContexts;
+import dev.valet.common.portal.DonorAddress;
 import io.netty.handler.ssl.SslContext;
 
 /**
@@ -26,5 +27,17 @@ public record TransportSecurity(ClusterSecret secret, SslContext tls, boolean al
     /** With this secret and no TLS. */
     public static TransportSecurity withSecret(ClusterSecret secret) {
         return new TransportSecurity(secret, null, false);
+    }
+
+    /**
+     * Why this client may not connect to {@code address} at all, or {@code null}: without a secret, only donors on
+     * loopback, unless {@code auth.allowUnauthenticated}.
+     */
+    public String refusal(DonorAddress address) {
+        if (secret == null && !allowUnauthenticated && !address.isLoopback()) {
+            return "refusing to connect to " + address + " without authentication: set auth.secretFile in"
+                    + " valet.yaml to the cluster secret, or auth.allowUnauthenticated: true";
+        }
+        return null;
     }
 }

@@ -1,0 +1,45 @@
+package dev.valet.client.transport;
+
+import dev.valet.client.transport.rdma.RdmaTransport;
+import dev.valet.client.transport.tcp.TcpTransport;
+import dev.valet.common.config.ClientConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The {@link DonorTransport} the {@code transport} key of valet.yaml asks for. */
+public final class Transports {
+    private static final Logger LOG = LoggerFactory.getLogger(Transports.class);
+
+    private Transports() {
+    }
+
+    public static DonorTransport open(ClientConfig c) {
+        return switch (c.transport()) {
+            case TCP -> tcp(c);
+            case RDMA -> {
+                String why = RdmaTransport.unavailableReason();
+                if (why != null) {
+                    LOG.warn("transport rdma, but this host cannot do RDMA: {}; every donor will be unavailable", why);
+                }
+                yield rdma(c);
+            }
+            case AUTO -> {
+                String why = c.tls().enabled() ? "tls.enabled: RDMA traffic would not be encrypted"
+                        : RdmaTransport.unavailableReason();
+                if (why != null) {
+                    LOG.info("transport auto: TCP ({})", why);
+                }
+                yield new AutoTransport(why == null ? rdma(c) : null, tcp(c));
+            }
+        };
+    }
+
+    private static DonorTransport tcp(ClientConfig c) {
+        return TcpTransport.of(c, 0);
+    }
+
+    private static DonorTransport rdma(ClientConfig c) {
+        return new RdmaTransport(c.connectTimeout(), c.requestTimeout(), c.maxPagesPerFrame(),
+                TransportSecurity.of(c));
+    }
+}
