@@ -12,7 +12,7 @@ RDMA_IP=""
 rdma_begin() {
     trap rdma_cleanup EXIT
     rdma_setup
-    mkdir -p "$VALET_WORK"
+    valet_work
 }
 
 # rdma_setup: loads rdma_rxe and rdma_ucm, adds rxe0 on eth0, checks its port is active, sets RDMA_IP and makes

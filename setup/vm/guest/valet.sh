@@ -20,13 +20,18 @@ VALET_CLIENT_JAVA_OPTS="-Xms192m -Xmx192m -XX:+AlwaysPreTouch -XX:MaxDirectMemor
 export VALET_CLIENT_JAVA_OPTS+=" -XX:ErrorFile=$OUT/$SCENARIO.hs_err-%p.log"
 export VALET_NO_BUILD=1
 
-# valet_setup: checks the host built everything, makes the work folder with a fresh cluster secret (donors and
-# client authenticate each other, as in production), loads valet.ko.
+# valet_work: makes the work folder with a fresh cluster secret, cluster.secret (donors and clients authenticate
+# each other, as in production; valet_start_donors and valet_write_config use it).
+valet_work() {
+    mkdir -p "$VALET_WORK"
+    (umask 077 && head -c 32 /dev/urandom >"$VALET_WORK/cluster.secret") || fail "cannot write the cluster secret"
+}
+
+# valet_setup: checks the host built everything, valet_work, loads valet.ko.
 valet_setup() {
     [ -f "$VALET_JAR" ] || fail "$VALET_JAR missing: build on the host first (mvn package)"
     [ -f "$VALET_KO" ] || fail "$VALET_KO missing: build on the host first (setup/module.sh build)"
-    mkdir -p "$VALET_WORK"
-    (umask 077 && head -c 32 /dev/urandom >"$VALET_WORK/cluster.secret") || fail "cannot write the cluster secret"
+    valet_work
     [ -d /sys/module/valet ] || insmod "$VALET_KO" || fail "insmod $VALET_KO failed"
     log "valet.ko loaded"
 }

@@ -13,7 +13,7 @@ set -euo pipefail
 rdma_begin
 rdma_start_donors 3 256M
 # Software emulation (TCG) is slow: generous timeouts, or live donors look dead.
-printf 'connectTimeout: 20s\nrequestTimeout: 30s\n' >"$VALET_WORK/valet.yaml"
+printf 'auth:\n  secretFile: cluster.secret\nconnectTimeout: 20s\nrequestTimeout: 30s\n' >"$VALET_WORK/valet.yaml"
 time_it rdma_valet check --config "$VALET_WORK/valet.yaml" --portal "$VALET_WORK/portal.list" \
     --identity vm-rdma-check --transport rdma \
     --pages 8192 --slab-size 4M --rounds 2 --no-progress >"$VALET_WORK/check.out" 2>"$OUT/$SCENARIO.check.log" ||
