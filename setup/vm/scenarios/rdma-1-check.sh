@@ -37,3 +37,23 @@ metric rdma_check_pages_verified "$verified"
 metric rdma_check_seconds "$ELAPSED"
 metric rdma_check_write_pages_per_s "$(sed -E 's/.* write_pages_per_s=([0-9]+).*/\1/' <<<"$line")"
 metric rdma_check_read_pages_per_s "$(sed -E 's/.* read_pages_per_s=([0-9]+).*/\1/' <<<"$line")"
+
+# The same donor processes serve TCP too, and `auto` picks RDMA where the donor offers it (logged per donor).
+rdma_valet check --config "$VALET_WORK/valet.yaml" --portal "$VALET_WORK/portal.list" --identity vm-tcp-check \
+    --transport tcp --pages 1024 --slab-size 4M --no-progress >"$VALET_WORK/check-tcp.out" \
+    2>"$OUT/$SCENARIO.check-tcp.log" || fail "valet check over TCP against the same donors failed"
+grep -q " mismatches=0 failed_requests=0 " "$VALET_WORK/check-tcp.out" ||
+    fail "TCP check: $(cat "$VALET_WORK/check-tcp.out")"
+for i in 0 1 2; do
+    grep -q "client 'vm-tcp-check' connected from /" "$OUT/$SCENARIO.donor-$i.log" ||
+        fail "donor $i did not serve the TCP client"
+done
+rdma_valet status --config "$VALET_WORK/valet.yaml" --portal "$VALET_WORK/portal.list" --identity vm-auto \
+    --transport auto >"$VALET_WORK/status.out" 2>"$OUT/$SCENARIO.status.log" || fail "valet status (auto) failed"
+cat "$VALET_WORK/status.out"
+# Every donor up, with a heartbeat round trip measured over RDMA (RTT_us, the last column, >= 0).
+[ "$(awk 'NR > 1 && $NF ~ /^[0-9]+$/' "$VALET_WORK/status.out" | wc -l)" -eq 3 ] ||
+    fail "valet status over RDMA: not 3 donors with a round trip time"
+[ "$(grep -c ': transport rdma' "$OUT/$SCENARIO.status.log")" -eq 3 ] ||
+    fail "transport auto did not choose RDMA for all 3 donors (see $SCENARIO.status.log)"
+metric rdma_auto_chose_rdma 3

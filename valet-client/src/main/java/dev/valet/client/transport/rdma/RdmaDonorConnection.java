@@ -731,8 +731,11 @@ final class RdmaDonorConnection implements DonorConnection {
 
     @Override
     public CompletableFuture<Long> heartbeat() {
-        return submit(() -> System.nanoTime() - control(Opcode.HEARTBEAT, new Heartbeat(System.nanoTime()),
-                Opcode.HEARTBEAT_OK, Heartbeat::decode).senderNanos(), true);
+        return submit(() -> {
+            Heartbeat echo = control(Opcode.HEARTBEAT, new Heartbeat(System.nanoTime()), Opcode.HEARTBEAT_OK,
+                    Heartbeat::decode);
+            return System.nanoTime() - echo.senderNanos(); // read the clock after the echo, not before the call
+        }, true);
     }
 
     private void checkCount(int count) {
