@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs what building and testing Valet needs on Debian 12: a JDK 17, Maven, gcc, and the packages of the VM
-# test lab (setup/vm/: qemu, Debian's 6.1 guest kernel and headers, busybox, RDMA/NBD user space). Safe to run
-# again: it installs only what is missing and then prints one line. Needs root (or sudo) only when something is
-# missing. VALET_SKIP_VM_LAB=1 skips the VM lab packages.
+# Installs what building and testing Valet needs on Debian 12: a JDK 17, Maven, gcc, make and the verbs headers
+# (the build compiles native/verbs), and the packages of the VM test lab (setup/vm/: qemu, Debian's 6.1 guest
+# kernel and headers, busybox, RDMA/NBD user space). Safe to run again: it installs only what is missing and then
+# prints one line. Needs root (or sudo) only when something is missing. VALET_SKIP_VM_LAB=1 skips the VM lab
+# packages (not the build's).
 set -euo pipefail
 
 missing=()
@@ -16,25 +17,26 @@ command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 # guaranteed on a minimal Debian 12 and --no-install-recommends would not pull them in.
 vm_packages=(
     qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static kmod cpio
-    rdma-core ibverbs-providers ibverbs-utils libibverbs-dev librdmacm-dev rdmacm-utils perftest
-    nbdkit nbd-client linux-source-6.1 libc6-dev make iproute2
+    rdma-core ibverbs-providers ibverbs-utils rdmacm-utils perftest
+    nbdkit nbd-client linux-source-6.1 libc6-dev iproute2
 )
-if [ "${VALET_SKIP_VM_LAB:-0}" != 1 ]; then
-    # One dpkg-query for all of them keeps a second run fast; "ii" = installed and configured.
-    declare -A installed=()
-    while read -r status pkg; do
-        [ "$status" = ii ] && installed[$pkg]=1
-    done < <(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "${vm_packages[@]}" 2>/dev/null || true)
-    for pkg in "${vm_packages[@]}"; do
-        [ -n "${installed[$pkg]:-}" ] || missing+=("$pkg")
-    done
-fi
+# The Maven build compiles the verbs shim (native/verbs: make, libibverbs and librdmacm headers and libraries).
+packages=(make libibverbs-dev librdmacm-dev)
+[ "${VALET_SKIP_VM_LAB:-0}" = 1 ] || packages+=("${vm_packages[@]}")
+# One dpkg-query for all of them keeps a second run fast; "ii" = installed and configured.
+declare -A installed=()
+while read -r status pkg; do
+    [ "$status" = ii ] && installed[$pkg]=1
+done < <(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "${packages[@]}" 2>/dev/null || true)
+for pkg in "${packages[@]}"; do
+    [ -n "${installed[$pkg]:-}" ] || missing+=("$pkg")
+done
 
 if [ ${#missing[@]} -eq 0 ]; then
     if [ "${VALET_SKIP_VM_LAB:-0}" != 1 ]; then
-        echo "install-deps: java, maven, gcc and the ${#vm_packages[@]} VM lab packages are present"
+        echo "install-deps: java, maven, gcc, the build's packages and the ${#vm_packages[@]} VM lab packages are present"
     else
-        echo "install-deps: java, maven and gcc are present (VM lab packages skipped)"
+        echo "install-deps: java, maven, gcc and the build's packages are present (VM lab packages skipped)"
     fi
     exit 0
 fi
