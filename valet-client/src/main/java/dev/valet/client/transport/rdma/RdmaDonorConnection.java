@@ -71,8 +71,8 @@ final class RdmaDonorConnection implements DonorConnection {
     private static final Logger LOG = LoggerFactory.getLogger(RdmaDonorConnection.class);
     /** Page slots registered at connect; more are added while callers keep more requests in flight. */
     static final int INITIAL_SLOTS = 4;
-    /** The most slots (requests in flight) per connection; past it a caller waits for one to come back. */
-    static final int MAX_SLOTS = 64;
+    /** Slots past which growth is logged: a caller keeping this many requests in flight is unusual. */
+    static final int MANY_SLOTS = 64;
     static final int REQUEST_BYTES = 64 * 1024;
     /** The largest control reply taken; HELLO_OK is capped to it so the engine never asks for more. */
     static final int REPLY_BYTES = 1024 * 1024;
@@ -125,7 +125,7 @@ final class RdmaDonorConnection implements DonorConnection {
                 future.complete(call.run());
             } catch (DonorException e) {
                 future.completeExceptionally(e);
-            } catch (Exception | LinkageError e) {
+            } catch (Throwable e) { // anything else leaves the queue pair in an unknown state: never a hung caller
                 future.completeExceptionally(new DonorUnavailableException(String.valueOf(e.getMessage()), e));
                 throw new BrokenConnection(e);
             }
@@ -188,7 +188,8 @@ final class RdmaDonorConnection implements DonorConnection {
         qp = new QueuePair(rdma, cmId, 2 * maxPages + 4, RECEIVE_BUFFERS);
         frames = new FrameChannel(qp, REQUEST_BYTES, REPLY_BYTES, RECEIVE_BUFFERS);
         wrs = new SendWorkRequests(2 * maxPages + 1);
-        slotBytes = (PageBatchEncoder.frameSize(maxPages) + 8 + 4095) / 4096 * 4096;
+        slotBytes = (PageBatchEncoder.frameSize(maxPages) + maxPages * PageBatch.ENTRY_HEADER_SIZE + 8 + 4095)
+                / 4096 * 4096;
         for (int i = 0; i < INITIAL_SLOTS; i++) {
             slots.add(newSlot());
         }
@@ -412,6 +413,14 @@ final class RdmaDonorConnection implements DonorConnection {
                     throw new DonorException(address.toString(), ErrorCode.BAD_FRAME, "page " + pageIndex
                             + " has version " + buf.getLong(entry + 8));
                 }
+                wrs.set(k, 0, VerbsLayout.IBV_WR_RDMA_READ, k == count - 1,
+                        slot.address() + slot.storedEntryIndex(k), PageBatch.ENTRY_HEADER_SIZE, lkey,
+                        r.metadataAddress(pageIndex), r.rkey());
+            }
+            refuseStale(slabId, count, slot);
+            for (int k = 0; k < count; k++) {
+                int entry = WRITE_ENTRIES + k * PageBatch.ENTRY_SIZE;
+                long pageIndex = buf.getUnsignedInt(entry);
                 long local = slot.address() + entry;
                 wrs.set(2 * k, 0, VerbsLayout.IBV_WR_RDMA_WRITE, false, local + PageBatch.ENTRY_HEADER_SIZE,
                         FrameHeader.PAGE_SIZE, lkey, r.dataAddress(pageIndex), r.rkey());
@@ -427,6 +436,31 @@ final class RdmaDonorConnection implements DonorConnection {
             return null;
         } finally {
             slot.release();
+        }
+    }
+
+    /**
+     * STALE_VERSION as a TCP donor enforces it, since this donor's CPU sees no one-sided write: the batch's stored
+     * metadata entries are read first (the READs are already set up as work requests 0 .. count-1), and the batch
+     * is refused, nothing written, if any stored version is newer than the one being written (an equal one is
+     * fine: a retry). Every write to this donor from this client runs on this connection's thread, so nothing of
+     * ours lands between this check and the WRITEs; other connections of the same identity are not covered.
+     */
+    private void refuseStale(long slabId, int count, PageSlot slot) throws IOException {
+        long id = nextWrId++;
+        NativeMemory.putLong(wrs.address(count - 1), VerbsLayout.SEND_WR_ID, id);
+        post(count);
+        await(id);
+        ByteBuf buf = slot.buffer();
+        for (int k = 0; k < count; k++) {
+            int entry = WRITE_ENTRIES + k * PageBatch.ENTRY_SIZE;
+            long stored = buf.getLong(slot.storedEntryIndex(k) + 8);
+            long version = buf.getLong(entry + 8);
+            if (stored > version) {
+                throw new DonorException(address.toString(), ErrorCode.STALE_VERSION, "page "
+                        + buf.getUnsignedInt(entry) + " of slab " + slabId + ": version " + version
+                        + " is older than the stored " + stored);
+            }
         }
     }
 
@@ -517,35 +551,25 @@ final class RdmaDonorConnection implements DonorConnection {
         return f;
     }
 
+    /** A free page slot, or a new one: never waits (see {@link #growSlots()}). */
     private PageSlot claimSlot() {
-        try {
-            PageSlot slot = slots.poll();
-            if (slot == null) {
-                slot = growSlots();
-            }
-            if (slot == null) {
-                slot = slots.poll(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            }
-            if (slot == null) {
-                throw new DonorUnavailableException(address + ": no free RDMA page slot within "
-                        + requestTimeout.toMillis() + " ms");
-            }
-            return slot.claim();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new DonorUnavailableException(address + ": interrupted waiting for a page slot");
-        }
+        PageSlot slot = slots.poll();
+        return (slot != null ? slot : growSlots()).claim();
     }
 
     /**
-     * A new registered slot, or null at {@link #MAX_SLOTS}. Callers may ask from a completion callback, i.e. on the
-     * connection's own thread, which must never wait for a slot that only it can give back: so the pool grows to
-     * the depth callers use (allocation while it grows; none once it has).
+     * A new registered slot. Callers may ask from a completion callback, i.e. on a connection's own thread, which
+     * must never wait for a slot that only a connection thread can give back: so the pool grows to the depth
+     * callers keep in flight instead of blocking (allocation while it grows; none once it has).
      */
     private PageSlot growSlots() {
         synchronized (slotMemory) {
-            if (slotMemory.size() >= MAX_SLOTS || !open) {
-                return null;
+            if (!open) {
+                throw new DonorUnavailableException(address + ": connection closed");
+            }
+            if (slotMemory.size() == MANY_SLOTS) {
+                LOG.warn("{}: {} RDMA page slots in use ({} KiB each): callers keep that many requests in flight",
+                        address, MANY_SLOTS, slotBytes / 1024);
             }
             try {
                 return newSlot();
@@ -562,7 +586,8 @@ final class RdmaDonorConnection implements DonorConnection {
             try {
                 MemoryRegion mr = qp.register(memory.address(), slotBytes, VerbsLayout.IBV_ACCESS_LOCAL_WRITE);
                 slotMemory.add(memory);
-                return new PageSlot(memory.address(), memory.buffer(), mr.lkey(), slots);
+                return new PageSlot(memory.address(), memory.buffer(), mr.lkey(),
+                        maxPages * PageBatch.ENTRY_HEADER_SIZE, slots);
             } catch (IOException | RuntimeException e) {
                 memory.close();
                 throw e;
