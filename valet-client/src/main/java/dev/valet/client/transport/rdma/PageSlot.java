@@ -17,7 +17,7 @@ final class PageSlot extends AbstractReferenceCounted {
     private final long address;
     private final ByteBuf buffer;
     private final int scratchOffset;
-    private final int metadataOffset;
+    private final int versionsOffset;
     private final PageBatchEncoder encoder = new PageBatchEncoder();
     private final PageBatch batch = new PageBatch();
     private final int lkey;
@@ -25,21 +25,16 @@ final class PageSlot extends AbstractReferenceCounted {
 
     /**
      * {@code buffer} views {@code [address, address + capacity)}, registered with {@code lkey}; the last 8 bytes
-     * are the flush READ's target, the {@code metadataBytes} before them receive the donor's metadata entries of a
-     * write's pages (its version check).
+     * are the flush READ's target, the {@code versionBytes} before them receive the stored metadata entries a
+     * write checks first.
      */
-    PageSlot(long address, ByteBuf buffer, int lkey, int metadataBytes, BlockingQueue<PageSlot> pool) {
+    PageSlot(long address, ByteBuf buffer, int lkey, int versionBytes, BlockingQueue<PageSlot> pool) {
         this.address = address;
         this.buffer = buffer;
         this.lkey = lkey;
         this.scratchOffset = buffer.capacity() - 8;
-        this.metadataOffset = scratchOffset - metadataBytes;
+        this.versionsOffset = buffer.capacity() - 8 - versionBytes;
         this.pool = pool;
-    }
-
-    /** Where the donor's current metadata entries of a write's pages are read to (16 bytes a page). */
-    int metadataOffset() {
-        return metadataOffset;
     }
 
     long address() {
@@ -56,6 +51,11 @@ final class PageSlot extends AbstractReferenceCounted {
 
     long scratchAddress() {
         return address + scratchOffset;
+    }
+
+    /** Where stored metadata entry {@code k} of a write's pages is read to (index into {@link #buffer()}). */
+    int storedEntryIndex(int k) {
+        return versionsOffset + k * PageBatch.ENTRY_HEADER_SIZE;
     }
 
     PageBatchEncoder encoder() {

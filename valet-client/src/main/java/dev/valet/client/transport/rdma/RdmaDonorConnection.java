@@ -73,8 +73,8 @@ final class RdmaDonorConnection implements DonorConnection {
     private static final Logger LOG = LoggerFactory.getLogger(RdmaDonorConnection.class);
     /** Page slots registered at connect; more are added while callers keep more requests in flight. */
     static final int INITIAL_SLOTS = 4;
-    /** The most slots (requests in flight) per connection; past it a caller waits for one to come back. */
-    static final int MAX_SLOTS = 64;
+    /** Slots past which growth is logged: a caller keeping this many requests in flight is unusual. */
+    static final int MANY_SLOTS = 64;
     static final int REQUEST_BYTES = 64 * 1024;
     /** The largest control reply taken; HELLO_OK is capped to it so the engine never asks for more. */
     static final int REPLY_BYTES = 1024 * 1024;
@@ -131,7 +131,7 @@ final class RdmaDonorConnection implements DonorConnection {
                 future.complete(call.run());
             } catch (DonorException e) {
                 future.completeExceptionally(e);
-            } catch (Exception | LinkageError e) {
+            } catch (Throwable e) { // anything else leaves the queue pair in an unknown state: never a hung caller
                 future.completeExceptionally(new DonorUnavailableException(String.valueOf(e.getMessage()), e));
                 throw new BrokenConnection(e);
             }
@@ -430,8 +430,11 @@ final class RdmaDonorConnection implements DonorConnection {
                     throw new DonorException(address.toString(), ErrorCode.BAD_FRAME, "page " + pageIndex
                             + " has version " + buf.getLong(entry + 8));
                 }
+                wrs.set(k, 0, VerbsLayout.IBV_WR_RDMA_READ, k == count - 1,
+                        slot.address() + slot.storedEntryIndex(k), PageBatch.ENTRY_HEADER_SIZE, lkey,
+                        r.metadataAddress(pageIndex), r.rkey());
             }
-            refuseStaleVersions(slabId, r, count, slot);
+            refuseStale(slabId, count, slot);
             for (int k = 0; k < count; k++) {
                 int entry = WRITE_ENTRIES + k * PageBatch.ENTRY_SIZE;
                 long pageIndex = buf.getUnsignedInt(entry);
@@ -454,35 +457,26 @@ final class RdmaDonorConnection implements DonorConnection {
     }
 
     /**
-     * The donor's version rule, kept by the writer since the donor's CPU sees no one-sided write: reads the donor's
-     * metadata entry of every page of the batch and refuses the whole batch with {@code STALE_VERSION}, writing
-     * nothing, when any page there is newer than the one to write (a copy racing a newer write, or two writes of a
-     * page reordered). Exact because this connection's thread is the only writer to its slabs on this donor, and
-     * it writes nothing between this check and the WRITEs that follow it.
+     * STALE_VERSION as a TCP donor enforces it, since this donor's CPU sees no one-sided write: the batch's stored
+     * metadata entries are read first (the READs are already set up as work requests 0 .. count-1), and the batch
+     * is refused, nothing written, if any stored version is newer than the one being written (an equal one is
+     * fine: a retry). Every write to this donor from this client runs on this connection's thread, so nothing of
+     * ours lands between this check and the WRITEs; other connections of the same identity are not covered.
      */
-    private void refuseStaleVersions(long slabId, RemoteSlab r, int count, PageSlot slot) throws IOException {
-        ByteBuf buf = slot.buffer();
-        int check = slot.metadataOffset();
-        for (int k = 0; k < count; k++) {
-            long pageIndex = buf.getUnsignedInt(WRITE_ENTRIES + k * PageBatch.ENTRY_SIZE);
-            wrs.set(k, 0, VerbsLayout.IBV_WR_RDMA_READ, false, slot.address() + check
-                    + (long) k * PageBatch.ENTRY_HEADER_SIZE, PageBatch.ENTRY_HEADER_SIZE, slot.lkey(),
-                    r.metadataAddress(pageIndex), r.rkey());
-        }
-        long probe = nextWrId++;
-        long lastIndex = buf.getUnsignedInt(WRITE_ENTRIES + (count - 1) * PageBatch.ENTRY_SIZE);
-        wrs.set(count - 1, probe, VerbsLayout.IBV_WR_RDMA_READ, true, slot.address() + check
-                + (long) (count - 1) * PageBatch.ENTRY_HEADER_SIZE, PageBatch.ENTRY_HEADER_SIZE, slot.lkey(),
-                r.metadataAddress(lastIndex), r.rkey());
+    private void refuseStale(long slabId, int count, PageSlot slot) throws IOException {
+        long id = nextWrId++;
+        NativeMemory.putLong(wrs.address(count - 1), VerbsLayout.SEND_WR_ID, id);
         post(count);
-        await(probe);
+        await(id);
+        ByteBuf buf = slot.buffer();
         for (int k = 0; k < count; k++) {
             int entry = WRITE_ENTRIES + k * PageBatch.ENTRY_SIZE;
-            long stored = buf.getLong(check + k * PageBatch.ENTRY_HEADER_SIZE + 8);
+            long stored = buf.getLong(slot.storedEntryIndex(k) + 8);
             long version = buf.getLong(entry + 8);
             if (stored > version) {
-                throw new DonorException(address.toString(), ErrorCode.STALE_VERSION, "slab " + slabId + " page "
-                        + buf.getUnsignedInt(entry) + " holds version " + stored + ", newer than " + version);
+                throw new DonorException(address.toString(), ErrorCode.STALE_VERSION, "page "
+                        + buf.getUnsignedInt(entry) + " of slab " + slabId + ": version " + version
+                        + " is older than the stored " + stored);
             }
         }
     }
@@ -574,35 +568,25 @@ final class RdmaDonorConnection implements DonorConnection {
         return f;
     }
 
+    /** A free page slot, or a new one: never waits (see {@link #growSlots()}). */
     private PageSlot claimSlot() {
-        try {
-            PageSlot slot = slots.poll();
-            if (slot == null) {
-                slot = growSlots();
-            }
-            if (slot == null) {
-                slot = slots.poll(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            }
-            if (slot == null) {
-                throw new DonorUnavailableException(address + ": no free RDMA page slot within "
-                        + requestTimeout.toMillis() + " ms");
-            }
-            return slot.claim();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new DonorUnavailableException(address + ": interrupted waiting for a page slot");
-        }
+        PageSlot slot = slots.poll();
+        return (slot != null ? slot : growSlots()).claim();
     }
 
     /**
-     * A new registered slot, or null at {@link #MAX_SLOTS}. Callers may ask from a completion callback, i.e. on the
-     * connection's own thread, which must never wait for a slot that only it can give back: so the pool grows to
-     * the depth callers use (allocation while it grows; none once it has).
+     * A new registered slot. Callers may ask from a completion callback, i.e. on a connection's own thread, which
+     * must never wait for a slot that only a connection thread can give back: so the pool grows to the depth
+     * callers keep in flight instead of blocking (allocation while it grows; none once it has).
      */
     private PageSlot growSlots() {
         synchronized (slotMemory) {
-            if (slotMemory.size() >= MAX_SLOTS || !open) {
-                return null;
+            if (!open) {
+                throw new DonorUnavailableException(address + ": connection closed");
+            }
+            if (slotMemory.size() == MANY_SLOTS) {
+                LOG.warn("{}: {} RDMA page slots in use ({} KiB each): callers keep that many requests in flight",
+                        address, MANY_SLOTS, slotBytes / 1024);
             }
             try {
                 return newSlot();

@@ -52,7 +52,8 @@ final class RdmaDonorSession implements Runnable {
     private final FrameChannel frames;
     private final Completions completions = new Completions(8);
     private final EmbeddedChannel handler;
-    private final Map<Long, MemoryRegion> registered = new HashMap<>();
+    /** This connection's registrations by slab id, with the slab they were made for. */
+    private final Map<Long, Registration> registered = new HashMap<>();
     /** Receives polled but not served yet: (buffer index, length), in arrival order. */
     private final ArrayDeque<long[]> received = new ArrayDeque<>();
     private final Runnable onEnd;
@@ -77,6 +78,10 @@ final class RdmaDonorSession implements Runnable {
         this.handler = new EmbeddedChannel(new FrameDecoder(RdmaControl.REQUEST_BYTES), new DonorHandler(donor));
         // The donor's EVICTs cannot reach this client: only replies travel back over this session.
         Donor.noDonorRequests(handler);
+    }
+
+    /** A slab's memory region on this connection; a slab freed and allocated again is a different {@link Slab}. */
+    private record Registration(Slab slab, MemoryRegion mr) {
     }
 
     long cmId() {
@@ -138,9 +143,9 @@ final class RdmaDonorSession implements Runnable {
         }
         if (opcode == Opcode.FREE_SLAB.code() && identity != null && request.readableBytes() == FrameHeader.SIZE
                 + SlabRef.SIZE) {
-            MemoryRegion mr = registered.remove(request.getLong(FrameHeader.SIZE));
-            if (mr != null) {
-                qp.deregister(mr); // before the slab is unmapped
+            Registration old = registered.remove(request.getLong(FrameHeader.SIZE));
+            if (old != null) {
+                qp.deregister(old.mr()); // before the slab is unmapped
             }
         }
         handler.writeInbound(request);
@@ -185,8 +190,11 @@ final class RdmaDonorSession implements Runnable {
             if (slab == null) {
                 throw new ProtocolException(ErrorCode.NO_SUCH_SLAB, "no slab " + slabId, false);
             }
-            MemoryRegion mr = registered.get(slabId);
-            if (mr == null || mr.address() != slab.address()) {
+            Registration reg = registered.get(slabId);
+            MemoryRegion mr = reg != null && reg.slab() == slab ? reg.mr() : null;
+            if (mr == null) {
+                // None yet, or one made for an earlier slab of this id (freed over another connection): never
+                // reuse it, its pages are not this slab's.
                 synchronized (slab.lock()) {
                     if (slab.isFreed()) {
                         throw new ProtocolException(ErrorCode.NO_SUCH_SLAB, "slab " + slabId + " was freed", false);
@@ -198,9 +206,9 @@ final class RdmaDonorSession implements Runnable {
                     }
                     slab.markRemotelyWritable(); // writes to it are one-sided from now on: never "unused"
                 }
-                MemoryRegion old = registered.put(slabId, mr);
+                Registration old = registered.put(slabId, new Registration(slab, mr));
                 if (old != null) {
-                    qp.deregister(old);
+                    qp.deregister(old.mr());
                 }
                 LOG.debug("RDMA client '{}': slab {} registered ({} bytes, rkey {})", identity, slabId,
                         slab.mappedBytes(), Integer.toUnsignedString(mr.rkey()));
