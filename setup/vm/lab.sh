@@ -72,6 +72,11 @@ for s in "${scenarios[@]}"; do
 done
 # The paths go on the kernel command line, which is split at white space.
 [[ "$repo" != *[[:space:]]* ]] || die "the checkout path must not contain white space: $repo"
+# The guest mounts its own tmpfs on /tmp, /run and /dev/shm (initramfs-init.sh): a checkout there is invisible to it.
+case "$repo/" in
+    /tmp/* | /run/* | /dev/shm/*)
+        die "the checkout is under ${repo%"${repo#/*/}"}, which the guest mounts as its own tmpfs: clone it elsewhere" ;;
+esac
 
 # --- prerequisites ----------------------------------------------------------------------------------------------
 for cmd in qemu-system-x86_64 modprobe cpio gzip gcc timeout; do
