@@ -12,48 +12,37 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>The final attribute's padding may be missing (the kernel's own parser allows that).
  */
-public final class AttributeReader {
-    private ByteBuffer buffer;
-    private int next;
-    private int end;
-    private int at = -1;
-    private int length;
+public final class AttributeReader extends RecordCursor {
+    public AttributeReader() {
+        super(AttributeDescriptor.HEADER_SIZE, "attribute", "attribute");
+    }
 
     /** Reads the attributes in {@code buffer[offset, offset + length)}; the buffer must be in native order. */
     public AttributeReader wrap(ByteBuffer buffer, int offset, int length) {
-        if (offset < 0 || length < 0 || offset + length > buffer.capacity()) {
-            throw new IndexOutOfBoundsException("region " + offset + "+" + length + " of " + buffer.capacity());
-        }
-        this.buffer = buffer;
-        this.next = offset;
-        this.end = offset + length;
-        this.at = -1;
+        reset(buffer, offset, length);
         return this;
     }
 
-    /** Moves to the next attribute; false at the end of the region. */
-    public boolean next() throws MalformedMessageException {
-        int left = end - next;
-        if (left == 0) {
-            at = -1;
-            return false;
-        }
-        if (left < AttributeDescriptor.HEADER_SIZE) {
-            throw new MalformedMessageException(left + " trailing byte(s) after the last attribute");
-        }
-        int len = buffer.getShort(next + AttributeDescriptor.LENGTH_OFFSET) & 0xffff;
-        if (len < AttributeDescriptor.HEADER_SIZE) {
-            throw new MalformedMessageException("attribute type " + rawType(next) + " has length " + len
-                    + ", less than its " + AttributeDescriptor.HEADER_SIZE + "-byte header");
-        }
-        if (len > left) {
-            throw new MalformedMessageException("attribute type " + rawType(next) + " of length " + len
-                    + " runs past the end of its message (" + left + " bytes left)");
-        }
-        at = next;
-        length = len;
-        next += Math.min(AttributeDescriptor.align(len), left);
-        return true;
+    @Override
+    int lengthAt(int offset) {
+        return buffer.getShort(offset + AttributeDescriptor.LENGTH_OFFSET) & 0xffff;
+    }
+
+    @Override
+    int align(int len) {
+        return AttributeDescriptor.align(len);
+    }
+
+    @Override
+    MalformedMessageException shorterThanHeader(int offset, int len) {
+        return new MalformedMessageException("attribute type " + rawType(offset) + " has length " + len
+                + ", less than its " + AttributeDescriptor.HEADER_SIZE + "-byte header");
+    }
+
+    @Override
+    MalformedMessageException runsPastEnd(int offset, int len, int left) {
+        return new MalformedMessageException("attribute type " + rawType(offset) + " of length " + len
+                + " runs past the end of its message (" + left + " bytes left)");
     }
 
     private int rawType(int offset) {
@@ -68,19 +57,6 @@ public final class AttributeReader {
     /** Whether the sender marked the attribute NLA_F_NESTED. */
     public boolean markedNested() {
         return (buffer.getShort(current() + AttributeDescriptor.TYPE_OFFSET) & Netlink.NLA_F_NESTED) != 0;
-    }
-
-    public int payloadOffset() {
-        return current() + AttributeDescriptor.HEADER_SIZE;
-    }
-
-    public int payloadLength() {
-        current();
-        return length - AttributeDescriptor.HEADER_SIZE;
-    }
-
-    public ByteBuffer buffer() {
-        return buffer;
     }
 
     public int u8() throws MalformedMessageException {
@@ -134,12 +110,5 @@ public final class AttributeReader {
                     + " byte(s) of payload, expected " + size);
         }
         return offset;
-    }
-
-    private int current() {
-        if (at < 0) {
-            throw new IllegalStateException("no current attribute: call next() first");
-        }
-        return at;
     }
 }

@@ -9,48 +9,37 @@ import java.nio.ByteBuffer;
  * claims more bytes than the datagram holds, or is too short for the header it must have, throws
  * {@link MalformedMessageException}.
  */
-public final class MessageReader {
-    private ByteBuffer buffer;
-    private int next;
-    private int end;
-    private int at = -1;
-    private int length;
+public final class MessageReader extends RecordCursor {
+    public MessageReader() {
+        super(NetlinkHeaderDescriptor.SIZE, "netlink message", "message");
+    }
 
     /** Reads the messages in {@code buffer[offset, offset + length)}; the buffer must be in native order. */
     public MessageReader wrap(ByteBuffer buffer, int offset, int length) {
-        if (offset < 0 || length < 0 || offset + length > buffer.capacity()) {
-            throw new IndexOutOfBoundsException("region " + offset + "+" + length + " of " + buffer.capacity());
-        }
-        this.buffer = buffer;
-        this.next = offset;
-        this.end = offset + length;
-        this.at = -1;
+        reset(buffer, offset, length);
         return this;
     }
 
-    /** Moves to the next message; false when the datagram is used up. */
-    public boolean next() throws MalformedMessageException {
-        int left = end - next;
-        if (left == 0) {
-            at = -1;
-            return false;
-        }
-        if (left < NetlinkHeaderDescriptor.SIZE) {
-            throw new MalformedMessageException(left + " trailing byte(s) after the last netlink message");
-        }
-        int len = buffer.getInt(next + NetlinkHeaderDescriptor.LENGTH_OFFSET);
-        if (len < NetlinkHeaderDescriptor.SIZE) {
-            throw new MalformedMessageException("netlink message of length " + Integer.toUnsignedString(len)
-                    + ", less than its " + NetlinkHeaderDescriptor.SIZE + "-byte header");
-        }
-        if (len > left) {
-            throw new MalformedMessageException("netlink message of length " + len + " runs past the end of the"
-                    + " datagram (" + left + " bytes left)");
-        }
-        at = next;
-        length = len;
-        next += Math.min(NetlinkHeaderDescriptor.align(len), left);
-        return true;
+    @Override
+    int lengthAt(int offset) {
+        return buffer.getInt(offset + NetlinkHeaderDescriptor.LENGTH_OFFSET);
+    }
+
+    @Override
+    int align(int len) {
+        return NetlinkHeaderDescriptor.align(len);
+    }
+
+    @Override
+    MalformedMessageException shorterThanHeader(int offset, int len) {
+        return new MalformedMessageException("netlink message of length " + Integer.toUnsignedString(len)
+                + ", less than its " + NetlinkHeaderDescriptor.SIZE + "-byte header");
+    }
+
+    @Override
+    MalformedMessageException runsPastEnd(int offset, int len, int left) {
+        return new MalformedMessageException("netlink message of length " + len + " runs past the end of the"
+                + " datagram (" + left + " bytes left)");
     }
 
     /** The current message's nlmsg_len. */
@@ -73,19 +62,6 @@ public final class MessageReader {
 
     public int portId() {
         return buffer.getInt(current() + NetlinkHeaderDescriptor.PID_OFFSET);
-    }
-
-    public int payloadOffset() {
-        return current() + NetlinkHeaderDescriptor.SIZE;
-    }
-
-    public int payloadLength() {
-        current();
-        return length - NetlinkHeaderDescriptor.SIZE;
-    }
-
-    public ByteBuffer buffer() {
-        return buffer;
     }
 
     /** The genlmsghdr command. */
@@ -165,13 +141,6 @@ public final class MessageReader {
             throw new MalformedMessageException("NLMSG_ERROR of length " + length + " has no room for nlmsgerr");
         }
         return payloadOffset();
-    }
-
-    private int current() {
-        if (at < 0) {
-            throw new IllegalStateException("no current message: call next() first");
-        }
-        return at;
     }
 
     /** For messages: "text (the kernel says: ...)" when the kernel gave an extended-ack message. */
