@@ -22,14 +22,9 @@ dir=/run/valet
 config="${VALET_CONFIG:-$root/valet.yaml}"
 timeout=""
 
-say() { echo "client: $*"; }
-die() {
-    echo "client: $*" >&2
-    exit 1
-}
-usage() {
-    sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
-}
+STEP=client
+# shellcheck source-path=SCRIPTDIR source=step-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/step-lib.sh"
 
 while [ $# -gt 0 ]; do
     case "$1" in

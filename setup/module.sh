@@ -13,14 +13,9 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ko="$root/native/kernel/valet.ko"
 
-say() { echo "module: $*"; }
-die() {
-    echo "module: $*" >&2
-    exit 1
-}
-usage() {
-    sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
-}
+STEP=module
+# shellcheck source-path=SCRIPTDIR source=step-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/step-lib.sh"
 loaded() { [ -d /sys/module/valet ]; }
 need_root() { [ "$(id -u)" = 0 ] || die "$1 needs root"; }
 

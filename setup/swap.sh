@@ -10,14 +10,9 @@
 # when already off are successes), 1 on failure, 2 for bad usage.
 set -euo pipefail
 
-say() { echo "swap: $*"; }
-die() {
-    echo "swap: $*" >&2
-    exit 1
-}
-usage() {
-    sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
-}
+STEP=swap
+# shellcheck source-path=SCRIPTDIR source=step-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/step-lib.sh"
 active() {
     local dev
     dev="$(readlink -f "$1")"
