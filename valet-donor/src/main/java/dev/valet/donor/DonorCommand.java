@@ -24,7 +24,7 @@ import java.util.concurrent.Callable;
 /** {@code valet donor}: lend this machine's idle memory to Valet clients. */
 @Command(name = "donor", mixinStandardHelpOptions = true,
         description = {
-            "Lend this machine's idle memory to Valet clients over TCP.",
+            "Lend this machine's idle memory to Valet clients over TCP, and over RDMA where the host has a device (--transport).",
             "Settings come from donor.yaml (--config); every flag below overrides its YAML key.",
             "Stops cleanly on SIGTERM or Ctrl-C: connections are closed and every lent slab is released."})
 public final class DonorCommand implements Callable<Integer> {
@@ -78,7 +78,7 @@ public final class DonorCommand implements Callable<Integer> {
                     + " and tests that start a donor on port 0.")
     Path readyFile;
 
-    @Option(names = "--meminfo-file", paramLabel = "FILE", hidden = true,
+    @Option(names = "--meminfo-file", paramLabel = "FILE",
             description = "Test hook (docs/operations.md): read MemAvailable from this file, in /proc/meminfo's"
                     + " format, instead of /proc/meminfo; tests rewrite it to induce memory pressure.")
     Path meminfoFile;
