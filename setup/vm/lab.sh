@@ -60,7 +60,17 @@ while [ $# -gt 0 ]; do
         --list) all_scenarios; exit 0 ;;
         -h | --help) usage; exit 0 ;;
         -*) usage >&2; exit 2 ;;
-        all) mapfile -t -O "${#scenarios[@]}" scenarios < <(all_scenarios) ;;
+        all)
+            # A scenario whose header has "# vm-lab: not in all: REASON" runs only when named; the run says so.
+            for s in $(all_scenarios); do
+                held="$(sed -n 's/^# *vm-lab: *not in all: *//p' "$here/scenarios/$s.sh" | head -n 1)"
+                if [ -n "$held" ]; then
+                    say "NOT RUN by 'all': $s ($held); run it by name"
+                else
+                    scenarios+=("$s")
+                fi
+            done
+            ;;
         *) scenarios+=("$1") ;;
     esac
     shift
