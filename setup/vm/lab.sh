@@ -7,7 +7,7 @@
 #   setup/vm/lab.sh --list
 #
 # --keep: keep every old result directory (by default only the newest $VALET_VM_KEEP_RESULTS are kept).
-# Environment: VALET_VM_TIMEOUT (seconds for the whole VM, default 600), VALET_SCENARIO_TIMEOUT (default per
+# Environment: VALET_VM_TIMEOUT (seconds for the whole VM, default 3000), VALET_SCENARIO_TIMEOUT (default per
 # scenario, 300; a scenario's "# vm-timeout: N" header wins), VALET_VM_MEM (2G), VALET_VM_CPUS (2),
 # VALET_VM_KVER (guest kernel; default the newest in /lib/modules with a /boot/vmlinuz), VALET_VM_KEEP_RESULTS (10),
 # VALET_VM_APPEND (extra kernel parameters), VALET_VM_KERNEL_IMAGE (boot this image instead).
@@ -60,17 +60,7 @@ while [ $# -gt 0 ]; do
         --list) all_scenarios; exit 0 ;;
         -h | --help) usage; exit 0 ;;
         -*) usage >&2; exit 2 ;;
-        all)
-            # A scenario whose header has "# vm-lab: not in all: REASON" runs only when named; the run says so.
-            for s in $(all_scenarios); do
-                held="$(sed -n 's/^# *vm-lab: *not in all: *//p' "$here/scenarios/$s.sh" | head -n 1)"
-                if [ -n "$held" ]; then
-                    say "NOT RUN by 'all': $s ($held); run it by name"
-                else
-                    scenarios+=("$s")
-                fi
-            done
-            ;;
+        all) mapfile -t -O "${#scenarios[@]}" scenarios < <(all_scenarios) ;;
         *) scenarios+=("$1") ;;
     esac
     shift
@@ -339,6 +329,7 @@ for s in "${scenarios[@]}"; do
             echo "      last lines of ${f#"$repo"/}:"
             tail -n 8 "$f" | cut -c1-240 | sed 's/^/        /'
         done
+        [ ! -s "$results/$s.threads.txt" ] || echo "      JVM thread dumps: ${results#"$repo"/}/$s.threads.txt"
     fi
 done
 outside="$(printf '%s\n' "$blamed" | awk -F'\t' '$1 == "-" { sub(/^[^\t]*\t/, ""); print }')"

@@ -65,7 +65,7 @@ scenario_timeout() {
 run_scenario() {
     local name="$1" script="$REPO/setup/vm/scenarios/$1.sh"
     local result="" rc=0 t start end scratch
-    rm -f "$OUT/$name".{result,metrics,log,duration,window}
+    rm -f "$OUT/$name".{result,metrics,log,duration,window,threads.txt}
     touch "$OUT/$name.metrics"
     if [ ! -f "$script" ]; then
         echo "FAIL: no such scenario $script" >"$OUT/$name.result"
@@ -84,7 +84,24 @@ run_scenario() {
     # timeout leads its own process group: whatever the scenario started and left running is found by it below.
     (cd "$scratch" && exec timeout -k 15 "$t" bash "$script") >"$OUT/$name.log" 2>&1 </dev/null &
     local group=$!
+    # A hang is found by its thread dumps: 20 s before the limit, every JVM the scenario runs prints its threads.
+    local dumper=""
+    if [ "$t" -gt 60 ]; then
+        (
+            sleep $((t - 20))
+            for pid in $(pgrep -g "$group" -x java); do
+                echo "=== $(tr '\0' ' ' <"/proc/$pid/cmdline" | cut -c1-200)"
+                timeout 15 jcmd "$pid" Thread.print 2>&1
+            done >"$OUT/$name.threads.txt"
+            log "$name: near its time limit; JVM thread dumps in $name.threads.txt"
+        ) &
+        dumper=$!
+    fi
     wait "$group" || rc=$?
+    if [ -n "$dumper" ]; then
+        kill "$dumper" 2>/dev/null || true # its sleep, if still asleep, ends with the VM
+        wait "$dumper" 2>/dev/null || true
+    fi
     end="$(uptime_s)"
     local elapsed
     elapsed="$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')"

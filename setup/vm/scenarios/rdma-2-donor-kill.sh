@@ -1,6 +1,5 @@
 #!/bin/bash
-# vm-timeout: 480
-# vm-lab: not in all: the demo hangs after re-replication in about 1 run of 4 (issue 5 stays open until fixed)
+# vm-timeout: 300
 # A donor SIGKILLed mid-workload over RDMA: `valet demo --transport rdma` starts 3 donor processes (each serving
 # RDMA on Soft-RoCE), writes a working set through the engine with 2 copies of every slab, SIGKILLs one donor
 # half-way, carries on, waits for re-replication, then reads and verifies every page: lost=0 or the scenario fails.

@@ -231,15 +231,20 @@ final class RdmaDonorConnection implements DonorConnection {
     private void serve() {
         try {
             while (!closing) {
-                Request<?> r = queue.poll(50, TimeUnit.MILLISECONDS);
+                // Events first: once a request is taken off the queue, nothing may stand between it and its run,
+                // which completes its future whatever happens (a request dropped here would hang its caller).
                 if (events != null && open) {
                     watchEvents();
                 }
-                if (r != null && !closing) {
-                    r.run();
-                } else if (r != null) {
-                    queue.add(r);
+                Request<?> r = queue.poll(50, TimeUnit.MILLISECONDS);
+                if (r == null) {
+                    continue;
                 }
+                if (closing) {
+                    queue.addFirst(r); // teardown fails it with the rest
+                    break;
+                }
+                r.run();
             }
         } catch (BrokenConnection e) {
             brokenReason = e.getMessage();
