@@ -11,9 +11,11 @@ import dev.valet.common.protocol.SlabList;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One authenticated session with one donor, whatever carries it (TCP now; RDMA later). Every call is
- * asynchronous: its future completes with the donor's answer, or exceptionally with a {@link DonorException}
- * (the donor refused), {@link DonorUnavailableException} (connection lost or timed out).
+ * One authenticated session with one donor, whatever carries it (TCP or RDMA). Every call is asynchronous: its
+ * future completes with the donor's answer, or exceptionally with a {@link DonorException} (the donor refused),
+ * {@link DonorUnavailableException} (connection lost or timed out). It always completes, within the request
+ * timeout of being sent or when the connection closes: the engine puts no timer of its own on top, so a future
+ * left pending hangs the page I/O waiting for it.
  */
 public interface DonorConnection extends AutoCloseable {
 
