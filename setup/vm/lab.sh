@@ -216,12 +216,16 @@ serial="$results/serial.log"
 scenario_list="$(IFS=,; echo "${scenarios[*]}")"
 cmdline="console=ttyS0 panic=-1 loglevel=5 valet.repo=$repo valet.out=$results valet.scenarios=$scenario_list"
 cmdline+=" valet.timeout=$scenario_timeout${VALET_VM_APPEND:+ $VALET_VM_APPEND}"
-# TCG, not KVM: KVM does not boot Debian's kernel on this kind of machine. thread=multi uses every host core.
-# No AVX in the guest: QEMU 7.2 (Debian 12) is the first release whose TCG emulates AVX/AVX2, and JVMs using it
-# crashed now and then (SIGSEGV in JIT-compiled code, seconds after start) in the lab; SSE4.2 is plenty here.
+# TCG, not KVM: KVM does not boot Debian's kernel on this kind of machine.
+# thread=single: one host thread runs the vCPUs in turn. With thread=multi, JVMs in the guest crashed now and then
+# (SIGSEGV or #GP in JIT-compiled code, e.g. on a "jmp" the JIT had just patched into a method's entry): a vCPU
+# translating code that another vCPU is patching can see it half-written. Single-threaded TCG switches vCPUs only
+# between translated blocks, so a patch is never seen torn; the guest still has $vm_cpus CPUs, at up to half speed.
+# No AVX in the guest either: QEMU 7.2 (Debian 12) is the first release whose TCG emulates AVX/AVX2, and a JVM
+# crash was seen in AVX code; SSE4.2 is plenty here.
 qemu_cpu="max,avx=off,avx2=off,fma=off,f16c=off,vaes=off,vpclmulqdq=off"
 # shellcheck disable=SC2054 # the commas are inside qemu option values
-qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu "$qemu_cpu" -smp "$vm_cpus" -m "$vm_mem"
+qemu=(qemu-system-x86_64 -accel tcg,thread=single -cpu "$qemu_cpu" -smp "$vm_cpus" -m "$vm_mem"
     -nodefaults -no-user-config -display none -no-reboot
     -kernel "$kernel_image" -initrd "$initramfs" -append "$cmdline"
     -serial "file:$serial"
