@@ -51,3 +51,24 @@ rdma_start_donors() {
 rdma_valet() {
     java "${VALET_DONOR_JVM[@]}" -jar "$VALET_JAR" "$@"
 }
+
+# rdma_demo FLAGS...: `valet demo --transport rdma` with 3 donor processes on RDMA_IP (48M working set, 2 copies of
+# every 4M slab, timeouts for emulation) plus FLAGS; its output in $VALET_WORK/demo.out (shown), its log in
+# $OUT/$SCENARIO.demo.log. Fails unless it exits 0, ends with lost=0 and reached the 3 donors over RDMA. Sets
+# DEMO_LINE to its "demo:" line and ELAPSED to its seconds.
+rdma_demo() {
+    time_it rdma_valet demo --transport rdma --donor-host "$RDMA_IP" --working-set 48M --donors 3 \
+        --donor-memory 128M --slab-size 4M --request-timeout 30s --donor-timeout 15s --no-progress "$@" \
+        >"$VALET_WORK/demo.out" 2>"$OUT/$SCENARIO.demo.log" ||
+        fail "valet demo --transport rdma $* failed: $(tail -n 5 "$VALET_WORK/demo.out" "$OUT/$SCENARIO.demo.log")"
+    cat "$VALET_WORK/demo.out"
+    DEMO_LINE="$(grep '^demo:' "$VALET_WORK/demo.out")" || fail "no demo: line"
+    [[ "$DEMO_LINE" == *" lost=0 "* ]] || fail "pages lost: $DEMO_LINE"
+    [ "$(grep -c 'connected over RDMA' "$OUT/$SCENARIO.demo.log")" -ge 3 ] ||
+        fail "the engine did not reach the 3 donors over RDMA"
+}
+
+# demo_field NAME: the value of NAME=... in DEMO_LINE.
+demo_field() {
+    sed -E "s/.* $1=([0-9]+).*/\1/" <<<"$DEMO_LINE"
+}

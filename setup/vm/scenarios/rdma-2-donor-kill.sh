@@ -11,17 +11,9 @@ set -euo pipefail
 # shellcheck source=../guest/rdma.sh
 . "$REPO/setup/vm/guest/rdma.sh"
 rdma_begin
-time_it rdma_valet demo --transport rdma --donor-host "$RDMA_IP" --working-set 48M --donors 3 \
-    --donor-memory 128M --slab-size 4M --request-timeout 30s --donor-timeout 15s --no-progress \
-    >"$VALET_WORK/demo.out" 2>"$OUT/$SCENARIO.demo.log" ||
-    fail "valet demo over RDMA failed: $(tail -n 5 "$VALET_WORK/demo.out" "$OUT/$SCENARIO.demo.log")"
-cat "$VALET_WORK/demo.out"
-line="$(grep '^demo:' "$VALET_WORK/demo.out")" || fail "no demo: line"
-[[ "$line" == *" lost=0 "* ]] || fail "pages lost: $line"
+rdma_demo --kill
 grep -q "^restored:" "$OUT/$SCENARIO.demo.log" || fail "re-replication did not restore every copy"
-[ "$(grep -c 'connected over RDMA' "$OUT/$SCENARIO.demo.log")" -ge 3 ] ||
-    fail "the engine did not reach the 3 donors over RDMA"
 grep -q "is dead" "$OUT/$SCENARIO.demo.log" || fail "the engine never noticed the killed donor"
-metric rdma_demo_pages_verified "$(sed -E 's/.* verified=([0-9]+) .*/\1/' <<<"$line")"
-metric rdma_demo_lost "$(sed -E 's/.* lost=([0-9]+) .*/\1/' <<<"$line")"
+metric rdma_demo_pages_verified "$(demo_field verified)"
+metric rdma_demo_lost "$(demo_field lost)"
 metric rdma_demo_seconds "$ELAPSED"

@@ -8,6 +8,7 @@ import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.config.Durations;
 import dev.valet.common.config.FailoverConfig;
+import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.donor.DonorProcess;
 import io.netty.buffer.ByteBuf;
@@ -18,7 +19,6 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code valet demo}: the whole engine on loopback, with a donor killed half-way. */
@@ -26,7 +26,9 @@ import java.util.concurrent.Callable;
         description = {
             "Start donors on loopback (separate processes), write a working set through the engine with",
             "two copies of every slab, SIGKILL one donor half-way and carry on, wait until re-replication has",
-            "restored every copy, then read and verify every page. Ends with one line:",
+            "restored every copy, then read and verify every page. With --evict, the donor is not killed but",
+            "its host runs short of memory half-way: it evicts its slabs, the engine moves them while writing",
+            "on, and the demo waits until that donor holds none. Ends with one line:",
             "  demo: pages=N verified=V lost=L write_iops=W read_iops=R p99_us=P",
             "(iops = 4 KiB pages per second; p99_us = 99th percentile of a read request, microseconds).",
             "Exit status 0 only when lost=0 and every page verified."})
@@ -55,6 +57,13 @@ final class DemoCommand implements Callable<Integer> {
             description = "SIGKILL one donor half-way through the writes (--no-kill to keep them all)."
                     + " Default: ${DEFAULT-VALUE}.")
     boolean kill;
+
+    @Option(names = "--evict",
+            description = "Instead of killing a donor, make its host short of memory half-way through the writes"
+                    + " (the donors read their free memory from a file of the demo's, the donor's --meminfo-file"
+                    + " test hook; they keep " + LoopbackDonors.EVICT_BELOW + " free): it evicts every slab it"
+                    + " holds, and the demo fails unless all of them moved with no page lost.")
+    boolean evict;
 
     @Option(names = "--backup-disk", paramLabel = "FILE",
             description = "Also write every page to this file (backupDisk) and read from it when no donor can."
@@ -93,12 +102,13 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         long bytes = ByteSize.parse(workingSet).bytes();
         long pages = bytes / FrameHeader.PAGE_SIZE;
-        try (LoopbackDonors spawned = LoopbackDonors.start("demo", donors, donorMemory, false, spawn.donorHost)) {
+        try (LoopbackDonors spawned = LoopbackDonors.start("demo", donors, donorMemory, false, spawn.donorHost,
+                evict)) {
             ClientConfig config = spawned.secured(demoConfig(bytes));
             int status;
             try (Engine engine = Engine.start(config, spawned.addresses());
                  EngineLoad load = new EngineLoad(engine, window, batch)) {
-                status = run(engine, load, pages, spawned.processes());
+                status = run(engine, load, pages, spawned);
             }
             if (status == 0) {
                 spawned.succeeded();
@@ -126,14 +136,19 @@ final class DemoCommand implements Callable<Integer> {
         return c;
     }
 
-    private int run(Engine engine, EngineLoad load, long pages, List<DonorProcess> spawned) throws Exception {
+    private int run(Engine engine, EngineLoad load, long pages, LoopbackDonors spawned) throws Exception {
         long half = pages / 2 / batch * batch;
         EngineLoad.Result w1;
         EngineLoad.Result w2;
+        DonorProcess victim = spawned.processes().get(0);
         try (ProgressBar bar = Progress.bar("write", pages, noProgress)) {
             w1 = load.write(EngineLoad.sequential(0, half, batch), this::fill, bar::stepBy);
-            if (kill) {
-                DonorProcess victim = spawned.get(0);
+            if (evict) {
+                spawned.runShortOfMemory(0);
+                bar.setExtraMessage(" donor " + victim.address() + " short of memory");
+                say("%ndonor %s: its host is short of memory from now on (after %d pages); writing on",
+                        victim.address(), half);
+            } else if (kill) {
                 victim.kill();
                 bar.setExtraMessage(" killed donor " + victim.address());
                 say("%nkilled donor %s (pid %d, SIGKILL) after %d pages; writing on", victim.address(), victim.pid(),
@@ -141,6 +156,7 @@ final class DemoCommand implements Callable<Integer> {
             }
             w2 = load.write(EngineLoad.sequential(half, pages, batch), this::fill, bar::stepBy);
         }
+        boolean emptied = !evict || awaitEvicted(engine, victim.address(), Duration.ofMinutes(5));
         boolean restored = engine.awaitFullyReplicated(Duration.ofMinutes(5), Duration.ofMillis(500),
                 s -> say("re-replication: %d/%d donors live, %d slabs mapped, %d short of copies, %d new copies,"
                                 + " %d pages copied", s.liveDonors(), s.donors(), s.slabsMapped(), s.slabsDegraded(),
@@ -157,7 +173,30 @@ final class DemoCommand implements Callable<Integer> {
         double writeIops = written * 1e9 / (w1.nanos() + w2.nanos());
         System.out.printf("demo: pages=%d verified=%d lost=%d write_iops=%.0f read_iops=%.0f p99_us=%d%n", pages,
                 r.pages(), lost, writeIops, r.pagesPerSecond(), r.latencyMicros().getValueAtPercentile(99));
-        return lost == 0 && written == pages && restored ? 0 : ErrorReporter.EXIT_FAILURE;
+        return lost == 0 && written == pages && restored && emptied ? 0 : ErrorReporter.EXIT_FAILURE;
+    }
+
+    /** Waits until no slab has a copy (or a copy being made) on {@code donor}; says how it goes. */
+    private static boolean awaitEvicted(Engine engine, DonorAddress donor, Duration timeout)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long left = -1;
+        while (true) {
+            long held = engine.slabsHeldBy(donor);
+            if (held == 0) {
+                say("evicted: donor %s holds no slab (%d moved)", donor, engine.stats().slabsMigrated());
+                return true;
+            }
+            if (System.nanoTime() > deadline) {
+                say("NOT evicted: %d slabs still on donor %s after %d s", held, donor, timeout.toSeconds());
+                return false;
+            }
+            if (held != left) {
+                say("eviction: %d slabs still on donor %s, %d moved", held, donor, engine.stats().slabsMigrated());
+                left = held;
+            }
+            Thread.sleep(500);
+        }
     }
 
     private final byte[] page = new byte[FrameHeader.PAGE_SIZE];

@@ -1,9 +1,11 @@
 package dev.valet.cli;
 
 import dev.valet.common.auth.ClusterSecret;
+import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.donor.DonorProcess;
+import dev.valet.donor.memory.MemInfo;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,6 +20,11 @@ import java.util.List;
  * handshake like any real cluster's: {@link #secured} gives a client configuration that proves it.
  */
 final class LoopbackDonors implements AutoCloseable {
+    static final String EVICT_BELOW = "512M";
+    static final String SAMPLE_INTERVAL = "100ms";
+    private static final long PLENTY = ByteSize.ofGibibytes(8).bytes();
+    private static final long SHORT = ByteSize.ofMebibytes(100).bytes();
+
     private final Path dir;
     private final Path secretFile;
     private final List<DonorProcess> processes = new ArrayList<>();
@@ -39,20 +46,59 @@ final class LoopbackDonors implements AutoCloseable {
     /** Like {@link #start(String, int, String, boolean)}, the donors listening on {@code host} (an own address). */
     static LoopbackDonors start(String purpose, int count, String memory, boolean lockMemory, String host)
             throws IOException {
+        return start(purpose, count, memory, lockMemory, host, false);
+    }
+
+    /**
+     * Like {@link #start(String, int, String, boolean, String)}; with {@code memoryHook}, each donor learns its
+     * host's free memory from a file in the scratch folder instead of /proc/meminfo (the donor's documented
+     * {@code --meminfo-file} test hook): plenty, until {@link #runShortOfMemory} says otherwise. Such donors keep
+     * {@value #EVICT_BELOW} free and sample every {@value #SAMPLE_INTERVAL}.
+     */
+    static LoopbackDonors start(String purpose, int count, String memory, boolean lockMemory, String host,
+                                boolean memoryHook) throws IOException {
         LoopbackDonors donors = new LoopbackDonors(Files.createTempDirectory("valet-" + purpose + "-"));
         System.err.printf("starting %d donors on %s (logs in %s)%n", count, host, donors.dir);
         try {
             ClusterSecret.generate(donors.secretFile);
+            Path config = donors.dir.resolve("donor.yaml");
+            if (memoryHook) {
+                Files.writeString(config, """
+                        memorySampleInterval: %s
+                        headroom:
+                          evictBelow: %s
+                          expandAbove: 1G
+                          evictTimeout: 60s
+                        """.formatted(SAMPLE_INTERVAL, EVICT_BELOW));
+            }
             for (int i = 0; i < count; i++) {
-                donors.processes.add(DonorProcess.start(donors.dir, String.valueOf(i), host, 0, "--memory", memory,
-                        lockMemory ? "--lock-memory" : "--no-lock-memory", "--secret-file",
-                        donors.secretFile.toString()));
+                List<String> args = new ArrayList<>(List.of("--memory", memory,
+                        lockMemory ? "--lock-memory" : "--no-lock-memory",
+                        "--secret-file", donors.secretFile.toString()));
+                if (memoryHook) {
+                    MemInfo.write(donors.meminfo(i), PLENTY);
+                    args.addAll(List.of("--config", config.toString(), "--meminfo-file", donors.meminfo(i).toString()));
+                }
+                donors.processes.add(DonorProcess.start(donors.dir, String.valueOf(i), host, 0,
+                        args.toArray(String[]::new)));
             }
         } catch (IOException | RuntimeException e) {
             donors.close();
             throw e;
         }
         return donors;
+    }
+
+    private Path meminfo(int donor) {
+        return dir.resolve("donor-" + donor + ".meminfo");
+    }
+
+    /**
+     * Donor {@code donor}'s host (started with the memory hook) has 100 MiB free from now on, far below
+     * {@value #EVICT_BELOW}: it lends nothing new and evicts every slab it holds.
+     */
+    void runShortOfMemory(int donor) throws IOException {
+        MemInfo.write(meminfo(donor), SHORT);
     }
 
     List<DonorProcess> processes() {

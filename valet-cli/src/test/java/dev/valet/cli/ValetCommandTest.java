@@ -101,6 +101,14 @@ class ValetCommandTest {
     }
 
     @Test
+    void demoWithEvictMovesEverySlabOffTheDonorShortOfMemoryAndLosesNoPage() {
+        CliRun r = run("demo", "--evict", "--working-set", "32M", "--slab-size", "4M", "--donor-memory", "128M",
+                "--no-progress");
+        // Exit 0 only when that donor holds no slab any more, every page verified, and every slab has two copies.
+        assertThat(r.exit()).as(r.err()).isZero();
+    }
+
+    @Test
     void simulatePlacementRunsAllThreePolicies() {
         CliRun r = run("simulate-placement", "--donors", "100", "--slabs", "500");
         assertThat(r.exit()).isZero();

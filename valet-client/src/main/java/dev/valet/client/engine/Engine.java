@@ -207,6 +207,13 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /** Slabs with a copy on the donor at {@code address}, or a copy being made there. */
+    public long slabsHeldBy(DonorAddress address) {
+        return map.touched().stream()
+                .filter(s -> pool.all().stream().anyMatch(d -> d.address().equals(address) && s.isHeldBy(d)))
+                .count();
+    }
+
     /** The slab map (for status and tests). */
     public SlabMap slabMap() {
         return map;

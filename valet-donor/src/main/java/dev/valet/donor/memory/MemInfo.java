@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 
 /**
  * Reads {@code MemAvailable}: the kernel's estimate of memory free for new work. The one place the donor learns its
@@ -37,6 +38,16 @@ public final class MemInfo {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
         }
+    }
+
+    /**
+     * The test hook's other side: replaces {@code file} (atomically: a donor may be reading it) with meminfo text
+     * saying {@code availableBytes} are available, of 16 GiB.
+     */
+    public static void write(Path file, long availableBytes) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, "MemTotal:       16777216 kB\nMemAvailable:   " + availableBytes / 1024 + " kB\n");
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     /** MemAvailable in bytes from meminfo text ({@code "MemAvailable:   123456 kB"}). */

@@ -13,6 +13,8 @@ import dev.valet.donor.memory.FreeMemoryTrend;
 import dev.valet.donor.memory.HeadroomGuard;
 import dev.valet.donor.store.SlabKey;
 import dev.valet.donor.store.SlabStore;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
 import org.slf4j.LoggerFactory;
@@ -22,6 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 
 /**
  * What every connection of one donor shares: the slab store, the free-memory trend and the headroom guard, the
@@ -29,7 +32,8 @@ import java.util.concurrent.atomic.LongAdder;
  * identity's working connection (the one that last allocated or wrote: where an EVICT for that client goes).
  */
 public final class Donor {
-    private static final AttributeKey<Boolean> NO_DONOR_REQUESTS = AttributeKey.valueOf("valet.noDonorRequests");
+    private static final AttributeKey<Consumer<ByteBuf>> DONOR_REQUEST_OUTBOX =
+            AttributeKey.valueOf("valet.donorRequestOutbox");
 
     private final SlabStore store;
     private final FreeMemoryTrend freeMemory;
@@ -82,19 +86,16 @@ public final class Donor {
     }
 
     /**
-     * Marks a connection that cannot carry the donor's own requests (an RDMA session's control channel, which only
-     * answers): it never becomes an owner's working connection, so no EVICT is sent there. Under pressure, slabs of
-     * clients reachable only that way are kept and the pressure reported.
+     * Marks a channel whose own thread is not netty's (an RDMA session's embedded channel): the donor's requests
+     * (EVICT) for it are not written into it but handed, as encoded frames, to {@code outbox}, which must take them
+     * from any thread and send them on the session's own.
      */
-    public static void noDonorRequests(Channel channel) {
-        channel.attr(NO_DONOR_REQUESTS).set(Boolean.TRUE);
+    public static void sendDonorRequestsVia(Channel channel, Consumer<ByteBuf> outbox) {
+        channel.attr(DONOR_REQUEST_OUTBOX).set(outbox);
     }
 
     /** {@code channel} allocates or writes for {@code identity}: EVICTs for that client go there from now on. */
     void ownerActive(String identity, Channel channel) {
-        if (Boolean.TRUE.equals(channel.attr(NO_DONOR_REQUESTS).get())) {
-            return;
-        }
         if (ownerChannels.get(identity) != channel) {
             ownerChannels.put(identity, channel);
         }
@@ -109,8 +110,14 @@ public final class Donor {
         if (ch == null || !ch.isActive()) {
             return false;
         }
-        ch.writeAndFlush(Frames.encode(ch.alloc(), Opcode.EVICT, FrameHeader.DONOR_REQUEST_BIT | requestId,
-                new EvictRequest(slab.slabId(), deadlineMillis)), ch.voidPromise());
+        EvictRequest evict = new EvictRequest(slab.slabId(), deadlineMillis);
+        long id = FrameHeader.DONOR_REQUEST_BIT | requestId;
+        Consumer<ByteBuf> outbox = ch.attr(DONOR_REQUEST_OUTBOX).get();
+        if (outbox != null) {
+            outbox.accept(Frames.encode(UnpooledByteBufAllocator.DEFAULT, Opcode.EVICT, id, evict));
+        } else {
+            ch.writeAndFlush(Frames.encode(ch.alloc(), Opcode.EVICT, id, evict), ch.voidPromise());
+        }
         return true;
     }
 

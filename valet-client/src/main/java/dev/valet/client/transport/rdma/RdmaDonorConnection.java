@@ -4,6 +4,7 @@ import dev.valet.client.transport.ClientHandshake;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.DonorException;
 import dev.valet.client.transport.DonorUnavailableException;
+import dev.valet.client.transport.EvictAnswer;
 import dev.valet.client.transport.ReceivedPages;
 import dev.valet.common.auth.ClusterSecret;
 import dev.valet.common.portal.DonorAddress;
@@ -68,6 +69,8 @@ import java.util.function.Function;
  * <p>One thread per connection owns the queue pair: requests are queued to it and run one at a time, each as one
  * chain of pre-built work requests (changed in place, posted with one native call) and a wait for its signaled
  * completion (bounded spin, then the completion channel). Callers encode writes into a slot on their own thread.
+ * Between and during requests the thread also takes the donor's EVICTs (SENDs of their own): the engine is asked,
+ * and its answer goes back as one more SEND, queued ahead of page batches.
  */
 final class RdmaDonorConnection implements DonorConnection {
     private static final Logger LOG = LoggerFactory.getLogger(RdmaDonorConnection.class);
@@ -82,6 +85,10 @@ final class RdmaDonorConnection implements DonorConnection {
     private static final int WRITE_ENTRIES = FrameHeader.SIZE + PageBatch.HEADER_SIZE;
     private static final int READ_ENTRIES = FrameHeader.SIZE + PageBatch.HEADER_SIZE;
     private static final int ZERO_PAGE_CRC = PageChecksum.ZERO_PAGE_CRC;
+    /** What {@link #await} waits for when it is a control request's reply rather than a work request. */
+    private static final long REPLY = 0;
+    /** No work request (work request ids start at 1). */
+    private static final long NOTHING = -1;
 
     private final DonorAddress address;
     private final ClusterSecret secret;
@@ -104,8 +111,13 @@ final class RdmaDonorConnection implements DonorConnection {
     private SendWorkRequests wrs;
     private long nextRequestId = 1;
     private long nextWrId = 1;
+    /** The receive buffer holding the awaited control reply, or -1. */
     private int receivedIndex = -1;
     private int receivedLength;
+    /** A SEND (control request or EVICT answer) not completed yet: the one send buffer is still in use. */
+    private boolean sendPending;
+    private boolean awaitedDone;
+    private volatile DonorRequests donorRequests;
     private volatile HelloOk hello;
     private volatile boolean open;
     private volatile boolean closing;
@@ -235,6 +247,7 @@ final class RdmaDonorConnection implements DonorConnection {
                 // which completes its future whatever happens (a request dropped here would hang its caller).
                 if (events != null && open) {
                     watchEvents();
+                    pollIdle();
                 }
                 Request<?> r = queue.poll(50, TimeUnit.MILLISECONDS);
                 if (r == null) {
@@ -312,7 +325,7 @@ final class RdmaDonorConnection implements DonorConnection {
         }
     }
 
-    /** Waits for the completion of work request {@code wrId}, or (wrId 0) for the next received frame. */
+    /** Waits for the completion of work request {@code wrId}, or ({@link #REPLY}) for a control request's reply. */
     private void await(long wrId) throws IOException {
         await(wrId, requestTimeout);
     }
@@ -320,10 +333,12 @@ final class RdmaDonorConnection implements DonorConnection {
     private void await(long wrId, Duration timeout) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         int seen = 0;
-        while (true) {
+        awaitedDone = false;
+        while (!reached(wrId)) {
             long leftMs = (deadline - System.nanoTime()) / 1_000_000L;
             if (leftMs <= 0) {
-                throw new IOException("no completion " + (wrId == 0 ? "of a receive" : "of work request " + wrId)
+                throw new IOException("no completion " + (wrId == REPLY ? "of a receive"
+                        : wrId == FrameChannel.SEND_WR_ID ? "of a SEND" : "of work request " + wrId)
                         + " within " + timeout.toMillis() + " ms (" + seen + " other completions; " + qp.describe()
                         + ")");
             }
@@ -331,27 +346,102 @@ final class RdmaDonorConnection implements DonorConnection {
             if (n < 0) {
                 throw new IOException("completion queue failed");
             }
-            boolean done = false;
             seen += n;
             for (int i = 0; i < n; i++) {
-                int status = completions.status(i);
-                if (status != VerbsLayout.IBV_WC_SUCCESS) {
-                    throw new IOException("work request failed with status " + status
-                            + (status == VerbsLayout.IBV_WC_WR_FLUSH_ERR ? " (flushed: connection down)" : ""));
-                }
-                long id = completions.wrId(i);
-                if (FrameChannel.isReceive(id)) {
-                    receivedIndex = FrameChannel.receiveIndex(id);
-                    receivedLength = completions.byteLength(i);
-                    done |= wrId == 0;
-                } else if (id == wrId) {
-                    done = true;
-                }
-            }
-            if (done) {
-                return;
+                onCompletion(i, wrId);
             }
         }
+    }
+
+    private boolean reached(long wrId) {
+        if (wrId == REPLY) {
+            return receivedIndex >= 0;
+        }
+        return wrId == FrameChannel.SEND_WR_ID ? !sendPending : awaitedDone;
+    }
+
+    /** Between requests: takes what completed meanwhile (a donor's EVICT), without waiting. */
+    private void pollIdle() throws IOException {
+        int n = qp.poll(completions.address(), completions.capacity(), 0);
+        if (n < 0) {
+            throw new IOException("completion queue failed");
+        }
+        for (int i = 0; i < n; i++) {
+            onCompletion(i, NOTHING);
+        }
+    }
+
+    /** Completion {@code i} of the last poll, while {@code wrId} is awaited. */
+    private void onCompletion(int i, long wrId) throws IOException {
+        int status = completions.status(i);
+        if (status != VerbsLayout.IBV_WC_SUCCESS) {
+            throw new IOException("work request failed with status " + status
+                    + (status == VerbsLayout.IBV_WC_WR_FLUSH_ERR ? " (flushed: connection down)" : ""));
+        }
+        long id = completions.wrId(i);
+        if (FrameChannel.isReceive(id)) {
+            onReceive(FrameChannel.receiveIndex(id), completions.byteLength(i), wrId == REPLY);
+        } else if (id == FrameChannel.SEND_WR_ID) {
+            sendPending = false;
+        } else if (id == wrId) {
+            awaitedDone = true;
+        }
+    }
+
+    /**
+     * A frame in receive buffer {@code index}: a donor's EVICT is decoded, its buffer given back and the engine
+     * asked (the answer is sent when it comes); anything else is the awaited reply, kept until
+     * {@link #control} has read it.
+     */
+    private void onReceive(int index, int length, boolean replyAwaited) throws IOException {
+        ByteBuf in = frames.received(index, length);
+        if (isWholeFrame(in) && in.getUnsignedByte(FrameHeader.OPCODE_OFFSET) == Opcode.EVICT.code()) {
+            CompletableFuture<EvictAnswer> answer;
+            try {
+                answer = EvictAnswer.of(address, in.getLong(FrameHeader.REQUEST_ID_OFFSET),
+                        in.slice(FrameHeader.SIZE, in.readableBytes() - FrameHeader.SIZE), donorRequests);
+            } finally {
+                frames.repost(index);
+            }
+            answer.thenAccept(a -> submit(() -> answer(a), true));
+            return;
+        }
+        if (!replyAwaited || receivedIndex >= 0) {
+            frames.repost(index);
+            throw new IOException("unexpected frame from the donor (" + length + " bytes, opcode "
+                    + (isWholeFrame(in) ? in.getUnsignedByte(FrameHeader.OPCODE_OFFSET) : "unknown: malformed") + ")");
+        }
+        receivedIndex = index;
+        receivedLength = length;
+    }
+
+    /** Whether {@code in} is one whole frame of this protocol version (its header says so). */
+    private static boolean isWholeFrame(ByteBuf in) {
+        return in.readableBytes() >= FrameHeader.SIZE
+                && in.getUnsignedShort(FrameHeader.MAGIC_OFFSET) == (FrameHeader.MAGIC & 0xFFFF)
+                && in.getUnsignedByte(FrameHeader.VERSION_OFFSET) == FrameHeader.VERSION
+                && in.getUnsignedInt(FrameHeader.LENGTH_OFFSET) + FrameHeader.LENGTH_FIELD_SIZE
+                == in.readableBytes();
+    }
+
+    /** Sends the answer to a donor's EVICT. */
+    private Void answer(EvictAnswer answer) throws IOException {
+        ByteBuf out = answer.encode(UnpooledByteBufAllocator.DEFAULT);
+        try {
+            send(out);
+        } finally {
+            out.release();
+        }
+        return null;
+    }
+
+    /** SENDs one frame, once the send buffer is free (the previous SEND completed). */
+    private void send(ByteBuf frame) throws IOException {
+        if (sendPending) {
+            await(FrameChannel.SEND_WR_ID);
+        }
+        frames.send(frame);
+        sendPending = true;
     }
 
     private <T> T control(Opcode opcode, MessageBody body, Opcode expected, Function<ByteBuf, T> decode)
@@ -370,20 +460,17 @@ final class RdmaDonorConnection implements DonorConnection {
             Frames.finish(out, Frames.begin(out, opcode, requestId));
         }
         try {
-            frames.send(out);
+            send(out);
         } finally {
             out.release();
         }
         receivedIndex = -1;
-        await(0, timeout);
+        await(REPLY, timeout);
         int index = receivedIndex;
+        receivedIndex = -1;
         try {
             ByteBuf in = frames.received(index, receivedLength);
-            if (in.readableBytes() < FrameHeader.SIZE
-                    || in.getUnsignedShort(FrameHeader.MAGIC_OFFSET) != (FrameHeader.MAGIC & 0xFFFF)
-                    || in.getUnsignedByte(FrameHeader.VERSION_OFFSET) != FrameHeader.VERSION
-                    || in.getUnsignedInt(FrameHeader.LENGTH_OFFSET) + FrameHeader.LENGTH_FIELD_SIZE
-                    != in.readableBytes()) {
+            if (!isWholeFrame(in)) {
                 throw new IOException("malformed reply frame (" + in.readableBytes() + " bytes)");
             }
             if (in.getLong(FrameHeader.REQUEST_ID_OFFSET) != requestId) {
@@ -734,13 +821,9 @@ final class RdmaDonorConnection implements DonorConnection {
         }
     }
 
-    /**
-     * Nothing to register: a donor sends no requests (EVICT) over RDMA. Under memory pressure it keeps the slabs
-     * of RDMA clients and reports the pressure (docs/operations.md).
-     */
     @Override
     public void onDonorRequests(DonorRequests handler) {
-        // no donor requests over RDMA
+        this.donorRequests = handler;
     }
 
     @Override

@@ -4,17 +4,14 @@ import dev.valet.client.transport.ClientHandshake;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.DonorException;
 import dev.valet.client.transport.DonorUnavailableException;
+import dev.valet.client.transport.EvictAnswer;
 import dev.valet.client.transport.ReceivedPages;
 import dev.valet.common.auth.ClusterSecret;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.AuthProof;
 import dev.valet.common.protocol.DonorStats;
-import dev.valet.common.protocol.ErrorCode;
 import dev.valet.common.protocol.ErrorReply;
-import dev.valet.common.protocol.EvictReply;
-import dev.valet.common.protocol.EvictRequest;
 import dev.valet.common.protocol.Frame;
-import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.Frames;
 import dev.valet.common.protocol.Heartbeat;
 import dev.valet.common.protocol.HelloOk;
@@ -228,29 +225,10 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
 
     /** An EVICT from the donor: answered with EVICT_OK (accepted or declined) or, if malformed, an ERROR. */
     private void evict(ChannelHandlerContext ctx, Frame frame) {
-        long id = frame.requestId();
         Channel ch = ctx.channel();
-        EvictRequest request;
-        try {
-            if ((id & FrameHeader.DONOR_REQUEST_BIT) == 0) {
-                throw ProtocolException.badBody("EVICT with request id " + id + " lacks the donor-request bit");
-            }
-            request = EvictRequest.decode(frame.body());
-        } catch (ProtocolException e) {
-            LOG.warn("{}: malformed EVICT: {}", address, e.getMessage());
-            ch.writeAndFlush(Frames.encode(ch.alloc(), Opcode.ERROR, id, new ErrorReply(e.code(), e.getMessage())));
-            return;
-        }
-        DonorRequests handler = donorRequests;
-        CompletableFuture<EvictReply> answer = handler != null
-                ? handler.evict(request.slabId(), request.deadlineMillis())
-                : CompletableFuture.completedFuture(new EvictReply(request.slabId(), ErrorCode.EVICT_FAILED));
-        answer.whenComplete((reply, err) -> {
-            MessageBody body = err == null ? reply : new ErrorReply(ErrorCode.INTERNAL, "evicting slab "
-                    + request.slabId() + " failed: " + err);
-            Opcode op = err == null ? Opcode.EVICT_OK : Opcode.ERROR;
+        EvictAnswer.of(address, frame.requestId(), frame.body(), donorRequests).thenAccept(answer -> {
             if (ch.isActive()) {
-                ch.writeAndFlush(Frames.encode(ch.alloc(), op, id, body));
+                ch.writeAndFlush(answer.encode(ch.alloc()));
             }
         });
     }

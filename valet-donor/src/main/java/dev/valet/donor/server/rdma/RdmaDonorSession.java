@@ -30,13 +30,16 @@ import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * One client's RDMA connection to this donor. Control requests arrive by RECV and are answered by SEND with the
  * same frames as over TCP, served by the same {@link DonorHandler} (run in an embedded netty channel on this
  * session's thread); REGISTER_SLAB is answered here: it registers the caller's slab as a memory region under this
  * connection's own protection domain and returns its address and rkey. Page data never passes through here: the
- * client writes and reads the registered slabs one-sidedly.
+ * client writes and reads the registered slabs one-sidedly. The donor's own requests to the client (EVICT) are
+ * SENT from here too, and the client's answers arrive as receives like any request.
  */
 final class RdmaDonorSession implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(RdmaDonorSession.class);
@@ -54,6 +57,8 @@ final class RdmaDonorSession implements Runnable {
     private final EmbeddedChannel handler;
     /** This connection's registrations by slab id, with the slab they were made for. */
     private final Map<Long, Registration> registered = new HashMap<>();
+    /** Frames the donor sends on its own (EVICT), from any thread; SENT by this session's thread. */
+    private final Queue<ByteBuf> outbox = new ConcurrentLinkedQueue<>();
     /** Receives polled but not served yet: (buffer index, length), in arrival order. */
     private final ArrayDeque<long[]> received = new ArrayDeque<>();
     private final Runnable onEnd;
@@ -76,8 +81,8 @@ final class RdmaDonorSession implements Runnable {
             throw e;
         }
         this.handler = new EmbeddedChannel(new FrameDecoder(RdmaControl.REQUEST_BYTES), new DonorHandler(donor));
-        // The donor's EVICTs cannot reach this client: only replies travel back over this session.
-        Donor.noDonorRequests(handler);
+        // The donor's EVICTs come from its memory thread: this session's thread SENDs them (see run).
+        Donor.sendDonorRequestsVia(handler, outbox::add);
     }
 
     /** A slab's memory region on this connection; a slab freed and allocated again is a different {@link Slab}. */
@@ -97,8 +102,11 @@ final class RdmaDonorSession implements Runnable {
     public void run() {
         try {
             while (!stopping) {
-                long[] next = received.poll();
-                if (next != null) {
+                ByteBuf request = outbox.poll();
+                long[] next = request == null ? received.poll() : null;
+                if (request != null) {
+                    sendAndWait(request); // the client answers it later, as one more receive
+                } else if (next != null) {
                     serve((int) next[0], (int) next[1]);
                 } else {
                     pollCompletions();
@@ -274,6 +282,9 @@ final class RdmaDonorSession implements Runnable {
         frames.close();
         completions.close();
         registered.clear();
+        for (ByteBuf unsent = outbox.poll(); unsent != null; unsent = outbox.poll()) {
+            unsent.release(); // the donor asks again after the EVICT's deadline, on a connection that lives
+        }
         if (identity != null) {
             LOG.info("RDMA client '{}' at {} disconnected", identity, peer);
         }
