@@ -46,16 +46,18 @@ import java.util.function.LongSupplier;
 /** {@code valet bench}: single-page latency and throughput of the engine on loopback, with a bare-transport floor. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {
-            "Start donors on loopback (separate processes) and measure 4 KiB single-page operations through the",
-            "engine for every combination of pattern (seq, rand) x operation (write, read) x queue depth x copies",
-            "per slab (numReplica): one fresh engine per numReplica value, its whole span written once first",
-            "(prefill, not measured) so every read reads a written page; then every case's warm-up once (so",
-            "the JIT has compiled every path before anything is measured); then per case its warm-up again and",
-            "a measured run bounded by --ops and --seconds. Reads verify every page (a stamp of page number and",
-            "write generation at both ends, the fixed body in between).",
-            "For reference, the same single-page round trips at depth 1 over a bare DonorConnection to one donor",
-            "(no engine), measured in alternating chunks of 1000 with each depth-1 engine case so that both see",
-            "the same machine: the 'engine vs bare transport' ratios say what the engine adds on this machine.",
+            "Start donors on loopback (separate processes) and measure 4 KiB single-page operations through the"
+                    + " engine for every combination of pattern (seq, rand) x operation (write, read) x queue depth"
+                    + " x copies per slab (numReplica): one fresh engine per numReplica value, its whole span"
+                    + " written once first (prefill, not measured) so every read reads a written page; then every"
+                    + " case's warm-up once (so the JIT has compiled every path before anything is measured); then"
+                    + " per case its warm-up again and a measured run bounded by --ops and --seconds. Reads verify"
+                    + " every page (a stamp of page number and write generation at both ends, the fixed body in"
+                    + " between).",
+            "For reference, the same single-page round trips at depth 1 over a bare DonorConnection to one donor"
+                    + " (no engine), measured in alternating chunks of 1000 with each depth-1 engine case so that"
+                    + " both see the same machine: the 'engine vs bare transport' ratios say what the engine adds on"
+                    + " this machine.",
             "Prints a table (ops/s; p50, p99, p99.9 latency of one operation in microseconds; errors).",
             "Exit status 0 only when every case had 0 errors; 1 otherwise; 2 for bad input."})
 final class BenchCommand implements Callable<Integer> {

@@ -17,8 +17,8 @@ import java.util.concurrent.Callable;
 /** {@code valet check}: write pages to donors, read them back, verify every byte. */
 @Command(name = "check", mixinStandardHelpOptions = true,
         description = {
-            "Write a known pattern to pages on the donors, read every page back and verify it (version,",
-            "CRC32C, every byte). Slab s goes to donor s mod N. Ends with one summary line:",
+            "Write a known pattern to pages on the donors, read every page back and verify it (version, CRC32C,"
+                    + " every byte). Slab s goes to donor s mod N. Ends with one summary line:",
             "  check: donors=N pages=P verified=V mismatches=M failed_requests=F"
                     + " write_pages_per_s=W read_pages_per_s=R",
             "Exit status 0 only when every page verified; 1 otherwise; 2 for bad input.",

@@ -21,17 +21,20 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 
-/** {@code valet demo}: the whole engine on loopback, with a donor killed half-way. */
+/** {@code valet demo}: the whole engine on loopback, with a donor killed (or short of memory) half-way. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {
-            "Start donors on loopback (separate processes), write a working set through the engine with",
-            "two copies of every slab, SIGKILL one donor half-way and carry on, wait until re-replication has",
-            "restored every copy, then read and verify every page. With --evict, the donor is not killed but",
-            "its host runs short of memory half-way: it evicts its slabs, the engine moves them while writing",
-            "on, and the demo waits until that donor holds none. Ends with one line:",
+            "Start donors on loopback (separate processes), write a working set through the engine with two copies"
+                    + " of every slab, SIGKILL one donor half-way and carry on, wait until re-replication has"
+                    + " restored every copy, then read and verify every page.",
+            "With --evict, no donor is killed: one donor's host runs short of memory half-way, it evicts its"
+                    + " slabs, the engine moves them while writing on, and the demo waits until that donor holds"
+                    + " none.",
+            "Ends with one line:",
             "  demo: pages=N verified=V lost=L write_iops=W read_iops=R p99_us=P",
             "(iops = 4 KiB pages per second; p99_us = 99th percentile of a read request, microseconds).",
-            "Exit status 0 only when lost=0 and every page verified."})
+            "Exit status 0 only when lost=0, every page verified, every slab has all its copies again and (with"
+                    + " --evict) that donor holds no slab."})
 final class DemoCommand implements Callable<Integer> {
     @Option(names = "--working-set", paramLabel = "SIZE", defaultValue = "1G",
             description = "Bytes written and verified (the swap space). Default: ${DEFAULT-VALUE}.")
@@ -54,8 +57,8 @@ final class DemoCommand implements Callable<Integer> {
     String donorMemory;
 
     @Option(names = "--kill", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "SIGKILL one donor half-way through the writes (--no-kill to keep them all)."
-                    + " Default: ${DEFAULT-VALUE}.")
+            description = "SIGKILL one donor half-way through the writes (--no-kill to keep them all; --evict"
+                    + " replaces it). Default: ${DEFAULT-VALUE}.")
     boolean kill;
 
     @Option(names = "--evict",

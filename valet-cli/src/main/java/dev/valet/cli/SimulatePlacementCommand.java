@@ -7,9 +7,9 @@ import picocli.CommandLine.Option;
 /** {@code valet simulate-placement}: the placement policies compared in-process, no network. */
 @Command(name = "simulate-placement", mixinStandardHelpOptions = true,
         description = {
-            "Compare rank-based placement with random and power-of-two-choices on a simulated cluster",
-            "(no network): donors whose hosts need memory back evict copies; prints load balance and copies",
-            "and slabs lost per policy. The model is described in docs/placement.md."})
+            "Compare rank-based placement with random and power-of-two-choices on a simulated cluster (no network):"
+                    + " donors whose hosts need memory back evict copies; prints load balance and copies and slabs"
+                    + " lost per policy. The model is described in docs/placement.md."})
 final class SimulatePlacementCommand implements Runnable {
     @Option(names = "--donors", paramLabel = "N", defaultValue = "1000",
             description = "Simulated donors. Default: ${DEFAULT-VALUE}.")

@@ -17,9 +17,10 @@ import java.util.concurrent.CompletionException;
 /** {@code valet status}: what every donor of portal.list reports. */
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = {
-            "Ask every donor of portal.list for its STATS and print one line per donor: lend limit, used (lent),",
-            "offered, host free memory (EWMA) and its gradient, slabs, clients, page ops/s, round trip, and its",
-            "evictions: requested/completed/timed out/declined, and unused slabs it freed (see docs/operations.md).",
+            "Ask every donor of portal.list for its STATS and print one line per donor: lend limit, used (lent),"
+                    + " offered, host free memory (EWMA) and its gradient, slabs, clients, page ops/s, round trip,"
+                    + " and its evictions: requested/completed/timed out/declined, and unused slabs it freed (see"
+                    + " docs/operations.md).",
             "A donor that cannot be reached is shown as DOWN with the reason. Exit status 1 if any is down."})
 final class StatusCommand implements Callable<Integer> {
     @Mixin
