@@ -43,8 +43,8 @@ class ValetCommandTest {
     void donorHelpNamesEveryFlagAndItsYamlKey() {
         CliRun r = run("donor", "--help");
         assertThat(r.exit()).isZero();
-        for (String flag : List.of("--config", "--listen", "--memory", "--max-slab", "--max-frame", "--[no-]lock-memory",
-                "--transport", "--ready-file")) {
+        for (String flag : List.of("--config", "--listen", "--memory", "--max-slab", "--max-frame",
+                "--[no-]lock-memory", "--transport", "--ready-file")) {
             assertThat(r.out()).contains(flag);
         }
         String help = r.out().replaceAll("\\s+", " ");

@@ -246,7 +246,8 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
         if (ch == null) {
             return CompletableFuture.failedFuture(new DonorUnavailableException(address + ": not connected"));
         }
-        ByteBuf out = body != null ? Frames.encode(ch.alloc(), opcode, id, body) : Frames.encodeEmpty(ch.alloc(), opcode, id);
+        ByteBuf out = body != null ? Frames.encode(ch.alloc(), opcode, id, body)
+                : Frames.encodeEmpty(ch.alloc(), opcode, id);
         return send(id, out, opcode.reply(), decode);
     }
 
