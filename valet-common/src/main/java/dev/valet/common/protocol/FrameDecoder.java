@@ -34,34 +34,20 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             return;
         }
         int start = in.readerIndex();
-        long length = in.getUnsignedInt(start + FrameHeader.LENGTH_OFFSET);
-        int magic = in.getUnsignedShort(start + FrameHeader.MAGIC_OFFSET);
-        int version = in.getUnsignedByte(start + FrameHeader.VERSION_OFFSET);
-        if (magic != (FrameHeader.MAGIC & 0xFFFF)) {
-            throw fatal(ErrorCode.BAD_FRAME, String.format("bad magic 0x%04x (expected 0x%04x)", magic,
-                    FrameHeader.MAGIC));
-        }
-        if (version != FrameHeader.VERSION) {
-            throw fatal(ErrorCode.UNSUPPORTED_VERSION, "protocol version " + version + " (this side speaks "
-                    + FrameHeader.VERSION + ")");
-        }
-        long frameBytes = length + FrameHeader.LENGTH_FIELD_SIZE;
-        if (frameBytes < FrameHeader.SIZE || frameBytes > maxFrameBytes) {
-            throw fatal(ErrorCode.BAD_FRAME, "frame length " + frameBytes + " outside " + FrameHeader.SIZE + ".."
-                    + maxFrameBytes);
+        int frameBytes;
+        try {
+            frameBytes = FrameHeader.checkHeader(in, start, maxFrameBytes);
+        } catch (ProtocolException e) {
+            broken = true;
+            throw e;
         }
         if (in.readableBytes() < frameBytes) {
             return;
         }
         int opcode = in.getUnsignedByte(start + FrameHeader.OPCODE_OFFSET);
         long requestId = in.getLong(start + FrameHeader.REQUEST_ID_OFFSET);
-        ByteBuf body = in.retainedSlice(start + FrameHeader.BODY_OFFSET, (int) frameBytes - FrameHeader.SIZE);
-        in.skipBytes((int) frameBytes);
+        ByteBuf body = in.retainedSlice(start + FrameHeader.BODY_OFFSET, frameBytes - FrameHeader.SIZE);
+        in.skipBytes(frameBytes);
         out.add(new Frame(opcode, requestId, body));
-    }
-
-    private ProtocolException fatal(ErrorCode code, String message) {
-        broken = true;
-        return new ProtocolException(code, message, true);
     }
 }

@@ -1,5 +1,7 @@
 package dev.valet.common.protocol;
 
+import io.netty.buffer.ByteBuf;
+
 /**
  * Byte layout of the 16-byte header that starts every frame (big-endian, like all of the wire protocol).
  *
@@ -41,5 +43,29 @@ public final class FrameHeader {
     public static final int PAGE_SIZE = 4096;
 
     private FrameHeader() {
+    }
+
+    /**
+     * Checks the header at {@code start} of {@code in} (at least {@link #SIZE} readable bytes): magic, version, and a
+     * frame length of {@link #SIZE} to {@code maxFrameBytes}. Returns the whole frame's length in bytes; throws a
+     * fatal {@link ProtocolException} saying what is wrong (a bad header loses the frame boundary).
+     */
+    public static int checkHeader(ByteBuf in, int start, int maxFrameBytes) {
+        int magic = in.getUnsignedShort(start + MAGIC_OFFSET);
+        if (magic != (MAGIC & 0xFFFF)) {
+            throw new ProtocolException(ErrorCode.BAD_FRAME, String.format("bad magic 0x%04x (expected 0x%04x)",
+                    magic, MAGIC), true);
+        }
+        int version = in.getUnsignedByte(start + VERSION_OFFSET);
+        if (version != VERSION) {
+            throw new ProtocolException(ErrorCode.UNSUPPORTED_VERSION, "protocol version " + version
+                    + " (this side speaks " + VERSION + ")", true);
+        }
+        long frameBytes = in.getUnsignedInt(start + LENGTH_OFFSET) + LENGTH_FIELD_SIZE;
+        if (frameBytes < SIZE || frameBytes > maxFrameBytes) {
+            throw new ProtocolException(ErrorCode.BAD_FRAME, "frame length " + frameBytes + " outside " + SIZE + ".."
+                    + maxFrameBytes, true);
+        }
+        return (int) frameBytes;
     }
 }

@@ -395,7 +395,8 @@ final class RdmaDonorConnection implements DonorConnection {
      */
     private void onReceive(int index, int length, boolean replyAwaited) throws IOException {
         ByteBuf in = frames.received(index, length);
-        if (isWholeFrame(in) && in.getUnsignedByte(FrameHeader.OPCODE_OFFSET) == Opcode.EVICT.code()) {
+        String problem = frameProblem(in);
+        if (problem == null && in.getUnsignedByte(FrameHeader.OPCODE_OFFSET) == Opcode.EVICT.code()) {
             CompletableFuture<EvictAnswer> answer;
             try {
                 answer = EvictAnswer.of(address, in.getLong(FrameHeader.REQUEST_ID_OFFSET),
@@ -408,20 +409,25 @@ final class RdmaDonorConnection implements DonorConnection {
         }
         if (!replyAwaited || receivedIndex >= 0) {
             frames.repost(index);
-            throw new IOException("unexpected frame from the donor (" + length + " bytes, opcode "
-                    + (isWholeFrame(in) ? in.getUnsignedByte(FrameHeader.OPCODE_OFFSET) : "unknown: malformed") + ")");
+            throw new IOException("unexpected frame from the donor (" + length + " bytes, "
+                    + (problem == null ? "opcode " + in.getUnsignedByte(FrameHeader.OPCODE_OFFSET) : problem) + ")");
         }
         receivedIndex = index;
         receivedLength = length;
     }
 
-    /** Whether {@code in} is one whole frame of this protocol version (its header says so). */
-    private static boolean isWholeFrame(ByteBuf in) {
-        return in.readableBytes() >= FrameHeader.SIZE
-                && in.getUnsignedShort(FrameHeader.MAGIC_OFFSET) == (FrameHeader.MAGIC & 0xFFFF)
-                && in.getUnsignedByte(FrameHeader.VERSION_OFFSET) == FrameHeader.VERSION
-                && in.getUnsignedInt(FrameHeader.LENGTH_OFFSET) + FrameHeader.LENGTH_FIELD_SIZE
-                == in.readableBytes();
+    /** Null if {@code in} is one whole frame of this protocol version, else what is wrong with it. */
+    private static String frameProblem(ByteBuf in) {
+        if (in.readableBytes() < FrameHeader.SIZE) {
+            return "shorter than a frame header";
+        }
+        try {
+            int frameBytes = FrameHeader.checkHeader(in, 0, REPLY_BYTES);
+            return frameBytes == in.readableBytes() ? null
+                    : "its header says " + frameBytes + " bytes, " + in.readableBytes() + " arrived";
+        } catch (ProtocolException e) {
+            return e.getMessage();
+        }
     }
 
     /** Sends the answer to a donor's EVICT. */
@@ -470,8 +476,9 @@ final class RdmaDonorConnection implements DonorConnection {
         receivedIndex = -1;
         try {
             ByteBuf in = frames.received(index, receivedLength);
-            if (!isWholeFrame(in)) {
-                throw new IOException("malformed reply frame (" + in.readableBytes() + " bytes)");
+            String problem = frameProblem(in);
+            if (problem != null) {
+                throw new IOException("malformed reply frame (" + in.readableBytes() + " bytes): " + problem);
             }
             if (in.getLong(FrameHeader.REQUEST_ID_OFFSET) != requestId) {
                 throw new IOException("reply to request " + in.getLong(FrameHeader.REQUEST_ID_OFFSET)
