@@ -102,16 +102,7 @@ public final class RdmaDonorListener implements AutoCloseable {
                     t.start();
                 }
             }
-            case VerbsLayout.RDMA_CM_EVENT_DISCONNECTED -> {
-                RdmaDonorSession s = sessions.get(e.id());
-                Thread t = threads.get(e.id());
-                if (s != null) {
-                    s.stop();
-                    if (t != null && t.getState() == Thread.State.NEW) {
-                        t.start(); // never established: the thread sees the stop and cleans up
-                    }
-                }
-            }
+            case VerbsLayout.RDMA_CM_EVENT_DISCONNECTED -> stop(e.id());
             default -> LOG.debug("rdma_cm event {} (status {})", e.name(), e.status());
         }
     }
@@ -135,11 +126,26 @@ public final class RdmaDonorListener implements AutoCloseable {
         try {
             if (rdma.cm().rdma_accept(id, param) != 0) {
                 LOG.warn("RDMA connection {}: {}", peer, rdma.lastError("rdma_accept"));
-                session.stop();
-                t.start();
+                stop(id);
             }
         } finally {
             NativeMemory.free(param);
+        }
+    }
+
+    /**
+     * Ends session {@code id}: its thread sees the stop and cleans up; a thread never started (the connection was
+     * never established) is started for that.
+     */
+    private void stop(long id) {
+        RdmaDonorSession s = sessions.get(id);
+        if (s == null) {
+            return;
+        }
+        s.stop();
+        Thread t = threads.get(id);
+        if (t != null && t.getState() == Thread.State.NEW) {
+            t.start();
         }
     }
 
@@ -165,12 +171,8 @@ public final class RdmaDonorListener implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        for (Map.Entry<Long, RdmaDonorSession> s : sessions.entrySet()) {
-            s.getValue().stop();
-            Thread t = threads.get(s.getKey());
-            if (t != null && t.getState() == Thread.State.NEW) {
-                t.start();
-            }
+        for (long id : List.copyOf(sessions.keySet())) {
+            stop(id);
         }
         for (Thread t : List.copyOf(threads.values())) {
             try {
