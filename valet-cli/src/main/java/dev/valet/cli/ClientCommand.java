@@ -1,6 +1,7 @@
 package dev.valet.cli;
 
 import dev.valet.client.engine.Engine;
+import dev.valet.client.engine.EngineStats;
 import dev.valet.client.kernel.KernelChannel;
 import dev.valet.client.kernel.PageStore;
 import dev.valet.client.kernel.PagingSafety;
@@ -95,6 +96,9 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
                 writeReadyFile(readyFile, device);
             }
             stop.await();
+            EngineStats s = engine.stats();
+            LOG.info("engine: held_requests={} held_max_ms={} held_failed={} suspected_donors={} live_donors={}",
+                    s.heldRequests(), s.heldMaxMillis(), s.heldFailed(), s.suspectedDonors(), s.liveDonors());
         } finally {
             if (readyFile != null) {
                 Files.deleteIfExists(readyFile);

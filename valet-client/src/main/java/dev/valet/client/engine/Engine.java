@@ -25,6 +25,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Consumer;
 
 /**
@@ -47,6 +48,8 @@ public final class Engine implements AutoCloseable {
     private final SlabMigrator migrator;
     private final BackupDisk backup;
     private final ExecutorService backupReads;
+    private final ScheduledExecutorService holdTimer;
+    private final RequestHold hold;
     private final ReplicaWriter writer;
     private final ReplicaReader reader;
     private final int pagesPerRequest;
@@ -58,7 +61,7 @@ public final class Engine implements AutoCloseable {
         this.transport = Transports.open(config);
         PlacementPolicy<RemoteDonor> policy = new DonorRanker<>(config.placement().serverSelectNum(),
                 config.placement().weights(), new Random());
-        this.pool = new DonorPool(donors, config.identity(), transport, config.failover(), new DonorEvents());
+        this.pool = new DonorPool(donors, config, transport, new DonorEvents());
         int numReplica = config.placement().numReplica();
         this.placer = new SlabPlacer(pool, policy, numReplica, map.slabBytes());
         this.repair = new ReReplicator(map, placer, pool, policy, numReplica,
@@ -71,8 +74,14 @@ public final class Engine implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.writer = new ReplicaWriter(map, placer, repair, backup);
-        this.reader = new ReplicaReader(map, repair, backup, backupReads);
+        this.holdTimer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "valet-request-hold");
+            t.setDaemon(true);
+            return t;
+        });
+        this.hold = new RequestHold(config.device().holdTimeout(), holdTimer);
+        this.writer = new ReplicaWriter(map, placer, repair, backup, hold);
+        this.reader = new ReplicaReader(map, repair, backup, backupReads, hold);
     }
 
     /** Opens the backup disk (if configured), connects to the donors and starts the health and repair threads. */
@@ -85,6 +94,17 @@ public final class Engine implements AutoCloseable {
         }
         Engine engine = new Engine(config, donors, backup);
         engine.pool.start();
+        try {
+            // Serving before numReplica copies can be placed would fail (or hold) the very first write.
+            engine.pool.awaitLive(config.placement().numReplica(), config.failover().readyTimeout());
+        } catch (IOException e) {
+            engine.close();
+            throw e;
+        } catch (InterruptedException e) {
+            engine.close();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted waiting for donors", e);
+        }
         // A restarted client finds its pages where it left them (the slab ids are its own).
         new SlabRecovery(engine.map, engine.pool, engine.repair, config.placement().numReplica()).recover();
         engine.repair.start();
@@ -172,9 +192,16 @@ public final class Engine implements AutoCloseable {
                 withoutCopy++;
             }
         }
+        int suspected = 0;
+        for (RemoteDonor d : pool.all()) {
+            if (d.state() == RemoteDonor.State.SUSPECTED) {
+                suspected++;
+            }
+        }
         return new EngineStats(pool.live().size(), pool.all().size(), mapped, degraded, withoutCopy,
                 repair.slabsRepaired(), repair.pagesCopied(), migrator.slabsMigrated(),
-                migrator.evictionsDeclined());
+                migrator.evictionsDeclined(), suspected, hold.heldRequests(), hold.heldMaxMillis(),
+                hold.heldFailed());
     }
 
     private boolean anyWritten(SlabEntry s) {
@@ -237,8 +264,32 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** What donor deaths and returns mean for slabs. */
+    /** What donor suspicions, deaths and returns mean for slabs. */
     private final class DonorEvents implements DonorPool.Listener {
+        @Override
+        public void donorSuspected(RemoteDonor donor, String why) {
+            int affected = 0;
+            for (SlabEntry s : map.touched()) {
+                if (s.suspend(donor)) {
+                    affected++;
+                    repair.enqueue(s);
+                }
+            }
+            if (affected > 0) {
+                LOG.warn("donor {} held copies of {} slabs: kept but suspended; re-replicating where another donor"
+                        + " can take a copy", donor, affected);
+            }
+        }
+
+        @Override
+        public void donorReturned(RemoteDonor donor) {
+            for (SlabEntry s : map.touched()) {
+                if (s.suspended().contains(donor)) {
+                    repair.enqueue(s);
+                }
+            }
+        }
+
         @Override
         public void donorLost(RemoteDonor donor, String why) {
             int affected = 0;
@@ -272,6 +323,7 @@ public final class Engine implements AutoCloseable {
 
     @Override
     public void close() {
+        holdTimer.shutdownNow();
         migrator.close();
         repair.close();
         pool.close();

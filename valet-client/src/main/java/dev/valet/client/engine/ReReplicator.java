@@ -44,6 +44,7 @@ final class ReReplicator implements AutoCloseable {
     private final Thread worker;
     private final AtomicLong pagesCopied = new AtomicLong();
     private final AtomicLong slabsRepaired = new AtomicLong();
+    private final CopyResync resync;
     private volatile boolean running = true;
 
     ReReplicator(SlabMap map, SlabPlacer placer, DonorPool pool, PlacementPolicy<RemoteDonor> policy, int numReplica,
@@ -55,6 +56,7 @@ final class ReReplicator implements AutoCloseable {
         this.numReplica = numReplica;
         this.bytesPerSecond = bytesPerSecond;
         this.pagesPerRequest = pagesPerRequest;
+        this.resync = new CopyResync(map, this, pagesPerRequest);
         this.worker = new Thread(this::run, "valet-re-replicator");
         this.worker.setDaemon(true);
     }
@@ -72,9 +74,22 @@ final class ReReplicator implements AutoCloseable {
         }
     }
 
-    /** Queues {@code slab} if it has fewer copies than asked for. */
+    /**
+     * A copy of {@code slab} on {@code donor} did not answer in time (or its connection dropped): it is kept but
+     * suspended, since it may have missed a write, and the slab is queued so that it is brought up to date (once its
+     * donor answers) or replaced.
+     */
+    public void copyUnreachable(SlabEntry slab, RemoteDonor donor, String why) {
+        if (slab.suspend(donor)) {
+            LOG.warn("slab {}: copy on {} suspended ({}); {} current copies left", slab.id(), donor, why,
+                    slab.replicas().size());
+            enqueue(slab);
+        }
+    }
+
+    /** Queues {@code slab} if it has fewer copies than asked for, or a suspended copy to resync or free. */
     public void enqueue(SlabEntry slab) {
-        if (slab.replicas().size() < numReplica && slab.markQueued()) {
+        if ((slab.replicas().size() < numReplica || !slab.suspended().isEmpty()) && slab.markQueued()) {
             queue.add(slab);
         }
     }
@@ -125,23 +140,55 @@ final class ReReplicator implements AutoCloseable {
     }
 
     private void repair(SlabEntry slab) throws InterruptedException {
+        for (RemoteDonor d : slab.suspended()) {
+            if (!d.isLive()) {
+                continue; // kept until its donor answers again or is confirmed dead
+            }
+            if (slab.replicas().size() >= numReplica) {
+                dropExtra(slab, d);
+            } else if (!resync.resync(slab, d)) {
+                retryLater(slab);
+                return;
+            }
+        }
         while (running && slab.replicas().size() < numReplica) {
             List<RemoteDonor> sources = slab.replicas();
             if (sources.isEmpty()) {
-                LOG.error("slab {} has no copy left to repair from; its pages are readable only from a backup"
-                        + " disk, and it is placed afresh at its next write", slab.id());
+                if (slab.suspended().isEmpty()) {
+                    LOG.error("slab {} has no copy left to repair from; its pages are readable only from a backup"
+                            + " disk, and it is placed afresh at its next write", slab.id());
+                } else if (slab.markWaitLogged()) {
+                    LOG.warn("slab {}: every copy is on a suspected donor {}; waiting for one to answer (requests"
+                            + " for it are held meanwhile)", slab.id(), slab.suspended());
+                }
                 return;
             }
-            RemoteDonor target = chooseTarget(slab, sources);
+            List<RemoteDonor> excluded = new ArrayList<>(sources);
+            excluded.addAll(slab.suspended());
+            RemoteDonor target = chooseTarget(slab, excluded);
             if (target == null) {
-                LOG.info("slab {}: no donor can take another copy yet ({} copies); retrying", slab.id(),
-                        sources.size());
+                if (slab.markWaitLogged()) {
+                    LOG.info("slab {}: no donor can take another copy yet ({} of {} copies); retrying until one"
+                            + " can", slab.id(), sources.size(), numReplica);
+                }
                 retryLater(slab);
                 return;
             }
             if (!copyTo(slab, target, bytesPerSecond)) {
                 retryLater(slab);
                 return;
+            }
+        }
+    }
+
+    /** {@code slab} has its copies already: a suspended one that answers again is freed rather than resynced. */
+    private void dropExtra(SlabEntry slab, RemoteDonor d) {
+        if (slab.drop(d)) {
+            LOG.info("slab {}: {} answers again, but the slab has {} copies already; freeing its old copy", slab.id(),
+                    d, slab.replicas().size());
+            DonorConnection c = d.connection();
+            if (c != null) {
+                c.freeSlab(slab.id()).exceptionally(e -> null);
             }
         }
     }
@@ -209,7 +256,7 @@ final class ReReplicator implements AutoCloseable {
         return true;
     }
 
-    private boolean anyWritten(SlabEntry slab, int first, int count) {
+    boolean anyWritten(SlabEntry slab, int first, int count) {
         synchronized (slab) {
             for (int i = 0; i < count; i++) {
                 if (map.version(slab.firstPage() + first + i) != 0) {
@@ -220,7 +267,7 @@ final class ReReplicator implements AutoCloseable {
         return false;
     }
 
-    private static int minPages(List<RemoteDonor> donors) {
+    static int minPages(List<RemoteDonor> donors) {
         int min = Integer.MAX_VALUE;
         for (RemoteDonor d : donors) {
             DonorConnection c = d.connection();
@@ -242,7 +289,12 @@ final class ReReplicator implements AutoCloseable {
             try {
                 received = source.connection().readPages(slab.id(), indexes, count).join();
             } catch (CompletionException e) {
-                copyFailed(slab, source, "read for re-replication failed: " + rootMessage(e));
+                String why = "read for re-replication failed: " + rootMessage(e);
+                if (ReplicaWriter.isUnreachable(e)) {
+                    copyUnreachable(slab, source, why);
+                } else {
+                    copyFailed(slab, source, why);
+                }
                 continue;
             }
             try (ReceivedPages r = received) {
@@ -272,7 +324,7 @@ final class ReReplicator implements AutoCloseable {
      * written there makes the donor refuse the batch as stale; then the pages are sent one by one and the stale
      * ones skipped.
      */
-    private boolean writeCopy(SlabEntry slab, RemoteDonor target, PageBatch pages) {
+    static boolean writeCopy(SlabEntry slab, RemoteDonor target, PageBatch pages) {
         try {
             writeEntries(target, slab.id(), pages, 0, pages.count()).join();
             return true;

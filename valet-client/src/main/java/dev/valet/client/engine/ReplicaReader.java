@@ -18,9 +18,12 @@ import java.util.concurrent.Executor;
 
 /**
  * Reads a run of pages of one slab from the best copy, falling over to the next on error, timeout, a wrong version
- * or a bad checksum, then to the backup disk, else failing. A copy is accepted only if every page comes back with
- * exactly the version and CRC32C of its last write (version 0 and zeros for a page never written); a copy that
- * returns anything else is stale or corrupt and is dropped from the slab.
+ * or a bad checksum, then to the suspended copies (their answer is checked like any other), then to the backup
+ * disk, else failing. A copy is accepted only if every page comes back with exactly the version and CRC32C of its
+ * last write (version 0 and zeros for a page never written). A copy that returns a bad checksum is corrupt and is
+ * dropped from the slab; one that returns another version, or does not answer in time, is suspended (re-replication
+ * brings it up to date). When no copy answered and some may still (a late or suspected donor), and there is no
+ * backup disk, the read is held ({@link RequestHold}) and tried again as donors come back.
  */
 final class ReplicaReader {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicaReader.class);
@@ -29,20 +32,27 @@ final class ReplicaReader {
     private final ReReplicator repair;
     private final BackupDisk backup;
     private final Executor backupReads;
+    private final RequestHold hold;
 
-    ReplicaReader(SlabMap map, ReReplicator repair, BackupDisk backup, Executor backupReads) {
+    ReplicaReader(SlabMap map, ReReplicator repair, BackupDisk backup, Executor backupReads, RequestHold hold) {
         this.map = map;
         this.repair = repair;
         this.backup = backup;
         this.backupReads = backupReads;
+        this.hold = hold;
     }
 
     CompletableFuture<Void> read(SlabEntry slab, long firstPage, int count, ByteBuf dst, int dstIndex) {
+        return hold.run(() -> attempt(slab, firstPage, count, dst, dstIndex));
+    }
+
+    private CompletableFuture<Void> attempt(SlabEntry slab, long firstPage, int count, ByteBuf dst, int dstIndex) {
         long[] versions = new long[count];
         int[] crcs = new int[count];
         long[] indexes = new long[count];
         boolean anyWritten = false;
         List<RemoteDonor> candidates;
+        List<RemoteDonor> suspended;
         synchronized (slab) {
             for (int i = 0; i < count; i++) {
                 versions[i] = map.version(firstPage + i);
@@ -51,6 +61,7 @@ final class ReplicaReader {
                 anyWritten |= versions[i] != 0;
             }
             candidates = new ArrayList<>(slab.replicas());
+            suspended = slab.suspended();
         }
         if (!anyWritten) {
             // Never written: a block device reads zeros there, and so do we, without asking anyone.
@@ -58,8 +69,15 @@ final class ReplicaReader {
             return CompletableFuture.completedFuture(null);
         }
         candidates.sort(Comparator.comparingLong(RemoteDonor::latencyNanos));
+        int fullCopies = candidates.size();
+        for (RemoteDonor d : suspended) {
+            if (d.mayHoldCopies() && d.connection() != null && d.connection().isOpen()) {
+                candidates.add(d);
+            }
+        }
         CompletableFuture<Void> result = new CompletableFuture<>();
-        new Attempt(slab, firstPage, count, versions, crcs, indexes, dst, dstIndex, candidates, result).next(0);
+        new Attempt(slab, firstPage, count, versions, crcs, indexes, dst, dstIndex, candidates, fullCopies,
+                !suspended.isEmpty(), result).next(0);
         return result;
     }
 
@@ -73,10 +91,14 @@ final class ReplicaReader {
         private final ByteBuf dst;
         private final int dstIndex;
         private final List<RemoteDonor> candidates;
+        private final int fullCopies;
         private final CompletableFuture<Void> result;
+        /** Some copy may still answer with the data: a late one, or one on a suspected donor. */
+        private boolean mayComeBack;
 
         Attempt(SlabEntry slab, long firstPage, int count, long[] versions, int[] crcs, long[] indexes, ByteBuf dst,
-                int dstIndex, List<RemoteDonor> candidates, CompletableFuture<Void> result) {
+                int dstIndex, List<RemoteDonor> candidates, int fullCopies, boolean anySuspended,
+                CompletableFuture<Void> result) {
             this.slab = slab;
             this.firstPage = firstPage;
             this.count = count;
@@ -86,6 +108,8 @@ final class ReplicaReader {
             this.dst = dst;
             this.dstIndex = dstIndex;
             this.candidates = candidates;
+            this.fullCopies = fullCopies;
+            this.mayComeBack = anySuspended;
             this.result = result;
         }
 
@@ -95,6 +119,7 @@ final class ReplicaReader {
                 return;
             }
             RemoteDonor donor = candidates.get(k);
+            boolean fullCopy = k < fullCopies;
             CompletableFuture<ReceivedPages> reply;
             try {
                 reply = donor.connection().readPages(slab.id(), indexes, count);
@@ -103,11 +128,19 @@ final class ReplicaReader {
             }
             reply.whenComplete((received, err) -> {
                 if (err != null) {
-                    repair.copyFailed(slab, donor, "read failed: " + ReplicaWriter.rootMessage(err));
+                    String why = "read failed: " + ReplicaWriter.rootMessage(err);
+                    if (ReplicaWriter.isUnreachable(err)) {
+                        mayComeBack = true;
+                        if (fullCopy) {
+                            repair.copyUnreachable(slab, donor, why);
+                        }
+                    } else if (fullCopy) {
+                        repair.copyFailed(slab, donor, why);
+                    }
                     next(k + 1);
                     return;
                 }
-                String problem;
+                Problem problem;
                 try (ReceivedPages r = received) {
                     problem = verify(r.pages());
                     if (problem == null) {
@@ -120,32 +153,52 @@ final class ReplicaReader {
                 }
                 if (problem == null) {
                     result.complete(null);
+                } else if (!fullCopy) {
+                    LOG.debug("donor {} slab {} (suspended copy): {}; trying the next copy", donor, slab.id(),
+                            problem.what());
+                    next(k + 1);
                 } else {
-                    LOG.warn("donor {} slab {}: {}; trying the next copy", donor, slab.id(), problem);
-                    repair.copyFailed(slab, donor, problem);
+                    LOG.warn("donor {} slab {}: {}; trying the next copy", donor, slab.id(), problem.what());
+                    if (problem.corrupt()) {
+                        repair.copyFailed(slab, donor, problem.what());
+                    } else {
+                        repair.copyUnreachable(slab, donor, problem.what());
+                    }
                     next(k + 1);
                 }
             });
         }
 
-        /** Null if every page is exactly its last write, else what is wrong with the first page that is not. */
-        private String verify(PageBatch pages) {
+        /**
+         * Null if every page is exactly its last write, else what is wrong with the first page that is not: another
+         * version (the copy is behind: it missed a write) or a checksum that does not match (the copy is corrupt).
+         */
+        private Problem verify(PageBatch pages) {
             for (int i = 0; i < count; i++) {
                 long page = firstPage + i;
                 if (pages.version(i) != versions[i]) {
-                    return "page " + page + " has version " + pages.version(i) + ", expected " + versions[i];
+                    return new Problem("page " + page + " has version " + pages.version(i) + ", expected "
+                            + versions[i], false);
                 }
                 if (!pages.checksumValid(i)) {
-                    return "page " + page + " fails its CRC32C";
+                    return new Problem("page " + page + " fails its CRC32C", true);
                 }
                 if (versions[i] != 0 && pages.crc(i) != crcs[i]) {
-                    return "page " + page + " version " + versions[i] + " has another checksum than was written";
+                    return new Problem("page " + page + " version " + versions[i] + " has another checksum than was"
+                            + " written", true);
                 }
             }
             return null;
         }
 
         private void fromBackup() {
+            if (backup == null && mayComeBack) {
+                result.completeExceptionally(new DonorsUnreachableException("pages " + firstPage + ".."
+                        + (firstPage + count - 1) + " of slab " + slab.id() + ": no copy answered with them; "
+                        + (slab.replicas().isEmpty() ? "every copy is on a suspected donor " + slab.suspended()
+                        : "copies late or suspended: " + candidates)));
+                return;
+            }
             if (backup == null) {
                 result.completeExceptionally(new PageIoException("pages " + firstPage + ".." + (firstPage + count - 1)
                         + " of slab " + slab.id() + ": no copy holds the last written version, and there is no"
@@ -174,5 +227,9 @@ final class ReplicaReader {
                 }
             });
         }
+    }
+
+    /** Why a copy's answer was not accepted; {@code corrupt}: its data is wrong, not merely behind. */
+    private record Problem(String what, boolean corrupt) {
     }
 }

@@ -4,6 +4,7 @@ import dev.valet.client.engine.backup.BackupDisk;
 import dev.valet.client.engine.donors.RemoteDonor;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.DonorException;
+import dev.valet.client.transport.DonorUnavailableException;
 import dev.valet.common.protocol.ErrorCode;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.PageChecksum;
@@ -23,6 +24,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * repairs), so "acknowledged" means "stored on every copy still standing, and on at least one". When no copy
  * stored it and a backup disk is on, the write completes once the disk has it; otherwise it fails.
  *
+ * <p>A copy that does not answer in time, or whose connection drops, is suspended rather than dropped: it may have
+ * missed this write, so it is neither written nor counted until re-replication has brought it up to date. When no
+ * full copy could be reached at all (every copy suspended, too few live donors to place the slab, every target
+ * late), the write is held ({@link RequestHold}) and sent again as donors come back, with new versions.
+ *
  * <p>Versions are assigned under the slab's monitor at submission, so two writes of one page are ordered; a donor
  * refuses the older one if it arrives second ({@code STALE_VERSION}), which counts as stored: a newer version is
  * already there.
@@ -32,12 +38,14 @@ final class ReplicaWriter {
     private final SlabPlacer placer;
     private final ReReplicator repair;
     private final BackupDisk backup;
+    private final RequestHold hold;
 
-    ReplicaWriter(SlabMap map, SlabPlacer placer, ReReplicator repair, BackupDisk backup) {
+    ReplicaWriter(SlabMap map, SlabPlacer placer, ReReplicator repair, BackupDisk backup, RequestHold hold) {
         this.map = map;
         this.placer = placer;
         this.repair = repair;
         this.backup = backup;
+        this.hold = hold;
     }
 
     /** Writes pages {@code firstPage .. firstPage + count} (one slab, one request's worth) from {@code src}. */
@@ -58,7 +66,7 @@ final class ReplicaWriter {
             }
         }
         long lastBackupWrite = backupSequence;
-        return mapAndSend(slab, firstPage, count, crcs, src, srcIndex, lastBackupWrite, true);
+        return hold.run(() -> mapAndSend(slab, firstPage, count, crcs, src, srcIndex, lastBackupWrite, true));
     }
 
     private CompletableFuture<Void> mapAndSend(SlabEntry slab, long firstPage, int count, int[] crcs, ByteBuf src,
@@ -70,6 +78,10 @@ final class ReplicaWriter {
 
     private CompletableFuture<Void> send(SlabEntry slab, long firstPage, int count, int[] crcs, ByteBuf src,
                                          int srcIndex, long backupSequence, Throwable mapError, boolean mayRetry) {
+        if (mapError != null && backup == null && isUnreachable(mapError)) {
+            // Not placed because donors are missing (not because they refused): nothing is sent, the hold retries.
+            return CompletableFuture.failedFuture(mapError);
+        }
         long[] versions = new long[count];
         List<RemoteDonor> targets;
         List<RemoteDonor> replicas;
@@ -86,9 +98,19 @@ final class ReplicaWriter {
         AtomicInteger remaining = new AtomicInteger(targets.size() + 1);
         AtomicInteger stored = new AtomicInteger();
         AtomicInteger otherFailures = new AtomicInteger();
+        AtomicInteger unreachable = new AtomicInteger();
         Runnable finish = () -> {
             if (remaining.decrementAndGet() == 0) {
                 gate.arriveAndDeregister();
+                boolean noCopy = replicas.isEmpty() && (mapError == null || isUnreachable(mapError));
+                if (stored.get() == 0 && backup == null && (noCopy || unreachable.get() > 0)) {
+                    result.completeExceptionally(new DonorsUnreachableException("pages " + firstPage + ".."
+                            + (firstPage + count - 1) + " of slab " + slab.id() + ": no copy could be reached ("
+                            + (replicas.isEmpty() ? "every copy is on a suspected donor: " + slab.suspended()
+                            : unreachable.get() + " of " + replicas.size() + " copies did not answer in time")
+                            + ")"));
+                    return;
+                }
                 if (stored.get() == 0 && mayRetry && !targets.isEmpty() && otherFailures.get() == 0) {
                     // Every copy was gone (NO_SUCH_SLAB): a donor under memory pressure freed the slab before its
                     // first page arrived. The copies are dropped by now, so the slab is placed afresh; once.
@@ -110,6 +132,9 @@ final class ReplicaWriter {
             DonorConnection c = donor.connection();
             CompletableFuture<Void> sent;
             try {
+                if (c == null) {
+                    throw new DonorUnavailableException(donor + ": not connected");
+                }
                 sent = c.writePages(slab.id(), count, encoder -> {
                     for (int i = 0; i < count; i++) {
                         encoder.add(firstInSlab + i, versions[i], crcs[i], src, srcIndex + i * FrameHeader.PAGE_SIZE);
@@ -124,6 +149,11 @@ final class ReplicaWriter {
                     if (fullCopy) {
                         stored.incrementAndGet();
                     }
+                } else if (isUnreachable(err)) {
+                    if (fullCopy) {
+                        unreachable.incrementAndGet();
+                    }
+                    repair.copyUnreachable(slab, donor, "write failed: " + rootMessage(err));
                 } else {
                     if (!isSlabGone(err) || !fullCopy) {
                         otherFailures.incrementAndGet();
@@ -157,6 +187,15 @@ final class ReplicaWriter {
         result.completeExceptionally(new PageIoException("pages " + firstPage + ".." + (firstPage + count - 1)
                 + " of slab " + slab.id() + ": no donor stored them"
                 + (mapError != null ? " (" + rootMessage(mapError) + ")" : "")));
+    }
+
+    /** The donor did not answer (late, disconnected, not connected), as opposed to answering with a refusal. */
+    static boolean isUnreachable(Throwable err) {
+        Throwable e = err;
+        while (e instanceof CompletionException && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e instanceof DonorUnavailableException || e instanceof DonorsUnreachableException;
     }
 
     private static boolean isSlabGone(Throwable err) {

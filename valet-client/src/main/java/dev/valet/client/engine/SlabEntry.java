@@ -9,18 +9,22 @@ import java.util.concurrent.Phaser;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One slab of the swap space: which donors hold a full copy, which donor is being filled as a new copy, and a gate
- * that lets re-replication wait for the writes that started before it added its target. Guarded by its own monitor.
+ * One slab of the swap space: which donors hold a full copy, which hold a suspended copy (on a donor that is
+ * suspected, or that missed a write by not answering in time: kept, neither written nor counted, until it is brought
+ * up to date or its donor is confirmed dead), which donor is being filled as a new copy, and a gate that lets
+ * re-replication wait for the writes that started before it added its target. Guarded by its own monitor.
  */
 public final class SlabEntry {
     private final long id;
     private final long firstPage;
     private final int pageCount;
     private List<RemoteDonor> replicas = List.of();
+    private List<RemoteDonor> suspended = List.of();
     private RemoteDonor catchingUp;
     private Phaser writeGate = newGate();
     private CompletableFuture<Void> mapping;
     private boolean queuedForRepair;
+    private boolean waitLogged;
     /** Held by whoever adds or moves a copy (re-replication, migration): one catching-up target at a time. */
     private final ReentrantLock copying = new ReentrantLock();
 
@@ -46,6 +50,11 @@ public final class SlabEntry {
     /** Donors holding a full, current copy (a snapshot). */
     public synchronized List<RemoteDonor> replicas() {
         return replicas;
+    }
+
+    /** Donors holding a suspended copy: possibly behind, kept until resynced or confirmed lost (a snapshot). */
+    public synchronized List<RemoteDonor> suspended() {
+        return suspended;
     }
 
     public synchronized boolean isMapped() {
@@ -91,9 +100,63 @@ public final class SlabEntry {
         return nextGate();
     }
 
-    /** Whether {@code donor} holds a full copy or is being filled as one. */
+    /** Whether {@code donor} holds a full or suspended copy, or is being filled as one. */
     synchronized boolean isHeldBy(RemoteDonor donor) {
-        return replicas.contains(donor) || catchingUp == donor;
+        return replicas.contains(donor) || suspended.contains(donor) || catchingUp == donor;
+    }
+
+    /**
+     * {@code donor} stops being written and counted, but its copy is kept: it may have missed writes, or be fine.
+     * A copy being made there is abandoned (its pages stay there, unused). True if anything changed.
+     */
+    synchronized boolean suspend(RemoteDonor donor) {
+        boolean changed = false;
+        if (replicas.contains(donor)) {
+            replicas = without(replicas, donor);
+            suspended = with(suspended, donor);
+            changed = true;
+        }
+        if (catchingUp == donor) {
+            catchingUp = null;
+            changed = true;
+        }
+        return changed;
+    }
+
+    /**
+     * Starts bringing {@code donor}'s suspended copy up to date: from now on new writes reach it, as a catching-up
+     * target. Returns the gate of the writes that began before (see {@link #beginCatchUp}), or null if the donor
+     * holds no suspended copy any more.
+     */
+    synchronized Phaser beginResync(RemoteDonor donor) {
+        if (!suspended.contains(donor) || catchingUp != null) {
+            return null;
+        }
+        suspended = without(suspended, donor);
+        return beginCatchUp(donor);
+    }
+
+    /** A resync of {@code donor} could not finish (it stopped answering): its copy is suspended again. */
+    synchronized void resyncFailed(RemoteDonor donor) {
+        if (catchingUp == donor) {
+            catchingUp = null;
+            suspended = with(suspended, donor);
+        }
+    }
+
+    private static List<RemoteDonor> with(List<RemoteDonor> list, RemoteDonor d) {
+        if (list.contains(d)) {
+            return list;
+        }
+        List<RemoteDonor> next = new ArrayList<>(list);
+        next.add(d);
+        return List.copyOf(next);
+    }
+
+    private static List<RemoteDonor> without(List<RemoteDonor> list, RemoteDonor d) {
+        List<RemoteDonor> next = new ArrayList<>(list);
+        next.remove(d);
+        return List.copyOf(next);
     }
 
     ReentrantLock copyLock() {
@@ -111,6 +174,7 @@ public final class SlabEntry {
     synchronized void promote(RemoteDonor target) {
         if (catchingUp == target) {
             catchingUp = null;
+            waitLogged = false;
             List<RemoteDonor> next = new ArrayList<>(replicas);
             next.add(target);
             replicas = List.copyOf(next);
@@ -127,13 +191,15 @@ public final class SlabEntry {
         replicas = List.copyOf(donors);
     }
 
-    /** Drops {@code donor} from this slab; true if it was a replica or the copy being made. */
+    /** Drops {@code donor} from this slab; true if it was a replica, a suspended copy or the copy being made. */
     synchronized boolean drop(RemoteDonor donor) {
         boolean dropped = false;
         if (replicas.contains(donor)) {
-            List<RemoteDonor> next = new ArrayList<>(replicas);
-            next.remove(donor);
-            replicas = List.copyOf(next);
+            replicas = without(replicas, donor);
+            dropped = true;
+        }
+        if (suspended.contains(donor)) {
+            suspended = without(suspended, donor);
             dropped = true;
         }
         if (catchingUp == donor) {
@@ -164,6 +230,18 @@ public final class SlabEntry {
         queuedForRepair = false;
     }
 
+    /**
+     * True the first time re-replication logs that it waits for this slab (no donor can take a copy, every copy
+     * suspended), until a copy is promoted again: one line per episode, not one per retry.
+     */
+    synchronized boolean markWaitLogged() {
+        if (waitLogged) {
+            return false;
+        }
+        waitLogged = true;
+        return true;
+    }
+
     private static Phaser newGate() {
         // One party stands for the gate's owner, so the phase only advances when the owner waits on it.
         return new Phaser(1);
@@ -171,6 +249,7 @@ public final class SlabEntry {
 
     @Override
     public synchronized String toString() {
-        return "slab " + id + replicas + (catchingUp != null ? "+" + catchingUp : "");
+        return "slab " + id + replicas + (catchingUp != null ? "+" + catchingUp : "")
+                + (suspended.isEmpty() ? "" : " suspended " + suspended);
     }
 }

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Gives slabs their donors: at a slab's first write (or when every copy is gone) it asks the placement policy for
@@ -37,7 +38,11 @@ public final class SlabPlacer {
         this.slabBytes = slabBytes;
     }
 
-    /** Completes when the slab has at least one copy, or exceptionally when no donor would take it. */
+    /**
+     * Completes when the slab has at least one copy, or exceptionally when no donor would take it: with
+     * {@link DonorsUnreachableException} when donors are missing rather than refusing (every copy suspended, fewer
+     * than {@code numReplica} live donors, allocations unanswered), which the caller's hold retries.
+     */
     CompletableFuture<Void> ensureMapped(SlabEntry slab) {
         CompletableFuture<Void> mapping;
         synchronized (slab) {
@@ -47,10 +52,21 @@ public final class SlabPlacer {
             if (slab.mapping() != null) {
                 return slab.mapping();
             }
+            if (!slab.suspended().isEmpty()) {
+                // Placing it afresh would orphan the pages its suspended copies hold: wait for one to come back.
+                return CompletableFuture.failedFuture(new DonorsUnreachableException("every copy of slab " + slab.id()
+                        + " is on a suspected donor " + slab.suspended()));
+            }
+            int live = pool.live().size();
+            if (live < numReplica) {
+                return CompletableFuture.failedFuture(new DonorsUnreachableException("slab " + slab.id() + " needs "
+                        + numReplica + " live donors to be placed, " + live + " are live (" + pool.missing() + ")"));
+            }
             mapping = new CompletableFuture<>();
             slab.setMapping(mapping);
         }
-        place(slab, new HashSet<>(), new ArrayList<>(), ROUNDS).whenComplete((donors, err) -> {
+        AtomicInteger unreachable = new AtomicInteger();
+        place(slab, new HashSet<>(), new ArrayList<>(), ROUNDS, unreachable).whenComplete((donors, err) -> {
             synchronized (slab) {
                 slab.setMapping(null);
                 if (err == null && !donors.isEmpty()) {
@@ -58,9 +74,10 @@ public final class SlabPlacer {
                 }
             }
             if (err != null || donors.isEmpty()) {
-                mapping.completeExceptionally(new PageIoException("no donor would take slab " + slab.id()
-                        + (err != null ? ": " + ReplicaWriter.rootMessage(err) : " (" + pool.live().size()
-                        + " live donors)")));
+                String why = "no donor would take slab " + slab.id() + (err != null ? ": "
+                        + ReplicaWriter.rootMessage(err) : " (" + pool.live().size() + " live donors)");
+                mapping.completeExceptionally(err != null && ReplicaWriter.isUnreachable(err)
+                        || unreachable.get() > 0 ? new DonorsUnreachableException(why) : new PageIoException(why));
                 return;
             }
             if (donors.size() < numReplica) {
@@ -80,7 +97,8 @@ public final class SlabPlacer {
 
     /** Up to {@code rounds} rounds of choosing and allocating, skipping donors already tried. */
     private CompletableFuture<List<RemoteDonor>> place(SlabEntry slab, Set<RemoteDonor> tried,
-                                                      List<RemoteDonor> placed, int rounds) {
+                                                      List<RemoteDonor> placed, int rounds,
+                                                      AtomicInteger unreachable) {
         List<RemoteDonor> candidates = new ArrayList<>();
         for (RemoteDonor d : pool.live()) {
             if (!tried.contains(d)) {
@@ -97,6 +115,9 @@ public final class SlabPlacer {
             tried.add(d);
             allocs.add(allocate(d, slab.id()).handle((ok, err) -> {
                 if (err != null) {
+                    if (ReplicaWriter.isUnreachable(err)) {
+                        unreachable.incrementAndGet();
+                    }
                     LOG.info("donor {} refused slab {}: {}", d, slab.id(), ReplicaWriter.rootMessage(err));
                     return null;
                 }
@@ -113,7 +134,7 @@ public final class SlabPlacer {
             if (placed.size() >= numReplica) {
                 return CompletableFuture.completedFuture(placed);
             }
-            return place(slab, tried, placed, rounds - 1);
+            return place(slab, tried, placed, rounds - 1, unreachable);
         });
     }
 

@@ -4,6 +4,7 @@ import dev.valet.common.portal.DonorAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -23,21 +24,22 @@ public final class AutoTransport implements DonorTransport {
     }
 
     @Override
-    public CompletableFuture<DonorConnection> connect(DonorAddress address, String identity) {
+    public CompletableFuture<DonorConnection> connect(DonorAddress address, String identity,
+                                                      Duration handshakeTimeout) {
         if (rdma == null) {
-            return tcp.connect(address, identity).thenApply(c -> {
+            return tcp.connect(address, identity, handshakeTimeout).thenApply(c -> {
                 LOG.info("{}: transport tcp (no RDMA on this host)", address);
                 return c;
             });
         }
-        return rdma.connect(address, identity).handle((c, err) -> {
+        return rdma.connect(address, identity, handshakeTimeout).handle((c, err) -> {
             if (err == null) {
                 LOG.info("{}: transport rdma", address);
                 return CompletableFuture.completedFuture(c);
             }
             Throwable cause = err.getCause() != null ? err.getCause() : err;
             LOG.info("{}: transport tcp (RDMA refused: {})", address, cause.getMessage());
-            return tcp.connect(address, identity);
+            return tcp.connect(address, identity, handshakeTimeout);
         }).thenCompose(f -> f);
     }
 

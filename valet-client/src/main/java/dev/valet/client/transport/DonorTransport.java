@@ -2,13 +2,24 @@ package dev.valet.client.transport;
 
 import dev.valet.common.portal.DonorAddress;
 
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /** Opens {@link DonorConnection}s over one kind of link (TCP, RDMA, or either: {@code transport} in valet.yaml). */
 public interface DonorTransport extends AutoCloseable {
 
-    /** Connects and says HELLO as {@code identity}; completes when the donor has accepted. */
-    CompletableFuture<DonorConnection> connect(DonorAddress address, String identity);
+    /** Connects and says HELLO as {@code identity} within the configured {@code connectTimeout}. */
+    default CompletableFuture<DonorConnection> connect(DonorAddress address, String identity) {
+        return connect(address, identity, null);
+    }
+
+    /**
+     * Connects and says HELLO as {@code identity}; completes when the donor has accepted, or fails with
+     * {@link DonorUnavailableException} (a {@link java.net.ConnectException} cause when the donor's host refused the
+     * connection). {@code handshakeTimeout} replaces the configured {@code connectTimeout} when not null: the pool
+     * grows it for a donor whose handshake timed out.
+     */
+    CompletableFuture<DonorConnection> connect(DonorAddress address, String identity, Duration handshakeTimeout);
 
     /** "tcp", "rdma" or "auto", for logs. */
     String name();

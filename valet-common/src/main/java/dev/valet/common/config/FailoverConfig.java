@@ -11,22 +11,35 @@ import java.util.Objects;
  *
  * @param heartbeatInterval  how often each donor is sent a HEARTBEAT and asked for STATS; default {@code 1s},
  *                           allowed {@code 10ms} to {@code 1m}
- * @param donorTimeout       a donor that has not answered for this long is dead: its copies are dropped and
- *                           re-made elsewhere; default {@code 3s}, at least twice {@code heartbeatInterval}
+ * @param donorTimeout       a donor that has not answered for this long is suspected: its copies are kept but
+ *                           neither written nor counted, and re-replication may add copies elsewhere; default
+ *                           {@code 3s}, at least twice {@code heartbeatInterval}
  * @param reReplicationRate  the most bytes per second re-replication copies, so repair does not starve the
  *                           swap traffic; default {@code 256M}, allowed {@code 1M} to {@code 64G}
  * @param migrationRate      the most bytes per second a migration (moving a slab a donor evicts) copies; it has the
  *                           donor's deadline to meet, so it is faster than repair by default; default {@code 1G},
  *                           allowed {@code 1M} to {@code 64G}
+ * @param deadAfter          a donor silent (or unreachable) this long is confirmed dead even without evidence: its
+ *                           copies are dropped; far longer than any pause a busy machine makes; default {@code 60s}
+ *                           (or {@code donorTimeout} if longer), at least {@code donorTimeout}, at most {@code 24h}
+ * @param readyTimeout       how long start-up waits for {@code placement.numReplica} live donors before giving up;
+ *                           default {@code 2m}, allowed {@code 1s} to {@code 1h}
  */
 public record FailoverConfig(Duration heartbeatInterval, Duration donorTimeout, ByteSize reReplicationRate,
-                             ByteSize migrationRate) {
+                             ByteSize migrationRate, Duration deadAfter, Duration readyTimeout) {
     public static final FailoverConfig DEFAULTS = new FailoverConfig(Duration.ofSeconds(1), Duration.ofSeconds(3),
-            ByteSize.ofMebibytes(256), ByteSize.ofGibibytes(1));
+            ByteSize.ofMebibytes(256), ByteSize.ofGibibytes(1), Duration.ofSeconds(60), Duration.ofMinutes(2));
 
-    /** With the default {@code migrationRate}. */
+    /** With the default {@code migrationRate}, {@code deadAfter} and {@code readyTimeout}. */
     public FailoverConfig(Duration heartbeatInterval, Duration donorTimeout, ByteSize reReplicationRate) {
         this(heartbeatInterval, donorTimeout, reReplicationRate, DEFAULTS.migrationRate);
+    }
+
+    /** With the default {@code deadAfter} and {@code readyTimeout}. */
+    public FailoverConfig(Duration heartbeatInterval, Duration donorTimeout, ByteSize reReplicationRate,
+                          ByteSize migrationRate) {
+        this(heartbeatInterval, donorTimeout, reReplicationRate, migrationRate, defaultDeadAfter(donorTimeout),
+                DEFAULTS.readyTimeout);
     }
 
     public FailoverConfig {
@@ -34,6 +47,8 @@ public record FailoverConfig(Duration heartbeatInterval, Duration donorTimeout, 
         Objects.requireNonNull(donorTimeout, "donorTimeout");
         Objects.requireNonNull(reReplicationRate, "reReplicationRate");
         Objects.requireNonNull(migrationRate, "migrationRate");
+        Objects.requireNonNull(deadAfter, "deadAfter");
+        Objects.requireNonNull(readyTimeout, "readyTimeout");
     }
 
     @JsonCreator
@@ -41,28 +56,51 @@ public record FailoverConfig(Duration heartbeatInterval, Duration donorTimeout, 
             @JsonProperty("heartbeatInterval") Duration heartbeatInterval,
             @JsonProperty("donorTimeout") Duration donorTimeout,
             @JsonProperty("reReplicationRate") ByteSize reReplicationRate,
-            @JsonProperty("migrationRate") ByteSize migrationRate) {
+            @JsonProperty("migrationRate") ByteSize migrationRate,
+            @JsonProperty("deadAfter") Duration deadAfter,
+            @JsonProperty("readyTimeout") Duration readyTimeout) {
         return new FailoverConfig(
                 Objects.requireNonNullElse(heartbeatInterval, DEFAULTS.heartbeatInterval),
                 Objects.requireNonNullElse(donorTimeout, DEFAULTS.donorTimeout),
                 Objects.requireNonNullElse(reReplicationRate, DEFAULTS.reReplicationRate),
-                Objects.requireNonNullElse(migrationRate, DEFAULTS.migrationRate));
+                Objects.requireNonNullElse(migrationRate, DEFAULTS.migrationRate),
+                deadAfter != null ? deadAfter : defaultDeadAfter(
+                        Objects.requireNonNullElse(donorTimeout, DEFAULTS.donorTimeout)),
+                Objects.requireNonNullElse(readyTimeout, DEFAULTS.readyTimeout));
     }
 
     public FailoverConfig withHeartbeatInterval(Duration d) {
-        return new FailoverConfig(d, donorTimeout, reReplicationRate, migrationRate);
+        return new FailoverConfig(d, donorTimeout, reReplicationRate, migrationRate, deadAfter,
+                readyTimeout);
     }
 
     public FailoverConfig withDonorTimeout(Duration d) {
-        return new FailoverConfig(heartbeatInterval, d, reReplicationRate, migrationRate);
+        return new FailoverConfig(heartbeatInterval, d, reReplicationRate, migrationRate, deadAfter,
+                readyTimeout);
     }
 
     public FailoverConfig withReReplicationRate(ByteSize rate) {
-        return new FailoverConfig(heartbeatInterval, donorTimeout, rate, migrationRate);
+        return new FailoverConfig(heartbeatInterval, donorTimeout, rate, migrationRate, deadAfter,
+                readyTimeout);
     }
 
     public FailoverConfig withMigrationRate(ByteSize rate) {
-        return new FailoverConfig(heartbeatInterval, donorTimeout, reReplicationRate, rate);
+        return new FailoverConfig(heartbeatInterval, donorTimeout, reReplicationRate, rate, deadAfter,
+                readyTimeout);
+    }
+
+    /** {@code 60s}, or {@code donorTimeout} when that is longer. */
+    private static Duration defaultDeadAfter(Duration donorTimeout) {
+        Duration d = Duration.ofSeconds(60);
+        return donorTimeout != null && donorTimeout.compareTo(d) > 0 ? donorTimeout : d;
+    }
+
+    public FailoverConfig withDeadAfter(Duration d) {
+        return new FailoverConfig(heartbeatInterval, donorTimeout, reReplicationRate, migrationRate, d, readyTimeout);
+    }
+
+    public FailoverConfig withReadyTimeout(Duration d) {
+        return new FailoverConfig(heartbeatInterval, donorTimeout, reReplicationRate, migrationRate, deadAfter, d);
     }
 
     /** @throws ConfigProblem with the key path relative to {@code failover} */
@@ -74,6 +112,11 @@ public record FailoverConfig(Duration heartbeatInterval, Duration donorTimeout, 
             throw new ConfigProblem("donorTimeout", "must be at least twice heartbeatInterval ("
                     + Durations.format(twice) + ") and at most 1h, got " + Durations.format(donorTimeout));
         }
+        if (deadAfter.compareTo(donorTimeout) < 0 || deadAfter.compareTo(Duration.ofHours(24)) > 0) {
+            throw new ConfigProblem("deadAfter", "must be at least donorTimeout (" + Durations.format(donorTimeout)
+                    + ") and at most 24h, got " + Durations.format(deadAfter));
+        }
+        ConfigRules.requireBetween("readyTimeout", readyTimeout, Duration.ofSeconds(1), Duration.ofHours(1));
         ConfigRules.requireBetween("reReplicationRate", reReplicationRate, ByteSize.ofMebibytes(1),
                 ByteSize.ofGibibytes(64));
         ConfigRules.requireBetween("migrationRate", migrationRate, ByteSize.ofMebibytes(1),

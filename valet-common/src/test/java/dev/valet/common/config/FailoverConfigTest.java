@@ -118,10 +118,12 @@ class FailoverConfigTest {
                     assertThat(e.column()).isEqualTo(3);
                 })
                 .hasMessage("valet.yaml:3:3: failover.heartbeat: unknown key 'heartbeat'; valid keys:"
-                        + " heartbeatInterval, donorTimeout, reReplicationRate, migrationRate");
+                        + " heartbeatInterval, donorTimeout, reReplicationRate, migrationRate, deadAfter,"
+                        + " readyTimeout");
         assertThatThrownBy(() -> client("failover:\n  donortimeout: 5s\n"))
                 .hasMessage("valet.yaml:2:3: failover.donortimeout: unknown key 'donortimeout' (did you mean"
-                        + " 'donorTimeout'?); valid keys: heartbeatInterval, donorTimeout, reReplicationRate, migrationRate");
+                        + " 'donorTimeout'?); valid keys: heartbeatInterval, donorTimeout, reReplicationRate, migrationRate,"
+                        + " deadAfter, readyTimeout");
     }
 
     @Test

@@ -5,19 +5,25 @@ import dev.valet.client.transport.DonorConnection;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.DonorStats;
 
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * One donor of portal.list as the engine sees it: its connection while it is live, what it last reported, the
- * round-trip time measured here, and which slabs were ever placed on it (so stale copies can be freed when it
- * comes back).
+ * One donor of portal.list as the engine sees it: its connection, what it last reported, the round-trip time
+ * measured here, which slabs were ever placed on it (so stale copies can be freed when a new instance answers), and
+ * how sure the engine is that it is alive.
+ *
+ * <p>States: {@code CONNECTING} (first contact, or a fresh start after death), {@code LIVE}, {@code SUSPECTED}
+ * (silent, or its connection dropped: its copies are kept, neither written nor counted, until it answers again as
+ * the same instance or is confirmed dead), {@code DEAD} (evidence: reconnecting is refused, a new instance answers,
+ * or silence beyond {@code failover.deadAfter}; its copies are dropped).
  */
 public final class RemoteDonor {
     /** Weight of the newest heartbeat round trip in the latency EWMA. */
     private static final double LATENCY_WEIGHT = 0.3;
 
-    public enum State { CONNECTING, LIVE, DEAD }
+    public enum State { CONNECTING, LIVE, SUSPECTED, DEAD }
 
     private final DonorAddress address;
     private final Set<Long> placedSlabs = ConcurrentHashMap.newKeySet();
@@ -27,9 +33,13 @@ public final class RemoteDonor {
     private volatile long latencyNanos;
     private volatile long lastHeardNanos;
     private volatile long instanceId;
+    private volatile boolean reconnecting;
+    private volatile Duration handshakeTimeout;
+    private volatile String lastProblem = "not contacted yet";
 
-    RemoteDonor(DonorAddress address) {
+    RemoteDonor(DonorAddress address, Duration handshakeTimeout) {
         this.address = address;
+        this.handshakeTimeout = handshakeTimeout;
     }
 
     public DonorAddress address() {
@@ -42,6 +52,12 @@ public final class RemoteDonor {
 
     public boolean isLive() {
         return state == State.LIVE;
+    }
+
+    /** True while the donor may still come back with its copies: live or only suspected. */
+    public boolean mayHoldCopies() {
+        State s = state;
+        return s == State.LIVE || s == State.SUSPECTED;
     }
 
     /** The connection while live; may be closed under the caller's feet, which then sees its requests fail. */
@@ -62,6 +78,11 @@ public final class RemoteDonor {
         return stats;
     }
 
+    /** Why the donor is not live, for logs and start-up messages. */
+    public String lastProblem() {
+        return lastProblem;
+    }
+
     /** What placement ranks this donor by. */
     public DonorSignals signals() {
         DonorStats s = stats;
@@ -72,10 +93,11 @@ public final class RemoteDonor {
                 latencyNanos);
     }
 
-    void admitted(DonorConnection c, long nowNanos) {
+    synchronized void admitted(DonorConnection c, long nowNanos) {
         this.connection = c;
         this.instanceId = c.hello().donorInstanceId();
         this.lastHeardNanos = nowNanos;
+        this.reconnecting = false;
         this.state = State.LIVE;
     }
 
@@ -90,29 +112,78 @@ public final class RemoteDonor {
         return lastHeardNanos;
     }
 
+    /** The client itself stood still for {@code nanos} (GC, scheduling, a frozen VM): not the donor's silence. */
+    void excuse(long nanos) {
+        lastHeardNanos += nanos;
+    }
+
     long instanceId() {
         return instanceId;
     }
 
-    /** Marks this donor dead; false if it already was not live. */
-    synchronized boolean markDead() {
+    Duration handshakeTimeout() {
+        return handshakeTimeout;
+    }
+
+    void handshakeTimeout(Duration d) {
+        handshakeTimeout = d;
+    }
+
+    void problem(String why) {
+        lastProblem = why;
+    }
+
+    /** LIVE to SUSPECTED; false if it was not live. */
+    synchronized boolean suspect(String why) {
         if (state != State.LIVE) {
             return false;
         }
-        state = State.DEAD;
+        state = State.SUSPECTED;
+        lastProblem = why;
         return true;
     }
 
-    synchronized boolean startConnecting() {
-        if (state != State.DEAD) {
+    /** SUSPECTED to LIVE (it answered as the same instance); false if it was not suspected. */
+    synchronized boolean resume(DonorConnection c, long nowNanos) {
+        if (state != State.SUSPECTED) {
             return false;
         }
-        state = State.CONNECTING;
+        connection = c;
+        lastHeardNanos = nowNanos;
+        reconnecting = false;
+        state = State.LIVE;
         return true;
     }
 
-    synchronized void connectFailed() {
+    /** Confirms this donor dead; false if it already was dead or never came up. */
+    synchronized boolean markDead(String why) {
+        lastProblem = why;
+        reconnecting = false;
+        if (state != State.LIVE && state != State.SUSPECTED) {
+            return false;
+        }
         state = State.DEAD;
+        return true;
+    }
+
+    /** Starts a (re)connection attempt unless one is under way; a dead donor becomes CONNECTING. */
+    synchronized boolean startConnecting() {
+        if (reconnecting || state == State.LIVE) {
+            return false;
+        }
+        reconnecting = true;
+        if (state == State.DEAD) {
+            state = State.CONNECTING;
+        }
+        return true;
+    }
+
+    synchronized void connectFailed(String why) {
+        reconnecting = false;
+        lastProblem = why;
+        if (state == State.CONNECTING) {
+            state = State.DEAD;
+        }
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.valet.client.transport.rdma;
 
+import dev.valet.client.transport.AdaptiveTimeout;
 import dev.valet.client.transport.ClientHandshake;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.DonorException;
@@ -93,7 +94,7 @@ final class RdmaDonorConnection implements DonorConnection {
     private final DonorAddress address;
     private final ClusterSecret secret;
     private final Duration connectTimeout;
-    private final Duration requestTimeout;
+    private final AdaptiveTimeout requestTimeout;
     private final int maxPages;
     private final Rdma rdma;
     private final LinkedBlockingDeque<Request<?>> queue = new LinkedBlockingDeque<>();
@@ -129,7 +130,7 @@ final class RdmaDonorConnection implements DonorConnection {
         this.address = address;
         this.secret = secret;
         this.connectTimeout = connectTimeout;
-        this.requestTimeout = requestTimeout;
+        this.requestTimeout = new AdaptiveTimeout(requestTimeout);
         this.maxPages = clientMaxPages;
         this.rdma = Rdma.get();
         this.worker = new Thread(this::serve, "valet-rdma-" + address);
@@ -327,7 +328,9 @@ final class RdmaDonorConnection implements DonorConnection {
 
     /** Waits for the completion of work request {@code wrId}, or ({@link #REPLY}) for a control request's reply. */
     private void await(long wrId) throws IOException {
-        await(wrId, requestTimeout);
+        long t0 = System.nanoTime();
+        await(wrId, Duration.ofNanos(requestTimeout.nanos()));
+        requestTimeout.observe(System.nanoTime() - t0);
     }
 
     private void await(long wrId, Duration timeout) throws IOException {
@@ -452,7 +455,7 @@ final class RdmaDonorConnection implements DonorConnection {
 
     private <T> T control(Opcode opcode, MessageBody body, Opcode expected, Function<ByteBuf, T> decode)
             throws IOException {
-        return control(opcode, body, expected, decode, requestTimeout);
+        return control(opcode, body, expected, decode, Duration.ofNanos(requestTimeout.nanos()));
     }
 
     private <T> T control(Opcode opcode, MessageBody body, Opcode expected, Function<ByteBuf, T> decode,

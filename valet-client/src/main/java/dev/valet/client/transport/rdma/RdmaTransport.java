@@ -42,7 +42,8 @@ public final class RdmaTransport implements DonorTransport {
     }
 
     @Override
-    public CompletableFuture<DonorConnection> connect(DonorAddress address, String identity) {
+    public CompletableFuture<DonorConnection> connect(DonorAddress address, String identity,
+                                                      Duration handshakeTimeout) {
         String refusal = security.tls() != null
                 ? "tls.enabled: RDMA traffic would not be encrypted; use transport tcp (or auto, which then uses TCP)"
                 : security.refusal(address);
@@ -51,7 +52,8 @@ public final class RdmaTransport implements DonorTransport {
         }
         RdmaDonorConnection c;
         try {
-            c = new RdmaDonorConnection(address, connectTimeout, requestTimeout, maxPagesPerRequest,
+            c = new RdmaDonorConnection(address, handshakeTimeout != null ? handshakeTimeout : connectTimeout,
+                    requestTimeout, maxPagesPerRequest,
                     security.secret());
         } catch (RdmaUnavailableException e) {
             return CompletableFuture.failedFuture(new DonorUnavailableException(address + ": " + e.getMessage(), e));

@@ -1,5 +1,6 @@
 package dev.valet.client.transport.tcp;
 
+import dev.valet.client.transport.AdaptiveTimeout;
 import dev.valet.client.transport.ClientHandshake;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.DonorException;
@@ -54,7 +55,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     private static final Logger LOG = LoggerFactory.getLogger(TcpDonorConnection.class);
 
     private final DonorAddress address;
-    private final Duration requestTimeout;
+    private final AdaptiveTimeout requestTimeout;
     private final int clientMaxPages;
     private final ClusterSecret secret;
     private final AtomicLong nextRequestId = new AtomicLong(1);
@@ -69,12 +70,12 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     TcpDonorConnection(DonorAddress address, Duration requestTimeout, int clientMaxPages, ClusterSecret secret) {
         this.address = address;
         this.secret = secret;
-        this.requestTimeout = requestTimeout;
+        this.requestTimeout = new AdaptiveTimeout(requestTimeout);
         this.clientMaxPages = clientMaxPages;
     }
 
     private record Pending<T>(Opcode expected, Function<Frame, T> decode, CompletableFuture<T> future,
-                              ScheduledFuture<?> timer) {
+                              ScheduledFuture<?> timer, long sentNanos) {
     }
 
     /**
@@ -259,14 +260,15 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
             future.completeExceptionally(new DonorUnavailableException(address + ": connection closed"));
             return future;
         }
+        long timeout = requestTimeout.nanos();
         ScheduledFuture<?> timer = ch.eventLoop().schedule(() -> {
             Pending<?> p = pending.remove(id);
             if (p != null) {
                 p.future().completeExceptionally(new DonorUnavailableException(address + ": no reply to request "
-                        + id + " within " + requestTimeout.toMillis() + " ms"));
+                        + id + " within " + timeout / 1_000_000 + " ms"));
             }
-        }, requestTimeout.toNanos(), TimeUnit.NANOSECONDS);
-        pending.put(id, new Pending<>(expected, decode, future, timer));
+        }, timeout, TimeUnit.NANOSECONDS);
+        pending.put(id, new Pending<>(expected, decode, future, timer, System.nanoTime()));
         ch.writeAndFlush(frame).addListener(f -> {
             if (!f.isSuccess()) {
                 fail(id, new DonorUnavailableException(address + ": send failed: " + f.cause(), f.cause()));
@@ -312,6 +314,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
             return;
         }
         p.timer().cancel(false);
+        requestTimeout.observe(System.nanoTime() - p.sentNanos());
         complete(p, frame, op);
     }
 

@@ -79,7 +79,9 @@ public final class TcpTransport implements DonorTransport {
      * non-loopback donor when this client has no secret and may not talk unauthenticated, is refused.
      */
     @Override
-    public CompletableFuture<DonorConnection> connect(DonorAddress address, String identity) {
+    public CompletableFuture<DonorConnection> connect(DonorAddress address, String identity,
+                                                      Duration handshakeTimeout) {
+        Duration timeout = handshakeTimeout != null ? handshakeTimeout : connectTimeout;
         String refusal = security.refusal(address);
         if (refusal != null) {
             return CompletableFuture.failedFuture(new DonorUnavailableException(refusal));
@@ -90,7 +92,7 @@ public final class TcpTransport implements DonorTransport {
                 .group(group)
                 .channel(kind.socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -127,10 +129,10 @@ public final class TcpTransport implements DonorTransport {
         });
         group.schedule(() -> {
             if (result.completeExceptionally(new DonorUnavailableException(address + ": no HELLO_OK within "
-                    + connectTimeout.toMillis() + " ms"))) {
+                    + timeout.toMillis() + " ms"))) {
                 connect.channel().close();
             }
-        }, connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
         return result;
     }
 

@@ -1,0 +1,120 @@
+package dev.valet.client.engine;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * Holds requests that the donors cannot serve yet ({@link DonorsUnreachableException}: every copy on a suspected
+ * donor, fewer live donors than copies to place, every target late) and tries them again as donors come back, as
+ * the driver holds requests across a daemon restart. A request held longer than {@code device.holdTimeout} fails
+ * with a {@link PageIoException} that says what was missing. Retries back off from 20 ms to 500 ms.
+ */
+final class RequestHold {
+    private static final Logger LOG = LoggerFactory.getLogger(RequestHold.class);
+    private static final long FIRST_RETRY_MS = 20;
+    private static final long MAX_RETRY_MS = 500;
+
+    private final long holdNanos;
+    private final ScheduledExecutorService timer;
+    private final AtomicLong held = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+    private final AtomicLong heldMaxNanos = new AtomicLong();
+    private final AtomicLong holding = new AtomicLong();
+
+    RequestHold(Duration holdTimeout, ScheduledExecutorService timer) {
+        this.holdNanos = holdTimeout.toNanos();
+        this.timer = timer;
+    }
+
+    /** Runs {@code attempt}, and again while it fails for want of donors, up to the hold timeout. */
+    CompletableFuture<Void> run(Supplier<CompletableFuture<Void>> attempt) {
+        CompletableFuture<Void> first = attempt.get();
+        if (first.isDone() && !first.isCompletedExceptionally()) {
+            return first;
+        }
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        first.whenComplete((ok, err) -> settle(attempt, result, err, 0, FIRST_RETRY_MS));
+        return result;
+    }
+
+    private void settle(Supplier<CompletableFuture<Void>> attempt, CompletableFuture<Void> result, Throwable err,
+                        long startNanos, long backoffMs) {
+        boolean wasHeld = startNanos != 0;
+        if (err == null || !(unwrap(err) instanceof DonorsUnreachableException)) {
+            if (wasHeld) {
+                release(startNanos);
+            }
+            if (err == null) {
+                result.complete(null);
+            } else {
+                result.completeExceptionally(unwrap(err));
+            }
+            return;
+        }
+        long now = System.nanoTime();
+        long start = wasHeld ? startNanos : now;
+        if (!wasHeld) {
+            held.incrementAndGet();
+            if (holding.getAndIncrement() == 0) {
+                LOG.warn("holding requests until donors answer: {}", unwrap(err).getMessage());
+            }
+        }
+        if (now - start >= holdNanos) {
+            release(start);
+            failed.incrementAndGet();
+            String why = "held request failed after " + (now - start) / 1_000_000 + " ms (device.holdTimeout): "
+                    + unwrap(err).getMessage();
+            LOG.error("{}", why);
+            result.completeExceptionally(new PageIoException(why));
+            return;
+        }
+        long next = Math.min(MAX_RETRY_MS, backoffMs * 2);
+        timer.schedule(() -> {
+            CompletableFuture<Void> again;
+            try {
+                again = attempt.get();
+            } catch (RuntimeException e) {
+                again = CompletableFuture.failedFuture(e);
+            }
+            again.whenComplete((ok, e) -> settle(attempt, result, e, start, next));
+        }, backoffMs, TimeUnit.MILLISECONDS);
+    }
+
+    private void release(long startNanos) {
+        long waited = System.nanoTime() - startNanos;
+        heldMaxNanos.accumulateAndGet(waited, Math::max);
+        if (holding.decrementAndGet() == 0) {
+            LOG.info("held requests released; the longest waited {} ms", heldMaxNanos.get() / 1_000_000);
+        }
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        while (e instanceof CompletionException && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e;
+    }
+
+    /** Requests held at least once so far. */
+    long heldRequests() {
+        return held.get();
+    }
+
+    /** Held requests that failed when the hold timed out. */
+    long heldFailed() {
+        return failed.get();
+    }
+
+    /** The longest any request was held, in milliseconds. */
+    long heldMaxMillis() {
+        return heldMaxNanos.get() / 1_000_000;
+    }
+}
