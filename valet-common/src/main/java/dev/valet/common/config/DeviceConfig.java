@@ -13,9 +13,9 @@ import java.util.Objects;
  *
  * @param queueDepth  requests the driver keeps in flight per hardware queue (its tags); the client preallocates a
  *                    64 KiB slot for each of queue depth × CPUs requests; default {@code 256}, allowed 1 to 4096
- * @param holdTimeout how long the driver holds requests while no client is attached (one restarting, or not yet
- *                    started), before failing them with an I/O error; default {@code 60s}, allowed {@code 1s} to
- *                    {@code 1h}
+ * @param holdTimeout how long a request may be held before it fails with an I/O error: by the driver while no
+ *                    client is attached (one restarting, or not yet started), by the client engine while no copy
+ *                    can be reached; default {@code 60s}, allowed {@code 1s} to {@code 1h}
  * @param ioTimeout   how long the driver waits for the client to complete one request; default {@code 30s},
  *                    allowed {@code 1s} to {@code 10m}
  */
