@@ -20,11 +20,19 @@ public final class DonorProcess implements AutoCloseable {
     private final Process process;
     private final DonorAddress address;
     private final Path log;
+    /** What it was started with, for {@link #restart()}. */
+    private final Path workDir;
+    private final String name;
+    private final String[] extraArgs;
 
-    private DonorProcess(Process process, DonorAddress address, Path log) {
+    private DonorProcess(Process process, DonorAddress address, Path log, Path workDir, String name,
+                         String[] extraArgs) {
         this.process = process;
         this.address = address;
         this.log = log;
+        this.workDir = workDir;
+        this.name = name;
+        this.extraArgs = extraArgs.clone();
     }
 
     /**
@@ -79,7 +87,8 @@ public final class DonorProcess implements AutoCloseable {
                 }
                 Thread.sleep(20);
             }
-            return new DonorProcess(p, DonorAddress.parse(Files.readString(ready).trim()), log);
+            return new DonorProcess(p, DonorAddress.parse(Files.readString(ready).trim()), log, workDir, name,
+                    extraArgs);
         } catch (InterruptedException e) {
             p.destroyForcibly();
             Thread.currentThread().interrupt();
@@ -142,6 +151,18 @@ public final class DonorProcess implements AutoCloseable {
         if (kill.waitFor() != 0) {
             throw new IOException("kill -" + name + " " + process.pid() + " failed");
         }
+    }
+
+    /**
+     * A restart on the same address: SIGKILL if still running, then a new process (a new donor instance, empty) on
+     * the same host and port with the same flags, logging to the same file. Returns the new process; this one is
+     * dead.
+     */
+    public DonorProcess restart() throws IOException, InterruptedException {
+        if (process.isAlive()) {
+            kill();
+        }
+        return start(workDir, name, address.host(), address.port(), extraArgs);
     }
 
     /** SIGTERM and wait for a clean exit; returns the exit code. */

@@ -87,6 +87,78 @@ final class EngineHarness implements AutoCloseable {
         buffers.forEach(ByteBuf::release);
     }
 
+    /**
+     * Writes pages {@code [from, to)} with generation {@code gen}, every batch at once, without waiting: completes
+     * when all did (exceptionally if one failed; its cause is the first failure).
+     */
+    CompletableFuture<Void> writeAsync(long from, long to, long gen) {
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        List<ByteBuf> buffers = new ArrayList<>();
+        byte[] page = new byte[FrameHeader.PAGE_SIZE];
+        for (long first = from; first < to; first += BATCH) {
+            int n = (int) Math.min(BATCH, to - first);
+            ByteBuf buf = Unpooled.buffer(n * FrameHeader.PAGE_SIZE);
+            for (int i = 0; i < n; i++) {
+                PagePattern.fill(page, 5, 0, first + i, gen);
+                buf.writeBytes(page);
+            }
+            buffers.add(buf);
+            all.add(engine.write(first, n, buf, 0));
+        }
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+                .whenComplete((ok, err) -> buffers.forEach(ByteBuf::release));
+    }
+
+    /**
+     * Reads pages {@code [from, to)} (at most {@link #BATCH}) without waiting; completes with how many differ from
+     * generation {@code gen}'s content.
+     */
+    CompletableFuture<Long> mismatchesAsync(long from, long to, long gen) {
+        int n = (int) (to - from);
+        if (n < 1 || n > BATCH) {
+            throw new IllegalArgumentException("1 to " + BATCH + " pages, not " + n);
+        }
+        ByteBuf buf = Unpooled.buffer(n * FrameHeader.PAGE_SIZE).writeZero(n * FrameHeader.PAGE_SIZE);
+        return engine.read(from, n, buf, 0).thenApply(v -> {
+            long bad = 0;
+            byte[] expected = new byte[FrameHeader.PAGE_SIZE];
+            for (int i = 0; i < n; i++) {
+                PagePattern.fill(expected, 5, 0, from + i, gen);
+                if (!java.util.Arrays.equals(expected,
+                        ByteBufUtil.getBytes(buf, i * FrameHeader.PAGE_SIZE, FrameHeader.PAGE_SIZE))) {
+                    bad++;
+                }
+            }
+            return bad;
+        }).whenComplete((ok, err) -> buf.release());
+    }
+
+    /**
+     * For every touched slab overlapping {@code [from, to)} and each of its full copies, reads the slab's pages in
+     * that range with only that copy to ask (the others set aside for the read): how many pages, over all copies,
+     * differ from generation {@code gen}. Zero means every copy alone is current.
+     */
+    long mismatchesOfEachCopyAlone(long from, long to, long gen) {
+        long bad = 0;
+        for (SlabEntry s : engine.slabMap().touched()) {
+            long lo = Math.max(from, s.firstPage());
+            long hi = Math.min(to, s.firstPage() + s.pageCount());
+            if (lo >= hi) {
+                continue;
+            }
+            List<RemoteDonor> all = s.replicas();
+            try {
+                for (RemoteDonor keep : all) {
+                    s.setReplicas(List.of(keep));
+                    bad += mismatches(lo, hi, gen);
+                }
+            } finally {
+                s.setReplicas(all);
+            }
+        }
+        return bad;
+    }
+
     /** Reads pages {@code [from, to)} and returns how many differ from generation {@code gen}'s content. */
     long mismatches(long from, long to, long gen) {
         long bad = 0;
@@ -125,6 +197,69 @@ final class EngineHarness implements AutoCloseable {
     List<SlabEntry> slabsOn(DonorProcess p) {
         RemoteDonor d = remote(p);
         return engine.slabMap().touched().stream().filter(s -> s.replicas().contains(d)).toList();
+    }
+
+    /** Waits until {@code d} is in {@code state}; fails after {@code timeout}. */
+    static void awaitState(RemoteDonor d, RemoteDonor.State state, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (d.state() != state) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("donor " + d + " not " + state + " within " + timeout + ": " + d.state());
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    /** Waits until {@code condition} holds; fails with {@code what} after {@code timeout}. */
+    static void await(String what, Duration timeout, java.util.function.BooleanSupplier condition)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within " + timeout + ": " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /**
+     * Records every state a donor goes through, sampled every millisecond on a thread of its own, until closed
+     * (a state held for less than a sample may be missed).
+     */
+    static final class StateTrace implements AutoCloseable {
+        private final List<RemoteDonor.State> states = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final Thread sampler;
+        private volatile boolean running = true;
+
+        StateTrace(RemoteDonor d) {
+            states.add(d.state());
+            sampler = new Thread(() -> {
+                while (running) {
+                    RemoteDonor.State s = d.state();
+                    if (states.get(states.size() - 1) != s) {
+                        states.add(s);
+                    }
+                    try {
+                        Thread.sleep(1);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "state-trace-" + d);
+            sampler.setDaemon(true);
+            sampler.start();
+        }
+
+        /** The states seen so far, in order, without repeats. */
+        List<RemoteDonor.State> states() {
+            return List.copyOf(states);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            running = false;
+            sampler.join(1000);
+        }
     }
 
     void awaitFullyReplicated() throws InterruptedException {
