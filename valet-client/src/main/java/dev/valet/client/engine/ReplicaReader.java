@@ -20,10 +20,11 @@ import java.util.concurrent.Executor;
  * Reads a run of pages of one slab from the best copy, falling over to the next on error, timeout, a wrong version
  * or a bad checksum, then to the suspended copies (their answer is checked like any other), then to the backup
  * disk, else failing. A copy is accepted only if every page comes back with exactly the version and CRC32C of its
- * last write (version 0 and zeros for a page never written). A copy that returns a bad checksum is corrupt and is
- * dropped from the slab; one that returns another version, or does not answer in time, is suspended (re-replication
- * brings it up to date). When no copy answered and some may still (a late or suspected donor), and there is no
- * backup disk, the read is held ({@link RequestHold}) and tried again as donors come back.
+ * last write (version 0 and zeros for a page never written). A full copy that returns anything else is stale or
+ * corrupt and is dropped from the slab (a copy that missed writes because it answered late was suspended when it
+ * did, so a full copy is never merely behind); one that does not answer in time is suspended (re-replication
+ * brings it up to date once its donor answers). When no copy answered and some may still (a late or suspected
+ * donor), and there is no backup disk, the read is held ({@link RequestHold}) and tried again as donors come back.
  */
 final class ReplicaReader {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicaReader.class);
@@ -70,14 +71,17 @@ final class ReplicaReader {
         }
         candidates.sort(Comparator.comparingLong(RemoteDonor::latencyNanos));
         int fullCopies = candidates.size();
+        boolean unasked = false;
         for (RemoteDonor d : suspended) {
-            if (d.mayHoldCopies() && d.connection() != null && d.connection().isOpen()) {
+            if (d.isLive() && d.connection() != null && d.connection().isOpen()) {
                 candidates.add(d);
+            } else {
+                unasked = true;
             }
         }
         CompletableFuture<Void> result = new CompletableFuture<>();
         new Attempt(slab, firstPage, count, versions, crcs, indexes, dst, dstIndex, candidates, fullCopies,
-                !suspended.isEmpty(), result).next(0);
+                unasked, result).next(0);
         return result;
     }
 
@@ -97,7 +101,7 @@ final class ReplicaReader {
         private boolean mayComeBack;
 
         Attempt(SlabEntry slab, long firstPage, int count, long[] versions, int[] crcs, long[] indexes, ByteBuf dst,
-                int dstIndex, List<RemoteDonor> candidates, int fullCopies, boolean anySuspended,
+                int dstIndex, List<RemoteDonor> candidates, int fullCopies, boolean unasked,
                 CompletableFuture<Void> result) {
             this.slab = slab;
             this.firstPage = firstPage;
@@ -109,7 +113,7 @@ final class ReplicaReader {
             this.dstIndex = dstIndex;
             this.candidates = candidates;
             this.fullCopies = fullCopies;
-            this.mayComeBack = anySuspended;
+            this.mayComeBack = unasked;
             this.result = result;
         }
 
@@ -140,7 +144,7 @@ final class ReplicaReader {
                     next(k + 1);
                     return;
                 }
-                Problem problem;
+                String problem;
                 try (ReceivedPages r = received) {
                     problem = verify(r.pages());
                     if (problem == null) {
@@ -155,37 +159,28 @@ final class ReplicaReader {
                     result.complete(null);
                 } else if (!fullCopy) {
                     LOG.debug("donor {} slab {} (suspended copy): {}; trying the next copy", donor, slab.id(),
-                            problem.what());
+                            problem);
                     next(k + 1);
                 } else {
-                    LOG.warn("donor {} slab {}: {}; trying the next copy", donor, slab.id(), problem.what());
-                    if (problem.corrupt()) {
-                        repair.copyFailed(slab, donor, problem.what());
-                    } else {
-                        repair.copyUnreachable(slab, donor, problem.what());
-                    }
+                    LOG.warn("donor {} slab {}: {}; trying the next copy", donor, slab.id(), problem);
+                    repair.copyFailed(slab, donor, problem);
                     next(k + 1);
                 }
             });
         }
 
-        /**
-         * Null if every page is exactly its last write, else what is wrong with the first page that is not: another
-         * version (the copy is behind: it missed a write) or a checksum that does not match (the copy is corrupt).
-         */
-        private Problem verify(PageBatch pages) {
+        /** Null if every page is exactly its last write, else what is wrong with the first page that is not. */
+        private String verify(PageBatch pages) {
             for (int i = 0; i < count; i++) {
                 long page = firstPage + i;
                 if (pages.version(i) != versions[i]) {
-                    return new Problem("page " + page + " has version " + pages.version(i) + ", expected "
-                            + versions[i], false);
+                    return "page " + page + " has version " + pages.version(i) + ", expected " + versions[i];
                 }
                 if (!pages.checksumValid(i)) {
-                    return new Problem("page " + page + " fails its CRC32C", true);
+                    return "page " + page + " fails its CRC32C";
                 }
                 if (versions[i] != 0 && pages.crc(i) != crcs[i]) {
-                    return new Problem("page " + page + " version " + versions[i] + " has another checksum than was"
-                            + " written", true);
+                    return "page " + page + " version " + versions[i] + " has another checksum than was written";
                 }
             }
             return null;
@@ -229,7 +224,4 @@ final class ReplicaReader {
         }
     }
 
-    /** Why a copy's answer was not accepted; {@code corrupt}: its data is wrong, not merely behind. */
-    private record Problem(String what, boolean corrupt) {
-    }
 }

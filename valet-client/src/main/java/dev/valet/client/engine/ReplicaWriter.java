@@ -78,15 +78,18 @@ final class ReplicaWriter {
 
     private CompletableFuture<Void> send(SlabEntry slab, long firstPage, int count, int[] crcs, ByteBuf src,
                                          int srcIndex, long backupSequence, Throwable mapError, boolean mayRetry) {
-        if (mapError != null && backup == null && isUnreachable(mapError)) {
-            // Not placed because donors are missing (not because they refused): nothing is sent, the hold retries.
-            return CompletableFuture.failedFuture(mapError);
-        }
         long[] versions = new long[count];
         List<RemoteDonor> targets;
         List<RemoteDonor> replicas;
         Phaser gate;
         synchronized (slab) {
+            if (slab.replicas().isEmpty() && backup == null && (mapError == null || isUnreachable(mapError))) {
+                // Donors are missing, not refusing (not placed, or every copy suspended): hold the write without
+                // giving its pages new versions that no copy would have.
+                return CompletableFuture.failedFuture(mapError != null ? mapError : new DonorsUnreachableException(
+                        "pages " + firstPage + ".." + (firstPage + count - 1) + " of slab " + slab.id()
+                                + ": every copy is on a suspected donor " + slab.suspended()));
+            }
             for (int i = 0; i < count; i++) {
                 versions[i] = map.nextVersion(firstPage + i, crcs[i]);
             }
@@ -102,13 +105,10 @@ final class ReplicaWriter {
         Runnable finish = () -> {
             if (remaining.decrementAndGet() == 0) {
                 gate.arriveAndDeregister();
-                boolean noCopy = replicas.isEmpty() && (mapError == null || isUnreachable(mapError));
-                if (stored.get() == 0 && backup == null && (noCopy || unreachable.get() > 0)) {
+                if (stored.get() == 0 && backup == null && unreachable.get() > 0) {
                     result.completeExceptionally(new DonorsUnreachableException("pages " + firstPage + ".."
-                            + (firstPage + count - 1) + " of slab " + slab.id() + ": no copy could be reached ("
-                            + (replicas.isEmpty() ? "every copy is on a suspected donor: " + slab.suspended()
-                            : unreachable.get() + " of " + replicas.size() + " copies did not answer in time")
-                            + ")"));
+                            + (firstPage + count - 1) + " of slab " + slab.id() + ": " + unreachable.get() + " of "
+                            + replicas.size() + " copies did not answer in time"));
                     return;
                 }
                 if (stored.get() == 0 && mayRetry && !targets.isEmpty() && otherFailures.get() == 0) {
