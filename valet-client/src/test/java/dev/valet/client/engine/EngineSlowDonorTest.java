@@ -81,8 +81,9 @@ class EngineSlowDonorTest {
                 frozen.pause();
                 try {
                     awaitState(frozenDonor, State.SUSPECTED, SUSPECT_WITHIN);
-                    // Well past donorTimeout (2 s) while writes continue on the other copy.
-                    Thread.sleep(1500);
+                    // Frozen past donorTimeout (2 s) and past requestTimeout (5 s): requests sent to it before it was
+                    // suspected time out, while writes continue on the other copy.
+                    Thread.sleep(4000);
                     assertThat(frozenDonor.state()).isEqualTo(State.SUSPECTED);
                     assertThat(other.state()).isEqualTo(State.LIVE);
                 } finally {
@@ -133,7 +134,8 @@ class EngineSlowDonorTest {
                 }
                 issuedWhileSuspected = h.writeAsync(64, 128, 2);
                 readWhileSuspected = h.mismatchesAsync(128, 128 + EngineHarness.BATCH, 1);
-                Thread.sleep(1000);
+                // Past requestTimeout (5 s) too: the write sent before the freeze times out on both donors.
+                Thread.sleep(4000);
                 assertThat(inFlightAtFreeze).as("write in flight at the freeze").isNotDone();
                 assertThat(issuedWhileSuspected).as("write issued while suspected").isNotDone();
                 assertThat(readWhileSuspected).as("read issued while suspected").isNotDone();
