@@ -62,6 +62,14 @@ public interface DonorConnection extends AutoCloseable {
      */
     void onDonorRequests(DonorRequests handler);
 
+    /**
+     * Fails every request waiting for an answer with {@link DonorUnavailableException}, without closing the
+     * connection: the donor is suspected, and its callers should not wait for it any longer. Late answers are
+     * ignored. A transport that cannot tell its requests apart may do nothing (they still end by their timeout).
+     */
+    default void abandonPending(String why) {
+    }
+
     @Override
     void close();
 

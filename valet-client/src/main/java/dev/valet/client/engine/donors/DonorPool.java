@@ -344,6 +344,11 @@ public final class DonorPool implements AutoCloseable {
             LOG.warn("donor {} is suspected: {}; its copies are kept until it answers again or is confirmed dead"
                     + " (failover.deadAfter {} s)", d, why, failover.deadAfter().toSeconds());
             listener.donorSuspected(d, why);
+            DonorConnection c = d.connection();
+            if (c != null) {
+                // Writes waiting on it would wait out their whole timeout: the other copies answer for them now.
+                c.abandonPending("suspected: " + why);
+            }
         }
     }
 

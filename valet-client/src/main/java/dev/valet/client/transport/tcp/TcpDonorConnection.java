@@ -350,6 +350,14 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     }
 
     @Override
+    public void abandonPending(String why) {
+        DonorUnavailableException abandoned = new DonorUnavailableException(address + ": " + why);
+        for (Long id : pending.keySet()) {
+            fail(id, abandoned);
+        }
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         DonorUnavailableException closed = new DonorUnavailableException(address + ": connection closed");
         for (Long id : pending.keySet()) {
