@@ -79,8 +79,16 @@ class EngineSlowDonorTest {
             try (EngineHarness.StateTrace trace = new EngineHarness.StateTrace(frozenDonor)) {
                 writer.start();
                 frozen.pause();
+                long frozenAt = System.nanoTime();
+                // A write on its way to the frozen donor when it froze: once the donor is suspected the write no
+                // longer waits for it (the other copy stored it), so it ends near donorTimeout (2 s), well before
+                // requestTimeout (5 s).
+                CompletableFuture<Void> atFreeze = h.writeAsync(0, EngineHarness.BATCH, 2);
                 try {
                     awaitState(frozenDonor, State.SUSPECTED, SUSPECT_WITHIN);
+                    atFreeze.get(10, TimeUnit.SECONDS);
+                    assertThat((System.nanoTime() - frozenAt) / 1_000_000).as("ms for the write issued at the freeze")
+                            .isLessThan(4500);
                     // Frozen past donorTimeout (2 s) and past requestTimeout (5 s): requests sent to it before it was
                     // suspected time out, while writes continue on the other copy.
                     Thread.sleep(4000);
