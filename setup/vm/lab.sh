@@ -10,7 +10,8 @@
 # Environment: VALET_VM_TIMEOUT (seconds for the whole VM, default 3000), VALET_SCENARIO_TIMEOUT (default per
 # scenario, 300; a scenario's "# vm-timeout: N" header wins), VALET_VM_MEM (2G), VALET_VM_CPUS (2),
 # VALET_VM_KVER (guest kernel; default the newest in /lib/modules with a /boot/vmlinuz), VALET_VM_KEEP_RESULTS (10),
-# VALET_VM_APPEND (extra kernel parameters), VALET_VM_KERNEL_IMAGE (boot this image instead).
+# VALET_VM_APPEND (extra kernel parameters), VALET_VM_KERNEL_IMAGE (boot this image instead); VALET_CHAOS_* are
+# passed to the scenarios (setup/vm/README.md: chaos).
 # Exit status: 0 only if every scenario passed, the guest kernel log is clean and the VM powered off by itself.
 set -euo pipefail
 
@@ -23,8 +24,9 @@ scenario_timeout="${VALET_SCENARIO_TIMEOUT:-300}"
 vm_mem="${VALET_VM_MEM:-2G}"
 vm_cpus="${VALET_VM_CPUS:-2}"
 keep_results="${VALET_VM_KEEP_RESULTS:-10}"
-# What fails a run when it appears in the guest kernel log.
-bug_pattern='Oops|BUG:|WARNING:|watchdog: BUG: soft lockup|hung_task|blocked for more than|general protection fault|Call Trace|Kernel panic'
+# What fails a run when it appears in the guest kernel log: guest/lib.sh's KERNEL_BUG_PATTERN (scenarios use it too).
+bug_pattern="$(sed -n "s/^KERNEL_BUG_PATTERN='\(.*\)'\$/\1/p" "$here/guest/lib.sh")"
+[ -n "$bug_pattern" ] || { echo "vm-lab: ERROR: no KERNEL_BUG_PATTERN in $here/guest/lib.sh" >&2; exit 2; }
 
 say() { echo "vm-lab: $*"; }
 die() {
@@ -216,6 +218,12 @@ serial="$results/serial.log"
 scenario_list="$(IFS=,; echo "${scenarios[*]}")"
 cmdline="console=ttyS0 panic=-1 loglevel=5 valet.repo=$repo valet.out=$results valet.scenarios=$scenario_list"
 cmdline+=" valet.timeout=$scenario_timeout${VALET_VM_APPEND:+ $VALET_VM_APPEND}"
+# Scenario settings from the host's environment (VALET_CHAOS_SEED=...): each VALET_CHAOS_* variable goes on the
+# command line as valet.env=NAME=VALUE and the runner exports it. Values: letters, digits and . _ : - only.
+while IFS='=' read -r name value; do
+    [[ "$value" =~ ^[A-Za-z0-9._:-]+$ ]] || die "$name: only letters, digits and . _ : - are passed to the guest"
+    cmdline+=" valet.env=$name=$value"
+done < <(env | grep -E '^VALET_CHAOS_[A-Z0-9_]+=' | LC_ALL=C sort)
 # TCG, not KVM: KVM does not boot Debian's kernel on this kind of machine.
 # thread=single: one host thread runs the vCPUs in turn. With thread=multi, JVMs in the guest crashed now and then
 # (SIGSEGV or #GP in JIT-compiled code, e.g. on a "jmp" the JIT had just patched into a method's entry): a vCPU
@@ -249,7 +257,7 @@ tail -n +1 -s 0.2 -F --pid="$vm_pid" "$serial" 2>/dev/null | while IFS= read -r 
     line="${line%$'\r'}"
     case "$line" in
         "vm-runner: up after"*) secs_since "$t_vm" >"$results/host_boot_seconds" ;;&
-        vm-runner:*) echo "  $line" ;;
+        vm-runner:* | vm-scenario:*) echo "  $line" ;;
     esac
 done &
 tail_pid=$!

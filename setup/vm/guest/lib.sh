@@ -138,3 +138,30 @@ hog_workload() {
     [ "$rc" = 0 ] || fail "hog failed with status $rc"
     [ $((out1 - out0)) -gt 0 ] || fail "no page was swapped out (pswpout did not grow)"
 }
+
+# What fails a run when it appears in the guest kernel log. lab.sh reads this very line (one definition for both).
+# shellcheck disable=SC2034 # used by the scenarios
+KERNEL_BUG_PATTERN='Oops|BUG:|WARNING:|watchdog: BUG: soft lockup|hung_task|blocked for more than|general protection fault|Call Trace|Kernel panic'
+
+# uptime_s: the guest's uptime in seconds (e.g. 123.45), the clock of the kernel log's timestamps.
+uptime_s() {
+    local up _
+    read -r up _ </proc/uptime
+    echo "$up"
+}
+
+# kernel_log_since UPTIME: the kernel log lines printed at or after UPTIME (seconds, from uptime_s).
+kernel_log_since() {
+    dmesg 2>/dev/null | awk -v t0="$1" '
+        match($0, /^\[ *[0-9]+\.[0-9]+\]/) { if (substr($0, RSTART + 1, RLENGTH - 2) + 0 >= t0 + 0) print }'
+}
+
+# Kernel log lines that say a swap I/O on /dev/valet0 failed: the block layer's, the swap code's, the driver's.
+# shellcheck disable=SC2034 # used by the scenarios
+SWAP_IO_ERROR_PATTERN='I/O error, dev valet0|Write-error on swap-device|Read-error on swap-device|valet0: (request failed|[0-9]+ request\(s\) failed)'
+
+# announce MESSAGE: a line for the scenario's log that lab.sh also prints live on the host (through the console).
+announce() {
+    echo "$*"
+    echo "vm-scenario: $SCENARIO: $*" >/dev/console 2>/dev/null || true
+}

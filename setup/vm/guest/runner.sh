@@ -17,6 +17,7 @@ for arg in $(cat /proc/cmdline); do
         valet.out=*) OUT="${arg#valet.out=}" ;;
         valet.scenarios=*) scenarios="${arg#valet.scenarios=}" ;;
         valet.timeout=*) default_timeout="${arg#valet.timeout=}" ;;
+        valet.env=VALET_CHAOS_*=*) arg="${arg#valet.env=}" && export "${arg%%=*}=${arg#*=}" ;; # lab.sh checked them
     esac
 done
 KVER="$(uname -r)"

@@ -36,27 +36,56 @@ valet_setup() {
     log "valet.ko loaded"
 }
 
-# valet_start_donors N MEMORY: N donor processes on 127.0.0.1:7070.. (VALET_DONOR_HOST instead of 127.0.0.1 if
-# set), and a portal.list naming them.
+# Where donors run. By default every donor is a process on 127.0.0.1 (VALET_DONOR_HOST instead if set), port 7070+I.
+# With VALET_DONOR_NETNS=PREFIX, donor I runs in network namespace PREFIXI on its own address, 10.200.I.2 (faults.sh:
+# faults_netns_setup makes the namespaces and their links to this one).
+VALET_DONOR_NETNS="${VALET_DONOR_NETNS:-}"
+VALET_DONOR_MEMORY=""
+# A donor.yaml for every donor (--config), or empty for the built-in defaults.
+VALET_DONOR_CONFIG="${VALET_DONOR_CONFIG:-}"
+
+# valet_donor_addr I: HOST:PORT of donor I.
+valet_donor_addr() {
+    if [ -n "$VALET_DONOR_NETNS" ]; then
+        echo "10.200.$1.2:$((7070 + $1))"
+    else
+        echo "${VALET_DONOR_HOST:-127.0.0.1}:$((7070 + $1))"
+    fi
+}
+
+# valet_start_donor I: starts donor I (again, after a kill: same address, same arguments, a new instance) with
+# VALET_DONOR_MEMORY to lend; its log is appended to $SCENARIO.donor-I.log. valet_wait_donor I waits until it listens.
+valet_start_donor() {
+    local i="$1" wrap=()
+    [ -z "$VALET_DONOR_NETNS" ] || wrap=(ip netns exec "$VALET_DONOR_NETNS$i") # execs java: the pid is the JVM's
+    rm -f "$VALET_WORK/donor-$i.ready"
+    "${wrap[@]}" java "${VALET_DONOR_JVM[@]}" -jar "$VALET_JAR" donor \
+        ${VALET_DONOR_CONFIG:+--config "$VALET_DONOR_CONFIG"} --listen "$(valet_donor_addr "$i")" \
+        --memory "$VALET_DONOR_MEMORY" --no-lock-memory --secret-file "$VALET_WORK/cluster.secret" \
+        --ready-file "$VALET_WORK/donor-$i.ready" >>"$OUT/$SCENARIO.donor-$i.log" 2>&1 &
+    VALET_DONOR_PIDS[i]=$!
+}
+valet_wait_donor() {
+    wait_for_file "$VALET_WORK/donor-$1.ready" 240 || fail "donor $1 did not start (see $SCENARIO.donor-$1.log)"
+}
+
+# valet_start_donors N MEMORY: N donor processes (valet_start_donor), and a portal.list naming them.
 valet_start_donors() {
-    local n="$1" memory="$2" i port
+    local n="$1" i
+    VALET_DONOR_MEMORY="$2"
     echo "$n" >"$VALET_WORK/portal.list"
     for ((i = 0; i < n; i++)); do
-        port=$((7070 + i))
-        rm -f "$VALET_WORK/donor-$i.ready"
-        java "${VALET_DONOR_JVM[@]}" -jar "$VALET_JAR" donor --listen "${VALET_DONOR_HOST:-127.0.0.1}:$port" \
-            --memory "$memory" --no-lock-memory --secret-file "$VALET_WORK/cluster.secret" \
-            --ready-file "$VALET_WORK/donor-$i.ready" >"$OUT/$SCENARIO.donor-$i.log" 2>&1 &
-        VALET_DONOR_PIDS[i]=$!
-        echo "${VALET_DONOR_HOST:-127.0.0.1}:$port" >>"$VALET_WORK/portal.list"
+        valet_start_donor "$i"
+        valet_donor_addr "$i" >>"$VALET_WORK/portal.list"
     done
     for ((i = 0; i < n; i++)); do
-        wait_for_file "$VALET_WORK/donor-$i.ready" 240 || fail "donor $i did not start (see $SCENARIO.donor-$i.log)"
+        valet_wait_donor "$i"
     done
     log "$n donors up"
 }
 
-# valet_write_config SWAP SLAB REPLICAS: the client's valet.yaml in the work folder.
+# valet_write_config SWAP SLAB REPLICAS: the client's valet.yaml in the work folder. VALET_HOLD_TIMEOUT (120s) and
+# VALET_IO_TIMEOUT (30s) set device.holdTimeout and device.ioTimeout, VALET_BACKUP_DISK (a path) turns on backupDisk.
 valet_write_config() {
     cat >"$VALET_WORK/valet.yaml" <<YAML
 identity: vm-client
@@ -75,8 +104,10 @@ failover:
   heartbeatInterval: 1s
   donorTimeout: 6s
 device:
-  holdTimeout: 120s
+  holdTimeout: ${VALET_HOLD_TIMEOUT:-120s}
+  ioTimeout: ${VALET_IO_TIMEOUT:-30s}
 YAML
+    if [ -n "${VALET_BACKUP_DISK:-}" ]; then echo "backupDisk: $VALET_BACKUP_DISK" >>"$VALET_WORK/valet.yaml"; fi
 }
 
 # valet_start_client: starts 'valet client' and waits until /dev/valet0 is ready.
