@@ -91,7 +91,8 @@ final class CheckCommand implements Callable<Integer> {
     private int check(ClientConfig config, List<DonorAddress> donors, PageCheck.Options options)
             throws InterruptedException {
         try (DonorTransport transport = Connections.transport(config)) {
-            List<DonorConnection> connections = Connections.openAll(transport, donors, config.identity());
+            List<DonorConnection> connections = Connections.openAllPatiently(transport, donors, config.identity(),
+                    config.connectTimeout());
             try {
                 PageCheck.Result r;
                 try (ProgressBar bar = Progress.bar("check", options.progressUnits(), noProgress)) {

@@ -6,6 +6,7 @@ import dev.valet.client.transport.Transports;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.portal.DonorAddress;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -13,6 +14,7 @@ import java.util.concurrent.CompletionException;
 
 /** Opens connections to a list of donors for the client commands. */
 final class Connections {
+    private static final int HANDSHAKE_ATTEMPTS = 3;
     private Connections() {
     }
 
@@ -32,8 +34,25 @@ final class Connections {
 
     /** Connections to every donor, or an exception naming the first that failed. */
     static List<DonorConnection> openAll(DonorTransport transport, List<DonorAddress> donors, String identity) {
+        return joinAll(open(transport, donors, identity));
+    }
+
+    /**
+     * Like {@link #openAll(DonorTransport, List, String)}, but a handshake that times out (a busy donor or host) is
+     * tried again with twice {@code connectTimeout}, then four times it, before that donor counts as unreachable.
+     */
+    static List<DonorConnection> openAllPatiently(DonorTransport transport, List<DonorAddress> donors,
+                                                  String identity, Duration connectTimeout) {
+        List<CompletableFuture<DonorConnection>> futures = new ArrayList<>();
+        for (DonorAddress a : donors) {
+            futures.add(transport.connectPatiently(a, identity, connectTimeout, HANDSHAKE_ATTEMPTS));
+        }
+        return joinAll(futures);
+    }
+
+    private static List<DonorConnection> joinAll(List<CompletableFuture<DonorConnection>> futures) {
         List<DonorConnection> open = new ArrayList<>();
-        for (CompletableFuture<DonorConnection> f : open(transport, donors, identity)) {
+        for (CompletableFuture<DonorConnection> f : futures) {
             try {
                 open.add(f.join());
             } catch (CompletionException e) {

@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
  * It listens on port 0 and reports the port it got through its ready file.
  */
 public final class DonorProcess implements AutoCloseable {
-    private static final long READY_TIMEOUT_MS = 30_000;
+    /** A donor that is still starting after this long (a loaded machine, an emulator) is given up. */
+    private static final long READY_TIMEOUT_MS = 240_000;
 
     private final Process process;
     private final DonorAddress address;

@@ -21,6 +21,24 @@ public interface DonorTransport extends AutoCloseable {
      */
     CompletableFuture<DonorConnection> connect(DonorAddress address, String identity, Duration handshakeTimeout);
 
+    /**
+     * Like {@link #connect(DonorAddress, String)}, but a handshake that times out (a busy donor or host, not a
+     * refusal) is tried again with twice the time, up to {@code attempts} times in all: what a one-shot tool such
+     * as {@code valet check} needs on a loaded machine.
+     */
+    default CompletableFuture<DonorConnection> connectPatiently(DonorAddress address, String identity,
+                                                              Duration handshakeTimeout, int attempts) {
+        return connect(address, identity, handshakeTimeout).handle((c, err) -> {
+            if (err == null) {
+                return CompletableFuture.completedFuture(c);
+            }
+            if (attempts > 1 && DonorUnavailableException.isTimeout(err)) {
+                return connectPatiently(address, identity, handshakeTimeout.multipliedBy(2), attempts - 1);
+            }
+            return CompletableFuture.<DonorConnection>failedFuture(err);
+        }).thenCompose(f -> f);
+    }
+
     /** "tcp", "rdma" or "auto", for logs. */
     String name();
 

@@ -230,7 +230,7 @@ public final class DonorPool implements AutoCloseable {
         Throwable root = rootCause(err);
         String why = rootMessage(err);
         boolean refused = root.getCause() instanceof ConnectException || root instanceof ConnectException;
-        boolean timedOut = why.contains("no HELLO_OK within");
+        boolean timedOut = DonorUnavailableException.isTimeout(err);
         if (timedOut) {
             Duration next = timeout.multipliedBy(2);
             Duration cap = connectTimeout.multipliedBy(MAX_HANDSHAKE_GROWTH);

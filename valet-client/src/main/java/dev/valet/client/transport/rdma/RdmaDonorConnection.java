@@ -157,6 +157,13 @@ final class RdmaDonorConnection implements DonorConnection {
     }
 
     /** Anything but a donor's typed refusal: the queue pair is unusable from here on. */
+    /** No completion arrived in time: the donor (or this host) may only be slow. */
+    static final class CompletionTimeout extends IOException {
+        CompletionTimeout(String message) {
+            super(message);
+        }
+    }
+
     private static final class BrokenConnection extends RuntimeException {
         private static final long serialVersionUID = 1L;
 
@@ -340,7 +347,7 @@ final class RdmaDonorConnection implements DonorConnection {
         while (!reached(wrId)) {
             long leftMs = (deadline - System.nanoTime()) / 1_000_000L;
             if (leftMs <= 0) {
-                throw new IOException("no completion " + (wrId == REPLY ? "of a receive"
+                throw new CompletionTimeout("no completion " + (wrId == REPLY ? "of a receive"
                         : wrId == FrameChannel.SEND_WR_ID ? "of a SEND" : "of work request " + wrId)
                         + " within " + timeout.toMillis() + " ms (" + seen + " other completions; " + qp.describe()
                         + ")");

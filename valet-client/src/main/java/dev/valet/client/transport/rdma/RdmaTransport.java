@@ -65,10 +65,19 @@ public final class RdmaTransport implements DonorTransport {
                 c.close();
                 Throwable cause = err.getCause() != null ? err.getCause() : err;
                 throw new DonorUnavailableException(address + ": cannot connect over RDMA: " + cause.getMessage(),
-                        cause);
+                        cause, timedOut(cause));
             }
             return conn;
         });
+    }
+
+    private static boolean timedOut(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof RdmaDonorConnection.CompletionTimeout || DonorUnavailableException.isTimeout(t)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override

@@ -264,7 +264,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
         ScheduledFuture<?> timer = ch.eventLoop().schedule(() -> {
             Pending<?> p = pending.remove(id);
             if (p != null) {
-                p.future().completeExceptionally(new DonorUnavailableException(address + ": no reply to request "
+                p.future().completeExceptionally(DonorUnavailableException.timeout(address + ": no reply to request "
                         + id + " within " + timeout / 1_000_000 + " ms"));
             }
         }, timeout, TimeUnit.NANOSECONDS);

@@ -128,7 +128,7 @@ public final class TcpTransport implements DonorTransport {
             });
         });
         group.schedule(() -> {
-            if (result.completeExceptionally(new DonorUnavailableException(address + ": no HELLO_OK within "
+            if (result.completeExceptionally(DonorUnavailableException.timeout(address + ": no HELLO_OK within "
                     + timeout.toMillis() + " ms"))) {
                 connect.channel().close();
             }
