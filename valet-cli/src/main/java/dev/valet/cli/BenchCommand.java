@@ -1,5 +1,6 @@
 package dev.valet.cli;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.valet.client.check.PagePattern;
 import dev.valet.client.engine.Engine;
@@ -8,6 +9,7 @@ import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.ReceivedPages;
 import dev.valet.client.transport.DonorTransport;
 import dev.valet.client.workload.EngineLoad;
+import dev.valet.client.workload.ThreadCosts;
 import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.config.Durations;
@@ -58,7 +60,14 @@ import java.util.function.LongSupplier;
                     + " (no engine), measured in alternating chunks of 1000 with each depth-1 engine case so that"
                     + " both see the same machine: the 'engine vs bare transport' ratios say what the engine adds on"
                     + " this machine.",
-            "Prints a table (ops/s; p50, p99, p99.9 latency of one operation in microseconds; errors).",
+            "Prints a table (ops/s; p50, p99, p99.9 latency of one operation in microseconds; errors; and per"
+                    + " operation what it cost: alloc_B, heap bytes allocated by the bench JVM's threads, the"
+                    + " progress bar's left out; client_us, the bench JVM's CPU, GC and JIT included; donors_us, the"
+                    + " donor processes' CPU from /proc), then per case the client's CPU and allocations by thread"
+                    + " group (valet-client-io: the transport's event loops; main: the thread that submits, where"
+                    + " the engine's submission path runs) and the voluntary context switches (hand-offs between"
+                    + " threads) per operation of the client and the donors. Only the measured runs count, not the"
+                    + " warm-ups; threads that start and end within a case are not seen.",
             "Exit status 0 only when every case had 0 errors; 1 otherwise; 2 for bad input."})
 final class BenchCommand implements Callable<Integer> {
     /** Access pattern: consecutive pages, or uniformly random pages of the span. */
@@ -73,6 +82,8 @@ final class BenchCommand implements Callable<Integer> {
     private static final long HISTOGRAM_MAX_MICROS = 3_600_000_000L;
     /** Operations per chunk when an engine case and its bare reference alternate. */
     private static final long INTERLEAVE_OPS = 1000;
+    /** The progress bar's drawing thread (me.tongfei.progressbar): display, not I/O, so left out of B/op. */
+    static final String PROGRESS_THREAD = "ProgressBar";
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -152,8 +163,11 @@ final class BenchCommand implements Callable<Integer> {
     String connectTimeout;
 
     @Option(names = "--json", paramLabel = "FILE",
-            description = "Also write every result, the configuration and the machine's facts to this JSON file."
-                    + " Default: none.")
+            description = "Also write every result, the configuration and the machine's facts to this JSON file;"
+                    + " each case has allocated_bytes_per_op and a costs object (allocated_bytes_per_op,"
+                    + " client_cpu_us_per_op, client_thread_cpu_us_per_op, donor_cpu_us_per_op,"
+                    + " client_switches_per_op, donor_switches_per_op, threads: per group allocated_bytes_per_op and"
+                    + " cpu_us_per_op). Default: none.")
     Path json;
 
     @Option(names = "--no-progress", description = "Do not draw progress bars.")
@@ -166,7 +180,48 @@ final class BenchCommand implements Callable<Integer> {
     record CaseResult(String target, String pattern, String op, int depth, int replicas, String interleavedWith,
                       long ops, long errors,
                       double seconds, double opsPerSecond, long p50Us, long p99Us, long p999Us, long maxUs,
-                      double meanUs) {
+                      double meanUs, Costs costs) {
+        @JsonProperty("allocated_bytes_per_op")
+        double allocatedBytesPerOp() {
+            return costs.allocatedBytesPerOp();
+        }
+    }
+
+    /**
+     * What a case's measured operations cost, per operation (issue 13's instruments, {@link ThreadCosts}): heap
+     * bytes allocated by the bench JVM's threads (all but the progress bar's), the JVM's CPU (threads, GC and JIT),
+     * the donor processes' CPU (/proc, 10 ms resolution), voluntary context switches of each side (a thread
+     * going to sleep for want of work: the hand-offs), and per thread group
+     * its allocations and CPU. Threads that started and ended within a case are not counted.
+     */
+    record Costs(@JsonProperty("allocated_bytes_per_op") double allocatedBytesPerOp,
+                 @JsonProperty("client_cpu_us_per_op") double clientCpuUsPerOp,
+                 @JsonProperty("client_thread_cpu_us_per_op") double clientThreadCpuUsPerOp,
+                 @JsonProperty("donor_cpu_us_per_op") double donorCpuUsPerOp,
+                 @JsonProperty("client_switches_per_op") double clientSwitchesPerOp,
+                 @JsonProperty("donor_switches_per_op") double donorSwitchesPerOp,
+                 @JsonProperty("threads") List<GroupCost> threads) {
+        static Costs of(ThreadCosts.Totals t, long ops) {
+            double n = Math.max(ops, 1);
+            long drawn = t.groups().stream().filter(g -> g.name().equals(PROGRESS_THREAD))
+                    .mapToLong(ThreadCosts.Group::allocatedBytes).sum();
+            return new Costs(round((t.allocatedBytes() - drawn) / n), round(t.processCpuNanos() / 1e3 / n),
+                    round(t.threadCpuNanos() / 1e3 / n), round(t.otherCpuNanos() / 1e3 / n),
+                    round(t.switches() / n), round(t.otherSwitches() / n),
+                    t.groups().stream().filter(g -> g.cpuNanos() > 0 || g.allocatedBytes() > 0)
+                            .map(g -> new GroupCost(g.name(), g.threads(), round(g.allocatedBytes() / n),
+                                    round(g.cpuNanos() / 1e3 / n))).toList());
+        }
+
+        private static double round(double x) {
+            return Math.round(x * 100) / 100.0;
+        }
+    }
+
+    /** One thread group's share of a case (name without trailing numbers), per operation. */
+    record GroupCost(@JsonProperty("group") String group, @JsonProperty("threads") int threads,
+                     @JsonProperty("allocated_bytes_per_op") double allocatedBytesPerOp,
+                     @JsonProperty("cpu_us_per_op") double cpuUsPerOp) {
     }
 
     /**
@@ -390,8 +445,8 @@ final class BenchCommand implements Callable<Integer> {
         String label = label(pattern, op, depth, "r" + numReplica) + (bareRef != null ? " + bare" : "");
         LongSupplier pages = pages(pattern, random);
         LongSupplier barePages = bareRef != null ? pages(pattern, bareRef.random) : null;
-        Tally e = new Tally();
-        Tally b = bareRef != null ? new Tally() : null;
+        Tally e = new Tally(donorPids());
+        Tally b = bareRef != null ? new Tally(donorPids()) : null;
         try (EngineLoad load = new EngineLoad(engine, depth, 1)) {
             if (warmupOps > 0) {
                 e.errors += engineRun(load, op, bounded(pages, warmupOps, seconds), contents, writeGen, n -> { })
@@ -401,6 +456,7 @@ final class BenchCommand implements Callable<Integer> {
                             new Histogram(HISTOGRAM_MAX_MICROS, 3), n -> { });
                 }
             }
+            load.measure(e.costs);
             long chunk = b != null ? INTERLEAVE_OPS : 0;
             long total = ops > 0 ? ops * (b != null ? 2 : 1) : -1;
             try (ProgressBar bar = Progress.bar(label, total, noProgress)) {
@@ -412,9 +468,13 @@ final class BenchCommand implements Callable<Integer> {
                     }
                     if (b != null && b.wants()) {
                         Histogram h = new Histogram(HISTOGRAM_MAX_MICROS, 3);
+                        EngineLoad.RunOrder order = b.next(barePages, chunk);
+                        b.costs.start();
                         long t0 = System.nanoTime();
-                        long errors = bareRef.run(op, b.next(barePages, chunk), bareGen, h, bar::stepBy);
-                        b.add(h.getTotalCount() - errors, errors, System.nanoTime() - t0, h);
+                        long errors = bareRef.run(op, order, bareGen, h, bar::stepBy);
+                        long t1 = System.nanoTime();
+                        b.costs.stop();
+                        b.add(h.getTotalCount() - errors, errors, t1 - t0, h);
                     }
                 }
             }
@@ -434,10 +494,16 @@ final class BenchCommand implements Callable<Integer> {
     /** A case's measured runs so far, and what is left of its --ops and --seconds. */
     private final class Tally {
         final Histogram latency = new Histogram(HISTOGRAM_MAX_MICROS, 3);
+        /** Counted around the measured runs only (not the warm-up, not the other side's chunks). */
+        final ThreadCosts costs;
         long good;
         long errors;
         long issued;
         long nanos;
+
+        Tally(long[] donorPids) {
+            this.costs = new ThreadCosts(donorPids);
+        }
 
         boolean wants() {
             return (ops == 0 || issued < ops) && (seconds == 0 || nanos < seconds * 1e9 - 1e6);
@@ -462,8 +528,12 @@ final class BenchCommand implements Callable<Integer> {
             return new CaseResult(target, pattern.name(), op.name(), depth, numReplica, with, good, errors,
                     nanos / 1e9, nanos == 0 ? 0 : good * 1e9 / nanos, h.getValueAtPercentile(50),
                     h.getValueAtPercentile(99), h.getValueAtPercentile(99.9), h.getMaxValue(),
-                    h.getTotalCount() == 0 ? 0 : h.getMean());
+                    h.getTotalCount() == 0 ? 0 : h.getMean(), Costs.of(costs.totals(), good + errors));
         }
+    }
+
+    private long[] donorPids() {
+        return spawned.processes().stream().mapToLong(p -> p.pid()).toArray();
     }
 
     /** Gives the donors their memory back before the next engine (Engine has no call for it; its connections do). */
@@ -721,8 +791,10 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static void report(String label, CaseResult c) {
-        say("%s: %d ops in %.1f s, %.0f ops/s, p50 %d us, p99 %d us, p99.9 %d us, %d errors", label, c.ops(),
-                c.seconds(), c.opsPerSecond(), c.p50Us(), c.p99Us(), c.p999Us(), c.errors());
+        say("%s: %d ops in %.1f s, %.0f ops/s, p50 %d us, p99 %d us, p99.9 %d us, %d errors, %.0f B/op allocated,"
+                        + " client %.1f us/op CPU, donors %.1f us/op CPU", label, c.ops(), c.seconds(), c.opsPerSecond(),
+                c.p50Us(), c.p99Us(), c.p999Us(), c.errors(), c.costs().allocatedBytesPerOp(),
+                c.costs().clientCpuUsPerOp(), c.costs().donorCpuUsPerOp());
     }
 
     private static double ratio(double a, double b) {
@@ -731,23 +803,48 @@ final class BenchCommand implements Callable<Integer> {
 
     private void print() {
         PrintWriter out = spec.commandLine().getOut();
-        String row = "%-8s %-6s %6s %9s %12s %9s %9s %9s %7s%n";
+        String row = "%-8s %-6s %6s %9s %12s %9s %9s %9s %7s %9s %10s %10s%n";
         out.printf("%nbench: engine, %d donors on %s, transport %s, 4 KiB single-page operations%n", donors,
                 spawn.donorHost, spawn.transport());
-        out.printf(row, "pattern", "op", "depth", "replicas", "ops/s", "p50_us", "p99_us", "p99.9_us", "errors");
+        out.printf(row, "pattern", "op", "depth", "replicas", "ops/s", "p50_us", "p99_us", "p99.9_us", "errors",
+                "alloc_B", "client_us", "donors_us");
         for (CaseResult c : cases) {
             out.printf(row, c.pattern(), c.op(), c.depth(), c.replicas(), String.format(Locale.ROOT, "%.0f",
-                    c.opsPerSecond()), c.p50Us(), c.p99Us(), c.p999Us(), c.errors());
+                    c.opsPerSecond()), c.p50Us(), c.p99Us(), c.p999Us(), c.errors(), perOp(c.allocatedBytesPerOp()),
+                    perOp(c.costs().clientCpuUsPerOp()), perOp(c.costs().donorCpuUsPerOp()));
         }
+        out.printf("(per operation: alloc_B heap bytes allocated by the bench JVM's threads; client_us CPU of the"
+                + " bench JVM, GC and JIT included; donors_us CPU of the donor processes)%n");
         if (!bare.isEmpty()) {
             out.printf("%nreference: bare DonorConnection to one donor (no engine), depth 1, measured in"
                     + " alternating chunks with the engine case at depth 1 of the replicas shown%n");
-            out.printf(row, "pattern", "op", "depth", "with", "ops/s", "p50_us", "p99_us", "p99.9_us", "errors");
+            out.printf(row, "pattern", "op", "depth", "with", "ops/s", "p50_us", "p99_us", "p99.9_us", "errors",
+                    "alloc_B", "client_us", "donors_us");
             for (CaseResult c : bare) {
                 out.printf(row, c.pattern(), c.op(), c.depth(), c.interleavedWith().replace("engine ", ""),
                         String.format(Locale.ROOT, "%.0f",
-                        c.opsPerSecond()), c.p50Us(), c.p99Us(), c.p999Us(), c.errors());
+                        c.opsPerSecond()), c.p50Us(), c.p99Us(), c.p999Us(), c.errors(),
+                        perOp(c.allocatedBytesPerOp()), perOp(c.costs().clientCpuUsPerOp()),
+                        perOp(c.costs().donorCpuUsPerOp()));
             }
+        }
+        out.printf("%nwhere the client's time and allocations go, per operation: thread group (name without its"
+                + " numbers) us CPU / bytes allocated; voluntary context switches (hand-offs) per operation%n");
+        List<CaseResult> all = new ArrayList<>(cases);
+        all.addAll(bare);
+        for (CaseResult c : all) {
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-4s %-5s d%-3d %-11s",
+                    c.pattern(), c.op(), c.depth(), c.target().equals("bare") ? "bare" : "r" + c.replicas()));
+            for (GroupCost g : c.costs().threads()) {
+                if (g.cpuUsPerOp() >= 0.05 || g.allocatedBytesPerOp() >= 1) {
+                    line.append(String.format(Locale.ROOT, "  %s %.1f/%.0f", g.group(), g.cpuUsPerOp(),
+                            g.allocatedBytesPerOp()));
+                }
+            }
+            line.append(String.format(Locale.ROOT, "  | GC+JIT+VM %.1f us | switches client %.2f donors %.2f",
+                    c.costs().clientCpuUsPerOp() - c.costs().clientThreadCpuUsPerOp(),
+                    c.costs().clientSwitchesPerOp(), c.costs().donorSwitchesPerOp()));
+            out.println(line);
         }
         if (!ratios.isEmpty()) {
             String r = "%-8s %-6s %9s %9s %9s %9s %9s%n";
@@ -760,6 +857,10 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         out.flush();
+    }
+
+    private static String perOp(double x) {
+        return String.format(Locale.ROOT, x < 100 ? "%.1f" : "%.0f", x);
     }
 
     private static String times(double x) {

@@ -30,7 +30,8 @@ class BenchCommandTest {
                 "--warmup-ops", "50", "--seconds", "30", "--patterns", "seq,rand", "--io", "write,read",
                 "--depths", "1,4", "--replicas", "1,2", "--json", json.toString(), "--no-progress");
         assertThat(r.exit()).as(r.err()).isZero();
-        assertThat(r.out()).contains("pattern", "ops/s", "p99.9_us", "engine vs bare transport");
+        assertThat(r.out()).contains("pattern", "ops/s", "p99.9_us", "engine vs bare transport", "alloc_B",
+                "client_us", "donors_us", "valet-client-io");
 
         JsonNode root = new ObjectMapper().readTree(json.toFile());
         assertThat(root.path("clean").asBoolean()).isTrue();
@@ -78,6 +79,21 @@ class BenchCommandTest {
         assertThat(p50).as(what).isLessThanOrEqualTo(p99);
         assertThat(p99).as(what).isLessThanOrEqualTo(p999);
         assertThat(p999).as(what).isLessThanOrEqualTo(c.path("maxUs").asLong());
+        // Issue 13's instruments: what an operation cost the client's threads and the donors.
+        JsonNode costs = c.path("costs");
+        assertThat(c.path("allocated_bytes_per_op").asDouble()).as(what).isPositive()
+                .isEqualTo(costs.path("allocated_bytes_per_op").asDouble());
+        assertThat(costs.path("client_cpu_us_per_op").asDouble()).as(what).isPositive();
+        assertThat(costs.path("client_thread_cpu_us_per_op").asDouble()).as(what).isPositive();
+        assertThat(costs.has("donor_cpu_us_per_op")).as(what).isTrue();
+        assertThat(costs.path("client_switches_per_op").asDouble()).as(what).isPositive();
+        assertThat(costs.has("donor_switches_per_op")).as(what).isTrue();
+        Set<String> groups = new HashSet<>();
+        for (JsonNode g : costs.path("threads")) {
+            groups.add(g.path("group").asText());
+            assertThat(g.path("threads").asInt()).as(what).isPositive();
+        }
+        assertThat(groups).as(what).contains("valet-client-io");
     }
 
     @Test

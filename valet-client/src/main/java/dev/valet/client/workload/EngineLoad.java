@@ -58,6 +58,7 @@ public final class EngineLoad implements AutoCloseable {
     private final int runPages;
     private final ArrayBlockingQueue<ByteBuf> free;
     private final int window;
+    private ThreadCosts costs;
 
     public EngineLoad(Engine engine, int window, int runPages) {
         this.engine = engine;
@@ -67,6 +68,15 @@ public final class EngineLoad implements AutoCloseable {
         for (int i = 0; i < window; i++) {
             free.add(Unpooled.directBuffer(runPages * FrameHeader.PAGE_SIZE));
         }
+    }
+
+    /**
+     * From now on, counts every run's costs into {@code costs} (null: no longer), from its first submission to its
+     * last completion: the run's own set-up (its latency histogram) is left out.
+     */
+    public EngineLoad measure(ThreadCosts costs) {
+        this.costs = costs;
+        return this;
     }
 
     public Result write(RunOrder order, PageFiller filler, LongConsumer progress) throws InterruptedException {
@@ -82,6 +92,10 @@ public final class EngineLoad implements AutoCloseable {
         Histogram latency = new Histogram(3_600_000_000L, 3);
         AtomicLong done = new AtomicLong();
         AtomicLong failed = new AtomicLong();
+        ThreadCosts measured = costs;
+        if (measured != null) {
+            measured.start();
+        }
         long start = System.nanoTime();
         long first;
         while ((first = order.next()) >= 0) {
@@ -123,7 +137,11 @@ public final class EngineLoad implements AutoCloseable {
             });
         }
         drain();
-        return new Result(done.get(), failed.get(), System.nanoTime() - start, latency);
+        long nanos = System.nanoTime() - start;
+        if (measured != null) {
+            measured.stop();
+        }
+        return new Result(done.get(), failed.get(), nanos, latency);
     }
 
     /** Waits for every run in flight: each returns its buffer when it ends. */

@@ -1,0 +1,82 @@
+package dev.valet.client.engine;
+
+import dev.valet.client.check.PagePattern;
+import dev.valet.client.workload.EngineLoad;
+import dev.valet.client.workload.ThreadCosts;
+import dev.valet.common.protocol.FrameHeader;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Heap bytes the client allocates per request in steady state (issue 13, "no allocation per request"): single-page
+ * writes and reads, 8 in flight, through the real engine to two real donor processes, measured with
+ * {@link ThreadCosts} after a warm-up long enough for the JIT.
+ *
+ * <p>The target is at most 64 bytes per request on the client's I/O threads (the netty event loops and the thread
+ * that submits). Today the path allocates about 25-30 objects per request (futures and lambdas, a timer and a map
+ * entry per request, buffers): this test measured 190 B per request on the event loops and 1450 B on all threads
+ * (most of it on the submitting thread) on the development machine, 2026-12-02. Until the hot path is rewritten
+ * the bounds below are regression guards at about twice today's numbers; lower them toward the target as the work
+ * lands (and make them the target when it is met). The test prints what it measured.
+ */
+class EngineAllocationTest {
+    /** valet-client-io-*: the transport's event loops. 190 B per request today; target 64 (issue 13). */
+    static final double EVENT_LOOP_BOUND = 400;
+    /** Every thread of this JVM (the submitting thread's share is most of it). 1450 B today; target 64. */
+    static final double ALL_THREADS_BOUND = 3000;
+
+    static final int DEPTH = 8;
+    static final long WARMUP_OPS = 20_000;
+    static final long MEASURED_OPS = 10_000;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void steadySinglePageWritesAndReadsAllocateLittlePerRequest() throws Exception {
+        try (EngineHarness h = new EngineHarness(dir).startDonors(2, "128M")) {
+            Engine engine = h.start(EngineHarness.config(1, 2));
+            long pages = h.pages();
+            h.write(0, pages, 1);  // every slab mapped, every page written: reads read, writes overwrite
+            byte[] page = new byte[FrameHeader.PAGE_SIZE];
+            PagePattern.fill(page, 5, 0, 0, 1);
+            EngineLoad.PageFiller filler = (p, buf, index) -> buf.setBytes(index, page);
+            EngineLoad.PageChecker any = (p, buf, index) -> true;  // what is read is the failover tests' business
+            SplittableRandom random = new SplittableRandom(13);
+
+            ThreadCosts costs = new ThreadCosts(h.donors.stream().mapToLong(d -> d.pid()).toArray());
+            try (EngineLoad load = new EngineLoad(engine, DEPTH, 1)) {
+                for (int round = 0; round < 2; round++) {  // round 0 warms up (JIT), round 1 is measured
+                    long ops = round == 0 ? WARMUP_OPS : MEASURED_OPS;
+                    load.measure(round == 0 ? null : costs);
+                    EngineLoad.Result w = load.write(randomPages(random, pages, ops), filler, n -> { });
+                    EngineLoad.Result r = load.read(randomPages(random, pages, ops), any, n -> { });
+                    assertThat(w.failedPages() + r.failedPages()).isZero();
+                }
+            }
+
+            ThreadCosts.Totals t = costs.totals();
+            double requests = 2.0 * MEASURED_OPS;
+            double eventLoops = t.groups().stream().filter(g -> g.name().equals("valet-client-io"))
+                    .mapToLong(ThreadCosts.Group::allocatedBytes).sum() / requests;
+            double all = t.allocatedBytes() / requests;
+            System.out.printf("EngineAllocationTest: %.0f B/request on the event loops, %.0f B/request on all"
+                    + " threads; by group: %s%n", eventLoops, all, t.groups());
+            assertThat(eventLoops).as("bytes per request allocated by valet-client-io threads (target 64)")
+                    .isGreaterThan(0).isLessThan(EVENT_LOOP_BOUND);
+            assertThat(all).as("bytes per request allocated by all threads (target 64)").isLessThan(ALL_THREADS_BOUND);
+        }
+    }
+
+    /** {@code ops} single pages drawn uniformly from {@code [0, pages)}. */
+    private static EngineLoad.RunOrder randomPages(SplittableRandom random, long pages, long ops) {
+        long[] left = {ops};
+        return () -> left[0]-- > 0 ? random.nextLong(pages) : -1;
+    }
+
+}
