@@ -188,7 +188,7 @@ final class ReplicaReader {
 
         private void fromBackup() {
             if (backup == null && mayComeBack) {
-                result.completeExceptionally(new DonorsUnreachableException("pages " + firstPage + ".."
+                result.completeExceptionally(new WaitForDonorsException("pages " + firstPage + ".."
                         + (firstPage + count - 1) + " of slab " + slab.id() + ": no copy answered with them; "
                         + (slab.replicas().isEmpty() ? "every copy is on a suspected donor " + slab.suspended()
                         : "copies late or suspended: " + candidates)));

@@ -71,7 +71,8 @@ final class ReplicaWriter {
 
     private CompletableFuture<Void> mapAndSend(SlabEntry slab, long firstPage, int count, int[] crcs, ByteBuf src,
                                                int srcIndex, long backupSequence, boolean mayRetry) {
-        return placer.ensureMapped(slab).handle((ok, err) -> err)
+        return placer.ensureMapped(slab).handle((ok, err) -> err instanceof CompletionException
+                        && err.getCause() != null ? err.getCause() : err)
                 .thenCompose(mapError -> send(slab, firstPage, count, crcs, src, srcIndex, backupSequence,
                         mapError, mayRetry));
     }
@@ -83,10 +84,11 @@ final class ReplicaWriter {
         List<RemoteDonor> replicas;
         Phaser gate;
         synchronized (slab) {
-            if (slab.replicas().isEmpty() && backup == null && (mapError == null || isUnreachable(mapError))) {
-                // Donors are missing, not refusing (not placed, or every copy suspended): hold the write without
-                // giving its pages new versions that no copy would have.
-                return CompletableFuture.failedFuture(mapError != null ? mapError : new DonorsUnreachableException(
+            if (slab.replicas().isEmpty() && backup == null
+                    && (mapError == null || mapError instanceof WaitForDonorsException)) {
+                // No full copy to send to (not placed yet, or every copy suspended): hold the write without giving
+                // its pages new versions that no copy would have.
+                return CompletableFuture.failedFuture(mapError != null ? mapError : new WaitForDonorsException(
                         "pages " + firstPage + ".." + (firstPage + count - 1) + " of slab " + slab.id()
                                 + ": every copy is on a suspected donor " + slab.suspended()));
             }
@@ -106,7 +108,7 @@ final class ReplicaWriter {
             if (remaining.decrementAndGet() == 0) {
                 gate.arriveAndDeregister();
                 if (stored.get() == 0 && backup == null && unreachable.get() > 0) {
-                    result.completeExceptionally(new DonorsUnreachableException("pages " + firstPage + ".."
+                    result.completeExceptionally(new WaitForDonorsException("pages " + firstPage + ".."
                             + (firstPage + count - 1) + " of slab " + slab.id() + ": " + unreachable.get() + " of "
                             + replicas.size() + " copies did not answer in time"));
                     return;
@@ -195,7 +197,7 @@ final class ReplicaWriter {
         while (e instanceof CompletionException && e.getCause() != null) {
             e = e.getCause();
         }
-        return e instanceof DonorUnavailableException || e instanceof DonorsUnreachableException;
+        return e instanceof DonorUnavailableException;
     }
 
     private static boolean isSlabGone(Throwable err) {

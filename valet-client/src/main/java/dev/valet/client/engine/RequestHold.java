@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
- * Holds requests that the donors cannot serve yet ({@link DonorsUnreachableException}: every copy on a suspected
+ * Holds requests that the donors cannot serve yet ({@link WaitForDonorsException}: every copy on a suspected
  * donor, fewer live donors than copies to place, every target late) and tries them again as donors come back, as
  * the driver holds requests across a daemon restart. A request held longer than {@code device.holdTimeout} fails
  * with a {@link PageIoException} that says what was missing. Retries back off from 20 ms to 500 ms.
@@ -48,7 +48,7 @@ final class RequestHold {
     private void settle(Supplier<CompletableFuture<Void>> attempt, CompletableFuture<Void> result, Throwable err,
                         long startNanos, long backoffMs) {
         boolean wasHeld = startNanos != 0;
-        if (err == null || !(unwrap(err) instanceof DonorsUnreachableException)) {
+        if (err == null || !(unwrap(err) instanceof WaitForDonorsException)) {
             if (wasHeld) {
                 release(startNanos);
             }

@@ -39,9 +39,9 @@ public final class SlabPlacer {
     }
 
     /**
-     * Completes when the slab has at least one copy, or exceptionally when no donor would take it: with
-     * {@link DonorsUnreachableException} when donors are missing rather than refusing (every copy suspended, fewer
-     * than {@code numReplica} live donors, allocations unanswered), which the caller's hold retries.
+     * Completes when the slab has at least one copy, or exceptionally with {@link WaitForDonorsException} (which
+     * the caller's hold retries) when no donor would take it now: every copy suspended, fewer than
+     * {@code numReplica} live donors, allocations unanswered or refused (no room).
      */
     CompletableFuture<Void> ensureMapped(SlabEntry slab) {
         CompletableFuture<Void> mapping;
@@ -54,12 +54,12 @@ public final class SlabPlacer {
             }
             if (!slab.suspended().isEmpty()) {
                 // Placing it afresh would orphan the pages its suspended copies hold: wait for one to come back.
-                return CompletableFuture.failedFuture(new DonorsUnreachableException("every copy of slab " + slab.id()
+                return CompletableFuture.failedFuture(new WaitForDonorsException("every copy of slab " + slab.id()
                         + " is on a suspected donor " + slab.suspended()));
             }
             int live = pool.live().size();
             if (live < numReplica) {
-                return CompletableFuture.failedFuture(new DonorsUnreachableException("slab " + slab.id() + " needs "
+                return CompletableFuture.failedFuture(new WaitForDonorsException("slab " + slab.id() + " needs "
                         + numReplica + " live donors to be placed, " + live + " are live (" + pool.missing() + ")"));
             }
             mapping = new CompletableFuture<>();
@@ -74,10 +74,11 @@ public final class SlabPlacer {
                 }
             }
             if (err != null || donors.isEmpty()) {
-                String why = "no donor would take slab " + slab.id() + (err != null ? ": "
-                        + ReplicaWriter.rootMessage(err) : " (" + pool.live().size() + " live donors)");
-                mapping.completeExceptionally(err != null && ReplicaWriter.isUnreachable(err)
-                        || unreachable.get() > 0 ? new DonorsUnreachableException(why) : new PageIoException(why));
+                // Late, full or refusing now: room comes back (headroom expands, slabs move), so the write waits.
+                mapping.completeExceptionally(new WaitForDonorsException("no donor would take slab " + slab.id()
+                        + (err != null ? ": " + ReplicaWriter.rootMessage(err) : " (" + pool.live().size()
+                        + " live donors; " + (unreachable.get() > 0 ? unreachable.get() + " did not answer"
+                        : "none has room") + ")")));
                 return;
             }
             if (donors.size() < numReplica) {
