@@ -34,35 +34,66 @@ final class CopyResync {
         this.pagesPerRequest = pagesPerRequest;
     }
 
-    /** Resyncs {@code donor}'s suspended copy of {@code slab}; false if it could not (the caller retries). */
-    boolean resync(SlabEntry slab, RemoteDonor donor) throws InterruptedException {
+    /** How a resync ended. */
+    enum Outcome {
+        /** The copy is a full copy again (or was not suspended any more). */
+        CURRENT,
+        /** It failed on the way (a donor did not answer): try again soon. */
+        RETRY,
+        /**
+         * It lacks pages that only a copy on a silent donor may hold: it stays suspended until that donor answers or
+         * is confirmed dead (both queue the slab again).
+         */
+        WAIT
+    }
+
+    /** Resyncs {@code donor}'s suspended copy of {@code slab}. */
+    Outcome resync(SlabEntry slab, RemoteDonor donor) throws InterruptedException {
         slab.copyLock().lockInterruptibly();
         try {
             Phaser before = slab.beginResync(donor);
             if (before == null) {
-                return true;
+                return Outcome.CURRENT;
             }
             before.arriveAndAwaitAdvance();
+            Gaps gaps;
             try {
-                long[] counts = catchUp(slab, donor);
-                slab.promote(donor);
-                LOG.info("slab {}: copy on {} is current again ({} pages brought up to date{}); {} copies", slab.id(),
-                        donor, counts[0], counts[1] > 0 ? ", " + counts[1] + " pages whose last write no copy"
-                                + " acknowledged" : "", slab.replicas().size());
-                return true;
+                gaps = catchUp(slab, donor);
             } catch (CompletionException | IllegalStateException e) {
                 slab.resyncFailed(donor);
                 LOG.info("slab {}: resync of the copy on {} failed: {}; it stays suspended", slab.id(), donor,
                         ReplicaWriter.rootMessage(e));
-                return false;
+                return Outcome.RETRY;
             }
+            if (gaps.missing > 0 && (gaps.sourceFailed || slab.suspended().stream().anyMatch(d -> !d.isLive()))) {
+                // Another copy, silent now, may hold those versions: promoting this one would let it be copied
+                // on and that one be freed as surplus.
+                slab.resyncFailed(donor);
+                LOG.info("slab {}: the copy on {} lacks {} pages that no answering copy holds; it stays suspended"
+                        + " until the other copies answer", slab.id(), donor, gaps.missing);
+                return gaps.sourceFailed ? Outcome.RETRY : Outcome.WAIT;
+            }
+            if (!slab.promote(donor)) {
+                return Outcome.WAIT; // suspended again meanwhile: its return queues the slab again
+            }
+            LOG.info("slab {}: copy on {} is current again ({} pages brought up to date{}); {} copies", slab.id(),
+                    donor, gaps.copied, gaps.missing > 0 ? ", " + gaps.missing + " pages whose last write no copy"
+                            + " holds (never acknowledged)" : "", slab.replicas().size());
+            return Outcome.CURRENT;
         } finally {
             slab.copyLock().unlock();
         }
     }
 
-    /** Copies the pages {@code donor} missed; returns {pages copied, pages no copy has}. */
-    private long[] catchUp(SlabEntry slab, RemoteDonor donor) {
+    /** What a catch-up found: pages copied, pages no answering copy holds, whether a source failed to answer. */
+    private static final class Gaps {
+        long copied;
+        long missing;
+        boolean sourceFailed;
+    }
+
+    /** Copies the pages {@code donor} missed from any copy that has them. */
+    private Gaps catchUp(SlabEntry slab, RemoteDonor donor) {
         DonorConnection c = donor.connection();
         if (c == null) {
             throw new IllegalStateException(donor + " is not connected");
@@ -70,8 +101,7 @@ final class CopyResync {
         List<RemoteDonor> all = new ArrayList<>(slab.replicas());
         all.add(donor);
         int per = Math.min(pagesPerRequest, ReReplicator.minPages(all));
-        long copied = 0;
-        long missing = 0;
+        Gaps gaps = new Gaps();
         for (int first = 0; first < slab.pageCount(); first += per) {
             int count = Math.min(per, slab.pageCount() - first);
             if (!repair.anyWritten(slab, first, count)) {
@@ -92,52 +122,79 @@ final class CopyResync {
                 }
             }
             if (n > 0) {
-                int found = copyFromAnySource(slab, donor, behind, expected, n);
-                copied += found;
-                missing += n - found;
+                int found = copyFromSources(slab, donor, behind, expected, n, gaps);
+                gaps.copied += found;
+                gaps.missing += n - found;
             }
         }
-        return new long[] {copied, missing};
+        return gaps;
     }
 
     /**
-     * Copies pages {@code indexes[0..n)} of the slab to {@code target} from the first copy that holds at least the
-     * expected version of each; returns how many pages were found.
+     * Copies pages {@code indexes[0..n)} of the slab to {@code target}, each from the first copy (full, or suspended
+     * on a live donor) that holds at least its expected version; returns how many were found.
      */
-    private int copyFromAnySource(SlabEntry slab, RemoteDonor target, long[] indexes, long[] expected, int n) {
+    private int copyFromSources(SlabEntry slab, RemoteDonor target, long[] indexes, long[] expected, int n,
+                                Gaps gaps) {
         List<RemoteDonor> sources = new ArrayList<>(slab.replicas());
         for (RemoteDonor d : slab.suspended()) {
             if (d.isLive()) {
                 sources.add(d);
             }
         }
+        boolean[] done = new boolean[n];
+        int found = 0;
         for (RemoteDonor source : sources) {
-            if (source == target || source.connection() == null) {
+            if (found == n || source == target || source.connection() == null) {
                 continue;
+            }
+            long[] wanted = new long[n - found];
+            int[] at = new int[n - found];
+            int left = 0;
+            for (int i = 0; i < n; i++) {
+                if (!done[i]) {
+                    wanted[left] = indexes[i];
+                    at[left++] = i;
+                }
             }
             ReceivedPages received;
             try {
-                received = source.connection().readPages(slab.id(), indexes, n).join();
+                received = source.connection().readPages(slab.id(), wanted, left).join();
             } catch (CompletionException e) {
+                gaps.sourceFailed |= ReplicaWriter.isUnreachable(e);
                 continue;
             }
             try (ReceivedPages r = received) {
                 PageBatch pages = r.pages();
-                boolean complete = true;
-                for (int i = 0; i < n; i++) {
-                    if (!pages.checksumValid(i) || pages.version(i) < expected[i]) {
-                        complete = false;
-                        break;
+                int good = 0;
+                for (int j = 0; j < left; j++) {
+                    if (pages.checksumValid(j) && pages.version(j) >= expected[at[j]]) {
+                        good++;
                     }
                 }
-                if (complete) {
-                    if (!ReReplicator.writeCopy(slab, target, pages)) {
-                        throw new IllegalStateException("writing the missed pages to " + target + " failed");
+                if (good == left) {
+                    write(ReReplicator.writeCopy(slab, target, pages), target);
+                } else {
+                    for (int j = 0; j < left; j++) {
+                        if (pages.checksumValid(j) && pages.version(j) >= expected[at[j]]) {
+                            write(ReReplicator.writeCopy(slab, target, pages, j, 1), target);
+                        }
                     }
-                    return n;
+                }
+                for (int j = 0; j < left; j++) {
+                    if (pages.checksumValid(j) && pages.version(j) >= expected[at[j]]) {
+                        done[at[j]] = true;
+                        found++;
+                    }
                 }
             }
         }
-        return 0;
+        return found;
+    }
+
+    private static void write(boolean ok, RemoteDonor target) {
+        if (!ok) {
+            throw new IllegalStateException("writing the missed pages to " + target + " failed");
+        }
     }
 }

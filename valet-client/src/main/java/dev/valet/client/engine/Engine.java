@@ -97,6 +97,8 @@ public final class Engine implements AutoCloseable {
         try {
             // Serving before numReplica copies can be placed would fail (or hold) the very first write.
             engine.pool.awaitLive(config.placement().numReplica(), config.failover().readyTimeout());
+            // A restarted client recovers from what every donor holds: a slow one may hold the only current copy.
+            engine.pool.awaitAnswered(config.failover().readyTimeout());
         } catch (IOException e) {
             engine.close();
             throw e;
@@ -323,7 +325,7 @@ public final class Engine implements AutoCloseable {
 
     @Override
     public void close() {
-        holdTimer.shutdownNow();
+        holdTimer.shutdown(); // retries already due still run, fail, and find it shut: their callers get an error
         migrator.close();
         repair.close();
         pool.close();

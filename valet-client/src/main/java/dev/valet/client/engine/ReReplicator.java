@@ -146,7 +146,7 @@ final class ReReplicator implements AutoCloseable {
             }
             if (slab.replicas().size() >= numReplica) {
                 dropExtra(slab, d);
-            } else if (!resync.resync(slab, d)) {
+            } else if (resync.resync(slab, d) == CopyResync.Outcome.RETRY) {
                 retryLater(slab);
                 return;
             }
@@ -219,8 +219,11 @@ final class ReReplicator implements AutoCloseable {
     }
 
     private boolean copyLocked(SlabEntry slab, RemoteDonor target, long rate) throws InterruptedException {
-        if (slab.isHeldBy(target)) {
+        if (slab.replicas().contains(target)) {
             return true;
+        }
+        if (slab.isHeldBy(target)) {
+            return false; // a suspended copy there, or one being made: never overwrite it with a new one
         }
         long t0 = System.nanoTime();
         try {
@@ -249,7 +252,11 @@ final class ReReplicator implements AutoCloseable {
             pagesCopied.addAndGet(count);
             throttle(budgetStart, copied, rate);
         }
-        slab.promote(target);
+        if (!slab.promote(target)) {
+            LOG.info("slab {}: the new copy on {} was abandoned ({} went silent during the copy)", slab.id(), target,
+                    target);
+            return false;
+        }
         slabsRepaired.incrementAndGet();
         LOG.info("slab {}: new copy on {} complete ({} pages in {} ms); {} copies", slab.id(), target, copied,
                 (System.nanoTime() - t0) / 1_000_000, slab.replicas().size());
@@ -325,8 +332,13 @@ final class ReReplicator implements AutoCloseable {
      * ones skipped.
      */
     static boolean writeCopy(SlabEntry slab, RemoteDonor target, PageBatch pages) {
+        return writeCopy(slab, target, pages, 0, pages.count());
+    }
+
+    /** {@link #writeCopy(SlabEntry, RemoteDonor, PageBatch)} for pages {@code from .. from + n} of the batch. */
+    static boolean writeCopy(SlabEntry slab, RemoteDonor target, PageBatch pages, int from, int n) {
         try {
-            writeEntries(target, slab.id(), pages, 0, pages.count()).join();
+            writeEntries(target, slab.id(), pages, from, n).join();
             return true;
         } catch (CompletionException e) {
             if (!isStale(e)) {
@@ -334,7 +346,7 @@ final class ReReplicator implements AutoCloseable {
                 return false;
             }
         }
-        for (int i = 0; i < pages.count(); i++) {
+        for (int i = from; i < from + n; i++) {
             if (pages.version(i) == 0) {
                 continue;
             }

@@ -54,6 +54,7 @@ final class ReplicaReader {
         boolean anyWritten = false;
         List<RemoteDonor> candidates;
         List<RemoteDonor> suspended;
+        boolean comingBack;
         synchronized (slab) {
             for (int i = 0; i < count; i++) {
                 versions[i] = map.version(firstPage + i);
@@ -63,6 +64,7 @@ final class ReplicaReader {
             }
             candidates = new ArrayList<>(slab.replicas());
             suspended = slab.suspended();
+            comingBack = slab.hasCopyComingBack();
         }
         if (!anyWritten) {
             // Never written: a block device reads zeros there, and so do we, without asking anyone.
@@ -71,17 +73,14 @@ final class ReplicaReader {
         }
         candidates.sort(Comparator.comparingLong(RemoteDonor::latencyNanos));
         int fullCopies = candidates.size();
-        boolean unasked = false;
         for (RemoteDonor d : suspended) {
             if (d.isLive() && d.connection() != null && d.connection().isOpen()) {
                 candidates.add(d);
-            } else {
-                unasked = true;
             }
         }
         CompletableFuture<Void> result = new CompletableFuture<>();
         new Attempt(slab, firstPage, count, versions, crcs, indexes, dst, dstIndex, candidates, fullCopies,
-                unasked, result).next(0);
+                comingBack, result).next(0);
         return result;
     }
 
@@ -97,11 +96,11 @@ final class ReplicaReader {
         private final List<RemoteDonor> candidates;
         private final int fullCopies;
         private final CompletableFuture<Void> result;
-        /** Some copy may still answer with the data: a late one, or one on a suspected donor. */
+        /** Some copy may still answer with the data: a late one, a suspended one, or one being resynced. */
         private boolean mayComeBack;
 
         Attempt(SlabEntry slab, long firstPage, int count, long[] versions, int[] crcs, long[] indexes, ByteBuf dst,
-                int dstIndex, List<RemoteDonor> candidates, int fullCopies, boolean unasked,
+                int dstIndex, List<RemoteDonor> candidates, int fullCopies, boolean comingBack,
                 CompletableFuture<Void> result) {
             this.slab = slab;
             this.firstPage = firstPage;
@@ -113,7 +112,7 @@ final class ReplicaReader {
             this.dstIndex = dstIndex;
             this.candidates = candidates;
             this.fullCopies = fullCopies;
-            this.mayComeBack = unasked;
+            this.mayComeBack = comingBack;
             this.result = result;
         }
 

@@ -6,6 +6,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -77,15 +78,25 @@ final class RequestHold {
             return;
         }
         long next = Math.min(MAX_RETRY_MS, backoffMs * 2);
-        timer.schedule(() -> {
-            CompletableFuture<Void> again;
-            try {
-                again = attempt.get();
-            } catch (RuntimeException e) {
-                again = CompletableFuture.failedFuture(e);
-            }
-            again.whenComplete((ok, e) -> settle(attempt, result, e, start, next));
-        }, backoffMs, TimeUnit.MILLISECONDS);
+        try {
+            timer.schedule(() -> retry(attempt, result, start, next), backoffMs, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            release(start);
+            failed.incrementAndGet();
+            result.completeExceptionally(new PageIoException("held request failed: the engine is closing ("
+                    + unwrap(err).getMessage() + ")"));
+        }
+    }
+
+    private void retry(Supplier<CompletableFuture<Void>> attempt, CompletableFuture<Void> result, long start,
+                       long next) {
+        CompletableFuture<Void> again;
+        try {
+            again = attempt.get();
+        } catch (RuntimeException e) {
+            again = CompletableFuture.failedFuture(e);
+        }
+        again.whenComplete((ok, e) -> settle(attempt, result, e, start, next));
     }
 
     private void release(long startNanos) {

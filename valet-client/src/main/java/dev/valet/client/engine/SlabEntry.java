@@ -21,6 +21,8 @@ public final class SlabEntry {
     private List<RemoteDonor> replicas = List.of();
     private List<RemoteDonor> suspended = List.of();
     private RemoteDonor catchingUp;
+    /** {@code catchingUp} is a suspended copy being brought up to date (it holds data), not a new, empty one. */
+    private boolean resyncing;
     private Phaser writeGate = newGate();
     private CompletableFuture<Void> mapping;
     private boolean queuedForRepair;
@@ -87,6 +89,7 @@ public final class SlabEntry {
      */
     synchronized Phaser beginCatchUp(RemoteDonor target) {
         catchingUp = target;
+        resyncing = false;
         return nextGate();
     }
 
@@ -118,9 +121,22 @@ public final class SlabEntry {
         }
         if (catchingUp == donor) {
             catchingUp = null;
+            if (resyncing) {
+                suspended = with(suspended, donor); // it still holds what it held
+            }
             changed = true;
         }
         return changed;
+    }
+
+    /** Whether any donor holds something of this slab: a full copy, a suspended one, or one being resynced. */
+    synchronized boolean hasAnyCopy() {
+        return !replicas.isEmpty() || !suspended.isEmpty() || catchingUp != null && resyncing;
+    }
+
+    /** Whether a copy that may hold this slab's data is not full now: suspended, or being resynced. */
+    synchronized boolean hasCopyComingBack() {
+        return !suspended.isEmpty() || catchingUp != null && resyncing;
     }
 
     /**
@@ -133,7 +149,9 @@ public final class SlabEntry {
             return null;
         }
         suspended = without(suspended, donor);
-        return beginCatchUp(donor);
+        Phaser before = beginCatchUp(donor);
+        resyncing = true;
+        return before;
     }
 
     /** A resync of {@code donor} could not finish (it stopped answering): its copy is suspended again. */
@@ -170,15 +188,19 @@ public final class SlabEntry {
         return before;
     }
 
-    /** The copy to {@code target} is complete: it becomes a replica. */
-    synchronized void promote(RemoteDonor target) {
-        if (catchingUp == target) {
-            catchingUp = null;
-            waitLogged = false;
-            List<RemoteDonor> next = new ArrayList<>(replicas);
-            next.add(target);
-            replicas = List.copyOf(next);
+    /**
+     * The copy to {@code target} is complete: it becomes a replica. False if it stopped being the catching-up target
+     * meanwhile (suspended or dropped): then it is not a copy.
+     */
+    synchronized boolean promote(RemoteDonor target) {
+        if (catchingUp != target) {
+            return false;
         }
+        catchingUp = null;
+        resyncing = false;
+        waitLogged = false;
+        replicas = with(replicas, target);
+        return true;
     }
 
     synchronized void abandonCatchUp(RemoteDonor target) {

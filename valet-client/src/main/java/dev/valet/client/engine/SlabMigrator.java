@@ -126,6 +126,7 @@ final class SlabMigrator implements AutoCloseable {
                 return freeLeftover(from, slabId);
             }
             List<RemoteDonor> excluded = new ArrayList<>(slab.replicas());
+            excluded.addAll(slab.suspended());
             excluded.add(from);
             RemoteDonor target = repair.chooseTarget(slab, excluded);
             if (target != null && repair.copyTo(slab, target, bytesPerSecond)) {

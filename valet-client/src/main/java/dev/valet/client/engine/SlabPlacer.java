@@ -52,10 +52,11 @@ public final class SlabPlacer {
             if (slab.mapping() != null) {
                 return slab.mapping();
             }
-            if (!slab.suspended().isEmpty()) {
-                // Placing it afresh would orphan the pages its suspended copies hold: wait for one to come back.
+            if (slab.hasAnyCopy()) {
+                // Placing it afresh would orphan (or, on the same donor, wipe) the pages its suspended or resyncing
+                // copies hold: wait for one of them to be a full copy again.
                 return CompletableFuture.failedFuture(new WaitForDonorsException("every copy of slab " + slab.id()
-                        + " is on a suspected donor " + slab.suspended()));
+                        + " is on a suspected donor or being brought up to date " + slab));
             }
             int live = pool.live().size();
             if (live < numReplica) {

@@ -126,6 +126,27 @@ public final class DonorPool implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until every donor has answered or refused: live, or its last attempt failed otherwise than by a timeout.
+     * A donor that is only slow to shake hands may hold what the others lack; after {@code timeout} the wait ends
+     * with a warning naming it.
+     */
+    public void awaitAnswered(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (donors.stream().anyMatch(d -> !d.isLive() && (d.lastAttemptTimedOut() || neverTried(d)))) {
+            if (System.nanoTime() > deadline) {
+                LOG.warn("going on without the donors still slow to answer after {} s: {}", timeout.toSeconds(),
+                        missing());
+                return;
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private static boolean neverTried(RemoteDonor d) {
+        return d.state() == RemoteDonor.State.CONNECTING && d.lastProblem().equals("not contacted yet");
+    }
+
     /** Each donor that is not live, with why. */
     public String missing() {
         StringBuilder sb = new StringBuilder();
@@ -175,7 +196,6 @@ public final class DonorPool implements AutoCloseable {
             ticker.execute(() -> {
                 lost(d, "restarted: instance " + Long.toHexString(c.hello().donorInstanceId()) + " answers where "
                         + Long.toHexString(d.instanceId()) + " was; its copies are gone");
-                d.startConnecting();
                 admit(d, c).whenComplete((ok, err) -> {
                     if (err != null) {
                         admitted.completeExceptionally(err);
@@ -238,7 +258,7 @@ public final class DonorPool implements AutoCloseable {
             why += "; next attempt waits " + d.handshakeTimeout().toMillis() + " ms";
         }
         if (d.state() == RemoteDonor.State.SUSPECTED) {
-            d.connectFailed(why);
+            d.connectFailed(why, timedOut);
             if (refused) {
                 lost(d, "reconnecting was refused: " + why);
             } else {
@@ -247,7 +267,7 @@ public final class DonorPool implements AutoCloseable {
             return;
         }
         boolean firstTime = d.instanceId() == 0 && !d.lastProblem().startsWith("unreachable");
-        d.connectFailed("unreachable: " + why);
+        d.connectFailed("unreachable: " + why, timedOut);
         if (firstTime) {
             LOG.warn("donor {} unreachable: {}", d, why);
         } else {

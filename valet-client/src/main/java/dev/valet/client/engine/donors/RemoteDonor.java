@@ -36,6 +36,7 @@ public final class RemoteDonor {
     private volatile boolean reconnecting;
     private volatile Duration handshakeTimeout;
     private volatile String lastProblem = "not contacted yet";
+    private volatile boolean lastAttemptTimedOut;
 
     RemoteDonor(DonorAddress address, Duration handshakeTimeout) {
         this.address = address;
@@ -83,6 +84,11 @@ public final class RemoteDonor {
         return lastProblem;
     }
 
+    /** Whether its last connection attempt got no answer in time (slow, not refused). */
+    boolean lastAttemptTimedOut() {
+        return lastAttemptTimedOut;
+    }
+
     /** What placement ranks this donor by. */
     public DonorSignals signals() {
         DonorStats s = stats;
@@ -98,6 +104,7 @@ public final class RemoteDonor {
         this.instanceId = c.hello().donorInstanceId();
         this.lastHeardNanos = nowNanos;
         this.reconnecting = false;
+        this.lastAttemptTimedOut = false;
         this.state = State.LIVE;
     }
 
@@ -157,8 +164,7 @@ public final class RemoteDonor {
 
     /** Confirms this donor dead; false if it already was dead or never came up. */
     synchronized boolean markDead(String why) {
-        lastProblem = why;
-        reconnecting = false;
+        lastProblem = why; // an attempt under way goes on: its result admits the donor afresh
         if (state != State.LIVE && state != State.SUSPECTED) {
             return false;
         }
@@ -178,9 +184,10 @@ public final class RemoteDonor {
         return true;
     }
 
-    synchronized void connectFailed(String why) {
+    synchronized void connectFailed(String why, boolean timedOut) {
         reconnecting = false;
         lastProblem = why;
+        lastAttemptTimedOut = timedOut;
         if (state == State.CONNECTING) {
             state = State.DEAD;
         }
