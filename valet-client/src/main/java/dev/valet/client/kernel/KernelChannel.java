@@ -81,7 +81,11 @@ public final class KernelChannel implements AutoCloseable {
     private static final int DONE_HEADER_BYTES = NetlinkHeaderDescriptor.SIZE + GenericHeaderDescriptor.SIZE;
     /** How often the receiver looks at the stop flag while no message comes. */
     static final Duration POLL = Duration.ofMillis(200);
-    private static final Duration CONTROL_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * How long ATTACH/DETACH may wait for the kernel's answer. It comes in microseconds on an idle machine; a generous
+     * bound because the receiver that reads it may be starved on a loaded one (seen: 10 s was not enough in the VM).
+     */
+    private static final Duration CONTROL_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration QUIESCE_TIMEOUT = Duration.ofSeconds(10);
 
     /**
