@@ -266,17 +266,23 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /** Queues for repair every touched slab for which {@code change} (applied to each) says true; how many. */
+    private int queueWhere(java.util.function.Predicate<SlabEntry> change) {
+        int n = 0;
+        for (SlabEntry s : map.touched()) {
+            if (change.test(s)) {
+                n++;
+                repair.enqueue(s);
+            }
+        }
+        return n;
+    }
+
     /** What donor suspicions, deaths and returns mean for slabs. */
     private final class DonorEvents implements DonorPool.Listener {
         @Override
         public void donorSuspected(RemoteDonor donor, String why) {
-            int affected = 0;
-            for (SlabEntry s : map.touched()) {
-                if (s.suspend(donor)) {
-                    affected++;
-                    repair.enqueue(s);
-                }
-            }
+            int affected = queueWhere(s -> s.suspend(donor));
             if (affected > 0) {
                 LOG.warn("donor {} held copies of {} slabs: kept but suspended; re-replicating where another donor"
                         + " can take a copy", donor, affected);
@@ -285,22 +291,12 @@ public final class Engine implements AutoCloseable {
 
         @Override
         public void donorReturned(RemoteDonor donor) {
-            for (SlabEntry s : map.touched()) {
-                if (s.suspended().contains(donor)) {
-                    repair.enqueue(s);
-                }
-            }
+            queueWhere(s -> s.suspended().contains(donor));
         }
 
         @Override
         public void donorLost(RemoteDonor donor, String why) {
-            int affected = 0;
-            for (SlabEntry s : map.touched()) {
-                if (s.drop(donor)) {
-                    affected++;
-                    repair.enqueue(s);
-                }
-            }
+            int affected = queueWhere(s -> s.drop(donor));
             if (affected > 0) {
                 LOG.warn("donor {} held copies of {} slabs: re-replicating them", donor, affected);
             }

@@ -65,18 +65,24 @@ final class EngineHarness implements AutoCloseable {
         return engine.pageCount();
     }
 
+    /** A buffer with the contents of pages {@code first .. first + n} in generation {@code gen}. */
+    private static ByteBuf pages(long first, int n, long gen) {
+        byte[] page = new byte[FrameHeader.PAGE_SIZE];
+        ByteBuf buf = Unpooled.buffer(n * FrameHeader.PAGE_SIZE);
+        for (int i = 0; i < n; i++) {
+            PagePattern.fill(page, 5, 0, first + i, gen);
+            buf.writeBytes(page);
+        }
+        return buf;
+    }
+
     /** Writes pages {@code [from, to)} with generation {@code gen}, {@link #BATCH} at a time, 8 in flight. */
     void write(long from, long to, long gen) {
         List<CompletableFuture<Void>> inFlight = new ArrayList<>();
         List<ByteBuf> buffers = new ArrayList<>();
-        byte[] page = new byte[FrameHeader.PAGE_SIZE];
         for (long first = from; first < to; first += BATCH) {
             int n = (int) Math.min(BATCH, to - first);
-            ByteBuf buf = Unpooled.buffer(n * FrameHeader.PAGE_SIZE);
-            for (int i = 0; i < n; i++) {
-                PagePattern.fill(page, 5, 0, first + i, gen);
-                buf.writeBytes(page);
-            }
+            ByteBuf buf = pages(first, n, gen);
             buffers.add(buf);
             inFlight.add(engine.write(first, n, buf, 0));
             if (inFlight.size() == 8) {
@@ -94,14 +100,9 @@ final class EngineHarness implements AutoCloseable {
     CompletableFuture<Void> writeAsync(long from, long to, long gen) {
         List<CompletableFuture<Void>> all = new ArrayList<>();
         List<ByteBuf> buffers = new ArrayList<>();
-        byte[] page = new byte[FrameHeader.PAGE_SIZE];
         for (long first = from; first < to; first += BATCH) {
             int n = (int) Math.min(BATCH, to - first);
-            ByteBuf buf = Unpooled.buffer(n * FrameHeader.PAGE_SIZE);
-            for (int i = 0; i < n; i++) {
-                PagePattern.fill(page, 5, 0, first + i, gen);
-                buf.writeBytes(page);
-            }
+            ByteBuf buf = pages(first, n, gen);
             buffers.add(buf);
             all.add(engine.write(first, n, buf, 0));
         }
