@@ -1,14 +1,15 @@
 #!/bin/bash
-# vm-timeout: 720
+# vm-timeout: 1200
 # Chaos soak: never lose a page to a slow donor. The standard swap stack (3 donors, each in its own network namespace,
-# 2 copies of every slab, a backup disk on its own small tmpfs, device.holdTimeout 60s) runs the standard swap
+# 2 copies of every slab, a backup disk on its own small tmpfs, device.holdTimeout 120s) runs the standard swap
 # workload (hog, again and again, in a memory cgroup) while a seeded random schedule injects at least 20 faults, each
 # shorter than holdTimeout, round-robin over 8 kinds (guest/faults.sh: sigstop, net-loss, donor-restart,
-# client-restart right after it, net-delay, all-stop, net-blackhole, backup-full) with random targets, parameters and
-# lengths. It ends with one line,
+# client-restart right after it, net-delay, all-stop, net-blackhole, backup-full; each restart kind only
+# VALET_CHAOS_RESTARTS times, 1: a JVM start takes minutes under TCG) with random targets, parameters and lengths.
+# It ends with one line,
 #   chaos: faults=N bad_pages=0 io_errors=0 held_max_ms=H kernel_splats=0
 # and fails if faults < 20 or any other count is not 0. VALET_CHAOS_SEED (printed), VALET_CHAOS_FAULTS (20) and
-# VALET_CHAOS_BUDGET (seconds for the schedule, 270) override; lab.sh passes them from the host's environment.
+# VALET_CHAOS_BUDGET (seconds for the schedule, 480) override; lab.sh passes them from the host's environment.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../guest/lib.sh
 . "$REPO/setup/vm/guest/lib.sh"
@@ -19,15 +20,18 @@ set -euo pipefail
 
 total="${VALET_CHAOS_FAULTS:-20}"
 seed="${VALET_CHAOS_SEED:-$(($(od -An -N4 -tu4 /dev/urandom) % 1000000))}"
-budget="${VALET_CHAOS_BUDGET:-270}"
-[[ "$total" =~ ^[0-9]+$ && "$seed" =~ ^[0-9]+$ && "$budget" =~ ^[0-9]+$ ]] ||
-    fail "VALET_CHAOS_FAULTS, VALET_CHAOS_SEED and VALET_CHAOS_BUDGET must be whole numbers"
+budget="${VALET_CHAOS_BUDGET:-480}"
+restarts="${VALET_CHAOS_RESTARTS:-1}"
+[[ "$total$seed$budget$restarts" =~ ^[0-9]+$ ]] ||
+    fail "VALET_CHAOS_FAULTS, _SEED, _BUDGET and _RESTARTS must be whole numbers"
 # Round-robin order. client-restart follows donor-restart at once: the client dies while it re-replicates.
 kinds=(sigstop net-loss donor-restart client-restart net-delay all-stop net-blackhole backup-full)
-hold_s=60
+# Longer than any fault, restarts included: under TCG a new client takes about a minute to start and recover its slab
+# map, and the driver holds I/O for no longer than this while no client is attached.
+hold_s=120
 swap_mib=256
-hog_mib=128
-hog_limit=32M
+hog_mib=64
+hog_limit=16M
 hog_log="$OUT/$SCENARIO.hog.log"
 stop_file="$PWD/workload.stop"
 runs_file="$PWD/workload.runs"
@@ -51,13 +55,23 @@ RANDOM="$seed"
 R=0
 rnd() { R=$(($1 + RANDOM % ($2 - $1 + 1))); } # sets R, never in a subshell: that would not advance RANDOM
 plan=()
+k=0 donor_restarts=0 client_restarts=0
 for ((n = 0; n < total; n++)); do
-    kind="${kinds[n % ${#kinds[@]}]}"
+    # Round-robin; a restart kind only while it has run fewer than $restarts times (each costs a JVM start).
+    for ((j = 0; j < ${#kinds[@]}; j++)); do
+        kind="${kinds[k % ${#kinds[@]}]}"
+        k=$((k + 1))
+        case "$kind" in
+            donor-restart) [ "$donor_restarts" -lt "$restarts" ] || continue; donor_restarts=$((donor_restarts + 1)) ;;
+            client-restart) [ "$client_restarts" -lt "$restarts" ] || continue; client_restarts=$((client_restarts + 1)) ;;
+        esac
+        break
+    done
     rnd 0 2 && target=$R
     param=-
     case "$kind" in
         donor-restart | client-restart) rnd 1 4 ;; # down this long, plus the new process's start-up
-        *) rnd 2 10 ;;
+        *) rnd 2 8 ;;
     esac
     secs=$R
     case "$kind" in
@@ -65,15 +79,15 @@ for ((n = 0; n < total; n++)); do
         net-delay) rnd 150 400 && param=$R ;;
         client-restart) rnd 0 1 && if [ "$R" = 0 ]; then param=KILL; else param=TERM; fi ;;
     esac
-    rnd 1 4 && gap=$R
-    [ "$kind" != donor-restart ] || gap=0
+    rnd 1 3 && gap=$R
+    [ "$kind" != donor-restart ] || [ "$client_restarts" -ge "$restarts" ] || gap=0
     plan+=("$kind $target $secs $param $gap")
 done
 : >"$FAULTS_LOG"
 _faults_log "seed=$seed schedule (kind target seconds param gap_after):"
 for ((n = 0; n < total; n++)); do _faults_log "  plan $((n + 1)) ${plan[n]}"; done
 
-# --- the stack: donors in namespaces, backup disk on its own tmpfs, holdTimeout 60s -------------------------------
+# --- the stack: donors in namespaces, backup disk on its own tmpfs, holdTimeout 120s ------------------------------
 faults_netns_setup 3
 faults_backup_setup $((swap_mib + 8))
 VALET_HOLD_TIMEOUT="${hold_s}s"
