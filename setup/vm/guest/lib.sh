@@ -114,6 +114,12 @@ run_in_cgroup() {
     return "$rc"
 }
 
+# cgroup_kill NAME: SIGKILLs every process in cgroup /sys/fs/cgroup/NAME (run_in_cgroup's), if it exists.
+cgroup_kill() {
+    local procs="/sys/fs/cgroup/$1/cgroup.procs"
+    [ ! -f "$procs" ] || xargs -r kill -KILL <"$procs" 2>/dev/null || true
+}
+
 # The workload that valet-1-swap, zram-swap and nbd-swap all run, so zz-compare compares like with like:
 # LIMIT MIB PASSES for hog_workload (256 MiB written and verified in a 64M memory cgroup: 3/4 of it must swap).
 # shellcheck disable=SC2034 # used by the scenarios

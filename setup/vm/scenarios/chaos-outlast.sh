@@ -17,7 +17,7 @@ hold_s=15
 stop_s=$((2 * hold_s))
 cleanup() {
     faults_cleanup
-    [ ! -f /sys/fs/cgroup/outlast-hog/cgroup.procs ] || xargs -r kill -KILL </sys/fs/cgroup/outlast-hog/cgroup.procs || true
+    cgroup_kill outlast-hog
     (valet_cleanup) || true
     faults_teardown
 }
@@ -30,7 +30,7 @@ valet_start_stack
 
 # hog in the background; every donor frozen for 2 x holdTimeout once it really swaps.
 : >"$FAULTS_LOG"
-run_in_cgroup outlast-hog 16M "$HOG" 64 1 >"$OUT/$SCENARIO.hog.log" 2>&1 &
+run_in_cgroup outlast-hog 16M "$HOG" 48 1 >"$OUT/$SCENARIO.hog.log" 2>&1 &
 hog_pid=$!
 out0="$(vmstat_get pswpout)"
 for ((i = 0; i < 900; i++)); do
@@ -62,7 +62,8 @@ metric held_failed_lines "$(grep -c 'held request failed after' "$OUT/$SCENARIO.
 [ -n "$held_line" ] || fail "the client logged no 'held request failed after' line"
 log "client: ${held_line#*held request failed after}"
 # What was missing: the line must go on after the duration and say which donors, copies or replicas it lacked.
-[[ "${held_line#*held request failed after}" =~ [0-9].*[[:space:]].*(donor|cop|replica|[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+:[0-9]+) ]] ||
+missing_re='[0-9].*[[:space:]].*(donor|cop|replica|[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+:[0-9]+)'
+[[ "${held_line#*held request failed after}" =~ $missing_re ]] ||
     fail "the held-request failure does not say what was missing: $held_line"
 splats="$(grep -cE "$KERNEL_BUG_PATTERN" "$PWD/kernel.log" || true)"
 metric kernel_splats "$splats"
@@ -70,8 +71,9 @@ metric kernel_splats "$splats"
 
 # The donors are back: the same stack swaps again, and every page verifies.
 valet_alive "$VALET_CLIENT_PID" || fail "the client died"
-hog_workload outlast-after 16M 48 1
+hog_workload outlast-after 8M 24 1
 if kernel_log_since "$t_start" | grep -qE "$KERNEL_BUG_PATTERN"; then
     fail "kernel splat after recovery: $(kernel_log_since "$t_start" | grep -m 1 -E "$KERNEL_BUG_PATTERN")"
 fi
-announce "chaos-outlast: hold_timeout=${hold_s}s stopped=${stop_s}s hog_status=$hog_rc kernel_io_error_lines=$io_lines recovered=1"
+announce "chaos-outlast: hold_timeout=${hold_s}s stopped=${stop_s}s hog_status=$hog_rc" \
+    "kernel_io_error_lines=$io_lines recovered=1"

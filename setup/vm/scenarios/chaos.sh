@@ -40,7 +40,7 @@ workload_pid=""
 cleanup() {
     [ -z "$workload_pid" ] || { touch "$stop_file"; kill "$workload_pid" 2>/dev/null || true; }
     faults_cleanup
-    [ ! -f /sys/fs/cgroup/chaos-hog/cgroup.procs ] || xargs -r kill -KILL </sys/fs/cgroup/chaos-hog/cgroup.procs || true
+    cgroup_kill chaos-hog
     (valet_cleanup) || true
     faults_teardown
 }
@@ -62,8 +62,14 @@ for ((n = 0; n < total; n++)); do
         kind="${kinds[k % ${#kinds[@]}]}"
         k=$((k + 1))
         case "$kind" in
-            donor-restart) [ "$donor_restarts" -lt "$restarts" ] || continue; donor_restarts=$((donor_restarts + 1)) ;;
-            client-restart) [ "$client_restarts" -lt "$restarts" ] || continue; client_restarts=$((client_restarts + 1)) ;;
+            donor-restart)
+                [ "$donor_restarts" -lt "$restarts" ] || continue
+                donor_restarts=$((donor_restarts + 1))
+                ;;
+            client-restart)
+                [ "$client_restarts" -lt "$restarts" ] || continue
+                client_restarts=$((client_restarts + 1))
+                ;;
         esac
         break
     done
@@ -144,7 +150,7 @@ for ((i = 0; i < 2400; i++)); do
 done
 if valet_alive "$workload_pid"; then
     log "the workload's last hog run did not end within 240s of the last fault: killing it"
-    xargs -r kill -KILL </sys/fs/cgroup/chaos-hog/cgroup.procs 2>/dev/null || true # recorded as a failed run
+    cgroup_kill chaos-hog # recorded as a failed run
     _valet_wait_gone "$workload_pid" 30 || { kill "$workload_pid" 2>/dev/null; echo "0 hung" >>"$runs_file"; }
 fi
 wait "$workload_pid" 2>/dev/null || true
@@ -191,10 +197,12 @@ metric bad_pages "$bad_pages"
 metric io_errors "$io_errors"
 metric held_max_ms "${held_max_ms:-0}"
 metric kernel_splats "$kernel_splats"
-announce "chaos: faults=$FAULTS_DONE bad_pages=$bad_pages io_errors=$io_errors held_max_ms=${held_max_ms:-0} kernel_splats=$kernel_splats"
+announce "chaos: faults=$FAULTS_DONE bad_pages=$bad_pages io_errors=$io_errors held_max_ms=${held_max_ms:-0}" \
+    "kernel_splats=$kernel_splats"
 
 [ "$FAULTS_DONE" -ge 20 ] || fail "only $FAULTS_DONE faults injected (at least 20 wanted)"
 [ "$bad_pages" = 0 ] || fail "$bad_pages bad pages (see $SCENARIO.hog.log)"
 [ "$io_errors" = 0 ] || fail "$io_errors I/O errors ($kernel_io_errors kernel log lines, $hog_errors hog runs died)"
-[ "$kernel_splats" = 0 ] || fail "$kernel_splats kernel splat lines: $(grep -m 1 -E "$KERNEL_BUG_PATTERN" "$PWD/kernel.log")"
+[ "$kernel_splats" = 0 ] ||
+    fail "$kernel_splats kernel splat lines: $(grep -m 1 -E "$KERNEL_BUG_PATTERN" "$PWD/kernel.log")"
 [ "$runs" -gt 0 ] || fail "no hog run"
