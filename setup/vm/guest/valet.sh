@@ -25,6 +25,12 @@ export VALET_NO_BUILD=1
 valet_work() {
     mkdir -p "$VALET_WORK"
     (umask 077 && head -c 32 /dev/urandom >"$VALET_WORK/cluster.secret") || fail "cannot write the cluster secret"
+    # The donors share the VM's 2 GiB with the swap workload whose memory pressure is the point of the test: with the
+    # default headroom (evictBelow 512M) they would evict and refuse slabs because of the client's own swapping.
+    if [ -z "$VALET_DONOR_CONFIG" ]; then
+        VALET_DONOR_CONFIG="$VALET_WORK/donor.yaml"
+        printf 'headroom:\n  evictBelow: 64M\n  expandAbove: 128M\n' >"$VALET_DONOR_CONFIG"
+    fi
 }
 
 # valet_setup: checks the host built everything, valet_work, loads valet.ko.
@@ -41,7 +47,7 @@ valet_setup() {
 # faults_netns_setup makes the namespaces and their links to this one).
 VALET_DONOR_NETNS="${VALET_DONOR_NETNS:-}"
 VALET_DONOR_MEMORY=""
-# A donor.yaml for every donor (--config), or empty for the built-in defaults.
+# A donor.yaml for every donor (--config); empty: valet_work writes the lab's own (see there).
 VALET_DONOR_CONFIG="${VALET_DONOR_CONFIG:-}"
 
 # valet_donor_addr I: HOST:PORT of donor I.

@@ -97,9 +97,6 @@ for ((n = 0; n < total; n++)); do _faults_log "  plan $((n + 1)) ${plan[n]}"; do
 faults_netns_setup 3
 faults_backup_setup $((swap_mib + 8))
 VALET_HOLD_TIMEOUT="${hold_s}s"
-# The VM's 2 GiB are not the fault under test: donors must not start evicting because the VM runs low (default 512M).
-VALET_DONOR_CONFIG="$PWD/donor.yaml"
-printf 'headroom:\n  evictBelow: 64M\n  expandAbove: 128M\n' >"$VALET_DONOR_CONFIG"
 valet_start_stack "${swap_mib}M"
 
 # --- the workload: hog again and again until the schedule is over --------------------------------------------------
