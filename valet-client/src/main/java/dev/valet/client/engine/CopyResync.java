@@ -1,13 +1,20 @@
 package dev.valet.client.engine;
 
+import dev.valet.client.engine.backup.BackupDisk;
 import dev.valet.client.engine.donors.RemoteDonor;
+import dev.valet.client.transport.DonorException;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.ReceivedPages;
+import dev.valet.common.protocol.ErrorCode;
+import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.PageBatch;
 import dev.valet.common.protocol.PageIndex;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionException;
@@ -17,8 +24,9 @@ import java.util.concurrent.Phaser;
  * Brings a suspended copy up to date once its donor answers again as the same instance: the copy becomes a
  * catching-up target (new writes reach it), the writes that began before are waited for, then its pages' versions
  * (READ_INDEX) are compared with the slab map and only the pages it missed are copied from a copy that has them. The
- * donor refuses an older version over a newer one, so a write racing the copy is never undone. Then it is a full
- * copy again. A page whose last version no reachable copy holds (its write was never acknowledged) is left as it is:
+ * donor refuses an older version over a newer one, so a write racing the copy is never undone. Pages no answering
+ * copy has come from the backup disk, if there is one (it got every write, including those it alone acknowledged
+ * while every copy was suspended). Then it is a full copy again. A page whose last version no reachable copy holds (its write was never acknowledged) is left as it is:
  * the serving rule never returns it, and the held write that produced it sends it again.
  */
 final class CopyResync {
@@ -27,11 +35,14 @@ final class CopyResync {
     private final SlabMap map;
     private final ReReplicator repair;
     private final int pagesPerRequest;
+    private final BackupDisk backup;
 
-    CopyResync(SlabMap map, ReReplicator repair, int pagesPerRequest) {
+    /** @param backup the backup disk, a source of last resort for missed pages; null if none */
+    CopyResync(SlabMap map, ReReplicator repair, int pagesPerRequest, BackupDisk backup) {
         this.map = map;
         this.repair = repair;
         this.pagesPerRequest = pagesPerRequest;
+        this.backup = backup;
     }
 
     /** How a resync ended. */
@@ -110,6 +121,7 @@ final class CopyResync {
             PageIndex held = c.readIndex(slab.id(), first, count).join();
             long[] behind = new long[count];
             long[] expected = new long[count];
+            int[] crcs = new int[count];
             int n = 0;
             synchronized (slab) {
                 for (int i = 0; i < count; i++) {
@@ -117,12 +129,13 @@ final class CopyResync {
                     long v = map.version(page);
                     if (v != 0 && (held.versions()[i] != v || held.crcs()[i] != map.crc(page))) {
                         behind[n] = first + i;
+                        crcs[n] = map.crc(page);
                         expected[n++] = v;
                     }
                 }
             }
             if (n > 0) {
-                int found = copyFromSources(slab, donor, behind, expected, n, gaps);
+                int found = copyFromSources(slab, donor, behind, expected, crcs, n, gaps);
                 gaps.copied += found;
                 gaps.missing += n - found;
             }
@@ -134,8 +147,8 @@ final class CopyResync {
      * Copies pages {@code indexes[0..n)} of the slab to {@code target}, each from the first copy (full, or suspended
      * on a live donor) that holds at least its expected version; returns how many were found.
      */
-    private int copyFromSources(SlabEntry slab, RemoteDonor target, long[] indexes, long[] expected, int n,
-                                Gaps gaps) {
+    private int copyFromSources(SlabEntry slab, RemoteDonor target, long[] indexes, long[] expected, int[] crcs,
+                                int n, Gaps gaps) {
         List<RemoteDonor> sources = new ArrayList<>(slab.replicas());
         for (RemoteDonor d : slab.suspended()) {
             if (d.isLive()) {
@@ -188,6 +201,49 @@ final class CopyResync {
                     }
                 }
             }
+        }
+        if (found < n && backup != null) {
+            found += copyFromBackup(slab, target, indexes, expected, crcs, done);
+        }
+        return found;
+    }
+
+    /**
+     * The backup disk has every write queued before any donor got it: the pages no copy holds (acknowledged by the
+     * disk alone while every copy was suspended) are read from it, checked against their CRC32C, and written to the
+     * target with their versions. Returns how many it had.
+     */
+    private int copyFromBackup(SlabEntry slab, RemoteDonor target, long[] indexes, long[] expected, int[] crcs,
+                               boolean[] done) {
+        ByteBuf page = Unpooled.directBuffer(FrameHeader.PAGE_SIZE, FrameHeader.PAGE_SIZE);
+        int found = 0;
+        try {
+            for (int i = 0; i < done.length; i++) {
+                if (done[i]) {
+                    continue;
+                }
+                if (!backup.read(slab.firstPage() + indexes[i], crcs[i], page, 0)) {
+                    continue;
+                }
+                long index = indexes[i];
+                long version = expected[i];
+                int crc = crcs[i];
+                try {
+                    target.connection().writePages(slab.id(), 1, e -> e.add(index, version, crc, page, 0)).join();
+                } catch (CompletionException e) {
+                    if (!DonorException.isRefusal(e, ErrorCode.STALE_VERSION)) {
+                        throw e;
+                    }
+                }
+                done[i] = true;
+                found++;
+            }
+        } catch (IOException e) {
+            LOG.warn("slab {}: reading missed pages from the backup disk failed: {}", slab.id(), e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            page.release();
         }
         return found;
     }

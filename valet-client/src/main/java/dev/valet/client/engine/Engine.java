@@ -65,7 +65,7 @@ public final class Engine implements AutoCloseable {
         int numReplica = config.placement().numReplica();
         this.placer = new SlabPlacer(pool, policy, numReplica, map.slabBytes());
         this.repair = new ReReplicator(map, placer, pool, policy, numReplica,
-                config.failover().reReplicationRate().bytes(), pagesPerRequest);
+                config.failover().reReplicationRate().bytes(), pagesPerRequest, backup);
         this.placer.onDegraded(this::queueDegraded);
         this.backup = backup;
         this.migrator = new SlabMigrator(map, repair, backup, config.failover().migrationRate().bytes());

@@ -1,5 +1,6 @@
 package dev.valet.client.engine;
 
+import dev.valet.client.engine.backup.BackupDisk;
 import dev.valet.client.engine.donors.DonorPool;
 import dev.valet.client.engine.donors.RemoteDonor;
 import dev.valet.client.engine.placement.PlacementPolicy;
@@ -48,7 +49,7 @@ final class ReReplicator implements AutoCloseable {
     private volatile boolean running = true;
 
     ReReplicator(SlabMap map, SlabPlacer placer, DonorPool pool, PlacementPolicy<RemoteDonor> policy, int numReplica,
-                        long bytesPerSecond, int pagesPerRequest) {
+                        long bytesPerSecond, int pagesPerRequest, BackupDisk backup) {
         this.map = map;
         this.placer = placer;
         this.pool = pool;
@@ -56,7 +57,7 @@ final class ReReplicator implements AutoCloseable {
         this.numReplica = numReplica;
         this.bytesPerSecond = bytesPerSecond;
         this.pagesPerRequest = pagesPerRequest;
-        this.resync = new CopyResync(map, this, pagesPerRequest);
+        this.resync = new CopyResync(map, this, pagesPerRequest, backup);
         this.worker = new Thread(this::run, "valet-re-replicator");
         this.worker.setDaemon(true);
     }

@@ -180,8 +180,11 @@ final class ReplicaWriter {
                 if (err == null) {
                     result.complete(null);
                 } else {
-                    result.completeExceptionally(new PageIoException("pages " + firstPage + ".." + (firstPage + count
-                            - 1) + ": no donor stored them and the backup disk failed: " + rootMessage(err)));
+                    // Neither donors nor the disk have it: wait for donors (held), as without a disk.
+                    result.completeExceptionally(new WaitForDonorsException("pages " + firstPage + ".." + (firstPage
+                            + count - 1) + " of slab " + slab.id() + ": no donor stored them"
+                            + (mapError != null ? " (" + rootMessage(mapError) + ")" : "")
+                            + " and the backup disk failed: " + rootMessage(err)));
                 }
             });
             return;

@@ -3,6 +3,7 @@ package dev.valet.client.engine;
 import dev.valet.client.engine.donors.DonorPool;
 import dev.valet.client.engine.donors.RemoteDonor;
 import dev.valet.client.engine.placement.PlacementPolicy;
+import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.DonorException;
 import dev.valet.common.protocol.ErrorCode;
 import org.slf4j.Logger;
@@ -67,7 +68,19 @@ public final class SlabPlacer {
             slab.setMapping(mapping);
         }
         AtomicInteger unreachable = new AtomicInteger();
-        place(slab, new HashSet<>(), new ArrayList<>(), ROUNDS, unreachable).whenComplete((donors, err) -> {
+        place(slab, new HashSet<>(), new ArrayList<>(), ROUNDS, unreachable).whenComplete((placed, err) -> {
+            List<RemoteDonor> donors = placed;
+            if (err == null && donors.size() < numReplica && unreachable.get() > 0) {
+                // Short of copies because donors were late, not full: a new slab on too few donors would lose its
+                // pages to one more failure. Give back what was allocated and wait for the late ones.
+                for (RemoteDonor d : donors) {
+                    DonorConnection c = d.connection();
+                    if (c != null) {
+                        c.freeSlab(slab.id()).exceptionally(e -> null);
+                    }
+                }
+                donors = List.of();
+            }
             synchronized (slab) {
                 slab.setMapping(null);
                 if (err == null && !donors.isEmpty()) {
