@@ -120,6 +120,40 @@ class EngineSlowDonorTest {
     }
 
     @Test
+    @Timeout(120)
+    void writesTheBackupDiskAloneTookWhileEveryDonorWasFrozenReachTheCopiesWhenTheyThaw() throws Exception {
+        try (EngineHarness h = new EngineHarness(dir).startDonors(2, "256M")) {
+            ClientConfig c = config(2, 2, Duration.ofSeconds(30));
+            Engine engine = h.start(c.withBackupDisk(dir.resolve("backup.img").toString()));
+            long pages = h.pages();
+            h.write(0, pages, 1);
+            List<RemoteDonor> remotes = h.donors.stream().map(h::remote).toList();
+            for (DonorProcess p : h.donors) {
+                p.pause();
+            }
+            try {
+                for (RemoteDonor d : remotes) {
+                    awaitState(d, State.SUSPECTED, SUSPECT_WITHIN);
+                }
+                // Every copy suspended: the disk acknowledges these writes alone (no hold with a backup disk).
+                h.write(0, 128, 2);
+            } finally {
+                for (DonorProcess p : h.donors) {
+                    p.resume();
+                }
+            }
+            for (RemoteDonor d : remotes) {
+                awaitState(d, State.LIVE, BACK_WITHIN);
+            }
+            await("both copies back on every slab", BACK_WITHIN, () -> engine.stats().fullyReplicated()
+                    && engine.slabMap().touched().stream().allMatch(s -> s.replicas().size() == 2));
+            // Each copy, read alone, has generation 2 of the pages only the disk had: the resync took them from it.
+            assertThat(h.mismatchesOfEachCopyAlone(0, 128, 2)).isZero();
+            assertThat(h.mismatchesOfEachCopyAlone(128, pages, 1)).isZero();
+        }
+    }
+
+    @Test
     @Timeout(90)
     void requestsWhileEveryDonorIsFrozenAreHeldAndCompleteWhenTheyThaw() throws Exception {
         try (EngineHarness h = new EngineHarness(dir).startDonors(2, "256M")) {
