@@ -27,8 +27,8 @@ import java.util.concurrent.TimeUnit;
  * donor with a connection gets a HEARTBEAT (round-trip time) and a STATS (free memory, gradient, load).
  *
  * <p>Silence is suspicion, not death: a donor silent for {@code donorTimeout}, or whose connection dropped, is
- * SUSPECTED. Its copies are kept (the {@link Listener} stops writing and counting them) and it is polled or
- * reconnected on every tick. It is confirmed DEAD only on evidence: reconnecting is refused (nothing listens there),
+ * SUSPECTED. Its copies are kept (the {@link Listener} stops writing and counting them) and on every tick it is
+ * polled on its connection and a new connection is tried beside it. It is confirmed DEAD only on evidence: reconnecting is refused (nothing listens there),
  * a new instance answers (a restart: its slabs are gone), or it stays silent for {@code deadAfter}. A suspected
  * donor that answers again as the same instance is LIVE again, and the listener resyncs its copies. The client's
  * own stalls (a tick that comes late: GC, scheduling, a frozen VM) are not counted as any donor's silence.
@@ -178,10 +178,16 @@ public final class DonorPool implements AutoCloseable {
         Duration timeout = d.handshakeTimeout();
         return transport.connect(d.address(), identity, timeout).thenCompose(c -> {
             d.handshakeTimeout(connectTimeout);
-            if (d.state() == RemoteDonor.State.SUSPECTED) {
-                return reattach(d, c);
-            }
-            return admit(d, c);
+            return switch (d.state()) {
+                case SUSPECTED -> reattach(d, c);
+                case LIVE -> {
+                    // It answered on its old connection meanwhile: that one stays. Never admit it afresh: that
+                    // would free the slabs it holds.
+                    c.close();
+                    yield CompletableFuture.<Void>completedFuture(null);
+                }
+                case CONNECTING, DEAD -> admit(d, c);
+            };
         }).whenComplete((ok, err) -> {
             if (err != null) {
                 ticker.execute(() -> connectFailed(d, err, timeout));
@@ -208,7 +214,11 @@ public final class DonorPool implements AutoCloseable {
         }
         c.onDonorRequests((slabId, deadline) -> listener.evict(d, slabId, deadline));
         ticker.execute(() -> {
+            DonorConnection old = d.connection();
             if (d.resume(c, System.nanoTime())) {
+                if (old != null && old != c) {
+                    old.close(); // silent or half-open: the new connection replaces it
+                }
                 watchClose(d, c);
                 LOG.info("donor {} reconnected as the same instance {}: its copies come back", d,
                         Long.toHexString(d.instanceId()));
@@ -319,7 +329,10 @@ public final class DonorPool implements AutoCloseable {
                 DonorConnection c = d.connection();
                 if (c != null && c.isOpen()) {
                     pollNow(d);
-                } else if (d.startConnecting()) {
+                }
+                // Also a new connection: a refusal is evidence of death that a silent old connection (a dead peer
+                // over RDMA, a half-open TCP) never gives, and a handshake answered proves the donor alive.
+                if (d.startConnecting()) {
                     connect(d);
                 }
             }
