@@ -186,17 +186,8 @@ final class ReplicaReader {
         }
 
         private void fromBackup() {
-            if (backup == null && mayComeBack) {
-                result.completeExceptionally(new WaitForDonorsException("pages " + firstPage + ".."
-                        + (firstPage + count - 1) + " of slab " + slab.id() + ": no copy answered with them; "
-                        + (slab.replicas().isEmpty() ? "every copy is on a suspected donor " + slab.suspended()
-                        : "copies late or suspended: " + candidates)));
-                return;
-            }
             if (backup == null) {
-                result.completeExceptionally(new PageIoException("pages " + firstPage + ".." + (firstPage + count - 1)
-                        + " of slab " + slab.id() + ": no copy holds the last written version, and there is no"
-                        + " backup disk"));
+                fail("no copy holds the last written version, and there is no backup disk");
                 return;
             }
             backupReads.execute(() -> {
@@ -206,20 +197,34 @@ final class ReplicaReader {
                         if (versions[i] == 0) {
                             dst.setZero(at, FrameHeader.PAGE_SIZE);
                         } else if (!backup.read(firstPage + i, crcs[i], dst, at)) {
-                            result.completeExceptionally(new PageIoException("page " + (firstPage + i) + ": no copy"
-                                    + " holds version " + versions[i] + " and the backup disk does not either"));
+                            fail("page " + (firstPage + i) + ": no copy holds version " + versions[i]
+                                    + " and the backup disk does not either");
                             return;
                         }
                     }
                     result.complete(null);
                 } catch (IOException | RuntimeException e) {
-                    result.completeExceptionally(new PageIoException("pages " + firstPage + ".." + (firstPage
-                            + count - 1) + ": backup disk read failed: " + e));
+                    fail("backup disk read failed: " + e);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     result.completeExceptionally(new PageIoException("interrupted reading the backup disk"));
                 }
             });
+        }
+
+        /**
+         * Nothing served the read: it waits (held) while a copy may still answer with the data (late, suspended or
+         * being resynced: the disk may have missed a write while it was full or failing), else it fails.
+         */
+        private void fail(String why) {
+            String what = "pages " + firstPage + ".." + (firstPage + count - 1) + " of slab " + slab.id() + ": ";
+            if (mayComeBack) {
+                result.completeExceptionally(new WaitForDonorsException(what + "no copy answered with them ("
+                        + (slab.replicas().isEmpty() ? "every copy is on a suspected donor " + slab.suspended()
+                        : "copies late or suspended: " + candidates) + "); " + why));
+            } else {
+                result.completeExceptionally(new PageIoException(what + why));
+            }
         }
     }
 
