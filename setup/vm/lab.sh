@@ -7,7 +7,7 @@
 #   setup/vm/lab.sh --list
 #
 # --keep: keep every old result directory (by default only the newest $VALET_VM_KEEP_RESULTS are kept).
-# Environment: VALET_VM_TIMEOUT (seconds for the whole VM, default 3000), VALET_SCENARIO_TIMEOUT (default per
+# Environment: VALET_VM_TIMEOUT (seconds for the whole VM, default 4200), VALET_SCENARIO_TIMEOUT (default per
 # scenario, 300; a scenario's "# vm-timeout: N" header wins), VALET_VM_MEM (2G), VALET_VM_CPUS (2),
 # VALET_VM_KVER (guest kernel; default the newest in /lib/modules with a /boot/vmlinuz), VALET_VM_KEEP_RESULTS (10),
 # VALET_VM_APPEND (extra kernel parameters), VALET_VM_KERNEL_IMAGE (boot this image instead); VALET_CHAOS_* are
@@ -19,7 +19,7 @@ export PATH="$PATH:/usr/sbin:/sbin" # modprobe, for users whose PATH lacks the s
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 vm_dir="$repo/target/vm"
-vm_timeout="${VALET_VM_TIMEOUT:-3000}"
+vm_timeout="${VALET_VM_TIMEOUT:-4200}"
 scenario_timeout="${VALET_SCENARIO_TIMEOUT:-300}"
 vm_mem="${VALET_VM_MEM:-2G}"
 vm_cpus="${VALET_VM_CPUS:-2}"
