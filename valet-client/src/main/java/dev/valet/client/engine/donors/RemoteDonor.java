@@ -55,12 +55,6 @@ public final class RemoteDonor {
         return state == State.LIVE;
     }
 
-    /** True while the donor may still come back with its copies: live or only suspected. */
-    public boolean mayHoldCopies() {
-        State s = state;
-        return s == State.LIVE || s == State.SUSPECTED;
-    }
-
     /** The connection while live; may be closed under the caller's feet, which then sees its requests fail. */
     public DonorConnection connection() {
         return connection;
