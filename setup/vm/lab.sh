@@ -338,6 +338,11 @@ for s in "${scenarios[@]}"; do
         # The scenario's own log, then the logs of what it ran (client, donors, crash reports): CI shows only this.
         for f in "$results/$s.log" "$results/$s".*.log; do
             [ -s "$f" ] || continue
+            if grep -q " ERROR " "$f"; then
+                # The first errors say what went wrong first; the last lines only how it ended.
+                echo "      first errors in ${f#"$repo"/}:"
+                grep -m 6 " ERROR " "$f" | cut -c1-400 | sed 's/^/        /'
+            fi
             echo "      last lines of ${f#"$repo"/}:"
             tail -n 8 "$f" | cut -c1-240 | sed 's/^/        /'
         done

@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Phaser;
@@ -103,7 +104,11 @@ final class CopyResync {
         boolean sourceFailed;
     }
 
-    /** Copies the pages {@code donor} missed from any copy that has them. */
+    /**
+     * Copies the pages {@code donor} missed from any copy that has them. Its index is read in as few requests as
+     * fit in a frame (a copy that missed nothing costs one round trip), the missed pages copied a request's worth at
+     * a time.
+     */
     private Gaps catchUp(SlabEntry slab, RemoteDonor donor) {
         DonorConnection c = donor.connection();
         if (c == null) {
@@ -112,9 +117,10 @@ final class CopyResync {
         List<RemoteDonor> all = new ArrayList<>(slab.replicas());
         all.add(donor);
         int per = Math.min(pagesPerRequest, ReReplicator.minPages(all));
+        int perIndex = Math.max(1, PageIndex.maxPages(c.hello().maxFrameBytes()));
         Gaps gaps = new Gaps();
-        for (int first = 0; first < slab.pageCount(); first += per) {
-            int count = Math.min(per, slab.pageCount() - first);
+        for (int first = 0; first < slab.pageCount(); first += perIndex) {
+            int count = Math.min(perIndex, slab.pageCount() - first);
             if (!repair.anyWritten(slab, first, count)) {
                 continue;
             }
@@ -134,10 +140,12 @@ final class CopyResync {
                     }
                 }
             }
-            if (n > 0) {
-                int found = copyFromSources(slab, donor, behind, expected, crcs, n, gaps);
+            for (int from = 0; from < n; from += per) {
+                int to = Math.min(n, from + per);
+                int found = copyFromSources(slab, donor, Arrays.copyOfRange(behind, from, to),
+                        Arrays.copyOfRange(expected, from, to), Arrays.copyOfRange(crcs, from, to), to - from, gaps);
                 gaps.copied += found;
-                gaps.missing += n - found;
+                gaps.missing += to - from - found;
             }
         }
         return gaps;

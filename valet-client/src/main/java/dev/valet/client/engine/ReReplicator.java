@@ -17,14 +17,15 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Phaser;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Restores the copy count of slabs that lost a copy. One background thread takes degraded slabs in turn; for each
- * it ranks a new donor (never one already holding the slab), allocates the slab there, starts sending it every new
+ * Restores the copy count of slabs that lost a copy. One background thread takes degraded slabs in turn, those
+ * without a current copy first ({@link RepairQueue}: their requests are held), one copy each before any second.
+ * Suspended copies whose donors answer again are brought up to date ({@link CopyResync}). Otherwise it ranks a new
+ * donor (never one already holding the slab), allocates the slab there, starts sending it every new
  * write, waits for the writes that began before that moment, then copies every written page from a surviving copy,
  * throttled to {@code reReplicationRate}. Pages written meanwhile are never lost: they reach the new copy directly,
  * and the donor refuses an older copied version over a newer written one ({@code STALE_VERSION}), which the copy
@@ -41,7 +42,7 @@ final class ReReplicator implements AutoCloseable {
     private final int numReplica;
     private final long bytesPerSecond;
     private final int pagesPerRequest;
-    private final LinkedBlockingQueue<SlabEntry> queue = new LinkedBlockingQueue<>();
+    private final RepairQueue queue = new RepairQueue();
     private final Thread worker;
     private final AtomicLong pagesCopied = new AtomicLong();
     private final AtomicLong slabsRepaired = new AtomicLong();
@@ -111,7 +112,7 @@ final class ReReplicator implements AutoCloseable {
         while (running) {
             SlabEntry slab;
             try {
-                slab = queue.poll(200, TimeUnit.MILLISECONDS);
+                slab = queue.take(200, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 return;
             }
@@ -147,8 +148,16 @@ final class ReReplicator implements AutoCloseable {
             }
             if (slab.replicas().size() >= numReplica) {
                 dropExtra(slab, d);
-            } else if (resync.resync(slab, d) == CopyResync.Outcome.RETRY) {
+                continue;
+            }
+            boolean hadNone = slab.replicas().isEmpty();
+            if (resync.resync(slab, d) == CopyResync.Outcome.RETRY) {
                 retryLater(slab);
+                return;
+            }
+            if (hadNone && !slab.replicas().isEmpty() && queue.hasUrgent()) {
+                // One current copy ends the hold on this slab's requests: other slabs without one come first.
+                enqueue(slab);
                 return;
             }
         }

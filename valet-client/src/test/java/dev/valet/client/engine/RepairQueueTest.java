@@ -1,0 +1,52 @@
+package dev.valet.client.engine;
+
+import dev.valet.client.engine.donors.RemoteDonor;
+import dev.valet.client.engine.donors.TestDonors;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class RepairQueueTest {
+    private final RemoteDonor donor = TestDonors.unconnected(7070);
+
+    private SlabEntry slab(long id, boolean hasCopy) {
+        SlabEntry s = new SlabEntry(id, id * 4, 4);
+        if (hasCopy) {
+            s.setReplicas(List.of(donor));
+        }
+        return s;
+    }
+
+    @Test
+    void aSlabWithoutACurrentCopyIsTakenFirstOtherwiseFirstComeFirstServed() throws Exception {
+        RepairQueue q = new RepairQueue();
+        SlabEntry a = slab(0, true);
+        SlabEntry b = slab(1, true);
+        SlabEntry urgent = slab(2, false);
+        q.add(a);
+        q.add(b);
+        assertThat(q.hasUrgent()).isFalse();
+        q.add(urgent);
+        assertThat(q.hasUrgent()).isTrue();
+        assertThat(q.take(1, TimeUnit.SECONDS)).isSameAs(urgent);
+        assertThat(q.take(1, TimeUnit.SECONDS)).isSameAs(a);
+        assertThat(q.take(1, TimeUnit.SECONDS)).isSameAs(b);
+        assertThat(q.size()).isZero();
+    }
+
+    @Test
+    void takeWaitsForASlabAndGivesUpAfterItsTimeout() throws Exception {
+        RepairQueue q = new RepairQueue();
+        long t0 = System.nanoTime();
+        assertThat(q.take(50, TimeUnit.MILLISECONDS)).isNull();
+        assertThat(System.nanoTime() - t0).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(50));
+        SlabEntry s = slab(3, true);
+        Thread adder = new Thread(() -> q.add(s));
+        adder.start();
+        assertThat(q.take(10, TimeUnit.SECONDS)).isSameAs(s);
+        adder.join();
+    }
+}
