@@ -28,6 +28,7 @@ import java.util.concurrent.Executor;
  */
 final class ReplicaReader {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicaReader.class);
+    private static final Comparator<RemoteDonor> FASTEST_FIRST = Comparator.comparingLong(RemoteDonor::latencyNanos);
 
     private final SlabMap map;
     private final ReReplicator repair;
@@ -71,7 +72,7 @@ final class ReplicaReader {
             dst.setZero(dstIndex, count * FrameHeader.PAGE_SIZE);
             return CompletableFuture.completedFuture(null);
         }
-        candidates.sort(Comparator.comparingLong(RemoteDonor::latencyNanos));
+        candidates.sort(FASTEST_FIRST);
         int fullCopies = candidates.size();
         for (RemoteDonor d : suspended) {
             if (d.isLive() && d.connection() != null && d.connection().isOpen()) {

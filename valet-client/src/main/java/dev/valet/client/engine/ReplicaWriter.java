@@ -71,6 +71,9 @@ final class ReplicaWriter {
 
     private CompletableFuture<Void> mapAndSend(SlabEntry slab, long firstPage, int count, int[] crcs, ByteBuf src,
                                                int srcIndex, long backupSequence, boolean mayRetry) {
+        if (slab.isMapped()) {
+            return send(slab, firstPage, count, crcs, src, srcIndex, backupSequence, null, mayRetry);
+        }
         return placer.ensureMapped(slab).handle((ok, err) -> err instanceof CompletionException
                         && err.getCause() != null ? err.getCause() : err)
                 .thenCompose(mapError -> send(slab, firstPage, count, crcs, src, srcIndex, backupSequence,

@@ -48,11 +48,13 @@ import java.util.function.Function;
 
 /**
  * A {@link DonorConnection} over one TCP channel. Requests are pipelined: each gets a request id and a pending
- * entry with a timeout; replies are matched by id, decoded on the event loop, and complete the caller's future.
+ * entry with a deadline (one scan per connection fails the late ones); replies are matched by id, decoded on the event loop, and complete the caller's future.
  * When the channel closes, every pending request fails with {@link DonorUnavailableException}.
  */
 final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implements DonorConnection {
     private static final Logger LOG = LoggerFactory.getLogger(TcpDonorConnection.class);
+    /** How often pending requests are checked against their deadlines (timeouts are seconds long). */
+    static final long DEADLINE_SCAN_MS = 20;
 
     private final DonorAddress address;
     private final AdaptiveTimeout requestTimeout;
@@ -75,7 +77,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     }
 
     private record Pending<T>(Opcode expected, Function<Frame, T> decode, CompletableFuture<T> future,
-                              ScheduledFuture<?> timer, long sentNanos) {
+                              long sentNanos, long deadlineNanos) {
     }
 
     /**
@@ -260,28 +262,39 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
             future.completeExceptionally(new DonorUnavailableException(address + ": connection closed"));
             return future;
         }
-        long timeout = requestTimeout.nanos();
-        ScheduledFuture<?> timer = ch.eventLoop().schedule(() -> {
-            Pending<?> p = pending.remove(id);
-            if (p != null) {
-                p.future().completeExceptionally(DonorUnavailableException.timeout(address + ": no reply to request "
-                        + id + " within " + timeout / 1_000_000 + " ms"));
-            }
-        }, timeout, TimeUnit.NANOSECONDS);
-        pending.put(id, new Pending<>(expected, decode, future, timer, System.nanoTime()));
-        ch.writeAndFlush(frame).addListener(f -> {
-            if (!f.isSuccess()) {
-                fail(id, new DonorUnavailableException(address + ": send failed: " + f.cause(), f.cause()));
-            }
-        });
+        long now = System.nanoTime();
+        pending.put(id, new Pending<>(expected, decode, future, now, now + requestTimeout.nanos()));
+        if (!ch.isActive()) {
+            // Closed since the check above: channelInactive may have run before the put and missed this request.
+            frame.release();
+            fail(id, new DonorUnavailableException(address + ": connection closed"));
+            return future;
+        }
+        // No promise or listener per request: a failed write reaches exceptionCaught, which closes the channel, and
+        // channelInactive fails every pending request.
+        ch.writeAndFlush(frame, ch.voidPromise());
         return future;
     }
 
     private void fail(long id, RuntimeException cause) {
         Pending<?> p = pending.remove(id);
         if (p != null) {
-            p.timer().cancel(false);
             p.future().completeExceptionally(cause);
+        }
+    }
+
+    /**
+     * Fails every request past its deadline. One scan on the event loop every {@link #DEADLINE_SCAN_MS} serves all
+     * requests of the connection, instead of a timer scheduled and cancelled per request.
+     */
+    private void expireLate() {
+        long now = System.nanoTime();
+        for (Map.Entry<Long, Pending<?>> e : pending.entrySet()) {
+            Pending<?> p = e.getValue();
+            if (now - p.deadlineNanos() >= 0 && pending.remove(e.getKey(), p)) {
+                p.future().completeExceptionally(DonorUnavailableException.timeout(address + ": no reply to request "
+                        + e.getKey() + " within " + (p.deadlineNanos() - p.sentNanos()) / 1_000_000 + " ms"));
+            }
         }
     }
 
@@ -294,7 +307,12 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         channel = ctx.channel();
-        channel.closeFuture().addListener(f -> closed.complete(null));
+        ScheduledFuture<?> scan = channel.eventLoop().scheduleAtFixedRate(this::expireLate, DEADLINE_SCAN_MS,
+                DEADLINE_SCAN_MS, TimeUnit.MILLISECONDS);
+        channel.closeFuture().addListener(f -> {
+            scan.cancel(false);
+            closed.complete(null);
+        });
     }
 
     @Override
@@ -313,7 +331,6 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
             }
             return;
         }
-        p.timer().cancel(false);
         requestTimeout.observe(System.nanoTime() - p.sentNanos());
         complete(p, frame, op);
     }
