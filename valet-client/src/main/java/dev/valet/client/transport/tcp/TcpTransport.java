@@ -15,6 +15,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.SslHandler;
 
 import java.time.Duration;
@@ -100,6 +101,10 @@ public final class TcpTransport implements DonorTransport {
                             ch.pipeline().addLast("tls", security.tls().newHandler(ch.alloc(), address.host(),
                                     address.port()));
                         }
+                        // Requests queued together (from any thread) leave in one flush, one syscall: the donor
+                        // answers what one read brought in one flush too (DonorHandler.channelReadComplete).
+                        ch.pipeline().addLast("flushes", new FlushConsolidationHandler(
+                                FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
                         ch.pipeline().addLast("frames", new FrameDecoder(FrameHeader.MAX_FRAME_BYTES));
                         ch.pipeline().addLast("donor", connection);
                     }

@@ -9,6 +9,7 @@ import dev.valet.client.transport.ReceivedPages;
 import dev.valet.common.protocol.ErrorCode;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.PageBatch;
+import dev.valet.common.net.NettyTransport;
 import dev.valet.common.protocol.PageChecksum;
 import dev.valet.donor.DonorProcess;
 import io.netty.buffer.ByteBufUtil;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -102,6 +104,32 @@ class TcpDonorConnectionTest {
                     .isEqualTo(writes.size());
             assertThat(c.isOpen()).isFalse();
             assertThatThrownBy(() -> c.stats().join()).hasCauseInstanceOf(DonorUnavailableException.class);
+        }
+    }
+
+    @Test
+    void aRequestToAFrozenDonorTimesOutAsSuchAndTheConnectionServesAgainAfterTheThaw() throws Exception {
+        try (DonorProcess donor = DonorFixture.donor(dir, "frozen", "16M");
+             TcpTransport transport = new TcpTransport(NettyTransport.select(), 2, Duration.ofSeconds(10),
+                     Duration.ofSeconds(1), 128);
+             DonorConnection c = DonorFixture.connect(transport, donor, "frozen")) {
+            c.allocateSlab(1, SLAB_BYTES).join();
+            write(c, 1, 0, 1, 1, 3).join();
+            donor.pause();
+            try {
+                CompletableFuture<Void> late = write(c, 1, 0, 1, 2, 3);
+                // The connection's deadline scan fails it: typed as a timeout, not as a refusal or a closed channel.
+                assertThatThrownBy(late::join).isInstanceOf(CompletionException.class)
+                        .cause().isInstanceOf(DonorUnavailableException.class)
+                        .hasMessageContaining("no reply to request");
+                assertThat(DonorUnavailableException.isTimeout(late.handle((ok, e) -> e).join())).isTrue();
+                assertThat(c.isOpen()).isTrue();
+            } finally {
+                donor.resume();
+            }
+            // The late write lands after the thaw (its reply is dropped); a newer version still wins.
+            write(c, 1, 0, 1, 3, 3).join();
+            assertPages(c, 1, 0, 1, 3, 3);
         }
     }
 
