@@ -15,6 +15,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.BiConsumer;
 
 /**
  * Reads a run of pages of one slab from the best copy, falling over to the next on error, timeout, a wrong version
@@ -79,13 +80,17 @@ final class ReplicaReader {
                 candidates.add(d);
             }
         }
-        CompletableFuture<Void> result = new CompletableFuture<>();
-        new Attempt(slab, firstPage, count, versions, crcs, indexes, dst, dstIndex, candidates, fullCopies,
-                comingBack, result).next(0);
-        return result;
+        Attempt attempt = new Attempt(slab, firstPage, count, versions, crcs, indexes, dst, dstIndex, candidates,
+                fullCopies, comingBack);
+        attempt.next(0);
+        return attempt;
     }
 
-    private final class Attempt {
+    /**
+     * One attempt to read a run of pages: the future its caller waits on, and the callback of each copy asked in
+     * turn, in one object.
+     */
+    private final class Attempt extends CompletableFuture<Void> implements BiConsumer<ReceivedPages, Throwable> {
         private final SlabEntry slab;
         private final long firstPage;
         private final int count;
@@ -96,13 +101,13 @@ final class ReplicaReader {
         private final int dstIndex;
         private final List<RemoteDonor> candidates;
         private final int fullCopies;
-        private final CompletableFuture<Void> result;
+        /** The candidate being asked. */
+        private int k;
         /** Some copy may still answer with the data: a late one, a suspended one, or one being resynced. */
         private boolean mayComeBack;
 
         Attempt(SlabEntry slab, long firstPage, int count, long[] versions, int[] crcs, long[] indexes, ByteBuf dst,
-                int dstIndex, List<RemoteDonor> candidates, int fullCopies, boolean comingBack,
-                CompletableFuture<Void> result) {
+                int dstIndex, List<RemoteDonor> candidates, int fullCopies, boolean comingBack) {
             this.slab = slab;
             this.firstPage = firstPage;
             this.count = count;
@@ -114,7 +119,6 @@ final class ReplicaReader {
             this.candidates = candidates;
             this.fullCopies = fullCopies;
             this.mayComeBack = comingBack;
-            this.result = result;
         }
 
         void next(int k) {
@@ -122,51 +126,56 @@ final class ReplicaReader {
                 fromBackup();
                 return;
             }
-            RemoteDonor donor = candidates.get(k);
-            boolean fullCopy = k < fullCopies;
+            this.k = k;
             CompletableFuture<ReceivedPages> reply;
             try {
-                reply = donor.connection().readPages(slab.id(), indexes, count);
+                reply = candidates.get(k).connection().readPages(slab.id(), indexes, count);
             } catch (RuntimeException e) {
                 reply = CompletableFuture.failedFuture(e);
             }
-            reply.whenComplete((received, err) -> {
-                if (err != null) {
-                    String why = "read failed: " + ReplicaWriter.rootMessage(err);
-                    if (ReplicaWriter.isUnreachable(err)) {
-                        mayComeBack = true;
-                        if (fullCopy) {
-                            repair.copyUnreachable(slab, donor, why);
-                        }
-                    } else if (fullCopy) {
-                        repair.copyFailed(slab, donor, why);
+            reply.whenComplete(this);
+        }
+
+        /** The answer of candidate {@code k}. */
+        @Override
+        public void accept(ReceivedPages received, Throwable err) {
+            RemoteDonor donor = candidates.get(k);
+            boolean fullCopy = k < fullCopies;
+            if (err != null) {
+                String why = "read failed: " + ReplicaWriter.rootMessage(err);
+                if (ReplicaWriter.isUnreachable(err)) {
+                    mayComeBack = true;
+                    if (fullCopy) {
+                        repair.copyUnreachable(slab, donor, why);
                     }
-                    next(k + 1);
-                    return;
+                } else if (fullCopy) {
+                    repair.copyFailed(slab, donor, why);
                 }
-                String problem;
-                try (ReceivedPages r = received) {
-                    problem = verify(r.pages());
-                    if (problem == null) {
-                        PageBatch pages = r.pages();
-                        for (int i = 0; i < count; i++) {
-                            dst.setBytes(dstIndex + i * FrameHeader.PAGE_SIZE, pages.buffer(), pages.dataIndex(i),
-                                    FrameHeader.PAGE_SIZE);
-                        }
-                    }
-                }
+                next(k + 1);
+                return;
+            }
+            String problem;
+            try (ReceivedPages r = received) {
+                problem = verify(r.pages());
                 if (problem == null) {
-                    result.complete(null);
-                } else if (!fullCopy) {
-                    LOG.debug("donor {} slab {} (suspended copy): {}; trying the next copy", donor, slab.id(),
-                            problem);
-                    next(k + 1);
-                } else {
-                    LOG.warn("donor {} slab {}: {}; trying the next copy", donor, slab.id(), problem);
-                    repair.copyFailed(slab, donor, problem);
-                    next(k + 1);
+                    PageBatch pages = r.pages();
+                    for (int i = 0; i < count; i++) {
+                        dst.setBytes(dstIndex + i * FrameHeader.PAGE_SIZE, pages.buffer(), pages.dataIndex(i),
+                                FrameHeader.PAGE_SIZE);
+                    }
                 }
-            });
+            }
+            if (problem == null) {
+                complete(null);
+            } else if (!fullCopy) {
+                LOG.debug("donor {} slab {} (suspended copy): {}; trying the next copy", donor, slab.id(),
+                        problem);
+                next(k + 1);
+            } else {
+                LOG.warn("donor {} slab {}: {}; trying the next copy", donor, slab.id(), problem);
+                repair.copyFailed(slab, donor, problem);
+                next(k + 1);
+            }
         }
 
         /** Null if every page is exactly its last write, else what is wrong with the first page that is not. */
@@ -203,12 +212,12 @@ final class ReplicaReader {
                             return;
                         }
                     }
-                    result.complete(null);
+                    complete(null);
                 } catch (IOException | RuntimeException e) {
                     fail("backup disk read failed: " + e);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    result.completeExceptionally(new PageIoException("interrupted reading the backup disk"));
+                    completeExceptionally(new PageIoException("interrupted reading the backup disk"));
                 }
             });
         }
@@ -220,11 +229,12 @@ final class ReplicaReader {
         private void fail(String why) {
             String what = "pages " + firstPage + ".." + (firstPage + count - 1) + " of slab " + slab.id() + ": ";
             if (mayComeBack) {
-                result.completeExceptionally(new WaitForDonorsException(what + "no copy answered with them ("
+                slab.markWanted();
+                completeExceptionally(new WaitForDonorsException(what + "no copy answered with them ("
                         + (slab.replicas().isEmpty() ? "every copy is on a suspected donor " + slab.suspended()
                         : "copies late or suspended: " + candidates) + "); " + why));
             } else {
-                result.completeExceptionally(new PageIoException(what + why));
+                completeExceptionally(new PageIoException(what + why));
             }
         }
     }

@@ -7,6 +7,7 @@ import dev.valet.client.transport.DonorException;
 import dev.valet.client.transport.DonorUnavailableException;
 import dev.valet.common.protocol.ErrorCode;
 import dev.valet.common.protocol.FrameHeader;
+import dev.valet.common.protocol.PageBatchEncoder;
 import dev.valet.common.protocol.PageChecksum;
 import io.netty.buffer.ByteBuf;
 
@@ -14,7 +15,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Phaser;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Writes a run of pages of one slab to every copy at once.
@@ -82,119 +82,164 @@ final class ReplicaWriter {
 
     private CompletableFuture<Void> send(SlabEntry slab, long firstPage, int count, int[] crcs, ByteBuf src,
                                          int srcIndex, long backupSequence, Throwable mapError, boolean mayRetry) {
-        long[] versions = new long[count];
-        List<RemoteDonor> targets;
-        List<RemoteDonor> replicas;
-        Phaser gate;
+        WriteRound round = new WriteRound(slab, firstPage, count, crcs, src, srcIndex, backupSequence, mapError,
+                mayRetry);
         synchronized (slab) {
             if (slab.replicas().isEmpty() && backup == null
                     && (mapError == null || mapError instanceof WaitForDonorsException)) {
                 // No full copy to send to (not placed yet, or every copy suspended): hold the write without giving
                 // its pages new versions that no copy would have.
+                slab.markWanted();
                 return CompletableFuture.failedFuture(mapError != null ? mapError : new WaitForDonorsException(
                         "pages " + firstPage + ".." + (firstPage + count - 1) + " of slab " + slab.id()
                                 + ": every copy is on a suspected donor " + slab.suspended()));
             }
             for (int i = 0; i < count; i++) {
-                versions[i] = map.nextVersion(firstPage + i, crcs[i]);
+                round.versions[i] = map.nextVersion(firstPage + i, crcs[i]);
             }
-            targets = slab.writeTargets();
-            replicas = slab.replicas();
-            gate = slab.enterWrite();
+            round.targets = slab.writeTargets();
+            round.replicas = slab.replicas();
+            round.gate = slab.enterWrite();
         }
-        CompletableFuture<Void> result = new CompletableFuture<>();
-        AtomicInteger remaining = new AtomicInteger(targets.size() + 1);
-        AtomicInteger stored = new AtomicInteger();
-        AtomicInteger otherFailures = new AtomicInteger();
-        AtomicInteger unreachable = new AtomicInteger();
-        Runnable finish = () -> {
-            if (remaining.decrementAndGet() == 0) {
-                gate.arriveAndDeregister();
-                if (stored.get() == 0 && backup == null && unreachable.get() > 0) {
-                    result.completeExceptionally(new WaitForDonorsException("pages " + firstPage + ".."
-                            + (firstPage + count - 1) + " of slab " + slab.id() + ": " + unreachable.get() + " of "
-                            + replicas.size() + " copies did not answer in time"));
-                    return;
-                }
-                if (stored.get() == 0 && mayRetry && !targets.isEmpty() && otherFailures.get() == 0) {
-                    // Every copy was gone (NO_SUCH_SLAB): a donor under memory pressure freed the slab before its
-                    // first page arrived. The copies are dropped by now, so the slab is placed afresh; once.
-                    mapAndSend(slab, firstPage, count, crcs, src, srcIndex, backupSequence, false)
-                            .whenComplete((ok, err) -> {
-                                if (err == null) {
-                                    result.complete(null);
-                                } else {
-                                    result.completeExceptionally(err);
-                                }
-                            });
-                    return;
-                }
-                complete(result, slab, firstPage, count, stored.get(), backupSequence, mapError);
-            }
-        };
-        long firstInSlab = firstPage - slab.firstPage();
-        for (RemoteDonor donor : targets) {
+        round.remaining = round.targets.size() + 1;
+        for (RemoteDonor donor : round.targets) {
             DonorConnection c = donor.connection();
             CompletableFuture<Void> sent;
             try {
                 if (c == null) {
                     throw new DonorUnavailableException(donor + ": not connected");
                 }
-                sent = c.writePages(slab.id(), count, encoder -> {
-                    for (int i = 0; i < count; i++) {
-                        encoder.add(firstInSlab + i, versions[i], crcs[i], src, srcIndex + i * FrameHeader.PAGE_SIZE);
-                    }
-                });
+                sent = c.writePages(slab.id(), count, round);
             } catch (RuntimeException e) {
                 sent = CompletableFuture.failedFuture(e);
             }
-            boolean fullCopy = replicas.contains(donor);
-            sent.whenComplete((ok, err) -> {
-                if (err == null || isSuperseded(err)) {
-                    if (fullCopy) {
-                        stored.incrementAndGet();
-                    }
-                } else if (isUnreachable(err)) {
-                    if (fullCopy) {
-                        unreachable.incrementAndGet();
-                    }
-                    repair.copyUnreachable(slab, donor, "write failed: " + rootMessage(err));
-                } else {
-                    if (!isSlabGone(err) || !fullCopy) {
-                        otherFailures.incrementAndGet();
-                    }
-                    repair.copyFailed(slab, donor, "write failed: " + rootMessage(err));
-                }
-                finish.run();
-            });
+            boolean fullCopy = round.replicas.contains(donor);
+            sent.whenComplete((ok, err) -> round.answered(donor, fullCopy, err));
         }
-        finish.run();
-        return result;
+        round.answered(null, false, null);
+        return round;
     }
 
-    private void complete(CompletableFuture<Void> result, SlabEntry slab, long firstPage, int count, int stored,
-                          long backupSequence, Throwable mapError) {
-        if (stored > 0) {
-            result.complete(null);
-            return;
+    /**
+     * One write of a run of pages to every target copy: the pages it encodes (the same for every target), the
+     * answers it counts, and the future the caller waits on, in one object. It completes when the last target has
+     * answered (see the acknowledgement rule above).
+     */
+    private final class WriteRound extends CompletableFuture<Void> implements DonorConnection.PageSource {
+        private final SlabEntry slab;
+        private final long firstPage;
+        private final int count;
+        private final int[] crcs;
+        private final long[] versions;
+        private final ByteBuf src;
+        private final int srcIndex;
+        private final long backupSequence;
+        private final Throwable mapError;
+        private final boolean mayRetry;
+        private List<RemoteDonor> targets;
+        private List<RemoteDonor> replicas;
+        private Phaser gate;
+        /** Answers still to come, plus one for the sender (guarded by this round). */
+        private int remaining;
+        private int stored;
+        private int otherFailures;
+        private int unreachable;
+
+        WriteRound(SlabEntry slab, long firstPage, int count, int[] crcs, ByteBuf src, int srcIndex,
+                   long backupSequence, Throwable mapError, boolean mayRetry) {
+            this.slab = slab;
+            this.firstPage = firstPage;
+            this.count = count;
+            this.crcs = crcs;
+            this.versions = new long[count];
+            this.src = src;
+            this.srcIndex = srcIndex;
+            this.backupSequence = backupSequence;
+            this.mapError = mapError;
+            this.mayRetry = mayRetry;
         }
-        if (backup != null && backupSequence >= 0) {
-            backup.whenWritten(backupSequence).whenComplete((ok, err) -> {
-                if (err == null) {
-                    result.complete(null);
-                } else {
-                    // Neither donors nor the disk have it: wait for donors (held), as without a disk.
-                    result.completeExceptionally(new WaitForDonorsException("pages " + firstPage + ".." + (firstPage
-                            + count - 1) + " of slab " + slab.id() + ": no donor stored them"
-                            + (mapError != null ? " (" + rootMessage(mapError) + ")" : "")
-                            + " and the backup disk failed: " + rootMessage(err)));
+
+        @Override
+        public void addPagesTo(PageBatchEncoder encoder) {
+            long firstInSlab = firstPage - slab.firstPage();
+            for (int i = 0; i < count; i++) {
+                encoder.add(firstInSlab + i, versions[i], crcs[i], src, srcIndex + i * FrameHeader.PAGE_SIZE);
+            }
+        }
+
+        /** One target's answer ({@code donor == null}: the sender has sent to every target). */
+        void answered(RemoteDonor donor, boolean fullCopy, Throwable err) {
+            if (donor != null) {
+                if (err != null && !isSuperseded(err)) {
+                    String why = "write failed: " + rootMessage(err);
+                    if (isUnreachable(err)) {
+                        repair.copyUnreachable(slab, donor, why);
+                    } else {
+                        repair.copyFailed(slab, donor, why);
+                    }
                 }
-            });
-            return;
+            }
+            synchronized (this) {
+                if (donor != null) {
+                    if (err == null || isSuperseded(err)) {
+                        stored += fullCopy ? 1 : 0;
+                    } else if (isUnreachable(err)) {
+                        unreachable += fullCopy ? 1 : 0;
+                    } else if (!isSlabGone(err) || !fullCopy) {
+                        otherFailures++;
+                    }
+                }
+                if (--remaining > 0) {
+                    return;
+                }
+            }
+            gate.arriveAndDeregister();
+            finish();
         }
-        result.completeExceptionally(new PageIoException("pages " + firstPage + ".." + (firstPage + count - 1)
-                + " of slab " + slab.id() + ": no donor stored them"
-                + (mapError != null ? " (" + rootMessage(mapError) + ")" : "")));
+
+        private void finish() {
+            if (stored == 0 && backup == null && unreachable > 0) {
+                slab.markWanted();
+                completeExceptionally(new WaitForDonorsException("pages " + firstPage + ".." + (firstPage + count - 1)
+                        + " of slab " + slab.id() + ": " + unreachable + " of " + replicas.size()
+                        + " copies did not answer in time"));
+                return;
+            }
+            if (stored == 0 && mayRetry && !targets.isEmpty() && otherFailures == 0) {
+                // Every copy was gone (NO_SUCH_SLAB): a donor under memory pressure freed the slab before its first
+                // page arrived. The copies are dropped by now, so the slab is placed afresh; once.
+                mapAndSend(slab, firstPage, count, crcs, src, srcIndex, backupSequence, false)
+                        .whenComplete((ok, err) -> {
+                            if (err == null) {
+                                complete(null);
+                            } else {
+                                completeExceptionally(err);
+                            }
+                        });
+                return;
+            }
+            if (stored > 0) {
+                complete(null);
+            } else if (backup != null && backupSequence >= 0) {
+                backup.whenWritten(backupSequence).whenComplete((ok, err) -> {
+                    if (err == null) {
+                        complete(null);
+                    } else {
+                        // Neither donors nor the disk have it: wait for donors (held), as without a disk.
+                        slab.markWanted();
+                        completeExceptionally(new WaitForDonorsException(noDonorStored() + " and the backup disk"
+                                + " failed: " + rootMessage(err)));
+                    }
+                });
+            } else {
+                completeExceptionally(new PageIoException(noDonorStored()));
+            }
+        }
+
+        private String noDonorStored() {
+            return "pages " + firstPage + ".." + (firstPage + count - 1) + " of slab " + slab.id()
+                    + ": no donor stored them" + (mapError != null ? " (" + rootMessage(mapError) + ")" : "");
+        }
     }
 
     /** The donor did not answer (late, disconnected, not connected), as opposed to answering with a refusal. */

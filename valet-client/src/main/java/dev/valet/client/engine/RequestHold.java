@@ -10,6 +10,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -41,62 +42,79 @@ final class RequestHold {
         if (first.isDone() && !first.isCompletedExceptionally()) {
             return first;
         }
-        CompletableFuture<Void> result = new CompletableFuture<>();
-        first.whenComplete((ok, err) -> settle(attempt, result, err, 0, FIRST_RETRY_MS));
-        return result;
+        Held request = new Held(attempt);
+        first.whenComplete(request);
+        return request;
     }
 
-    private void settle(Supplier<CompletableFuture<Void>> attempt, CompletableFuture<Void> result, Throwable err,
-                        long startNanos, long backoffMs) {
-        boolean wasHeld = startNanos != 0;
-        if (err == null || !(unwrap(err) instanceof WaitForDonorsException)) {
-            if (wasHeld) {
+    /**
+     * A request that may be held: the future its caller waits on, the callback of each attempt, and the timer task
+     * of each retry, in one object.
+     */
+    private final class Held extends CompletableFuture<Void> implements BiConsumer<Void, Throwable>, Runnable {
+        private final Supplier<CompletableFuture<Void>> attempt;
+        /** When it was first held, or 0 while it has not been. */
+        private long startNanos;
+        private long backoffMs = FIRST_RETRY_MS;
+
+        Held(Supplier<CompletableFuture<Void>> attempt) {
+            this.attempt = attempt;
+        }
+
+        /** An attempt ended. */
+        @Override
+        public void accept(Void ok, Throwable err) {
+            boolean wasHeld = startNanos != 0;
+            if (err == null || !(unwrap(err) instanceof WaitForDonorsException)) {
+                if (wasHeld) {
+                    release(startNanos);
+                }
+                if (err == null) {
+                    complete(null);
+                } else {
+                    completeExceptionally(unwrap(err));
+                }
+                return;
+            }
+            long now = System.nanoTime();
+            if (!wasHeld) {
+                startNanos = now;
+                held.incrementAndGet();
+                if (holding.getAndIncrement() == 0) {
+                    LOG.warn("holding requests until donors answer: {}", unwrap(err).getMessage());
+                }
+            }
+            if (now - startNanos >= holdNanos) {
                 release(startNanos);
+                failed.incrementAndGet();
+                String why = "held request failed after " + (now - startNanos) / 1_000_000
+                        + " ms (device.holdTimeout): " + unwrap(err).getMessage();
+                LOG.error("{}", why);
+                completeExceptionally(new PageIoException(why));
+                return;
             }
-            if (err == null) {
-                result.complete(null);
-            } else {
-                result.completeExceptionally(unwrap(err));
-            }
-            return;
-        }
-        long now = System.nanoTime();
-        long start = wasHeld ? startNanos : now;
-        if (!wasHeld) {
-            held.incrementAndGet();
-            if (holding.getAndIncrement() == 0) {
-                LOG.warn("holding requests until donors answer: {}", unwrap(err).getMessage());
+            try {
+                timer.schedule(this, backoffMs, TimeUnit.MILLISECONDS);
+                backoffMs = Math.min(MAX_RETRY_MS, backoffMs * 2);
+            } catch (RejectedExecutionException e) {
+                release(startNanos);
+                failed.incrementAndGet();
+                completeExceptionally(new PageIoException("held request failed: the engine is closing ("
+                        + unwrap(err).getMessage() + ")"));
             }
         }
-        if (now - start >= holdNanos) {
-            release(start);
-            failed.incrementAndGet();
-            String why = "held request failed after " + (now - start) / 1_000_000 + " ms (device.holdTimeout): "
-                    + unwrap(err).getMessage();
-            LOG.error("{}", why);
-            result.completeExceptionally(new PageIoException(why));
-            return;
-        }
-        long next = Math.min(MAX_RETRY_MS, backoffMs * 2);
-        try {
-            timer.schedule(() -> retry(attempt, result, start, next), backoffMs, TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException e) {
-            release(start);
-            failed.incrementAndGet();
-            result.completeExceptionally(new PageIoException("held request failed: the engine is closing ("
-                    + unwrap(err).getMessage() + ")"));
-        }
-    }
 
-    private void retry(Supplier<CompletableFuture<Void>> attempt, CompletableFuture<Void> result, long start,
-                       long next) {
-        CompletableFuture<Void> again;
-        try {
-            again = attempt.get();
-        } catch (RuntimeException e) {
-            again = CompletableFuture.failedFuture(e);
+        /** The next attempt, when the timer says. */
+        @Override
+        public void run() {
+            CompletableFuture<Void> again;
+            try {
+                again = attempt.get();
+            } catch (RuntimeException e) {
+                again = CompletableFuture.failedFuture(e);
+            }
+            again.whenComplete(this);
         }
-        again.whenComplete((ok, e) -> settle(attempt, result, e, start, next));
     }
 
     private void release(long startNanos) {

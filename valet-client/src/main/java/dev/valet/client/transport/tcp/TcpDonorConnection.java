@@ -33,14 +33,16 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.DecoderException;
+import org.agrona.collections.Long2ObjectHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.Map;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -61,7 +63,10 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     private final int clientMaxPages;
     private final ClusterSecret secret;
     private final AtomicLong nextRequestId = new AtomicLong(1);
-    private final Map<Long, Pending<?>> pending = new ConcurrentHashMap<>();
+    /** Requests waiting for their replies, by request id (guarded by itself; no boxing, no entry per request). */
+    private final Long2ObjectHashMap<Pending<?>> pending = new Long2ObjectHashMap<>();
+    /** The deadline scan's scratch list (event loop only). */
+    private final List<Pending<?>> expired = new ArrayList<>();
     private volatile Channel channel;
     private volatile HelloOk hello;
     private volatile int maxPagesPerRequest;
@@ -76,8 +81,21 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
         this.clientMaxPages = clientMaxPages;
     }
 
-    private record Pending<T>(Opcode expected, Function<Frame, T> decode, CompletableFuture<T> future,
-                              long sentNanos, long deadlineNanos) {
+    /** A request waiting for its reply: the caller's future, with what the reply must be and when it is due. */
+    private static final class Pending<T> extends CompletableFuture<T> {
+        private final Opcode expected;
+        private final Function<Frame, T> decode;
+        private final long id;
+        private final long sentNanos;
+        private final long deadlineNanos;
+
+        Pending(long id, Opcode expected, Function<Frame, T> decode, long sentNanos, long deadlineNanos) {
+            this.id = id;
+            this.expected = expected;
+            this.decode = decode;
+            this.sentNanos = sentNanos;
+            this.deadlineNanos = deadlineNanos;
+        }
     }
 
     /**
@@ -256,14 +274,15 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
 
     private <T> CompletableFuture<T> send(long id, ByteBuf frame, Opcode expected, Function<Frame, T> decode) {
         Channel ch = channel;
-        CompletableFuture<T> future = new CompletableFuture<>();
         if (ch == null || !ch.isActive()) {
             frame.release();
-            future.completeExceptionally(new DonorUnavailableException(address + ": connection closed"));
-            return future;
+            return CompletableFuture.failedFuture(new DonorUnavailableException(address + ": connection closed"));
         }
         long now = System.nanoTime();
-        pending.put(id, new Pending<>(expected, decode, future, now, now + requestTimeout.nanos()));
+        Pending<T> future = new Pending<>(id, expected, decode, now, now + requestTimeout.nanos());
+        synchronized (pending) {
+            pending.put(id, future);
+        }
         if (!ch.isActive()) {
             // Closed since the check above: channelInactive may have run before the put and missed this request.
             frame.release();
@@ -277,9 +296,27 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     }
 
     private void fail(long id, RuntimeException cause) {
-        Pending<?> p = pending.remove(id);
+        Pending<?> p = take(id);
         if (p != null) {
-            p.future().completeExceptionally(cause);
+            p.completeExceptionally(cause);
+        }
+    }
+
+    private Pending<?> take(long id) {
+        synchronized (pending) {
+            return pending.remove(id);
+        }
+    }
+
+    /** Fails every pending request with {@code cause}. */
+    private void failAll(RuntimeException cause) {
+        List<Pending<?>> all;
+        synchronized (pending) {
+            all = new ArrayList<>(pending.values());
+            pending.clear();
+        }
+        for (Pending<?> p : all) {
+            p.completeExceptionally(cause);
         }
     }
 
@@ -289,13 +326,22 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
      */
     private void expireLate() {
         long now = System.nanoTime();
-        for (Map.Entry<Long, Pending<?>> e : pending.entrySet()) {
-            Pending<?> p = e.getValue();
-            if (now - p.deadlineNanos() >= 0 && pending.remove(e.getKey(), p)) {
-                p.future().completeExceptionally(DonorUnavailableException.timeout(address + ": no reply to request "
-                        + e.getKey() + " within " + (p.deadlineNanos() - p.sentNanos()) / 1_000_000 + " ms"));
+        synchronized (pending) {
+            for (Iterator<Pending<?>> it = pending.values().iterator(); it.hasNext(); ) {
+                Pending<?> p = it.next();
+                if (now - p.deadlineNanos >= 0) {
+                    it.remove();
+                    expired.add(p);
+                }
             }
         }
+        // Completed outside the lock: a caller's callback may send the next request at once.
+        for (int i = 0; i < expired.size(); i++) {
+            Pending<?> p = expired.get(i);
+            p.completeExceptionally(DonorUnavailableException.timeout(address + ": no reply to request " + p.id
+                    + " within " + (p.deadlineNanos - p.sentNanos) / 1_000_000 + " ms"));
+        }
+        expired.clear();
     }
 
     @Override
@@ -322,7 +368,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
             evict(ctx, frame);
             return;
         }
-        Pending<?> p = pending.remove(frame.requestId());
+        Pending<?> p = take(frame.requestId());
         if (p == null) {
             if (op == Opcode.ERROR) {
                 LOG.warn("{}: donor reports a connection error: {}", address, describeError(frame));
@@ -331,7 +377,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
             }
             return;
         }
-        requestTimeout.observe(System.nanoTime() - p.sentNanos());
+        requestTimeout.observe(System.nanoTime() - p.sentNanos);
         complete(p, frame, op);
     }
 
@@ -339,21 +385,21 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
         try {
             if (op == Opcode.ERROR) {
                 ErrorReply error = ErrorReply.decode(frame.body());
-                p.future().completeExceptionally(new DonorException(address.toString(), error.code(),
+                p.completeExceptionally(new DonorException(address.toString(), error.code(),
                         error.message()));
-            } else if (op != p.expected()) {
+            } else if (op != p.expected) {
                 throw ProtocolException.badBody("got " + (op != null ? op : "unknown opcode "
-                        + frame.opcodeCode()) + " in reply to a request expecting " + p.expected());
+                        + frame.opcodeCode()) + " in reply to a request expecting " + p.expected);
             } else {
-                p.future().complete(p.decode().apply(frame));
+                p.complete(p.decode.apply(frame));
             }
         } catch (ProtocolException e) {
             LOG.warn("{}: malformed reply: {}; closing", address, e.getMessage());
-            p.future().completeExceptionally(new DonorUnavailableException(address + ": malformed reply: "
+            p.completeExceptionally(new DonorUnavailableException(address + ": malformed reply: "
                     + e.getMessage()));
             close();
         } catch (RuntimeException e) {
-            p.future().completeExceptionally(e);
+            p.completeExceptionally(e);
         }
     }
 
@@ -368,18 +414,12 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
 
     @Override
     public void abandonPending(String why) {
-        DonorUnavailableException abandoned = new DonorUnavailableException(address + ": " + why);
-        for (Long id : pending.keySet()) {
-            fail(id, abandoned);
-        }
+        failAll(new DonorUnavailableException(address + ": " + why));
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        DonorUnavailableException closed = new DonorUnavailableException(address + ": connection closed");
-        for (Long id : pending.keySet()) {
-            fail(id, closed);
-        }
+        failAll(new DonorUnavailableException(address + ": connection closed"));
         super.channelInactive(ctx);
     }
 
