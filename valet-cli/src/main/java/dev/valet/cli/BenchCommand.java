@@ -8,6 +8,7 @@ import dev.valet.client.engine.donors.RemoteDonor;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.ReceivedPages;
 import dev.valet.client.transport.DonorTransport;
+import dev.valet.client.transport.WireCounters;
 import dev.valet.client.workload.EngineLoad;
 import dev.valet.client.workload.ThreadCosts;
 import dev.valet.common.config.ByteSize;
@@ -166,7 +167,8 @@ final class BenchCommand implements Callable<Integer> {
             description = "Also write every result, the configuration and the machine's facts to this JSON file;"
                     + " each case has allocated_bytes_per_op and a costs object (allocated_bytes_per_op,"
                     + " client_cpu_us_per_op, client_thread_cpu_us_per_op, donor_cpu_us_per_op,"
-                    + " client_switches_per_op, donor_switches_per_op, threads: per group allocated_bytes_per_op and"
+                    + " client_switches_per_op, donor_switches_per_op, frames_per_op and frames_per_flush over TCP,"
+                    + " threads: per group allocated_bytes_per_op and"
                     + " cpu_us_per_op). Default: none.")
     Path json;
 
@@ -200,6 +202,8 @@ final class BenchCommand implements Callable<Integer> {
                  @JsonProperty("donor_cpu_us_per_op") double donorCpuUsPerOp,
                  @JsonProperty("client_switches_per_op") double clientSwitchesPerOp,
                  @JsonProperty("donor_switches_per_op") double donorSwitchesPerOp,
+                 @JsonProperty("frames_per_op") double framesPerOp,
+                 @JsonProperty("frames_per_flush") double framesPerFlush,
                  @JsonProperty("threads") List<GroupCost> threads) {
         static Costs of(ThreadCosts.Totals t, long ops) {
             double n = Math.max(ops, 1);
@@ -207,7 +211,8 @@ final class BenchCommand implements Callable<Integer> {
                     .mapToLong(ThreadCosts.Group::allocatedBytes).sum();
             return new Costs(round((t.allocatedBytes() - drawn) / n), round(t.processCpuNanos() / 1e3 / n),
                     round(t.threadCpuNanos() / 1e3 / n), round(t.otherCpuNanos() / 1e3 / n),
-                    round(t.switches() / n), round(t.otherSwitches() / n),
+                    round(t.switches() / n), round(t.otherSwitches() / n), round(t.frames() / n),
+                    round(t.flushes() == 0 ? 0 : (double) t.frames() / t.flushes()),
                     t.groups().stream().filter(g -> g.cpuNanos() > 0 || g.allocatedBytes() > 0)
                             .map(g -> new GroupCost(g.name(), g.threads(), round(g.allocatedBytes() / n),
                                     round(g.cpuNanos() / 1e3 / n))).toList());
@@ -445,8 +450,8 @@ final class BenchCommand implements Callable<Integer> {
         String label = label(pattern, op, depth, "r" + numReplica) + (bareRef != null ? " + bare" : "");
         LongSupplier pages = pages(pattern, random);
         LongSupplier barePages = bareRef != null ? pages(pattern, bareRef.random) : null;
-        Tally e = new Tally(donorPids());
-        Tally b = bareRef != null ? new Tally(donorPids()) : null;
+        Tally e = new Tally(donorPids(), engine.wire());
+        Tally b = bareRef != null ? new Tally(donorPids(), bareRef.transport.wire()) : null;
         try (EngineLoad load = new EngineLoad(engine, depth, 1)) {
             if (warmupOps > 0) {
                 e.errors += engineRun(load, op, bounded(pages, warmupOps, seconds), contents, writeGen, n -> { })
@@ -501,8 +506,8 @@ final class BenchCommand implements Callable<Integer> {
         long issued;
         long nanos;
 
-        Tally(long[] donorPids) {
-            this.costs = new ThreadCosts(donorPids);
+        Tally(long[] donorPids, WireCounters wire) {
+            this.costs = new ThreadCosts(donorPids).countWire(wire);
         }
 
         boolean wants() {
@@ -829,7 +834,8 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         out.printf("%nwhere the client's time and allocations go, per operation: thread group (name without its"
-                + " numbers) us CPU / bytes allocated; voluntary context switches (hand-offs) per operation%n");
+                + " numbers) us CPU / bytes allocated; voluntary context switches (hand-offs) per operation; request"
+                + " frames per operation and per flush that reached the socket (TCP)%n");
         List<CaseResult> all = new ArrayList<>(cases);
         all.addAll(bare);
         for (CaseResult c : all) {
@@ -841,9 +847,11 @@ final class BenchCommand implements Callable<Integer> {
                             g.allocatedBytesPerOp()));
                 }
             }
-            line.append(String.format(Locale.ROOT, "  | GC+JIT+VM %.1f us | switches client %.2f donors %.2f",
+            line.append(String.format(Locale.ROOT, "  | GC+JIT+VM %.1f us | switches client %.2f donors %.2f"
+                            + " | frames/op %.2f, frames/flush %.2f",
                     c.costs().clientCpuUsPerOp() - c.costs().clientThreadCpuUsPerOp(),
-                    c.costs().clientSwitchesPerOp(), c.costs().donorSwitchesPerOp()));
+                    c.costs().clientSwitchesPerOp(), c.costs().donorSwitchesPerOp(), c.costs().framesPerOp(),
+                    c.costs().framesPerFlush()));
             out.println(line);
         }
         if (!ratios.isEmpty()) {

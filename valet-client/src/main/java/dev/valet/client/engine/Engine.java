@@ -7,6 +7,7 @@ import dev.valet.client.engine.placement.DonorRanker;
 import dev.valet.client.engine.placement.PlacementPolicy;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.DonorTransport;
+import dev.valet.client.transport.WireCounters;
 import dev.valet.client.transport.Transports;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.portal.DonorAddress;
@@ -176,6 +177,11 @@ public final class Engine implements AutoCloseable {
             done += n;
         }
         return parts == null ? single : CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new));
+    }
+
+    /** What the transport put on the wire so far (frames and flushes; see {@link WireCounters}). */
+    public WireCounters wire() {
+        return transport.wire();
     }
 
     public EngineStats stats() {

@@ -49,6 +49,11 @@ public final class AutoTransport implements DonorTransport {
     }
 
     @Override
+    public WireCounters wire() {
+        return tcp.wire();
+    }
+
+    @Override
     public void close() {
         if (rdma != null) {
             rdma.close();

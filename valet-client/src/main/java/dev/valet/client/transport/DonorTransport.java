@@ -39,6 +39,11 @@ public interface DonorTransport extends AutoCloseable {
         }).thenCompose(f -> f);
     }
 
+    /** What this transport's TCP connections put on the wire (none counted over RDMA yet). */
+    default WireCounters wire() {
+        return WireCounters.NONE;
+    }
+
     /** "tcp", "rdma" or "auto", for logs. */
     String name();
 

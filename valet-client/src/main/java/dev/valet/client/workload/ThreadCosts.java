@@ -1,5 +1,7 @@
 package dev.valet.client.workload;
 
+import dev.valet.client.transport.WireCounters;
+
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.DirectoryStream;
@@ -25,7 +27,8 @@ import java.util.TreeMap;
  * {@link Totals#processCpuNanos()} (minus the thread sum); other processes' CPU has the kernel's 10 ms tick as
  * resolution ({@code /proc/PID/stat}). Voluntary context switches (summed over {@code /proc/PID/task/}*{@code /status})
  * count how often a thread went to sleep waiting for work: the hand-offs between threads an operation costs. The
- * calling thread's own share of a measurement is one {@code long[]} per {@link #start()}.
+ * calling thread's own share of a measurement is one {@code long[]} per {@link #start()}. With
+ * {@link #countWire(WireCounters)} it also counts a transport's request frames and the flushes that carried them.
  */
 public final class ThreadCosts {
     /** One thread group's share: {@code threads} is how many of its threads were seen. */
@@ -37,7 +40,7 @@ public final class ThreadCosts {
      * and JIT included; {@code switches} are voluntary context switches, this JVM's and the other processes'.
      */
     public record Totals(long allocatedBytes, long threadCpuNanos, long processCpuNanos, long switches,
-                         long otherCpuNanos, long otherSwitches, List<Group> groups) {
+                         long otherCpuNanos, long otherSwitches, long frames, long flushes, List<Group> groups) {
     }
 
     private static final com.sun.management.ThreadMXBean THREADS =
@@ -56,7 +59,10 @@ public final class ThreadCosts {
     private long ownSwitches;
     private long otherCpu;
     private long otherSwitches;
-    private final long[] sums = new long[4];  // process cpu, own switches, other cpu, other switches
+    private final long[] sums = new long[6];  // process cpu, own switches, other cpu, other switches, frames, flushes
+    private WireCounters wire = WireCounters.NONE;
+    private long frames;
+    private long flushes;
 
     /** {@code otherPids}: processes whose CPU and context switches count too (the donors), or none. */
     public ThreadCosts(long... otherPids) {
@@ -65,12 +71,20 @@ public final class ThreadCosts {
         this.otherPids = otherPids.clone();
     }
 
+    /** Counts, too, the frames and flushes {@code counters} sees (a transport's {@code wire()}). */
+    public ThreadCosts countWire(WireCounters counters) {
+        this.wire = counters;
+        return this;
+    }
+
     /** Begins an interval. Thread allocations are read last, so this call's own are left out but one array. */
     public void start() {
         otherCpu = otherCpu();
         otherSwitches = otherSwitches();
         ownSwitches = switches(ProcessHandle.current().pid());
         process = OS.getProcessCpuTime();
+        frames = wire.frames();
+        flushes = wire.flushes();
         ids = THREADS.getAllThreadIds();
         cpu = THREADS.getThreadCpuTime(ids);
         allocated = THREADS.getThreadAllocatedBytes(ids);
@@ -85,6 +99,8 @@ public final class ThreadCosts {
         sums[1] += switches(ProcessHandle.current().pid()) - ownSwitches;
         sums[2] += otherCpu() - otherCpu;
         sums[3] += otherSwitches() - otherSwitches;
+        sums[4] += wire.frames() - frames;
+        sums[5] += wire.flushes() - flushes;
         Map<Long, Integer> before = new HashMap<>();
         for (int i = 0; i < ids.length; i++) {
             before.put(ids[i], i);
@@ -114,7 +130,8 @@ public final class ThreadCosts {
         groups.forEach((n, g) -> list.add(new Group(n, (int) g[0], g[1], g[2])));
         list.sort(Comparator.comparingLong(Group::cpuNanos).reversed());
         return new Totals(list.stream().mapToLong(Group::allocatedBytes).sum(),
-                list.stream().mapToLong(Group::cpuNanos).sum(), sums[0], sums[1], sums[2], sums[3], List.copyOf(list));
+                list.stream().mapToLong(Group::cpuNanos).sum(), sums[0], sums[1], sums[2], sums[3], sums[4], sums[5],
+                List.copyOf(list));
     }
 
     /** A thread's group: its name without trailing numbers and their separators ({@code pool-2-thread-7}: pool-2-thread). */

@@ -4,6 +4,7 @@ import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.DonorTransport;
 import dev.valet.client.transport.DonorUnavailableException;
 import dev.valet.client.transport.TransportSecurity;
+import dev.valet.client.transport.WireCounters;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.net.NettyTransport;
 import dev.valet.common.portal.DonorAddress;
@@ -34,6 +35,8 @@ public final class TcpTransport implements DonorTransport {
     private final Duration requestTimeout;
     private final int maxPagesPerRequest;
     private final TransportSecurity security;
+    private final WireCounters wire = new WireCounters();
+    private final WireCounting wireCounting = new WireCounting(wire);
 
     /** A transport without authentication or TLS, to donors on loopback. */
     public TcpTransport(NettyTransport kind, int threads, Duration connectTimeout, Duration requestTimeout,
@@ -74,6 +77,11 @@ public final class TcpTransport implements DonorTransport {
         return "tcp";
     }
 
+    @Override
+    public WireCounters wire() {
+        return wire;
+    }
+
     /**
      * Connects (through TLS when configured), says HELLO as {@code identity} and, with a cluster secret, runs the
      * mutual handshake; completes when the donor has accepted. A donor that cannot prove the secret, or a
@@ -103,6 +111,7 @@ public final class TcpTransport implements DonorTransport {
                         }
                         // Requests queued together (from any thread) leave in one flush, one syscall: the donor
                         // answers what one read brought in one flush too (DonorHandler.channelReadComplete).
+                        ch.pipeline().addLast("wire", wireCounting);
                         ch.pipeline().addLast("flushes", new FlushConsolidationHandler(
                                 FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
                         ch.pipeline().addLast("frames", new FrameDecoder(FrameHeader.MAX_FRAME_BYTES));

@@ -144,6 +144,26 @@ class TcpDonorConnectionTest {
         }
     }
 
+    @Test
+    void everyFrameSentIsCountedAndFlushesNeverOutnumberFrames() throws Exception {
+        try (DonorProcess donor = DonorFixture.donor(dir, "wire", "4M");
+             TcpTransport transport = DonorFixture.transport();
+             DonorConnection c = DonorFixture.connect(transport, donor, "wire")) {
+            c.allocateSlab(SLAB, SLAB_BYTES).join();
+            long frames = transport.wire().frames();
+            long flushes = transport.wire().flushes();
+            List<CompletableFuture<Void>> writes = new ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                writes.add(write(c, SLAB, i, 1, 1, 3));
+            }
+            CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
+
+            assertThat(transport.wire().frames() - frames).isEqualTo(64);
+            assertThat(transport.wire().flushes() - flushes).isBetween(1L, 64L);
+            assertPages(c, SLAB, 0, 64, 1, 3);
+        }
+    }
+
     private static CompletableFuture<Void> write(DonorConnection c, long slab, long first, int count, long version,
                                                  long seed) {
         byte[] page = new byte[FrameHeader.PAGE_SIZE];
