@@ -10,10 +10,13 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The slabs waiting for re-replication, most urgent first: a slab with no current copy (every copy suspended or
  * being brought up to date) is taken before any slab that still has one, since requests for it are held until one
- * of its copies is current again. Otherwise first come, first served. A slab is in the queue at most once
- * ({@link SlabEntry#markQueued}).
+ * of its copies is current again; among those, one whose requests are held now ({@link SlabEntry#markWanted}) comes
+ * first. Otherwise first come, first served. A slab is in the queue at most once ({@link SlabEntry#markQueued}).
  */
 final class RepairQueue {
+    /** How recently a request must have been held for its slab to count as wanted (holds retry every 0.5 s). */
+    static final long WANTED_NANOS = TimeUnit.SECONDS.toNanos(2);
+
     private final ArrayDeque<SlabEntry> slabs = new ArrayDeque<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition notEmpty = lock.newCondition();
@@ -29,7 +32,7 @@ final class RepairQueue {
     }
 
     /**
-     * The first slab with no current copy, else the first queued; null if none came within the timeout. One thread
+     * The first wanted slab with no current copy, else the first with no current copy, else the first queued; null if none came within the timeout. One thread
      * takes; slab monitors are never taken under the queue's lock (adders may hold one).
      */
     SlabEntry take(long timeout, TimeUnit unit) throws InterruptedException {
@@ -47,12 +50,20 @@ final class RepairQueue {
         } finally {
             lock.unlock();
         }
-        SlabEntry chosen = queued.get(0);
+        SlabEntry chosen = null;
         for (SlabEntry s : queued) {
             if (s.replicas().isEmpty()) {
-                chosen = s;
-                break;
+                if (s.isWanted(WANTED_NANOS)) {
+                    chosen = s;
+                    break;
+                }
+                if (chosen == null) {
+                    chosen = s;
+                }
             }
+        }
+        if (chosen == null) {
+            chosen = queued.get(0);
         }
         lock.lock();
         try {

@@ -26,6 +26,8 @@ public final class SlabEntry {
     private Phaser writeGate = newGate();
     private CompletableFuture<Void> mapping;
     private boolean queuedForRepair;
+    /** When a request for this slab was last held ({@link System#nanoTime()}), or 0. */
+    private volatile long wantedAtNanos;
     private boolean waitLogged;
     /** Held by whoever adds or moves a copy (re-replication, migration): one catching-up target at a time. */
     private final ReentrantLock copying = new ReentrantLock();
@@ -237,6 +239,17 @@ public final class SlabEntry {
 
     synchronized void setMapping(CompletableFuture<Void> m) {
         mapping = m;
+    }
+
+    /** A request for this slab was held for want of a current copy: re-replication serves it first. */
+    void markWanted() {
+        wantedAtNanos = System.nanoTime();
+    }
+
+    /** Whether a request for this slab was held within the last {@code withinNanos}. */
+    boolean isWanted(long withinNanos) {
+        long at = wantedAtNanos;
+        return at != 0 && System.nanoTime() - at < withinNanos;
     }
 
     /** Marks the slab queued for repair; false if it already was. */

@@ -38,6 +38,22 @@ class RepairQueueTest {
     }
 
     @Test
+    void amongSlabsWithoutACurrentCopyOneWhoseRequestsAreHeldComesFirst() throws Exception {
+        RepairQueue q = new RepairQueue();
+        SlabEntry first = slab(0, false);
+        SlabEntry held = slab(1, false);
+        SlabEntry withCopy = slab(2, true);
+        q.add(withCopy);
+        q.add(first);
+        q.add(held);
+        held.markWanted();
+        withCopy.markWanted();  // wanted, but it has a current copy: its requests are not held for want of one
+        assertThat(q.take(1, TimeUnit.SECONDS)).isSameAs(held);
+        assertThat(q.take(1, TimeUnit.SECONDS)).isSameAs(first);
+        assertThat(q.take(1, TimeUnit.SECONDS)).isSameAs(withCopy);
+    }
+
+    @Test
     void takeWaitsForASlabAndGivesUpAfterItsTimeout() throws Exception {
         RepairQueue q = new RepairQueue();
         long t0 = System.nanoTime();
