@@ -219,41 +219,65 @@ final class CopyResync {
     /**
      * The backup disk has every write queued before any donor got it: the pages no copy holds (acknowledged by the
      * disk alone while every copy was suspended) are read from it, checked against their CRC32C, and written to the
-     * target with their versions. Returns how many it had.
+     * target with their versions, in one request (page by page only if the target refuses the batch because it
+     * holds a newer version of one). Returns how many it had.
      */
     private int copyFromBackup(SlabEntry slab, RemoteDonor target, long[] indexes, long[] expected, int[] crcs,
                                boolean[] done) {
-        ByteBuf page = Unpooled.directBuffer(FrameHeader.PAGE_SIZE, FrameHeader.PAGE_SIZE);
+        ByteBuf pages = Unpooled.directBuffer(done.length * FrameHeader.PAGE_SIZE);
+        int[] at = new int[done.length];
         int found = 0;
         try {
             for (int i = 0; i < done.length; i++) {
-                if (done[i]) {
-                    continue;
+                if (!done[i] && backup.read(slab.firstPage() + indexes[i], crcs[i], pages,
+                        found * FrameHeader.PAGE_SIZE)) {
+                    at[found++] = i;
                 }
-                if (!backup.read(slab.firstPage() + indexes[i], crcs[i], page, 0)) {
-                    continue;
-                }
-                long index = indexes[i];
-                long version = expected[i];
-                int crc = crcs[i];
-                try {
-                    target.connection().writePages(slab.id(), 1, e -> e.add(index, version, crc, page, 0)).join();
-                } catch (CompletionException e) {
-                    if (!DonorException.isRefusal(e, ErrorCode.STALE_VERSION)) {
-                        throw e;
-                    }
-                }
-                done[i] = true;
-                found++;
             }
+            if (found == 0) {
+                return 0;
+            }
+            int n = found;
+            try {
+                target.connection().writePages(slab.id(), n, e -> {
+                    for (int j = 0; j < n; j++) {
+                        e.add(indexes[at[j]], expected[at[j]], crcs[at[j]], pages, j * FrameHeader.PAGE_SIZE);
+                    }
+                }).join();
+            } catch (CompletionException e) {
+                if (!DonorException.isRefusal(e, ErrorCode.STALE_VERSION)) {
+                    throw e;
+                }
+                for (int j = 0; j < n; j++) {
+                    writeUnlessNewer(slab, target, indexes[at[j]], expected[at[j]], crcs[at[j]], pages,
+                            j * FrameHeader.PAGE_SIZE);
+                }
+            }
+            for (int j = 0; j < n; j++) {
+                done[at[j]] = true;
+            }
+            return n;
         } catch (IOException e) {
             LOG.warn("slab {}: reading missed pages from the backup disk failed: {}", slab.id(), e.toString());
+            return 0;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return 0;
         } finally {
-            page.release();
+            pages.release();
         }
-        return found;
+    }
+
+    /** Writes one page to {@code target}; a refusal because it holds a newer version counts as written. */
+    private static void writeUnlessNewer(SlabEntry slab, RemoteDonor target, long index, long version, int crc,
+                                         ByteBuf src, int srcIndex) {
+        try {
+            target.connection().writePages(slab.id(), 1, e -> e.add(index, version, crc, src, srcIndex)).join();
+        } catch (CompletionException e) {
+            if (!DonorException.isRefusal(e, ErrorCode.STALE_VERSION)) {
+                throw e;
+            }
+        }
     }
 
     private static void write(boolean ok, RemoteDonor target) {
