@@ -27,8 +27,9 @@ import java.util.concurrent.Phaser;
  * (READ_INDEX) are compared with the slab map and only the pages it missed are copied from a copy that has them. The
  * donor refuses an older version over a newer one, so a write racing the copy is never undone. Pages no answering
  * copy has come from the backup disk, if there is one (it got every write, including those it alone acknowledged
- * while every copy was suspended). Then it is a full copy again. A page whose last version no reachable copy holds (its write was never acknowledged) is left as it is:
- * the serving rule never returns it, and the held write that produced it sends it again.
+ * while every copy was suspended). Then it is a full copy again. A page whose last version no reachable copy holds
+ * (its write was never acknowledged) is left as it is: the serving rule never returns it, and the held write that
+ * produced it sends it again.
  */
 final class CopyResync {
     private static final Logger LOG = LoggerFactory.getLogger(CopyResync.class);

@@ -32,8 +32,9 @@ final class RepairQueue {
     }
 
     /**
-     * The first wanted slab with no current copy, else the first with no current copy, else the first queued; null if none came within the timeout. One thread
-     * takes; slab monitors are never taken under the queue's lock (adders may hold one).
+     * The first wanted slab with no current copy, else the first with no current copy, else the first queued; null
+     * if none came within the timeout. One thread takes; slab monitors are never taken under the queue's lock
+     * (adders may hold one).
      */
     SlabEntry take(long timeout, TimeUnit unit) throws InterruptedException {
         List<SlabEntry> queued;

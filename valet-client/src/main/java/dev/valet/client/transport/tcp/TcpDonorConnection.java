@@ -50,7 +50,8 @@ import java.util.function.Function;
 
 /**
  * A {@link DonorConnection} over one TCP channel. Requests are pipelined: each gets a request id and a pending
- * entry with a deadline (one scan per connection fails the late ones); replies are matched by id, decoded on the event loop, and complete the caller's future.
+ * entry with a deadline (one scan per connection fails the late ones); replies are matched by id, decoded on the
+ * event loop, and complete the caller's future.
  * When the channel closes, every pending request fails with {@link DonorUnavailableException}.
  */
 final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implements DonorConnection {
