@@ -25,7 +25,7 @@ trap cleanup EXIT
 
 t_start="$(uptime_s)"
 VALET_HOLD_TIMEOUT="${hold_s}s"
-VALET_IO_TIMEOUT=10s # the driver's own limit (ioTimeout + holdTimeout) stays under the hung-task watchdog's 60 s
+VALET_IO_TIMEOUT=10s # the driver's own limit (ioTimeout + holdTimeout) stays under the hung-task watchdog's 180 s
 valet_start_stack
 
 # hog in the background; every donor frozen for 2 x holdTimeout once it really swaps.
