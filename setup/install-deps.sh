@@ -18,7 +18,7 @@ command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 vm_packages=(
     qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static kmod cpio
     rdma-core ibverbs-providers ibverbs-utils rdmacm-utils perftest
-    nbdkit nbd-client linux-source-6.1 libc6-dev iproute2
+    nbdkit nbd-client fio linux-source-6.1 libc6-dev iproute2
 )
 # The Maven build compiles the verbs shim (native/verbs: make, libibverbs and librdmacm headers and libraries).
 packages=(make libibverbs-dev librdmacm-dev)

@@ -3,7 +3,9 @@
 # boots Debian's 6.1 kernel and uses this machine's root file system read-only over 9p, because this machine's own
 # kernel cannot load modules. See setup/vm/README.md.
 #
-#   setup/vm/lab.sh [--keep] SCENARIO...|all      all = every setup/vm/scenarios/*.sh, in name order
+#   setup/vm/lab.sh [--keep] SCENARIO...|all      all = every setup/vm/scenarios/*.sh, in name order, except
+#                                                  benchmarks marked "# vm-all: no" (compare)
+#   setup/vm/lab.sh compare                        the swap comparison: valet (1 and 2 copies), nbd, zram, fio
 #   setup/vm/lab.sh --list
 #
 # --keep: keep every old result directory (by default only the newest $VALET_VM_KEEP_RESULTS are kept).
@@ -48,6 +50,13 @@ all_scenarios() {
         [ -e "$f" ] && basename "$f" .sh
     done | LC_ALL=C sort
 }
+# The scenarios of "all": a benchmark that says "# vm-all: no" in its header runs only when named.
+scenarios_of_all() {
+    local s
+    for s in $(all_scenarios); do
+        grep -q '^# *vm-all: *no *$' "$here/scenarios/$s.sh" || echo "$s"
+    done
+}
 
 usage() {
     sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
@@ -62,7 +71,7 @@ while [ $# -gt 0 ]; do
         --list) all_scenarios; exit 0 ;;
         -h | --help) usage; exit 0 ;;
         -*) usage >&2; exit 2 ;;
-        all) mapfile -t -O "${#scenarios[@]}" scenarios < <(all_scenarios) ;;
+        all) mapfile -t -O "${#scenarios[@]}" scenarios < <(scenarios_of_all) ;;
         *) scenarios+=("$1") ;;
     esac
     shift
@@ -363,4 +372,8 @@ fi
 echo
 say "logs in $results"
 say "$passed passed, $failed failed" | tee "$results/summary.txt"
+# A scenario's last words (guest/lib.sh: conclude), e.g. compare's ratio line, end the output.
+for s in "${scenarios[@]}"; do
+    [ ! -s "$results/$s.conclusion" ] || cat "$results/$s.conclusion"
+done
 [ "$failed" = 0 ] && [ "$vm_ok" = 1 ]

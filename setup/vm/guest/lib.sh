@@ -126,8 +126,10 @@ cgroup_kill() {
 COMPARE_WORKLOAD=(64M 256 1)
 
 # hog_workload NAME LIMIT MIB PASSES: the standard swap workload. Runs "$HOG MIB PASSES" in memory cgroup NAME
-# limited to LIMIT, records metrics workload_seconds, pswpout_delta and pswpin_delta, and fails if hog fails, was
-# OOM-killed, or nothing was swapped out (the swap device was not really used).
+# limited to LIMIT, records metrics workload_seconds, pswpout_delta and pswpin_delta (each prefixed with
+# $HOG_METRIC_PREFIX, empty by default), and fails if hog fails, was OOM-killed, or nothing was swapped out (the swap
+# device was not really used). ELAPSED holds the workload's seconds afterwards.
+HOG_METRIC_PREFIX=""
 hog_workload() {
     local name="$1" limit="$2" mib="$3" passes="$4" out0 in0 out1 in1 rc=0
     [ -x "$HOG" ] || fail "hog_workload: $HOG missing (lab.sh builds it)"
@@ -137,9 +139,9 @@ hog_workload() {
     time_it run_in_cgroup "$name" "$limit" "$HOG" "$mib" "$passes" || rc=$?
     out1="$(vmstat_get pswpout)"
     in1="$(vmstat_get pswpin)"
-    metric workload_seconds "$ELAPSED"
-    metric pswpout_delta $((out1 - out0))
-    metric pswpin_delta $((in1 - in0))
+    metric "${HOG_METRIC_PREFIX}workload_seconds" "$ELAPSED"
+    metric "${HOG_METRIC_PREFIX}pswpout_delta" $((out1 - out0))
+    metric "${HOG_METRIC_PREFIX}pswpin_delta" $((in1 - in0))
     [ "$CGROUP_OOM_KILLS" = 0 ] || fail "hog was OOM-killed ($CGROUP_OOM_KILLS kills)"
     [ "$rc" = 0 ] || fail "hog failed with status $rc"
     [ $((out1 - out0)) -gt 0 ] || fail "no page was swapped out (pswpout did not grow)"
@@ -165,6 +167,12 @@ kernel_log_since() {
 # Kernel log lines that say a swap I/O on /dev/valet0 failed: the block layer's, the swap code's, the driver's.
 # shellcheck disable=SC2034 # used by the scenarios
 SWAP_IO_ERROR_PATTERN='I/O error, dev valet0|Write-error on swap-device|Read-error on swap-device|valet0: (request failed|[0-9]+ request\(s\) failed)'
+
+# conclude LINE: a line lab.sh prints after its summary, as the last words of the run (e.g. compare's ratios).
+conclude() {
+    echo "$*" >>"$OUT/$SCENARIO.conclusion"
+    announce "$*"
+}
 
 # announce MESSAGE: a line for the scenario's log that lab.sh also prints live on the host (through the console).
 announce() {

@@ -68,7 +68,7 @@ scenario_timeout() {
 run_scenario() {
     local name="$1" script="$REPO/setup/vm/scenarios/$1.sh"
     local result="" rc=0 t start end scratch
-    rm -f "$OUT/$name".{result,metrics,log,duration,window,threads.txt}
+    rm -f "$OUT/$name".{result,metrics,log,duration,window,threads.txt,conclusion}
     touch "$OUT/$name.metrics"
     if [ ! -f "$script" ]; then
         echo "FAIL: no such scenario $script" >"$OUT/$name.result"

@@ -6,20 +6,12 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../guest/lib.sh
 . "$REPO/setup/vm/guest/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../guest/devices.sh
+. "$REPO/setup/vm/guest/devices.sh"
+trap zram_stop EXIT
 
-dev=/dev/zram0
-cleanup() {
-    (swap_off "$dev") || true # a subshell: a failing swap_off must not skip the rest
-    [ -w /sys/block/zram0/reset ] && echo 1 >/sys/block/zram0/reset
-    modprobe -r zram 2>/dev/null || true
-}
-trap cleanup EXIT
-
-modprobe zram num_devices=1 || fail "modprobe zram failed"
-wait_for_file /sys/block/zram0/disksize 5 || fail "zram0 did not appear"
-echo 512M >/sys/block/zram0/disksize || fail "cannot size zram0"
-wait_for_file "$dev" 5 || fail "$dev did not appear"
-swap_on "$dev"
+zram_start 512M
+swap_on "$ZRAM_DEV"
 
 hog_workload hog-zram "${COMPARE_WORKLOAD[@]}"
 # orig_data_size compr_data_size mem_used_total ...: how much zram held at the end
@@ -27,4 +19,4 @@ read -r orig compr _ </sys/block/zram0/mm_stat
 metric zram_orig_bytes "$orig"
 metric zram_compr_bytes "$compr"
 
-swap_off "$dev"
+swap_off "$ZRAM_DEV"

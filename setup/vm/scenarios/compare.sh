@@ -1,0 +1,76 @@
+#!/bin/bash
+# vm-timeout: 2400
+# vm-all: no
+# The swap comparison (a benchmark, not a test of speed; `setup/vm/lab.sh compare`, not part of `all`). In this one
+# VM, one after the other: the comparison workload (COMPARE_WORKLOAD in guest/lib.sh) on zram, on nbd to nbdkit's
+# memory plugin, on /dev/valet0 with 1 copy and with 2 copies (3 donor processes on loopback, as nbdkit is); then
+# fio (4 KiB random write and read, O_DIRECT, queue depth 1 and 32, every block verified) on zram, nbd and
+# /dev/valet0 with 1 copy. Ends with the ratio line of docs/benchmarks.md:
+#   compare: r1_over_nbd=X r2_over_nbd=Y r1_over_zram=Z fio_qd32_read_r1_over_nbd=A fio_qd32_write_r1_over_nbd=B
+#            fio_qd1_read_r1_over_nbd=C
+# (on one line; workload time ratios: lower is better; fio IOPS ratios: higher is better). It fails only if a run
+# fails: a workload or fio error, a bad block, a missing number.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../guest/lib.sh
+. "$REPO/setup/vm/guest/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../guest/devices.sh
+. "$REPO/setup/vm/guest/devices.sh"
+# shellcheck source-path=SCRIPTDIR source=../guest/valet.sh
+. "$REPO/setup/vm/guest/valet.sh"
+cleanup() {
+    zram_stop
+    nbd_stop
+    valet_cleanup
+}
+trap cleanup EXIT
+
+declare -A seconds=() iops=()
+
+# measure LABEL DEV: the workload on DEV as swap; with RUN_FIO=1, the fio suite on DEV after swapoff.
+measure() {
+    local label="$1" dev="$2" qd rw
+    swap_on "$dev"
+    HOG_METRIC_PREFIX="${label}_" hog_workload "hog-$label" "${COMPARE_WORKLOAD[@]}"
+    seconds[$label]="$ELAPSED"
+    swap_off "$dev"
+    [ "${RUN_FIO:-0}" = 1 ] || return 0
+    for qd in 1 32; do
+        for rw in write read; do
+            iops[${rw}_qd${qd}_$label]="$(fio_iops "$label-$rw-qd$qd" "$dev" "rand$rw" "$qd")"
+            metric "fio_qd${qd}_${rw}_${label}_iops" "${iops[${rw}_qd${qd}_$label]}"
+        done
+    done
+}
+
+# valet_measure COPIES: a fresh stack (3 donors, a 512M swap space in 16M slabs, COPIES copies) measured, undone.
+valet_measure() {
+    valet_setup
+    valet_start_donors 3 512M
+    valet_write_config 512M 16M "$1"
+    valet_start_client
+    measure "r$1" "$VALET_DEV"
+    "$REPO/native/kernel/tools/valet-nlprobe" status || true
+    valet_cleanup
+}
+
+zram_start 512M
+RUN_FIO=1 measure zram "$ZRAM_DEV"
+zram_stop
+nbd_start
+RUN_FIO=1 measure nbd "$NBD_DEV"
+nbd_stop
+RUN_FIO=1 valet_measure 1
+valet_measure 2
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 <= 0) exit 1; printf "%.2f", a / b }' || fail "ratio $1/$2"; }
+conclude "compare-runs: seconds r1=${seconds[r1]} r2=${seconds[r2]} nbd=${seconds[nbd]} zram=${seconds[zram]}" \
+    "fio_iops(qd1 write/read, qd32 write/read) r1=${iops[write_qd1_r1]}/${iops[read_qd1_r1]}" \
+    "${iops[write_qd32_r1]}/${iops[read_qd32_r1]} nbd=${iops[write_qd1_nbd]}/${iops[read_qd1_nbd]}" \
+    "${iops[write_qd32_nbd]}/${iops[read_qd32_nbd]} zram=${iops[write_qd1_zram]}/${iops[read_qd1_zram]}" \
+    "${iops[write_qd32_zram]}/${iops[read_qd32_zram]}"
+conclude "compare: r1_over_nbd=$(ratio "${seconds[r1]}" "${seconds[nbd]}")" \
+    "r2_over_nbd=$(ratio "${seconds[r2]}" "${seconds[nbd]}")" \
+    "r1_over_zram=$(ratio "${seconds[r1]}" "${seconds[zram]}")" \
+    "fio_qd32_read_r1_over_nbd=$(ratio "${iops[read_qd32_r1]}" "${iops[read_qd32_nbd]}")" \
+    "fio_qd32_write_r1_over_nbd=$(ratio "${iops[write_qd32_r1]}" "${iops[write_qd32_nbd]}")" \
+    "fio_qd1_read_r1_over_nbd=$(ratio "${iops[read_qd1_r1]}" "${iops[read_qd1_nbd]}")"
