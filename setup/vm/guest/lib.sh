@@ -168,6 +168,11 @@ kernel_log_since() {
 # shellcheck disable=SC2034 # used by the scenarios
 SWAP_IO_ERROR_PATTERN='I/O error, dev valet0|Write-error on swap-device|Read-error on swap-device|valet0: (request failed|[0-9]+ request\(s\) failed)'
 
+# ratio A B: A / B with two decimals (e.g. a time or IOPS ratio for a benchmark line); fails when B is not positive.
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 <= 0) exit 1; printf "%.2f", a / b }' || fail "ratio $1/$2: bad divisor"
+}
+
 # conclude LINE: a line lab.sh prints after its summary, as the last words of the run (e.g. compare's ratios).
 conclude() {
     echo "$*" >>"$OUT/$SCENARIO.conclusion"

@@ -62,7 +62,6 @@ nbd_stop
 RUN_FIO=1 valet_measure 1
 valet_measure 2
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 <= 0) exit 1; printf "%.2f", a / b }' || fail "ratio $1/$2"; }
 conclude "compare-runs: seconds r1=${seconds[r1]} r2=${seconds[r2]} nbd=${seconds[nbd]} zram=${seconds[zram]}" \
     "fio_iops(qd1 write/read, qd32 write/read) r1=${iops[write_qd1_r1]}/${iops[read_qd1_r1]}" \
     "${iops[write_qd32_r1]}/${iops[read_qd32_r1]} nbd=${iops[write_qd1_nbd]}/${iops[read_qd1_nbd]}" \

@@ -18,5 +18,5 @@ if [ -z "$valet" ] || [ -z "$zram" ] || [ -z "$nbd" ]; then fail "a workload_sec
 metric valet_seconds "$valet"
 metric zram_seconds "$zram"
 metric nbd_seconds "$nbd"
-metric valet_over_zram "$(awk -v a="$valet" -v b="$zram" 'BEGIN { printf "%.2f", a / b }')"
-metric valet_over_nbd "$(awk -v a="$valet" -v b="$nbd" 'BEGIN { printf "%.2f", a / b }')"
+metric valet_over_zram "$(ratio "$valet" "$zram")"
+metric valet_over_nbd "$(ratio "$valet" "$nbd")"
