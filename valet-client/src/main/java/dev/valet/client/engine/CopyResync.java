@@ -122,7 +122,7 @@ final class CopyResync {
         Gaps gaps = new Gaps();
         for (int first = 0; first < slab.pageCount(); first += perIndex) {
             int count = Math.min(perIndex, slab.pageCount() - first);
-            if (!repair.anyWritten(slab, first, count)) {
+            if (!map.anyWritten(slab, first, count)) {
                 continue;
             }
             PageIndex held = c.readIndex(slab.id(), first, count).join();

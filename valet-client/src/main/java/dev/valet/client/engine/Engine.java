@@ -64,10 +64,11 @@ public final class Engine implements AutoCloseable {
                 config.placement().weights(), new Random());
         this.pool = new DonorPool(donors, config, transport, new DonorEvents());
         int numReplica = config.placement().numReplica();
-        this.placer = new SlabPlacer(pool, policy, numReplica, map.slabBytes());
+        this.placer = new SlabPlacer(map, pool, policy, numReplica);
         this.repair = new ReReplicator(map, placer, pool, policy, numReplica,
                 config.failover().reReplicationRate().bytes(), pagesPerRequest, backup);
         this.placer.onDegraded(this::queueDegraded);
+        this.placer.onPlacedBehind(repair::enqueue);
         this.backup = backup;
         this.migrator = new SlabMigrator(map, repair, backup, config.failover().migrationRate().bytes());
         this.backupReads = Executors.newSingleThreadExecutor(r -> {
@@ -196,7 +197,7 @@ public final class Engine implements AutoCloseable {
                 if (copies < numReplica) {
                     degraded++;
                 }
-            } else if (anyWritten(s)) {
+            } else if (map.anyWritten(s, 0, s.pageCount())) {
                 withoutCopy++;
             }
         }
@@ -210,17 +211,6 @@ public final class Engine implements AutoCloseable {
                 repair.slabsRepaired(), repair.pagesCopied(), migrator.slabsMigrated(),
                 migrator.evictionsDeclined(), suspected, hold.heldRequests(), hold.heldMaxMillis(),
                 hold.heldFailed());
-    }
-
-    private boolean anyWritten(SlabEntry s) {
-        synchronized (s) {
-            for (int i = 0; i < s.pageCount(); i++) {
-                if (map.version(s.firstPage() + i) != 0) {
-                    return true;
-                }
-            }
-        }
-        return false;
     }
 
     /**

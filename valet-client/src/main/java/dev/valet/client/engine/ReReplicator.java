@@ -47,6 +47,7 @@ final class ReReplicator implements AutoCloseable {
     private final AtomicLong pagesCopied = new AtomicLong();
     private final AtomicLong slabsRepaired = new AtomicLong();
     private final CopyResync resync;
+    private final BackupDisk backup;
     private volatile boolean running = true;
 
     ReReplicator(SlabMap map, SlabPlacer placer, DonorPool pool, PlacementPolicy<RemoteDonor> policy, int numReplica,
@@ -59,6 +60,7 @@ final class ReReplicator implements AutoCloseable {
         this.bytesPerSecond = bytesPerSecond;
         this.pagesPerRequest = pagesPerRequest;
         this.resync = new CopyResync(map, this, pagesPerRequest, backup);
+        this.backup = backup;
         this.worker = new Thread(this::run, "valet-re-replicator");
         this.worker.setDaemon(true);
     }
@@ -164,12 +166,18 @@ final class ReReplicator implements AutoCloseable {
         while (running && slab.replicas().size() < numReplica) {
             List<RemoteDonor> sources = slab.replicas();
             if (sources.isEmpty()) {
-                if (slab.suspended().isEmpty()) {
-                    LOG.error("slab {} has no copy left to repair from; its pages are readable only from a backup"
-                            + " disk, and it is placed afresh at its next write", slab.id());
-                } else if (slab.markWaitLogged()) {
-                    LOG.warn("slab {}: every copy is on a suspected donor {}; waiting for one to answer (requests"
-                            + " for it are held meanwhile)", slab.id(), slab.suspended());
+                if (!slab.suspended().isEmpty()) {
+                    if (slab.markWaitLogged()) {
+                        LOG.warn("slab {}: every copy is on a suspected donor {}; waiting for one to answer"
+                                + " (requests for it are held meanwhile)", slab.id(), slab.suspended());
+                    }
+                } else if (!map.anyWritten(slab, 0, slab.pageCount())) {
+                    LOG.debug("slab {}: no copy and no page written; placed at its next write", slab.id());
+                } else if (backup != null) {
+                    placeFromBackup(slab);
+                } else {
+                    LOG.error("slab {} has no copy left to repair from, and there is no backup disk: its pages"
+                            + " are lost; it is placed afresh at its next write", slab.id());
                 }
                 return;
             }
@@ -187,6 +195,25 @@ final class ReReplicator implements AutoCloseable {
             if (!copyTo(slab, target, bytesPerSecond)) {
                 retryLater(slab);
                 return;
+            }
+        }
+    }
+
+    /**
+     * Only the backup disk holds {@code slab}'s pages (it alone acknowledged them while no donor could take the slab,
+     * or every copy was lost): the slab is placed, and its new copies, which start suspended, are queued again to be
+     * filled from the disk. Tried again later while no donor takes it.
+     */
+    private void placeFromBackup(SlabEntry slab) {
+        try {
+            placer.ensureMapped(slab).join();
+        } catch (CompletionException e) {
+            if (!slab.hasAnyCopy()) {
+                if (slab.markWaitLogged()) {
+                    LOG.warn("slab {} is held by the backup disk alone; placing it on donors when they can take it"
+                            + " ({})", slab.id(), rootMessage(e));
+                }
+                retryLater(slab);
             }
         }
     }
@@ -251,7 +278,7 @@ final class ReReplicator implements AutoCloseable {
                 minPages(slab.replicas())));
         for (int first = 0; first < slab.pageCount(); first += perRequest) {
             int count = Math.min(perRequest, slab.pageCount() - first);
-            if (!anyWritten(slab, first, count)) {
+            if (!map.anyWritten(slab, first, count)) {
                 continue;
             }
             if (!copyRun(slab, target, first, count)) {
@@ -271,17 +298,6 @@ final class ReReplicator implements AutoCloseable {
         LOG.info("slab {}: new copy on {} complete ({} pages in {} ms); {} copies", slab.id(), target, copied,
                 (System.nanoTime() - t0) / 1_000_000, slab.replicas().size());
         return true;
-    }
-
-    boolean anyWritten(SlabEntry slab, int first, int count) {
-        synchronized (slab) {
-            for (int i = 0; i < count; i++) {
-                if (map.version(slab.firstPage() + first + i) != 0) {
-                    return true;
-                }
-            }
-        }
-        return false;
     }
 
     static int minPages(List<RemoteDonor> donors) {

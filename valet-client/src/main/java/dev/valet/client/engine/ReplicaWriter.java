@@ -223,6 +223,7 @@ final class ReplicaWriter {
             } else if (backup != null && backupSequence >= 0) {
                 backup.whenWritten(backupSequence).whenComplete((ok, err) -> {
                     if (err == null) {
+                        repair.enqueue(slab); // only the disk has these pages: copies are made when donors can
                         complete(null);
                     } else {
                         // Neither donors nor the disk have it: wait for donors (held), as without a disk.

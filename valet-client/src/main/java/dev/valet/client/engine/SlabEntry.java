@@ -215,6 +215,17 @@ public final class SlabEntry {
         replicas = List.copyOf(donors);
     }
 
+    /**
+     * New, empty copies of a slab that has pages written already (acknowledged by the backup disk alone while no
+     * copy could be placed, or left without copies when every one was lost): they lack those pages, so they start
+     * as suspended copies and become full ones only once brought up to date ({@link CopyResync}).
+     */
+    synchronized void setBehindCopies(List<RemoteDonor> donors) {
+        for (RemoteDonor d : donors) {
+            suspended = with(suspended, d);
+        }
+    }
+
     /** Drops {@code donor} from this slab; true if it was a replica, a suspended copy or the copy being made. */
     synchronized boolean drop(RemoteDonor donor) {
         boolean dropped = false;

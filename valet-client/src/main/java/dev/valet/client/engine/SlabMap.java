@@ -93,6 +93,18 @@ public final class SlabMap {
         return versions[(int) page];
     }
 
+    /** Whether any of pages {@code first .. first + count} of {@code slab} (indexes in the slab) was written. */
+    boolean anyWritten(SlabEntry slab, int first, int count) {
+        synchronized (slab) {
+            for (int i = 0; i < count; i++) {
+                if (versions[(int) (slab.firstPage() + first + i)] != 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     int crc(long page) {
         return crcs[(int) page];
     }

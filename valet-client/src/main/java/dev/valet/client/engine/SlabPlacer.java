@@ -16,27 +16,36 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * Gives slabs their donors: at a slab's first write (or when every copy is gone) it asks the placement policy for
  * {@code numReplica} live donors and allocates the slab on each. Donors that refuse are replaced by the next
  * candidates; a slab placed on fewer donors than asked is handed to re-replication.
+ *
+ * <p>A slab that already has written pages when it is placed (the backup disk alone acknowledged them while no
+ * donor could take the slab, or every copy was lost) gets copies that lack those pages: they start suspended and
+ * are handed to re-replication, which fills them ({@link CopyResync}, from the backup disk) before they count. Until
+ * then the write waits as for any slab without a current copy.
  */
 public final class SlabPlacer {
     private static final Logger LOG = LoggerFactory.getLogger(SlabPlacer.class);
     private static final int ROUNDS = 3;
 
+    private final SlabMap map;
     private final DonorPool pool;
     private final PlacementPolicy<RemoteDonor> policy;
     private final int numReplica;
     private final long slabBytes;
     private Runnable onDegraded = () -> { };
+    private Consumer<SlabEntry> onPlacedBehind = s -> { };
 
-    SlabPlacer(DonorPool pool, PlacementPolicy<RemoteDonor> policy, int numReplica, long slabBytes) {
+    SlabPlacer(SlabMap map, DonorPool pool, PlacementPolicy<RemoteDonor> policy, int numReplica) {
+        this.map = map;
         this.pool = pool;
         this.policy = policy;
         this.numReplica = numReplica;
-        this.slabBytes = slabBytes;
+        this.slabBytes = map.slabBytes();
     }
 
     /**
@@ -81,11 +90,25 @@ public final class SlabPlacer {
                 }
                 donors = List.of();
             }
+            boolean behind = false;
             synchronized (slab) {
                 slab.setMapping(null);
                 if (err == null && !donors.isEmpty()) {
-                    slab.setReplicas(donors);
+                    behind = map.anyWritten(slab, 0, slab.pageCount());
+                    if (behind) {
+                        slab.setBehindCopies(donors);
+                    } else {
+                        slab.setReplicas(donors);
+                    }
                 }
+            }
+            if (behind) {
+                LOG.info("slab {} placed on {}, which lack the pages it already has: they are filled before they"
+                        + " count", slab.id(), donors);
+                onPlacedBehind.accept(slab);
+                mapping.completeExceptionally(new WaitForDonorsException("slab " + slab.id() + " placed on "
+                        + donors + ": its copies are brought up to date first"));
+                return;
             }
             if (err != null || donors.isEmpty()) {
                 // Late, full or refusing now: room comes back (headroom expands, slabs move), so the write waits.
@@ -108,6 +131,11 @@ public final class SlabPlacer {
 
     void onDegraded(Runnable r) {
         this.onDegraded = r;
+    }
+
+    /** Called with a slab placed on copies that lack its written pages (re-replication fills them). */
+    void onPlacedBehind(Consumer<SlabEntry> c) {
+        this.onPlacedBehind = c;
     }
 
     /** Up to {@code rounds} rounds of choosing and allocating, skipping donors already tried. */
