@@ -3,37 +3,46 @@
  * valet: /dev/valetN, a blk-mq block device whose requests are served by a
  * user-space daemon (valet-client) over the VALET generic netlink family.
  *
- * The contract is valet_uapi.h; the design is in README.md. In short:
+ * The contract is valet_uapi.h (version 2); the design is in README.md. In
+ * short:
  *
- *  - queue_rq never sleeps: it puts the request on the device's pending list
- *    and kicks the device's work item (on a WQ_MEM_RECLAIM workqueue).
- *  - The work item packs pending requests into IO messages (GFP_NOIO, with
- *    the data of writes), moves them to the in-flight table (a hash of
- *    cookies) and unicasts the message to the attached daemon. A failed
- *    allocation or unicast puts the requests back and retries later.
- *  - DONE looks each cookie up, checks it, copies read data into the bio
- *    pages and completes the request.
+ *  - Each device owns a data area, allocated with it, which the attached
+ *    daemon maps from /dev/valet-data. queue_rq gives a request a run of the
+ *    area's blocks (or pushes back with BLK_STS_RESOURCE when there is no
+ *    room), copies a write's data there, puts the request on its hardware
+ *    queue's pending list and, at the end of a batch, kicks that queue's
+ *    work item (on a WQ_MEM_RECLAIM workqueue).
+ *  - The work item packs pending requests into IO messages of descriptors
+ *    (no page data: a message fits one page) and unicasts them to the
+ *    attached daemon. A failed allocation or unicast puts the requests back
+ *    and retries later.
+ *  - The cookie is the request's blk-mq tag, a generation and the device.
+ *    DONE finds the request with blk_mq_tag_to_rq(), checks the cookie,
+ *    copies a read's data from the area into the bio and completes it.
  *  - Without a daemon, requests are held, and sent again to the next daemon
  *    that attaches, until HOLD_MS after they were first held; then they fail.
  *
  * Locking: valet_ctl_mutex serialises control (create, destroy, attach,
  * detach, status); valet_daemon_lock protects who the daemon is; each
- * device's lock (IRQ-safe) protects its lists, its cookie table and every
- * request's driver state. The two spinlocks are never nested.
+ * hardware queue's lock (IRQ-safe) protects its lists and the driver state of
+ * its requests; each device's area_lock protects the area's block maps; the
+ * device's lock protects its open count. No two spinlocks are ever nested.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitmap.h>
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
-#include <linux/hash.h>
-#include <linux/log2.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/netlink.h>
 #include <linux/refcount.h>
 #include <linux/sched/mm.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <net/genetlink.h>
@@ -48,33 +57,26 @@
 #define VALET_DEF_IO_TIMEOUT_MS	30000
 #define VALET_MIN_IO_TIMEOUT_MS	100
 #define VALET_MAX_SIZE		BIT_ULL(50)
+#define VALET_AREA_BLOCKS(bytes)	((bytes) / VALET_BLOCK_SIZE)
 
 /*
- * The largest request the driver issues. nla_len is 16 bits, so a REQ (or
- * CPL) nest cannot carry VALET_MAX_IO_BYTES (64 KiB) of DATA together with
- * its other attributes: the largest whole number of blocks that fits is
- * 60 KiB. See README.md.
+ * IO messages: descriptors only, at most VALET_MSG_REQS of them, so that a
+ * message stays within NLMSG_GOODSIZE: one page, never a vmalloc.
  */
-#define VALET_NEST_OVERHEAD	64
-#define VALET_IO_BYTES \
-	((U16_MAX - VALET_NEST_OVERHEAD) / VALET_BLOCK_SIZE * VALET_BLOCK_SIZE)
-
-/*
- * IO messages: at most VALET_MSG_REQS requests and VALET_MSG_BYTES of
- * attributes, so that one message with its skb_shared_info stays within a
- * 64 KiB allocation. A message always holds at least one request.
- */
-#define VALET_MSG_BYTES		(SZ_64K - SZ_1K)
-#define VALET_MSG_REQS		128
-/* Messages one run of the work item sends before it yields. */
+#define VALET_REQ_BYTES		96	/* one REQ nest, rounded up */
+#define VALET_MSG_REQS		32
+/* Messages one run of a queue's work item sends before it yields. */
 #define VALET_WORK_MSGS		16
 /* Retry delays after a failed allocation or unicast. */
 #define VALET_RETRY_MIN_MS	5
 #define VALET_RETRY_MAX_MS	1000
 
-/* Cookie: the device index in the top 16 bits, a sequence number below. */
+/*
+ * Cookie: the device index in bits 63..48, the request's generation in bits
+ * 47..32 (it changes with every send), blk_mq_unique_tag() below.
+ */
 #define VALET_COOKIE_INDEX_SHIFT	48
-#define VALET_COOKIE_SEQ_MASK		GENMASK_ULL(47, 0)
+#define VALET_COOKIE_GEN_SHIFT		32
 
 enum valet_stat {
 	VALET_ST_READS,
@@ -85,29 +87,55 @@ enum valet_stat {
 	VALET_ST_TIMEOUTS,
 	VALET_ST_RESENT,
 	VALET_ST_REJECTED,
+	VALET_ST_BUSY,		/* not in the contiguous STAT_* range */
 	VALET_NR_STATS,
 };
 
 /* Where a request is, as far as the driver is concerned. */
 enum valet_rq_state {
 	VALET_RQ_IDLE,		/* not ours (never queued, or completed) */
-	VALET_RQ_PENDING,	/* on dev->pending: to be sent, or held */
+	VALET_RQ_PENDING,	/* on queue->pending: to be sent, or held */
 	VALET_RQ_SENDING,	/* taken by the work item into a message */
-	VALET_RQ_INFLIGHT,	/* on dev->inflight and in dev->table */
+	VALET_RQ_INFLIGHT,	/* on queue->inflight: the daemon has it */
 	VALET_RQ_DONE,		/* owned by whoever is completing it */
 };
 
 /* The driver's part of every request (blk_mq_rq_to_pdu). */
 struct valet_pdu {
 	struct list_head node;		/* pending, inflight or a local list */
-	struct hlist_node hnode;	/* dev->table, while in flight */
 	u64 cookie;			/* of the last send */
 	unsigned long hold_start;	/* jiffies, when first held */
+	u32 buf;			/* first block in the data area */
+	u32 blocks;			/* blocks of the area it holds, or 0 */
 	blk_status_t status;		/* for valet_complete_rq */
+	u16 gen;			/* generation, bumped by every send */
 	u8 state;			/* enum valet_rq_state */
 	bool held;			/* hold_start is set */
 	bool sent;			/* a daemon was sent it before */
 	bool prev_sent;			/* sent, before the last send */
+	bool quarantine;		/* failed while the daemon had it */
+};
+
+struct valet_dev;
+
+/* Per hardware queue: its own lock, lists and sender (hctx->driver_data). */
+struct valet_queue {
+	struct valet_dev *dev;
+	unsigned int index;
+
+	spinlock_t lock;		/* protects what follows */
+	struct list_head pending;
+	struct list_head inflight;
+	unsigned int nr_inflight;
+	bool dying;
+	bool attached;			/* a daemon is attached */
+	u64 epoch;			/* of that daemon */
+
+	/* The work item and what only it touches. */
+	struct delayed_work work;
+	unsigned int retry_ms;
+	struct valet_pdu *sent[VALET_MSG_REQS];
+	u64 sent_cookie[VALET_MSG_REQS];
 };
 
 struct valet_dev {
@@ -123,22 +151,22 @@ struct valet_dev {
 
 	struct blk_mq_tag_set tag_set;
 	struct gendisk *disk;
+	struct valet_queue *queues;	/* nr_hw_queues of them */
+	unsigned int nr_queues;
 
-	spinlock_t lock;		/* protects what follows */
-	struct list_head pending;
-	struct list_head inflight;
-	struct hlist_head *table;	/* in-flight requests by cookie */
-	unsigned int table_bits;
-	unsigned int nr_inflight;
+	/* The data area (see valet_uapi.h) and its block maps. */
+	void *area;
+	u64 area_bytes;
+	spinlock_t area_lock;
+	unsigned long *area_used;	/* held by a request */
+	unsigned long *area_quarantine;	/* freed, but a daemon may write */
+	unsigned int area_blocks;
+	unsigned int area_hint;		/* where the next search starts */
+	bool area_waiters;		/* a request found no room */
+
+	spinlock_t lock;		/* protects open_count and dying */
 	unsigned int open_count;
 	bool dying;
-	bool attached;			/* a daemon is attached */
-	u64 epoch;			/* of that daemon */
-
-	/* The work item and what only it touches. */
-	struct delayed_work work;
-	unsigned int retry_ms;
-	u64 sent_cookies[VALET_MSG_REQS];
 
 	atomic64_t stats[VALET_NR_STATS];
 };
@@ -151,9 +179,9 @@ static DEFINE_SPINLOCK(valet_daemon_lock);
 static struct net *valet_daemon_net;
 static u32 valet_daemon_portid;
 static u64 valet_daemon_epoch;
+static struct pid *valet_daemon_tgid;	/* the process that attached */
 static u64 valet_epochs;		/* under valet_ctl_mutex */
 
-static atomic64_t valet_seq = ATOMIC64_INIT(0);
 static struct workqueue_struct *valet_wq;
 static int valet_major;
 static struct genl_family valet_family;
@@ -174,28 +202,141 @@ static struct valet_dev *valet_dev_get(unsigned long index)
 	return d;
 }
 
-static void valet_dev_put(struct valet_dev *d)
+static void valet_dev_free(struct valet_dev *d)
 {
-	if (refcount_dec_and_test(&d->ref)) {
-		kvfree(d->table);
-		kfree_rcu(d, rcu);
-	}
+	bitmap_free(d->area_used);
+	bitmap_free(d->area_quarantine);
+	vfree(d->area);
+	kfree(d->queues);
+	kfree_rcu(d, rcu);
 }
 
-/* Runs the work item now (force) or when it is not already queued. */
-static void valet_kick_locked(struct valet_dev *d, bool force)
+static void valet_dev_put(struct valet_dev *d)
 {
-	lockdep_assert_held(&d->lock);
-	if (d->dying)
+	if (refcount_dec_and_test(&d->ref))
+		valet_dev_free(d);
+}
+
+/* Runs the queue's work item now (force) or when it is not already queued. */
+static void valet_kick_locked(struct valet_queue *q, bool force)
+{
+	lockdep_assert_held(&q->lock);
+	if (q->dying)
 		return;
 	if (force)
-		mod_delayed_work(valet_wq, &d->work, 0);
+		mod_delayed_work(valet_wq, &q->work, 0);
 	else
-		queue_delayed_work(valet_wq, &d->work, 0);
+		queue_delayed_work(valet_wq, &q->work, 0);
+}
+
+static struct valet_queue *valet_rq_queue(struct request *rq)
+{
+	return rq->mq_hctx->driver_data;
 }
 
 /* ------------------------------------------------------------------ */
-/* Requests: hold clock, cookie table                                  */
+/* The data area                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Gives @cmd a run of blocks for @rq's data; false: no room now. */
+static bool valet_area_get(struct valet_dev *d, struct valet_pdu *cmd,
+			   unsigned int blocks)
+{
+	unsigned long start, flags;
+
+	spin_lock_irqsave(&d->area_lock, flags);
+	start = bitmap_find_next_zero_area(d->area_used, d->area_blocks,
+					   d->area_hint, blocks, 0);
+	if (start >= d->area_blocks && d->area_hint)
+		start = bitmap_find_next_zero_area(d->area_used,
+						   d->area_blocks, 0, blocks,
+						   0);
+	if (start >= d->area_blocks) {
+		d->area_waiters = true;
+		spin_unlock_irqrestore(&d->area_lock, flags);
+		return false;
+	}
+	bitmap_set(d->area_used, start, blocks);
+	d->area_hint = start + blocks < d->area_blocks ? start + blocks : 0;
+	spin_unlock_irqrestore(&d->area_lock, flags);
+	cmd->buf = start;
+	cmd->blocks = blocks;
+	return true;
+}
+
+/*
+ * Gives @cmd's blocks back. A request failed while the daemon had it goes to
+ * quarantine instead: that daemon may still write there, so the blocks are
+ * reused only once it is gone (valet_area_release_quarantine).
+ */
+static void valet_area_put(struct valet_dev *d, struct valet_pdu *cmd)
+{
+	unsigned long flags;
+	bool wake;
+
+	if (!cmd->blocks)
+		return;
+	spin_lock_irqsave(&d->area_lock, flags);
+	if (cmd->quarantine)
+		bitmap_set(d->area_quarantine, cmd->buf, cmd->blocks);
+	else
+		bitmap_clear(d->area_used, cmd->buf, cmd->blocks);
+	wake = d->area_waiters && !cmd->quarantine;
+	if (wake)
+		d->area_waiters = false;
+	spin_unlock_irqrestore(&d->area_lock, flags);
+	cmd->blocks = 0;
+	if (wake)
+		blk_mq_run_hw_queues(d->disk->queue, true);
+}
+
+/* Called when no daemon can write to the area any more. */
+static void valet_area_release_quarantine(struct valet_dev *d)
+{
+	unsigned long flags;
+	bool wake;
+
+	spin_lock_irqsave(&d->area_lock, flags);
+	wake = !bitmap_empty(d->area_quarantine, d->area_blocks);
+	bitmap_andnot(d->area_used, d->area_used, d->area_quarantine,
+		      d->area_blocks);
+	bitmap_zero(d->area_quarantine, d->area_blocks);
+	if (wake)
+		d->area_waiters = false;
+	spin_unlock_irqrestore(&d->area_lock, flags);
+	if (wake)
+		blk_mq_run_hw_queues(d->disk->queue, true);
+}
+
+static void *valet_area_ptr(struct valet_dev *d, struct valet_pdu *cmd)
+{
+	return d->area + (size_t)cmd->buf * VALET_BLOCK_SIZE;
+}
+
+static void valet_copy_from_rq(struct request *rq, char *buf)
+{
+	struct req_iterator iter;
+	struct bio_vec bv;
+
+	rq_for_each_segment(bv, rq, iter) {
+		memcpy_from_bvec(buf, &bv);
+		buf += bv.bv_len;
+	}
+}
+
+static void valet_copy_to_rq(struct request *rq, const char *buf)
+{
+	struct req_iterator iter;
+	struct bio_vec bv;
+
+	rq_for_each_segment(bv, rq, iter) {
+		memcpy_to_bvec(&bv, buf);
+		buf += bv.bv_len;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Requests: hold clock, states                                        */
 /* ------------------------------------------------------------------ */
 
 static void valet_hold_locked(struct valet_pdu *cmd)
@@ -212,36 +353,20 @@ static bool valet_hold_expired(struct valet_dev *d, struct valet_pdu *cmd,
 	return cmd->held && time_after_eq(now, cmd->hold_start + d->hold_jiffies);
 }
 
-static struct hlist_head *valet_bucket(struct valet_dev *d, u64 cookie)
-{
-	return &d->table[hash_64(cookie, d->table_bits)];
-}
-
-static struct valet_pdu *valet_lookup_locked(struct valet_dev *d, u64 cookie)
-{
-	struct valet_pdu *cmd;
-
-	hlist_for_each_entry(cmd, valet_bucket(d, cookie), hnode)
-		if (cmd->cookie == cookie && cmd->state == VALET_RQ_INFLIGHT)
-			return cmd;
-	return NULL;
-}
-
 /* Takes an in-flight request away from the daemon. */
-static void valet_unflight_locked(struct valet_dev *d, struct valet_pdu *cmd)
+static void valet_unflight_locked(struct valet_queue *q, struct valet_pdu *cmd)
 {
-	hlist_del_init(&cmd->hnode);
 	list_del_init(&cmd->node);
-	d->nr_inflight--;
+	q->nr_inflight--;
 }
 
 /* Puts a request back at the head of the pending list. */
-static void valet_requeue_locked(struct valet_dev *d, struct valet_pdu *cmd)
+static void valet_requeue_locked(struct valet_queue *q, struct valet_pdu *cmd)
 {
 	cmd->state = VALET_RQ_PENDING;
-	if (!d->attached)
+	if (!q->attached)
 		valet_hold_locked(cmd);
-	list_move(&cmd->node, &d->pending);
+	list_move(&cmd->node, &q->pending);
 }
 
 static void valet_fail_list(struct list_head *list)
@@ -262,16 +387,24 @@ static void valet_fail_list(struct list_head *list)
 static blk_status_t valet_queue_rq(struct blk_mq_hw_ctx *hctx,
 				   const struct blk_mq_queue_data *bd)
 {
+	struct valet_queue *q = hctx->driver_data;
+	struct valet_dev *d = q->dev;
 	struct request *rq = bd->rq;
-	struct valet_dev *d = hctx->queue->queuedata;
 	struct valet_pdu *cmd = blk_mq_rq_to_pdu(rq);
 	unsigned long flags;
 
+	cmd->blocks = 0;
 	switch (req_op(rq)) {
 	case REQ_OP_READ:
 	case REQ_OP_WRITE:
-		if (blk_rq_bytes(rq) > VALET_IO_BYTES)
+		if (blk_rq_bytes(rq) > VALET_MAX_IO_BYTES ||
+		    !IS_ALIGNED(blk_rq_bytes(rq), VALET_BLOCK_SIZE))
 			return BLK_STS_IOERR;
+		if (!valet_area_get(d, cmd, blk_rq_bytes(rq) /
+				    VALET_BLOCK_SIZE)) {
+			atomic64_inc(&d->stats[VALET_ST_BUSY]);
+			return BLK_STS_RESOURCE;
+		}
 		break;
 	case REQ_OP_FLUSH:
 		break;
@@ -280,22 +413,39 @@ static blk_status_t valet_queue_rq(struct blk_mq_hw_ctx *hctx,
 	}
 
 	blk_mq_start_request(rq);
+	if (req_op(rq) == REQ_OP_WRITE)
+		valet_copy_from_rq(rq, valet_area_ptr(d, cmd));
 	cmd->status = BLK_STS_OK;
 	cmd->held = false;
 	cmd->sent = false;
+	cmd->quarantine = false;
 
-	spin_lock_irqsave(&d->lock, flags);
-	if (d->dying) {
-		spin_unlock_irqrestore(&d->lock, flags);
+	spin_lock_irqsave(&q->lock, flags);
+	if (q->dying) {
+		spin_unlock_irqrestore(&q->lock, flags);
+		valet_area_put(d, cmd);
 		return BLK_STS_IOERR;
 	}
 	cmd->state = VALET_RQ_PENDING;
-	if (!d->attached)
+	if (!q->attached)
 		valet_hold_locked(cmd);
-	list_add_tail(&cmd->node, &d->pending);
-	valet_kick_locked(d, false);
-	spin_unlock_irqrestore(&d->lock, flags);
+	list_add_tail(&cmd->node, &q->pending);
+	if (bd->last)
+		valet_kick_locked(q, false);
+	spin_unlock_irqrestore(&q->lock, flags);
 	return BLK_STS_OK;
+}
+
+/* The end of a batch whose last request queue_rq did not see. */
+static void valet_commit_rqs(struct blk_mq_hw_ctx *hctx)
+{
+	struct valet_queue *q = hctx->driver_data;
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->lock, flags);
+	if (!list_empty(&q->pending))
+		valet_kick_locked(q, false);
+	spin_unlock_irqrestore(&q->lock, flags);
 }
 
 static void valet_complete_rq(struct request *rq)
@@ -312,6 +462,7 @@ static void valet_complete_rq(struct request *rq)
 		atomic64_inc(&d->stats[VALET_ST_WRITES]);
 		atomic64_add(blk_rq_bytes(rq), &d->stats[VALET_ST_WRITE_BYTES]);
 	}
+	valet_area_put(d, cmd);
 	cmd->state = VALET_RQ_IDLE;
 	blk_mq_end_request(rq, cmd->status);
 }
@@ -323,28 +474,31 @@ static void valet_complete_rq(struct request *rq)
  */
 static enum blk_eh_timer_return valet_timeout(struct request *rq)
 {
-	struct valet_dev *d = rq->q->queuedata;
+	struct valet_queue *q = valet_rq_queue(rq);
+	struct valet_dev *d = q->dev;
 	struct valet_pdu *cmd = blk_mq_rq_to_pdu(rq);
 	unsigned long flags;
 
 	atomic64_inc(&d->stats[VALET_ST_TIMEOUTS]);
-	spin_lock_irqsave(&d->lock, flags);
+	spin_lock_irqsave(&q->lock, flags);
 	if (cmd->state != VALET_RQ_PENDING && cmd->state != VALET_RQ_INFLIGHT) {
 		/* Being sent or being completed: its owner finishes it. */
-		spin_unlock_irqrestore(&d->lock, flags);
+		spin_unlock_irqrestore(&q->lock, flags);
 		return BLK_EH_RESET_TIMER;
 	}
 	valet_hold_locked(cmd);
 	if (!valet_hold_expired(d, cmd, jiffies)) {
-		spin_unlock_irqrestore(&d->lock, flags);
+		spin_unlock_irqrestore(&q->lock, flags);
 		return BLK_EH_RESET_TIMER;
 	}
-	if (cmd->state == VALET_RQ_INFLIGHT)
-		valet_unflight_locked(d, cmd);
-	else
+	if (cmd->state == VALET_RQ_INFLIGHT) {
+		valet_unflight_locked(q, cmd);
+		cmd->quarantine = true;	/* the daemon may still write */
+	} else {
 		list_del_init(&cmd->node);
+	}
 	cmd->state = VALET_RQ_DONE;
-	spin_unlock_irqrestore(&d->lock, flags);
+	spin_unlock_irqrestore(&q->lock, flags);
 
 	pr_warn_ratelimited("valet%u: request failed: no answer within %u ms of its first timeout or hold\n",
 			    d->index, d->hold_ms);
@@ -359,16 +513,29 @@ static int valet_init_request(struct blk_mq_tag_set *set, struct request *rq,
 	struct valet_pdu *cmd = blk_mq_rq_to_pdu(rq);
 
 	INIT_LIST_HEAD(&cmd->node);
-	INIT_HLIST_NODE(&cmd->hnode);
 	cmd->state = VALET_RQ_IDLE;
+	cmd->blocks = 0;
+	return 0;
+}
+
+static int valet_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
+			   unsigned int hctx_idx)
+{
+	struct valet_dev *d = data;
+
+	if (hctx_idx >= d->nr_queues)
+		return -EINVAL;
+	hctx->driver_data = &d->queues[hctx_idx];
 	return 0;
 }
 
 static const struct blk_mq_ops valet_mq_ops = {
 	.queue_rq	= valet_queue_rq,
+	.commit_rqs	= valet_commit_rqs,
 	.complete	= valet_complete_rq,
 	.timeout	= valet_timeout,
 	.init_request	= valet_init_request,
+	.init_hctx	= valet_init_hctx,
 };
 
 static int valet_open_disk(struct gendisk *disk)
@@ -422,6 +589,7 @@ static const struct block_device_operations valet_fops = {
 	.release	= valet_release,
 };
 
+
 /* ------------------------------------------------------------------ */
 /* The work item: IO messages to the daemon, hold deadlines            */
 /* ------------------------------------------------------------------ */
@@ -442,44 +610,11 @@ static bool valet_daemon_snapshot(struct net **net, u32 *portid, u64 *epoch)
 	return attached;
 }
 
-static size_t valet_req_size(struct request *rq)
+static int valet_put_req(struct sk_buff *skb, struct valet_dev *d,
+			 struct valet_pdu *cmd)
 {
-	size_t size = nla_total_size(0) +		/* REQ */
-		      nla_total_size_64bit(sizeof(u64)) +	/* COOKIE */
-		      nla_total_size(sizeof(u8)) +		/* OP */
-		      nla_total_size_64bit(sizeof(u64)) +	/* OFFSET */
-		      nla_total_size(sizeof(u32));		/* LENGTH */
-
-	if (req_op(rq) == REQ_OP_WRITE)
-		size += nla_total_size(blk_rq_bytes(rq));	/* DATA */
-	return size;
-}
-
-static void valet_copy_from_rq(struct request *rq, char *buf)
-{
-	struct req_iterator iter;
-	struct bio_vec bv;
-
-	rq_for_each_segment(bv, rq, iter) {
-		memcpy_from_bvec(buf, &bv);
-		buf += bv.bv_len;
-	}
-}
-
-static void valet_copy_to_rq(struct request *rq, const char *buf)
-{
-	struct req_iterator iter;
-	struct bio_vec bv;
-
-	rq_for_each_segment(bv, rq, iter) {
-		memcpy_to_bvec(&bv, buf);
-		buf += bv.bv_len;
-	}
-}
-
-static int valet_put_req(struct sk_buff *skb, struct request *rq, u64 cookie)
-{
-	struct nlattr *nest, *data;
+	struct request *rq = blk_mq_rq_from_pdu(cmd);
+	struct nlattr *nest;
 	u64 offset = 0;
 	u32 length = 0;
 	u8 op;
@@ -503,87 +638,87 @@ static int valet_put_req(struct sk_buff *skb, struct request *rq, u64 cookie)
 	nest = nla_nest_start(skb, VALET_ATTR_REQ);
 	if (!nest)
 		return -EMSGSIZE;
-	if (nla_put_u64_64bit(skb, VALET_REQ_COOKIE, cookie, VALET_REQ_PAD) ||
+	if (nla_put_u64_64bit(skb, VALET_REQ_COOKIE, cmd->cookie,
+			      VALET_REQ_PAD) ||
 	    nla_put_u8(skb, VALET_REQ_OP, op) ||
 	    nla_put_u64_64bit(skb, VALET_REQ_OFFSET, offset, VALET_REQ_PAD) ||
 	    nla_put_u32(skb, VALET_REQ_LENGTH, length))
 		return -EMSGSIZE;
-	if (op == VALET_OP_WRITE) {
-		data = nla_reserve(skb, VALET_REQ_DATA, length);
-		if (!data)
-			return -EMSGSIZE;
-		valet_copy_from_rq(rq, nla_data(data));
-	}
+	if (op != VALET_OP_FLUSH &&
+	    nla_put_u32(skb, VALET_REQ_BUF, cmd->buf * VALET_BLOCK_SIZE))
+		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
 }
 
 /*
  * Builds one IO message for the requests on @batch (owned by the caller,
- * state SENDING) and gives each a new cookie. NULL: no memory.
+ * state SENDING) and gives each a new cookie: its tag, the next generation.
+ * NULL: no memory.
  */
 static struct sk_buff *valet_build_io(struct valet_dev *d,
-				      struct list_head *batch, size_t size,
-				      gfp_t gfp)
+				      struct list_head *batch, gfp_t gfp)
 {
 	struct valet_pdu *cmd;
 	struct sk_buff *skb;
 	void *hdr;
 
-	skb = genlmsg_new(size, gfp);
+	skb = genlmsg_new(NLMSG_GOODSIZE, gfp);
 	if (!skb)
 		return NULL;
 	hdr = genlmsg_put(skb, 0, 0, &valet_family, 0, VALET_CMD_IO);
 	if (!hdr || nla_put_u32(skb, VALET_ATTR_INDEX, d->index))
 		goto overflow;
 	list_for_each_entry(cmd, batch, node) {
+		cmd->gen++;
 		cmd->cookie = ((u64)d->index << VALET_COOKIE_INDEX_SHIFT) |
-			      (atomic64_inc_return(&valet_seq) &
-			       VALET_COOKIE_SEQ_MASK);
-		if (valet_put_req(skb, blk_mq_rq_from_pdu(cmd), cmd->cookie))
+			      ((u64)cmd->gen << VALET_COOKIE_GEN_SHIFT) |
+			      blk_mq_unique_tag(blk_mq_rq_from_pdu(cmd));
+		if (valet_put_req(skb, d, cmd))
 			goto overflow;
 	}
 	genlmsg_end(skb, hdr);
 	return skb;
 
 overflow:
-	/* valet_req_size() is exact: this is a bug, not a lack of memory. */
-	pr_err_ratelimited("valet%u: IO message of %zu bytes overflowed\n",
-			   d->index, size);
+	/* VALET_MSG_REQS fit in NLMSG_GOODSIZE: a bug, not a lack of memory. */
+	pr_err_ratelimited("valet%u: IO message overflowed\n", d->index);
 	nlmsg_free(skb);
 	return ERR_PTR(-EMSGSIZE);
 }
 
 /* Puts the requests of @batch back at the head of the pending list. */
-static void valet_requeue_batch(struct valet_dev *d, struct list_head *batch)
+static void valet_requeue_batch(struct valet_queue *q, struct list_head *batch)
 {
 	struct valet_pdu *cmd, *tmp;
 	unsigned long flags;
 
-	spin_lock_irqsave(&d->lock, flags);
+	spin_lock_irqsave(&q->lock, flags);
 	list_for_each_entry_safe_reverse(cmd, tmp, batch, node)
-		valet_requeue_locked(d, cmd);
-	spin_unlock_irqrestore(&d->lock, flags);
+		valet_requeue_locked(q, cmd);
+	spin_unlock_irqrestore(&q->lock, flags);
 }
 
 /* A unicast failed: takes the requests that are still in flight back. */
-static void valet_unsend(struct valet_dev *d, unsigned int n)
+static void valet_unsend(struct valet_queue *q, unsigned int n)
 {
 	struct valet_pdu *cmd;
 	unsigned long flags;
 
-	spin_lock_irqsave(&d->lock, flags);
+	spin_lock_irqsave(&q->lock, flags);
 	while (n--) {
-		cmd = valet_lookup_locked(d, d->sent_cookies[n]);
-		if (!cmd)
+		cmd = q->sent[n];
+		/* Completed (and maybe reused) meanwhile: not ours to take. */
+		if (cmd->state != VALET_RQ_INFLIGHT ||
+		    cmd->cookie != q->sent_cookie[n])
 			continue;
-		valet_unflight_locked(d, cmd);
+		valet_unflight_locked(q, cmd);
 		if (cmd->prev_sent)
-			atomic64_dec(&d->stats[VALET_ST_RESENT]);
+			atomic64_dec(&q->dev->stats[VALET_ST_RESENT]);
 		cmd->sent = cmd->prev_sent;
-		valet_requeue_locked(d, cmd);
+		valet_requeue_locked(q, cmd);
 	}
-	spin_unlock_irqrestore(&d->lock, flags);
+	spin_unlock_irqrestore(&q->lock, flags);
 }
 
 /*
@@ -591,9 +726,9 @@ static void valet_unsend(struct valet_dev *d, unsigned int n)
  * again), 0 when there is nothing to send or no daemon, a negative errno
  * when it failed and the requests are back on the pending list.
  */
-static int valet_send(struct valet_dev *d)
+static int valet_send(struct valet_queue *q)
 {
-	size_t size = nla_total_size(sizeof(u32));	/* INDEX */
+	struct valet_dev *d = q->dev;
 	struct valet_pdu *cmd, *tmp;
 	LIST_HEAD(batch);
 	struct sk_buff *skb;
@@ -607,47 +742,29 @@ static int valet_send(struct valet_dev *d)
 	if (!valet_daemon_snapshot(&net, &portid, &epoch))
 		return 0;
 
-	spin_lock_irqsave(&d->lock, flags);
-	list_for_each_entry_safe(cmd, tmp, &d->pending, node) {
-		size_t req = valet_req_size(blk_mq_rq_from_pdu(cmd));
-
-		if (n && (n == VALET_MSG_REQS || size + req > VALET_MSG_BYTES))
+	spin_lock_irqsave(&q->lock, flags);
+	list_for_each_entry_safe(cmd, tmp, &q->pending, node) {
+		if (n == VALET_MSG_REQS)
 			break;
 		cmd->state = VALET_RQ_SENDING;
 		list_move_tail(&cmd->node, &batch);
-		size += req;
 		n++;
 	}
-	spin_unlock_irqrestore(&d->lock, flags);
+	spin_unlock_irqrestore(&q->lock, flags);
 	if (!n) {
 		put_net(net);
 		return 0;
 	}
 
-	skb = valet_build_io(d, &batch, size, GFP_NOIO | __GFP_NOWARN);
-	if (!skb) {
-		/*
-		 * Short of memory: send the first request alone, allowed to
-		 * use the reserves (it may be what frees memory: swap-out).
-		 */
-		cmd = list_first_entry(&batch, struct valet_pdu, node);
-		if (n > 1) {
-			LIST_HEAD(rest);
-
-			list_splice_init(&batch, &rest);
-			list_move(&cmd->node, &batch);
-			valet_requeue_batch(d, &rest);
-			n = 1;
-		}
-		size = nla_total_size(sizeof(u32)) +
-		       valet_req_size(blk_mq_rq_from_pdu(cmd));
-		skb = valet_build_io(d, &batch, size,
+	/* One page; the reserves may be used: a swap-out is what frees memory. */
+	skb = valet_build_io(d, &batch, GFP_NOIO | __GFP_NOWARN);
+	if (!skb)
+		skb = valet_build_io(d, &batch,
 				     GFP_NOIO | __GFP_NOWARN | __GFP_MEMALLOC);
-	}
 	if (IS_ERR_OR_NULL(skb)) {
 		put_net(net);
 		if (!skb) {
-			valet_requeue_batch(d, &batch);
+			valet_requeue_batch(q, &batch);
 			return -ENOMEM;
 		}
 		valet_fail_list(&batch);
@@ -655,68 +772,68 @@ static int valet_send(struct valet_dev *d)
 	}
 
 	/* Publish: from here DONE may complete them, do not touch them. */
-	spin_lock_irqsave(&d->lock, flags);
-	if (d->dying || !d->attached || d->epoch != epoch) {
+	spin_lock_irqsave(&q->lock, flags);
+	if (q->dying || !q->attached || q->epoch != epoch) {
 		/* The daemon changed while the message was built. */
 		list_for_each_entry_safe_reverse(cmd, tmp, &batch, node)
-			valet_requeue_locked(d, cmd);
-		spin_unlock_irqrestore(&d->lock, flags);
+			valet_requeue_locked(q, cmd);
+		spin_unlock_irqrestore(&q->lock, flags);
 		nlmsg_free(skb);
 		put_net(net);
 		return 1;
 	}
 	n = 0;
 	list_for_each_entry_safe(cmd, tmp, &batch, node) {
-		list_move_tail(&cmd->node, &d->inflight);
-		hlist_add_head(&cmd->hnode, valet_bucket(d, cmd->cookie));
+		list_move_tail(&cmd->node, &q->inflight);
 		cmd->state = VALET_RQ_INFLIGHT;
 		cmd->prev_sent = cmd->sent;
 		if (cmd->sent)
 			atomic64_inc(&d->stats[VALET_ST_RESENT]);
 		cmd->sent = true;
-		d->sent_cookies[n++] = cmd->cookie;
-		d->nr_inflight++;
+		q->sent[n] = cmd;
+		q->sent_cookie[n++] = cmd->cookie;
+		q->nr_inflight++;
 	}
-	spin_unlock_irqrestore(&d->lock, flags);
+	spin_unlock_irqrestore(&q->lock, flags);
 
 	ret = genlmsg_unicast(net, skb, portid);
 	put_net(net);
 	if (ret) {
 		pr_debug("valet%u: unicast to port %u failed: %d\n",
 			 d->index, portid, ret);
-		valet_unsend(d, n);
+		valet_unsend(q, n);
 		return ret;
 	}
 	return 1;
 }
 
 /* Fails the pending requests whose hold deadline has passed. */
-static void valet_reap(struct valet_dev *d)
+static void valet_reap(struct valet_queue *q)
 {
 	unsigned long now = jiffies, flags;
 	struct valet_pdu *cmd, *tmp;
 	LIST_HEAD(expired);
 	unsigned int n = 0;
 
-	spin_lock_irqsave(&d->lock, flags);
-	list_for_each_entry_safe(cmd, tmp, &d->pending, node) {
-		if (valet_hold_expired(d, cmd, now)) {
+	spin_lock_irqsave(&q->lock, flags);
+	list_for_each_entry_safe(cmd, tmp, &q->pending, node) {
+		if (valet_hold_expired(q->dev, cmd, now)) {
 			cmd->state = VALET_RQ_DONE;
 			list_move_tail(&cmd->node, &expired);
 			n++;
 		}
 	}
-	spin_unlock_irqrestore(&d->lock, flags);
+	spin_unlock_irqrestore(&q->lock, flags);
 	if (n)
 		pr_warn_ratelimited("valet%u: %u request(s) failed: no daemon within %u ms\n",
-				    d->index, n, d->hold_ms);
+				    q->dev->index, n, q->dev->hold_ms);
 	valet_fail_list(&expired);
 }
 
 static void valet_work(struct work_struct *work)
 {
-	struct valet_dev *d = container_of(to_delayed_work(work),
-					   struct valet_dev, work);
+	struct valet_queue *q = container_of(to_delayed_work(work),
+					     struct valet_queue, work);
 	unsigned int noio = memalloc_noio_save();
 	unsigned long now, flags, delay = 0;
 	struct valet_pdu *cmd;
@@ -724,48 +841,48 @@ static void valet_work(struct work_struct *work)
 	int i, ret = 0;
 
 	for (i = 0; i < VALET_WORK_MSGS; i++) {
-		if (READ_ONCE(d->dying))
+		if (READ_ONCE(q->dying))
 			goto out;
-		valet_reap(d);
-		ret = valet_send(d);
+		valet_reap(q);
+		ret = valet_send(q);
 		if (ret <= 0)
 			break;
 	}
 
 	if (ret < 0) {
-		if (d->retry_ms == VALET_RETRY_MAX_MS)
+		if (q->retry_ms == VALET_RETRY_MAX_MS)
 			pr_warn_ratelimited("valet%u: cannot send to the daemon (%d), retrying\n",
-					    d->index, ret);
-		d->retry_ms = clamp(d->retry_ms * 2, VALET_RETRY_MIN_MS,
+					    q->dev->index, ret);
+		q->retry_ms = clamp(q->retry_ms * 2, VALET_RETRY_MIN_MS,
 				    VALET_RETRY_MAX_MS);
-		delay = msecs_to_jiffies(d->retry_ms);
+		delay = msecs_to_jiffies(q->retry_ms);
 		rearm = true;
 	} else if (i == VALET_WORK_MSGS) {
-		d->retry_ms = 0;
+		q->retry_ms = 0;
 		rearm = true;		/* more to send: yield, then go on */
 	} else {
-		d->retry_ms = 0;
+		q->retry_ms = 0;
 	}
 
-	spin_lock_irqsave(&d->lock, flags);
+	spin_lock_irqsave(&q->lock, flags);
 	if (!rearm) {
 		/* Wake up at the first hold deadline, if any. */
 		now = jiffies;
-		list_for_each_entry(cmd, &d->pending, node) {
+		list_for_each_entry(cmd, &q->pending, node) {
 			unsigned long left;
 
 			if (!cmd->held)
 				continue;
-			left = valet_hold_expired(d, cmd, now) ? 0 :
-			       cmd->hold_start + d->hold_jiffies - now;
+			left = valet_hold_expired(q->dev, cmd, now) ? 0 :
+			       cmd->hold_start + q->dev->hold_jiffies - now;
 			if (!rearm || left < delay)
 				delay = left;
 			rearm = true;
 		}
 	}
-	if (rearm && !d->dying)
-		queue_delayed_work(valet_wq, &d->work, delay);
-	spin_unlock_irqrestore(&d->lock, flags);
+	if (rearm && !q->dying)
+		queue_delayed_work(valet_wq, &q->work, delay);
+	spin_unlock_irqrestore(&q->lock, flags);
 out:
 	memalloc_noio_restore(noio);
 }
@@ -781,7 +898,8 @@ static struct gendisk *valet_alloc_disk(struct valet_dev *d)
 	struct queue_limits lim = {
 		.logical_block_size	= VALET_BLOCK_SIZE,
 		.physical_block_size	= VALET_BLOCK_SIZE,
-		.max_hw_sectors		= VALET_IO_BYTES >> SECTOR_SHIFT,
+		.max_hw_sectors		= VALET_MAX_IO_BYTES >> SECTOR_SHIFT,
+		.max_segments		= VALET_MAX_IO_BYTES / PAGE_SIZE,
 #ifdef VALET_LIMITS_FEATURES
 		/* Not BLK_FEAT_ROTATIONAL: non-rotational. */
 		.features		= BLK_FEAT_WRITE_CACHE,
@@ -804,7 +922,8 @@ static struct gendisk *valet_alloc_disk(struct valet_dev *d)
 	q = disk->queue;
 	blk_queue_logical_block_size(q, VALET_BLOCK_SIZE);
 	blk_queue_physical_block_size(q, VALET_BLOCK_SIZE);
-	blk_queue_max_hw_sectors(q, VALET_IO_BYTES >> SECTOR_SHIFT);
+	blk_queue_max_hw_sectors(q, VALET_MAX_IO_BYTES >> SECTOR_SHIFT);
+	blk_queue_max_segments(q, VALET_MAX_IO_BYTES / PAGE_SIZE);
 	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
 	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, q);
 	/* A write cache, so that flushes reach the daemon (README.md). */
@@ -813,14 +932,78 @@ static struct gendisk *valet_alloc_disk(struct valet_dev *d)
 	return disk;
 }
 
+/* The per-queue state and the data area: everything a device allocates. */
+static int valet_dev_alloc_state(struct valet_dev *d, u64 area_bytes)
+{
+	unsigned int i;
+
+	d->nr_queues = nr_cpu_ids;
+	d->queues = kcalloc(d->nr_queues, sizeof(*d->queues), GFP_KERNEL);
+	if (!d->queues)
+		return -ENOMEM;
+	for (i = 0; i < d->nr_queues; i++) {
+		struct valet_queue *q = &d->queues[i];
+
+		q->dev = d;
+		q->index = i;
+		spin_lock_init(&q->lock);
+		INIT_LIST_HEAD(&q->pending);
+		INIT_LIST_HEAD(&q->inflight);
+		INIT_DELAYED_WORK(&q->work, valet_work);
+	}
+	/* Zeroed, and mappable to user space (VM_USERMAP). */
+	d->area = vmalloc_user(area_bytes);
+	d->area_bytes = area_bytes;
+	d->area_blocks = VALET_AREA_BLOCKS(area_bytes);
+	d->area_used = bitmap_zalloc(d->area_blocks, GFP_KERNEL);
+	d->area_quarantine = bitmap_zalloc(d->area_blocks, GFP_KERNEL);
+	if (!d->area || !d->area_used || !d->area_quarantine)
+		return -ENOMEM;
+	spin_lock_init(&d->area_lock);
+	return 0;
+}
+
+/*
+ * Sets every queue's copy of who the daemon is and, with @kick, runs their
+ * work items: to re-send what is held, or to reap it on time.
+ */
+static void valet_dev_set_daemon(struct valet_dev *d, bool attached, u64 epoch,
+				 bool kick)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->nr_queues; i++) {
+		struct valet_queue *q = &d->queues[i];
+		struct valet_pdu *cmd, *tmp;
+
+		spin_lock_irq(&q->lock);
+		q->attached = attached;
+		q->epoch = epoch;
+		if (!attached) {
+			/* In flight goes back ahead of the others; all held. */
+			list_for_each_entry_safe_reverse(cmd, tmp,
+							 &q->inflight, node)
+				valet_requeue_locked(q, cmd);
+			q->nr_inflight = 0;
+			list_for_each_entry(cmd, &q->pending, node)
+				valet_hold_locked(cmd);
+		}
+		if (kick)
+			valet_kick_locked(q, true);
+		spin_unlock_irq(&q->lock);
+	}
+}
+
 /* Called with valet_ctl_mutex held. */
 static struct valet_dev *valet_dev_create(u64 size, u32 queue_depth,
-					  u32 hold_ms, u32 io_timeout_ms)
+					  u32 hold_ms, u32 io_timeout_ms,
+					  u64 area_bytes)
 {
 	struct gendisk *disk;
 	struct valet_dev *d;
-	unsigned int bits;
+	bool attached;
 	u32 index;
+	u64 epoch;
 	int ret;
 
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
@@ -833,35 +1016,29 @@ static struct valet_dev *valet_dev_create(u64 size, u32 queue_depth,
 	d->io_timeout_ms = io_timeout_ms;
 	refcount_set(&d->ref, 1);
 	spin_lock_init(&d->lock);
-	INIT_LIST_HEAD(&d->pending);
-	INIT_LIST_HEAD(&d->inflight);
-	INIT_DELAYED_WORK(&d->work, valet_work);
-
-	bits = ilog2(roundup_pow_of_two(nr_cpu_ids * queue_depth));
-	d->table_bits = clamp(bits, 6U, 16U);
-	d->table = kvcalloc(1U << d->table_bits, sizeof(*d->table), GFP_KERNEL);
-	if (!d->table) {
-		kfree(d);
-		return ERR_PTR(-ENOMEM);
+	ret = valet_dev_alloc_state(d, area_bytes);
+	if (ret) {
+		valet_dev_free(d);
+		return ERR_PTR(ret);
 	}
 
 	spin_lock(&valet_daemon_lock);
-	d->attached = !!valet_daemon_net;
-	d->epoch = valet_daemon_epoch;
+	attached = !!valet_daemon_net;
+	epoch = valet_daemon_epoch;
 	spin_unlock(&valet_daemon_lock);
+	valet_dev_set_daemon(d, attached, epoch, false);
 
-	/* From here DONE can find the device (and its empty table). */
+	/* From here DONE and the data device can find it. */
 	ret = xa_alloc(&valet_devs, &index, d,
 		       XA_LIMIT(0, VALET_MAX_DEVICES - 1), GFP_KERNEL);
 	if (ret) {
-		kvfree(d->table);
-		kfree(d);
+		valet_dev_free(d);
 		return ERR_PTR(ret == -EBUSY ? -ENOSPC : ret);
 	}
 	d->index = index;
 
 	d->tag_set.ops = &valet_mq_ops;
-	d->tag_set.nr_hw_queues = nr_cpu_ids;
+	d->tag_set.nr_hw_queues = d->nr_queues;
 	d->tag_set.nr_maps = 1;
 	d->tag_set.queue_depth = queue_depth;
 	d->tag_set.numa_node = NUMA_NO_NODE;
@@ -895,8 +1072,9 @@ static struct valet_dev *valet_dev_create(u64 size, u32 queue_depth,
 	if (ret)
 		goto out_disk;
 
-	pr_info("valet%u: %llu bytes, %u queues of depth %u, hold %u ms, I/O timeout %u ms\n",
-		index, size, nr_cpu_ids, queue_depth, hold_ms, io_timeout_ms);
+	pr_info("valet%u: %llu bytes, %u queues of depth %u, data area %llu bytes, hold %u ms, I/O timeout %u ms\n",
+		index, size, d->nr_queues, queue_depth, area_bytes, hold_ms,
+		io_timeout_ms);
 	return d;
 
 out_disk:
@@ -917,25 +1095,31 @@ static void valet_dev_destroy(struct valet_dev *d)
 {
 	struct valet_pdu *cmd, *tmp;
 	LIST_HEAD(abort);
-	unsigned int n = 0;
+	unsigned int n = 0, i;
 
 	xa_erase(&valet_devs, d->index);
-	cancel_delayed_work_sync(&d->work);
+	for (i = 0; i < d->nr_queues; i++) {
+		struct valet_queue *q = &d->queues[i];
 
-	spin_lock_irq(&d->lock);
-	list_for_each_entry_safe(cmd, tmp, &d->inflight, node) {
-		hlist_del_init(&cmd->hnode);
-		cmd->state = VALET_RQ_DONE;
-		list_move_tail(&cmd->node, &abort);
-		n++;
+		spin_lock_irq(&q->lock);
+		q->dying = true;
+		spin_unlock_irq(&q->lock);
+		cancel_delayed_work_sync(&q->work);
+
+		spin_lock_irq(&q->lock);
+		list_for_each_entry_safe(cmd, tmp, &q->inflight, node) {
+			cmd->state = VALET_RQ_DONE;
+			list_move_tail(&cmd->node, &abort);
+			n++;
+		}
+		q->nr_inflight = 0;
+		list_for_each_entry_safe(cmd, tmp, &q->pending, node) {
+			cmd->state = VALET_RQ_DONE;
+			list_move_tail(&cmd->node, &abort);
+			n++;
+		}
+		spin_unlock_irq(&q->lock);
 	}
-	d->nr_inflight = 0;
-	list_for_each_entry_safe(cmd, tmp, &d->pending, node) {
-		cmd->state = VALET_RQ_DONE;
-		list_move_tail(&cmd->node, &abort);
-		n++;
-	}
-	spin_unlock_irq(&d->lock);
 	if (n)
 		pr_warn("valet%u: %u request(s) failed: device removed\n",
 			d->index, n);
@@ -947,6 +1131,64 @@ static void valet_dev_destroy(struct valet_dev *d)
 	pr_info("valet%u: removed\n", d->index);
 	valet_dev_put(d);
 }
+
+/* ------------------------------------------------------------------ */
+/* The data device: the daemon maps data areas from /dev/valet-data     */
+/* ------------------------------------------------------------------ */
+
+static bool valet_is_daemon_process(void)
+{
+	bool is;
+
+	spin_lock(&valet_daemon_lock);
+	is = valet_daemon_net && valet_daemon_tgid == task_tgid(current);
+	spin_unlock(&valet_daemon_lock);
+	return is;
+}
+
+static int valet_data_open(struct inode *inode, struct file *file)
+{
+	return capable(CAP_SYS_ADMIN) ? 0 : -EPERM;
+}
+
+/*
+ * Maps device INDEX's area: offset VALET_DATA_MMAP_OFFSET(INDEX), shared,
+ * at most the area's size. Only the attached daemon's process may.
+ */
+static int valet_data_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	const unsigned long shift = VALET_DATA_MMAP_SHIFT - PAGE_SHIFT;
+	unsigned long size = vma->vm_end - vma->vm_start;
+	unsigned long index = vma->vm_pgoff >> shift;
+	struct valet_dev *d;
+	int ret;
+
+	if (!valet_is_daemon_process())
+		return -EPERM;
+	if (vma->vm_pgoff & (BIT(shift) - 1) || !(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	d = valet_dev_get(index);
+	if (!d)
+		return -ENODEV;
+	ret = size > d->area_bytes ? -EINVAL :
+	      remap_vmalloc_range(vma, d->area, 0);
+	valet_dev_put(d);
+	return ret;
+}
+
+static const struct file_operations valet_data_fops = {
+	.owner		= THIS_MODULE,
+	.open		= valet_data_open,
+	.mmap		= valet_data_mmap,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice valet_data_dev = {
+	.minor		= MISC_DYNAMIC_MINOR,
+	.name		= "valet-data",
+	.fops		= &valet_data_fops,
+	.mode		= 0600,
+};
 
 /* ------------------------------------------------------------------ */
 /* The daemon                                                          */
@@ -969,36 +1211,29 @@ static bool valet_is_daemon(struct net *net, u32 portid)
  */
 static void valet_detach_locked(void)
 {
-	struct valet_pdu *cmd, *tmp;
 	struct valet_dev *d;
 	unsigned long index;
+	struct pid *tgid;
 	struct net *net;
 	u32 portid;
 
 	spin_lock(&valet_daemon_lock);
 	net = valet_daemon_net;
 	portid = valet_daemon_portid;
+	tgid = valet_daemon_tgid;
 	valet_daemon_net = NULL;
 	valet_daemon_portid = 0;
 	valet_daemon_epoch = 0;
+	valet_daemon_tgid = NULL;
 	spin_unlock(&valet_daemon_lock);
 	if (!net)
 		return;
 
 	xa_for_each(&valet_devs, index, d) {
-		spin_lock_irq(&d->lock);
-		d->attached = false;
-		d->epoch = 0;
-		list_for_each_entry_safe_reverse(cmd, tmp, &d->inflight, node) {
-			hlist_del_init(&cmd->hnode);
-			valet_requeue_locked(d, cmd);
-		}
-		d->nr_inflight = 0;
-		list_for_each_entry(cmd, &d->pending, node)
-			valet_hold_locked(cmd);
-		valet_kick_locked(d, true);
-		spin_unlock_irq(&d->lock);
+		valet_dev_set_daemon(d, false, 0, true);
+		valet_area_release_quarantine(d);
 	}
+	put_pid(tgid);
 	put_net(net);
 	pr_info("daemon (port %u) detached: requests are held for the next one\n",
 		portid);
@@ -1059,8 +1294,9 @@ static int valet_cmd_attach(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (nla_get_u32(version) != VALET_GENL_VERSION) {
 		NL_SET_ERR_MSG_ATTR(info->extack, version,
-				    "valet: unsupported VERSION");
-		return -EINVAL;
+				    "valet: VERSION differs: this driver speaks VALET version "
+				    __stringify(VALET_GENL_VERSION));
+		return -EPROTO;
 	}
 
 	mutex_lock(&valet_ctl_mutex);
@@ -1080,21 +1316,16 @@ static int valet_cmd_attach(struct sk_buff *skb, struct genl_info *info)
 	valet_daemon_net = get_net(net);
 	valet_daemon_portid = portid;
 	valet_daemon_epoch = ++valet_epochs;
+	valet_daemon_tgid = get_pid(task_tgid(current));
 	epoch = valet_daemon_epoch;
 	spin_unlock(&valet_daemon_lock);
 
-	xa_for_each(&valet_devs, index, d) {
-		spin_lock_irq(&d->lock);
-		d->attached = true;
-		d->epoch = epoch;
-		valet_kick_locked(d, true);	/* re-send what is held */
-		spin_unlock_irq(&d->lock);
-	}
+	xa_for_each(&valet_devs, index, d)
+		valet_dev_set_daemon(d, true, epoch, true);
 	mutex_unlock(&valet_ctl_mutex);
 	pr_info("daemon attached (port %u)\n", portid);
 	return 0;
 }
-
 static int valet_cmd_detach(struct sk_buff *skb, struct genl_info *info)
 {
 	struct net *net = genl_info_net(info);
@@ -1123,11 +1354,13 @@ static int valet_cmd_detach(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
+
 static int valet_cmd_create(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr **attrs = info->attrs;
 	u32 queue_depth = VALET_DEF_QUEUE_DEPTH;
 	u32 io_timeout_ms = VALET_DEF_IO_TIMEOUT_MS;
+	u64 area_bytes = VALET_DEF_DATA_BYTES;
 	u32 hold_ms = VALET_DEF_HOLD_MS;
 	struct sk_buff *reply;
 	struct valet_dev *d;
@@ -1149,6 +1382,15 @@ static int valet_cmd_create(struct sk_buff *skb, struct genl_info *info)
 				    "valet: SIZE is not a multiple of 4096");
 		return -EINVAL;
 	}
+	if (attrs[VALET_ATTR_DATA_BYTES]) {
+		area_bytes = nla_get_u64(attrs[VALET_ATTR_DATA_BYTES]);
+		if (!IS_ALIGNED(area_bytes, VALET_BLOCK_SIZE)) {
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    attrs[VALET_ATTR_DATA_BYTES],
+					    "valet: DATA_BYTES is not a multiple of 4096");
+			return -EINVAL;
+		}
+	}
 	if (attrs[VALET_ATTR_QUEUE_DEPTH])
 		queue_depth = nla_get_u32(attrs[VALET_ATTR_QUEUE_DEPTH]);
 	if (attrs[VALET_ATTR_HOLD_MS])
@@ -1161,7 +1403,8 @@ static int valet_cmd_create(struct sk_buff *skb, struct genl_info *info)
 		return -ENOMEM;
 
 	mutex_lock(&valet_ctl_mutex);
-	d = valet_dev_create(size, queue_depth, hold_ms, io_timeout_ms);
+	d = valet_dev_create(size, queue_depth, hold_ms, io_timeout_ms,
+			     area_bytes);
 	if (!IS_ERR(d))
 		index = d->index;
 	mutex_unlock(&valet_ctl_mutex);
@@ -1185,6 +1428,13 @@ static int valet_cmd_create(struct sk_buff *skb, struct genl_info *info)
 		pr_warn("valet%u: created, but the reply to CREATE was lost (%d)\n",
 			index, ret);
 	return 0;
+}
+
+static void valet_mark_dying(struct valet_dev *d)
+{
+	spin_lock_irq(&d->lock);
+	d->dying = true;
+	spin_unlock_irq(&d->lock);
 }
 
 static int valet_cmd_destroy(struct sk_buff *skb, struct genl_info *info)
@@ -1215,8 +1465,8 @@ static int valet_cmd_destroy(struct sk_buff *skb, struct genl_info *info)
 		ret = -EBUSY;
 		goto out;
 	}
-	d->dying = true;
 	spin_unlock_irq(&d->lock);
+	valet_mark_dying(d);
 	valet_dev_destroy(d);
 out:
 	mutex_unlock(&valet_ctl_mutex);
@@ -1226,18 +1476,22 @@ out:
 static int valet_fill_status(struct sk_buff *skb, struct valet_dev *d,
 			     u32 portid, u32 seq, int flags)
 {
-	unsigned int inflight, held = 0, i;
+	unsigned int inflight = 0, held = 0, i;
 	struct valet_pdu *cmd;
 	unsigned long irqflags;
-	bool attached;
+	bool attached = false;
 	void *hdr;
 
-	spin_lock_irqsave(&d->lock, irqflags);
-	inflight = d->nr_inflight;
-	list_for_each_entry(cmd, &d->pending, node)
-		held += cmd->held;
-	attached = d->attached;
-	spin_unlock_irqrestore(&d->lock, irqflags);
+	for (i = 0; i < d->nr_queues; i++) {
+		struct valet_queue *q = &d->queues[i];
+
+		spin_lock_irqsave(&q->lock, irqflags);
+		inflight += q->nr_inflight;
+		list_for_each_entry(cmd, &q->pending, node)
+			held += cmd->held;
+		attached |= q->attached;
+		spin_unlock_irqrestore(&q->lock, irqflags);
+	}
 
 	hdr = genlmsg_put(skb, portid, seq, &valet_family, flags,
 			  VALET_CMD_STATUS);
@@ -1248,11 +1502,16 @@ static int valet_fill_status(struct sk_buff *skb, struct valet_dev *d,
 	    nla_put_u32(skb, VALET_ATTR_QUEUE_DEPTH, d->queue_depth) ||
 	    nla_put_u32(skb, VALET_ATTR_HOLD_MS, d->hold_ms) ||
 	    nla_put_u32(skb, VALET_ATTR_IO_TIMEOUT_MS, d->io_timeout_ms) ||
+	    nla_put_u64_64bit(skb, VALET_ATTR_DATA_BYTES, d->area_bytes,
+			      VALET_ATTR_PAD) ||
 	    nla_put_u8(skb, VALET_ATTR_ATTACHED, attached) ||
 	    nla_put_u32(skb, VALET_ATTR_STAT_INFLIGHT, inflight) ||
-	    nla_put_u32(skb, VALET_ATTR_STAT_HELD, held))
+	    nla_put_u32(skb, VALET_ATTR_STAT_HELD, held) ||
+	    nla_put_u64_64bit(skb, VALET_ATTR_STAT_BUSY,
+			      atomic64_read(&d->stats[VALET_ST_BUSY]),
+			      VALET_ATTR_PAD))
 		goto cancel;
-	for (i = 0; i < VALET_NR_STATS; i++)
+	for (i = 0; i <= VALET_ST_REJECTED; i++)
 		if (nla_put_u64_64bit(skb, VALET_ATTR_STAT_READS + i,
 				      atomic64_read(&d->stats[i]),
 				      VALET_ATTR_PAD))
@@ -1346,21 +1605,49 @@ static int valet_status_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
+
+/* The in-flight request a cookie names, with its queue locked; or NULL. */
+static struct valet_pdu *valet_lookup_lock(struct valet_dev *d, u64 cookie,
+					   struct valet_queue **qp,
+					   unsigned long *flags)
+{
+	u32 unique = lower_32_bits(cookie);
+	u32 hwq = blk_mq_unique_tag_to_hwq(unique);
+	struct valet_pdu *cmd;
+	struct valet_queue *q;
+	struct request *rq;
+
+	if (hwq >= d->nr_queues || !d->tag_set.tags)
+		return NULL;
+	rq = blk_mq_tag_to_rq(d->tag_set.tags[hwq],
+			      blk_mq_unique_tag_to_tag(unique));
+	if (!rq)
+		return NULL;
+	q = &d->queues[hwq];
+	cmd = blk_mq_rq_to_pdu(rq);
+	spin_lock_irqsave(&q->lock, *flags);
+	if (cmd->state != VALET_RQ_INFLIGHT || cmd->cookie != cookie) {
+		spin_unlock_irqrestore(&q->lock, *flags);
+		return NULL;
+	}
+	*qp = q;
+	return cmd;
+}
+
 /*
- * One completion. Its request must be in flight with this cookie; a read
- * that succeeded carries exactly LENGTH bytes of DATA, nothing else does.
- * Anything else is refused (and counted) without touching the request.
+ * One completion. Its request must be in flight with this very cookie (tag
+ * and generation): anything else is refused (and counted) without touching
+ * any request. A successful read's data is in the area: copied into the bio.
  */
 static int valet_done_one(struct nlattr **tb, struct netlink_ext_ack *extack)
 {
 	u64 cookie = nla_get_u64(tb[VALET_CPL_COOKIE]);
 	s32 status = nla_get_s32(tb[VALET_CPL_STATUS]);
-	struct nlattr *data = tb[VALET_CPL_DATA];
+	struct valet_queue *q;
 	struct valet_pdu *cmd;
 	struct request *rq;
 	struct valet_dev *d;
 	unsigned long flags;
-	int ret = 0;
 
 	d = valet_dev_get(cookie >> VALET_COOKIE_INDEX_SHIFT);
 	if (!d) {
@@ -1368,64 +1655,61 @@ static int valet_done_one(struct nlattr **tb, struct netlink_ext_ack *extack)
 				    "valet: unknown cookie (no such device)");
 		return -ENOENT;
 	}
-
-	spin_lock_irqsave(&d->lock, flags);
-	cmd = valet_lookup_locked(d, cookie);
+	cmd = valet_lookup_lock(d, cookie, &q, &flags);
 	if (!cmd) {
+		atomic64_inc(&d->stats[VALET_ST_REJECTED]);
+		valet_dev_put(d);
 		NL_SET_ERR_MSG_ATTR(extack, tb[VALET_CPL_COOKIE],
-				    "valet: unknown cookie (not in flight)");
-		ret = -ENOENT;
-		goto refuse;
+				    "valet: unknown or stale cookie (not in flight)");
+		return -ENOENT;
 	}
-	rq = blk_mq_rq_from_pdu(cmd);
-	if (status == 0 && req_op(rq) == REQ_OP_READ) {
-		if (!data || nla_len(data) != blk_rq_bytes(rq)) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[VALET_CPL_COOKIE],
-					    "valet: a read needs DATA of LENGTH bytes");
-			ret = -EINVAL;
-			goto refuse;
-		}
-	} else if (data) {
-		NL_SET_ERR_MSG_ATTR(extack, data,
-				    "valet: DATA only in a successful read");
-		ret = -EINVAL;
-		goto refuse;
-	}
-	valet_unflight_locked(d, cmd);
+	valet_unflight_locked(q, cmd);
 	cmd->state = VALET_RQ_DONE;
-	spin_unlock_irqrestore(&d->lock, flags);
+	spin_unlock_irqrestore(&q->lock, flags);
 
-	if (data)
-		valet_copy_to_rq(rq, nla_data(data));
+	rq = blk_mq_rq_from_pdu(cmd);
+	if (status == 0 && req_op(rq) == REQ_OP_READ)
+		valet_copy_to_rq(rq, valet_area_ptr(d, cmd));
 	cmd->status = status ? errno_to_blk_status(status) : BLK_STS_OK;
 	blk_mq_complete_request(rq);
 	valet_dev_put(d);
 	return 0;
+}
 
-refuse:
-	spin_unlock_irqrestore(&d->lock, flags);
-	atomic64_inc(&d->stats[VALET_ST_REJECTED]);
-	valet_dev_put(d);
-	return ret;
+/* A DONE from a port that is not the daemon: counted, nothing else. */
+static void valet_count_rejected(struct nlattr **tb)
+{
+	struct valet_dev *d;
+
+	if (!tb[VALET_CPL_COOKIE])
+		return;
+	d = valet_dev_get(nla_get_u64(tb[VALET_CPL_COOKIE]) >>
+			  VALET_COOKIE_INDEX_SHIFT);
+	if (d) {
+		atomic64_inc(&d->stats[VALET_ST_REJECTED]);
+		valet_dev_put(d);
+	}
 }
 
 static const struct nla_policy valet_cpl_policy[VALET_CPL_MAX + 1] = {
 	[VALET_CPL_COOKIE]	= { .type = NLA_U64 },
 	[VALET_CPL_STATUS]	= NLA_POLICY_RANGE(NLA_S32, -MAX_ERRNO, 0),
-	[VALET_CPL_DATA]	= { .type = NLA_BINARY, .len = VALET_IO_BYTES },
 	[VALET_CPL_PAD]		= { .type = NLA_FLAG },
 };
 
 /*
- * DONE: every CPL is checked first (a malformed one refuses the whole
- * message), then the sender; then each CPL completes its request or is
- * refused on its own. The first refusal is the message's error.
+ * DONE: the genetlink core has validated every CPL against its policy. One
+ * walk: from a port that is not the daemon each CPL only counts as rejected
+ * (EPERM); from the daemon each CPL completes its request or is refused on
+ * its own (missing COOKIE or STATUS: EINVAL). The first refusal is the
+ * message's error.
  */
 static int valet_cmd_done(struct sk_buff *skb, struct genl_info *info)
 {
+	bool daemon = valet_is_daemon(genl_info_net(info), info->snd_portid);
 	struct nlattr *tb[VALET_CPL_MAX + 1];
 	struct nlattr *attr;
-	int rem, ret, n = 0;
+	int rem, ret;
 
 	ret = valet_check_admin(skb, info->extack);
 	if (ret)
@@ -1434,43 +1718,11 @@ static int valet_cmd_done(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG(info->extack, "valet: DONE without CPL");
 		return -EINVAL;
 	}
-	nla_for_each_attr(attr, genlmsg_data(info->genlhdr),
-			  genlmsg_len(info->genlhdr), rem) {
-		if (nla_type(attr) != VALET_ATTR_CPL)
-			continue;
-		ret = nla_parse_nested(tb, VALET_CPL_MAX, attr,
-				       valet_cpl_policy, info->extack);
-		if (ret)
-			return ret;
-		if (!tb[VALET_CPL_COOKIE] || !tb[VALET_CPL_STATUS]) {
-			NL_SET_ERR_MSG_ATTR(info->extack, attr,
-					    "valet: CPL needs COOKIE and STATUS");
-			return -EINVAL;
-		}
-		n++;
-	}
-
-	if (!valet_is_daemon(genl_info_net(info), info->snd_portid)) {
-		nla_for_each_attr(attr, genlmsg_data(info->genlhdr),
-				  genlmsg_len(info->genlhdr), rem) {
-			struct valet_dev *d;
-
-			if (nla_type(attr) != VALET_ATTR_CPL ||
-			    nla_parse_nested(tb, VALET_CPL_MAX, attr,
-					     valet_cpl_policy, NULL))
-				continue;
-			d = valet_dev_get(nla_get_u64(tb[VALET_CPL_COOKIE]) >>
-					  VALET_COOKIE_INDEX_SHIFT);
-			if (d) {
-				atomic64_inc(&d->stats[VALET_ST_REJECTED]);
-				valet_dev_put(d);
-			}
-		}
+	if (!daemon) {
 		NL_SET_ERR_MSG(info->extack,
 			       "valet: DONE from a port that is not the daemon");
-		return -EPERM;
+		ret = -EPERM;
 	}
-
 	nla_for_each_attr(attr, genlmsg_data(info->genlhdr),
 			  genlmsg_len(info->genlhdr), rem) {
 		int err;
@@ -1479,7 +1731,19 @@ static int valet_cmd_done(struct sk_buff *skb, struct genl_info *info)
 		    nla_parse_nested(tb, VALET_CPL_MAX, attr, valet_cpl_policy,
 				     NULL))
 			continue;
-		err = valet_done_one(tb, ret ? NULL : info->extack);
+		if (!daemon) {
+			valet_count_rejected(tb);
+			continue;
+		}
+		if (!tb[VALET_CPL_COOKIE] || !tb[VALET_CPL_STATUS]) {
+			valet_count_rejected(tb);
+			if (!ret)
+				NL_SET_ERR_MSG_ATTR(info->extack, attr,
+						    "valet: CPL needs COOKIE and STATUS");
+			err = -EINVAL;
+		} else {
+			err = valet_done_one(tb, ret ? NULL : info->extack);
+		}
 		if (err && !ret)
 			ret = err;
 	}
@@ -1490,6 +1754,11 @@ static int valet_cmd_done(struct sk_buff *skb, struct genl_info *info)
 static struct netlink_range_validation valet_size_range = {
 	.min = VALET_BLOCK_SIZE,
 	.max = VALET_MAX_SIZE,
+};
+
+static struct netlink_range_validation valet_data_bytes_range = {
+	.min = VALET_MIN_DATA_BYTES,
+	.max = VALET_MAX_DATA_BYTES,
 };
 
 static const struct nla_policy valet_attach_policy[VALET_ATTR_MAX + 1] = {
@@ -1509,6 +1778,8 @@ static const struct nla_policy valet_create_policy[VALET_ATTR_MAX + 1] = {
 	[VALET_ATTR_HOLD_MS]	= { .type = NLA_U32 },
 	[VALET_ATTR_IO_TIMEOUT_MS] = NLA_POLICY_MIN(NLA_U32,
 						    VALET_MIN_IO_TIMEOUT_MS),
+	[VALET_ATTR_DATA_BYTES]	= NLA_POLICY_FULL_RANGE(NLA_U64,
+							&valet_data_bytes_range),
 	[VALET_ATTR_PAD]	= { .type = NLA_FLAG },
 };
 
@@ -1591,12 +1862,15 @@ static int __init valet_init(void)
 {
 	int ret;
 
-	BUILD_BUG_ON(VALET_IO_BYTES > VALET_MAX_IO_BYTES);
-	BUILD_BUG_ON(VALET_IO_BYTES != VALET_MAX_REQ_BYTES);
-	BUILD_BUG_ON(VALET_IO_BYTES % VALET_BLOCK_SIZE);
+	BUILD_BUG_ON(VALET_MAX_IO_BYTES % VALET_BLOCK_SIZE);
+	BUILD_BUG_ON(VALET_MIN_DATA_BYTES < VALET_MAX_IO_BYTES);
+	BUILD_BUG_ON(VALET_MAX_DATA_BYTES / VALET_BLOCK_SIZE > U32_MAX);
 	BUILD_BUG_ON(VALET_MAX_DEVICES > (1 << (64 - VALET_COOKIE_INDEX_SHIFT)));
-	BUILD_BUG_ON(VALET_ATTR_STAT_READS + VALET_NR_STATS - 1 !=
+	BUILD_BUG_ON(VALET_ATTR_STAT_READS + VALET_ST_REJECTED !=
 		     VALET_ATTR_STAT_REJECTED);
+	BUILD_BUG_ON(VALET_MSG_REQS * VALET_REQ_BYTES + GENL_HDRLEN +
+		     NLA_HDRLEN * 2 > NLMSG_GOODSIZE);
+	BUILD_BUG_ON(VALET_MAX_DATA_BYTES > (1ULL << VALET_DATA_MMAP_SHIFT));
 
 	valet_wq = alloc_workqueue("valet", WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
 	if (!valet_wq)
@@ -1608,13 +1882,19 @@ static int __init valet_init(void)
 	ret = netlink_register_notifier(&valet_netlink_notifier);
 	if (ret)
 		goto out_blkdev;
-	ret = genl_register_family(&valet_family);
+	ret = misc_register(&valet_data_dev);
 	if (ret)
 		goto out_notifier;
-	pr_info("loaded: generic netlink family %s version %d, requests up to %u bytes\n",
-		VALET_GENL_NAME, VALET_GENL_VERSION, VALET_IO_BYTES);
+	ret = genl_register_family(&valet_family);
+	if (ret)
+		goto out_misc;
+	pr_info("loaded: generic netlink family %s version %d, requests up to %u bytes, data areas on %s\n",
+		VALET_GENL_NAME, VALET_GENL_VERSION, VALET_MAX_IO_BYTES,
+		VALET_DATA_DEVICE);
 	return 0;
 
+out_misc:
+	misc_deregister(&valet_data_dev);
 out_notifier:
 	netlink_unregister_notifier(&valet_netlink_notifier);
 out_blkdev:
@@ -1632,13 +1912,12 @@ static void __exit valet_exit(void)
 	/* Waits for the commands in progress; no new ones after. */
 	genl_unregister_family(&valet_family);
 	netlink_unregister_notifier(&valet_netlink_notifier);
+	misc_deregister(&valet_data_dev);
 
 	/* No device is open: an open one holds the module. */
 	mutex_lock(&valet_ctl_mutex);
 	xa_for_each(&valet_devs, index, d) {
-		spin_lock_irq(&d->lock);
-		d->dying = true;
-		spin_unlock_irq(&d->lock);
+		valet_mark_dying(d);
 		valet_dev_destroy(d);
 	}
 	valet_detach_locked();

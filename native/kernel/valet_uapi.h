@@ -13,12 +13,29 @@
  *   DESTROY  remove /dev/valetN (refused with EBUSY while it is open).
  *   STATUS   one reply per device (or for INDEX only), with STAT_* counters.
  *
- * Data path:
+ * Data path (version 2: page data never rides in netlink messages):
  *   IO       driver -> daemon: one or more REQ (nested), each with COOKIE,
- *            OP, OFFSET, LENGTH and, for writes, DATA.
- *   DONE     daemon -> driver: one or more CPL (nested), each with COOKIE,
- *            STATUS (0 or -errno) and, for reads, DATA of LENGTH bytes.
- *            Only the attached daemon's port may send DONE.
+ *            OP, OFFSET, LENGTH and, for reads and writes, BUF: where the
+ *            request's LENGTH bytes are in the device's data area. A write's
+ *            data is there when IO is sent.
+ *   DONE     daemon -> driver: one or more CPL (nested), each with COOKIE
+ *            and STATUS (0 or -errno). A successful read's data must be in
+ *            the data area at BUF before its CPL is sent. Only the attached
+ *            daemon's port may send DONE.
+ *
+ * The data area: VALET_ATTR_DATA_BYTES of memory the driver allocates with
+ * each device (CREATE) and frees with it, so it outlives any daemon: requests
+ * held across a daemon restart keep their data there. The attached daemon
+ * maps it from the character device VALET_DATA_DEVICE (read and write,
+ * MAP_SHARED, offset VALET_DATA_MMAP_OFFSET(index), length at most
+ * DATA_BYTES); any other process is refused (EPERM). The driver gives each
+ * request a run of VALET_BLOCK_SIZE blocks of the area for as long as it is
+ * out; a request that finds no room waits in the block layer
+ * (BLK_STS_RESOURCE) until a completion frees some.
+ *
+ * The cookie is the request's blk-mq tag with a generation and the device:
+ * a stale (earlier generation), unknown or second completion of a request is
+ * refused and counted (STAT_REJECTED), and changes nothing.
  *
  * A daemon that dies (its socket closes) is detached: its in-flight requests
  * are held, not failed, and re-sent when a daemon attaches, until HOLD_MS
@@ -26,12 +43,15 @@
  *
  * Details of the messages:
  *   - Every command needs CAP_NET_ADMIN (GENL_ADMIN_PERM) and CAP_SYS_ADMIN.
- *   - CREATE carries SIZE and optionally QUEUE_DEPTH, HOLD_MS and
- *     IO_TIMEOUT_MS; its reply carries INDEX and SIZE.
+ *   - ATTACH carries VERSION; a driver of another version refuses it
+ *     (EPROTO, with a message naming both versions).
+ *   - CREATE carries SIZE and optionally QUEUE_DEPTH, HOLD_MS,
+ *     IO_TIMEOUT_MS and DATA_BYTES; its reply carries INDEX and SIZE.
  *   - STATUS has three forms: with INDEX, one reply for that device;
  *     without, one message per device and then the acknowledgment; with
  *     NLM_F_DUMP, a dump of every device. Each message carries INDEX, SIZE,
- *     QUEUE_DEPTH, HOLD_MS, IO_TIMEOUT_MS, ATTACHED and the STAT_* counters.
+ *     QUEUE_DEPTH, HOLD_MS, IO_TIMEOUT_MS, DATA_BYTES, ATTACHED and the
+ *     STAT_* counters.
  *   - IO carries a top-level INDEX (the device) before its REQ nests; the
  *     COOKIE is opaque to the daemon and only echoed back in CPL.
  *   - CPL nests in DONE must have NLA_F_NESTED set.
@@ -40,18 +60,22 @@
 #define _UAPI_LINUX_VALET_H
 
 #define VALET_GENL_NAME		"VALET"
-#define VALET_GENL_VERSION	1
+#define VALET_GENL_VERSION	2
 
-/*
- * Largest buffer one request may need, in bytes. The driver issues less,
- * VALET_MAX_REQ_BYTES: nla_len is 16 bits, so a REQ or CPL nest cannot carry
- * 64 KiB of DATA together with its other attributes.
- */
-#define VALET_MAX_IO_BYTES	(64 * 1024)
 /* Largest single request the driver issues (max_hw_sectors), in bytes. */
-#define VALET_MAX_REQ_BYTES	(60 * 1024)
+#define VALET_MAX_IO_BYTES	(512 * 1024)
 /* The driver's logical and physical block size. */
 #define VALET_BLOCK_SIZE	4096
+
+/* The data areas' character device, and where device INDEX's area is in it. */
+#define VALET_DATA_DEVICE	"/dev/valet-data"
+#define VALET_DATA_MMAP_SHIFT	40
+#define VALET_DATA_MMAP_OFFSET(index) \
+	((unsigned long long)(index) << VALET_DATA_MMAP_SHIFT)
+/* Data area bounds and default (CREATE's DATA_BYTES), in bytes. */
+#define VALET_MIN_DATA_BYTES	VALET_MAX_IO_BYTES
+#define VALET_MAX_DATA_BYTES	(1ULL << 30)
+#define VALET_DEF_DATA_BYTES	(32 * 1024 * 1024)
 
 enum valet_cmd {
 	VALET_CMD_UNSPEC,
@@ -86,8 +110,10 @@ enum valet_attr {
 	VALET_ATTR_STAT_ERRORS,		/* u64: requests failed */
 	VALET_ATTR_STAT_TIMEOUTS,	/* u64: request timeouts seen */
 	VALET_ATTR_STAT_RESENT,		/* u64: requests re-sent after a re-attach */
-	VALET_ATTR_STAT_REJECTED,	/* u64: DONE messages refused (bad cookie, length, sender) */
+	VALET_ATTR_STAT_REJECTED,	/* u64: completions refused (bad or stale cookie, sender) */
 	VALET_ATTR_PAD,
+	VALET_ATTR_DATA_BYTES,		/* u64: size of the device's data area */
+	VALET_ATTR_STAT_BUSY,		/* u64: requests that waited for room in the data area */
 	__VALET_ATTR_MAX,
 };
 #define VALET_ATTR_MAX (__VALET_ATTR_MAX - 1)
@@ -98,7 +124,7 @@ enum valet_req_attr {
 	VALET_REQ_OP,		/* u8: enum valet_op */
 	VALET_REQ_OFFSET,	/* u64: byte offset, a multiple of VALET_BLOCK_SIZE */
 	VALET_REQ_LENGTH,	/* u32: bytes, a multiple of VALET_BLOCK_SIZE */
-	VALET_REQ_DATA,		/* binary: LENGTH bytes, writes only */
+	VALET_REQ_BUF,		/* u32: byte offset of the data in the data area (reads, writes) */
 	VALET_REQ_PAD,
 	__VALET_REQ_MAX,
 };
@@ -108,7 +134,6 @@ enum valet_cpl_attr {
 	VALET_CPL_UNSPEC,
 	VALET_CPL_COOKIE,	/* u64: the request's cookie */
 	VALET_CPL_STATUS,	/* s32: 0, or a negative errno (the request fails) */
-	VALET_CPL_DATA,		/* binary: the request's LENGTH bytes, reads only */
 	VALET_CPL_PAD,
 	__VALET_CPL_MAX,
 };

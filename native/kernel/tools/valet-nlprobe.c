@@ -18,11 +18,17 @@
  *
  *   valet-nlprobe status [INDEX]	STATUS of every device (a dump), or one
  *   valet-nlprobe create SIZE [--queue-depth N] [--hold-ms N]
- *				 [--io-timeout-ms N]	prints the new index
+ *		[--io-timeout-ms N] [--data-bytes SIZE]	prints the new index
  *   valet-nlprobe destroy INDEX
  *   valet-nlprobe stall SECONDS
  *	Attaches as the daemon and never answers (an attached but hung
  *	daemon), for SECONDS or until killed; closing the socket detaches.
+ *   valet-nlprobe daemon-probe INDEX
+ *	Attaches as the daemon of /dev/valetINDEX (none may be attached),
+ *	maps its data area, checks that another process may not, serves a
+ *	read and a write issued by child processes through the area, and
+ *	checks that completions with another generation, an unknown queue,
+ *	no STATUS, or a second completion are refused and change nothing.
  *
  * Exit status: 0 success, 1 a check failed or a command was refused,
  * 2 usage or set-up error (no VALET family: valet.ko not loaded).
@@ -37,10 +43,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
@@ -70,6 +79,7 @@ struct device {
 	uint64_t size;
 	bool attached;
 	uint64_t rejected;
+	uint64_t data_bytes;
 };
 
 struct conn {
@@ -393,10 +403,12 @@ static void status_reply(struct conn *c, const struct nlmsghdr *nlh)
 		      get_uint(tb[VALET_ATTR_ATTACHED]);
 	d->rejected = tb[VALET_ATTR_STAT_REJECTED] ?
 		      get_uint(tb[VALET_ATTR_STAT_REJECTED]) : 0;
+	d->data_bytes = tb[VALET_ATTR_DATA_BYTES] ?
+			get_uint(tb[VALET_ATTR_DATA_BYTES]) : 0;
 	if (quiet)
 		return;
 	printf("valet%" PRIu32 ":", d->index);
-	for (int t = VALET_ATTR_SIZE; t <= VALET_ATTR_STAT_REJECTED; t++) {
+	for (int t = VALET_ATTR_SIZE; t <= VALET_ATTR_MAX; t++) {
 		static const char *const names[] = {
 			[VALET_ATTR_SIZE] = "size",
 			[VALET_ATTR_QUEUE_DEPTH] = "queue_depth",
@@ -413,6 +425,8 @@ static void status_reply(struct conn *c, const struct nlmsghdr *nlh)
 			[VALET_ATTR_STAT_TIMEOUTS] = "timeouts",
 			[VALET_ATTR_STAT_RESENT] = "resent",
 			[VALET_ATTR_STAT_REJECTED] = "rejected",
+			[VALET_ATTR_DATA_BYTES] = "data_bytes",
+			[VALET_ATTR_STAT_BUSY] = "busy",
 		};
 
 		if (tb[t] && names[t])
@@ -489,25 +503,10 @@ static bool b_done_random16(struct ctx *x, struct msg *m, const char **why)
 	return true;
 }
 
-static bool b_done_wrong_len(struct ctx *x, struct msg *m, const char **why)
+static bool b_done_bad_queue(struct ctx *x, struct msg *m, const char **why)
 {
 	msg_begin(m, x->c, VALET_CMD_DONE);
-	nest_begin(m, VALET_ATTR_CPL, true);
-	put_u64(m, VALET_CPL_COOKIE, random_cookie(x));
-	put_s32(m, VALET_CPL_STATUS, 0);
-	put_zeros(m, VALET_CPL_DATA, 100);
-	nest_end(m);
-	return true;
-}
-
-static bool b_done_oversize(struct ctx *x, struct msg *m, const char **why)
-{
-	msg_begin(m, x->c, VALET_CMD_DONE);
-	nest_begin(m, VALET_ATTR_CPL, true);
-	put_u64(m, VALET_CPL_COOKIE, random_cookie(x));
-	put_s32(m, VALET_CPL_STATUS, 0);
-	put_zeros(m, VALET_CPL_DATA, VALET_MAX_IO_BYTES - 1024);
-	nest_end(m);
+	cpl(m, ((uint64_t)x->index << COOKIE_SHIFT) | 0xffff0000ULL, 0);
 	return true;
 }
 
@@ -634,7 +633,7 @@ static bool b_io_from_user(struct ctx *x, struct msg *m, const char **why)
 	put_u8(m, VALET_REQ_OP, VALET_OP_WRITE);
 	put_u64(m, VALET_REQ_OFFSET, 0);
 	put_u32(m, VALET_REQ_LENGTH, VALET_BLOCK_SIZE);
-	put_zeros(m, VALET_REQ_DATA, VALET_BLOCK_SIZE);
+	put_u32(m, VALET_REQ_BUF, 0);
 	nest_end(m);
 	return true;
 }
@@ -643,6 +642,30 @@ static void create_size(struct ctx *x, struct msg *m, uint64_t size)
 {
 	msg_begin(m, x->c, VALET_CMD_CREATE);
 	put_u64(m, VALET_ATTR_SIZE, size);
+}
+
+static bool b_create_area_small(struct ctx *x, struct msg *m,
+				const char **why)
+{
+	create_size(x, m, 64ULL << 20);
+	put_u64(m, VALET_ATTR_DATA_BYTES, VALET_MIN_DATA_BYTES - 4096);
+	return true;
+}
+
+static bool b_create_area_huge(struct ctx *x, struct msg *m,
+			       const char **why)
+{
+	create_size(x, m, 64ULL << 20);
+	put_u64(m, VALET_ATTR_DATA_BYTES, VALET_MAX_DATA_BYTES * 2);
+	return true;
+}
+
+static bool b_create_area_unaligned(struct ctx *x, struct msg *m,
+				    const char **why)
+{
+	create_size(x, m, 64ULL << 20);
+	put_u64(m, VALET_ATTR_DATA_BYTES, VALET_MIN_DATA_BYTES + 512);
+	return true;
 }
 
 static bool b_create_size0(struct ctx *x, struct msg *m, const char **why)
@@ -776,7 +799,7 @@ static bool b_status_missing(struct ctx *x, struct msg *m, const char **why)
 	return true;
 }
 
-static bool b_attach_version2(struct ctx *x, struct msg *m, const char **why)
+static bool b_attach_other_version(struct ctx *x, struct msg *m, const char **why)
 {
 	msg_begin(m, x->c, VALET_CMD_ATTACH);
 	put_u32(m, VALET_ATTR_VERSION, VALET_GENL_VERSION + 1);
@@ -888,8 +911,7 @@ static bool b_ok_destroy(struct ctx *x, struct msg *m, const char **why)
 static const struct probe probes[] = {
 	PROBE("done-random-cookie", EPERM, b_done_random),
 	PROBE("done-16-random-cookies", EPERM, b_done_random16),
-	PROBE("done-read-data-wrong-length", EPERM, b_done_wrong_len),
-	PROBE("done-data-oversize", ERANGE, b_done_oversize),
+	PROBE("done-cookie-no-such-queue", EPERM, b_done_bad_queue),
 	PROBE("done-status-positive", ERANGE, b_done_status_pos),
 	PROBE("done-status-below-errno", ERANGE, b_done_status_low),
 	PROBE("done-cpl-without-status", EINVAL, b_done_no_status),
@@ -903,6 +925,9 @@ static const struct probe probes[] = {
 	PROBE("done-with-req-attribute", EINVAL, b_done_with_req),
 	PROBE("done-as-dump", EOPNOTSUPP, b_done_dump),
 	PROBE("io-command-from-user-space", EOPNOTSUPP, b_io_from_user),
+	PROBE("create-data-area-too-small", ERANGE, b_create_area_small),
+	PROBE("create-data-area-too-large", ERANGE, b_create_area_huge),
+	PROBE("create-data-area-unaligned", EINVAL, b_create_area_unaligned),
 	PROBE("create-size-0", ERANGE, b_create_size0),
 	PROBE("create-size-unaligned", EINVAL, b_create_unaligned),
 	PROBE("create-size-huge", ERANGE, b_create_huge),
@@ -921,7 +946,7 @@ static const struct probe probes[] = {
 	PROBE("destroy-without-index", EINVAL, b_destroy_no_index),
 	PROBE("destroy-no-such-device", ENODEV, b_destroy_missing),
 	PROBE("status-no-such-device", ENODEV, b_status_missing),
-	PROBE("attach-version-2", EINVAL, b_attach_version2),
+	PROBE("attach-other-version", EPROTO, b_attach_other_version),
 	PROBE("attach-without-version", EINVAL, b_attach_no_version),
 	PROBE("attach-version-as-u8", EINVAL, b_attach_version_u8),
 	PROBE("attach-while-attached", EBUSY, b_attach_second),
@@ -953,6 +978,7 @@ static const char *errname(int err)
 	case ENOTCONN: return "ENOTCONN";
 	case EMSGSIZE: return "EMSGSIZE";
 	case ENOBUFS: return "ENOBUFS";
+	case EPROTO: return "EPROTO";
 	default: return strerror(err);
 	}
 }
@@ -1069,6 +1095,39 @@ static void drop_caps(bool all)
 		die("capset: %s", strerror(errno));
 }
 
+/* Maps @bytes of device @index's data area; NULL and *err on failure. */
+static void *map_area(uint32_t index, uint64_t bytes, int *err)
+{
+	int fd = open(VALET_DATA_DEVICE, O_RDWR | O_CLOEXEC);
+	void *p;
+
+	if (fd < 0) {
+		*err = errno;
+		return NULL;
+	}
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 (off_t)VALET_DATA_MMAP_OFFSET(index));
+	*err = p == MAP_FAILED ? errno : 0;
+	close(fd);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* A process that is not the daemon must not map a data area. */
+static int probe_mapping(struct ctx *x)
+{
+	int err;
+	void *p = map_area(x->index, VALET_BLOCK_SIZE, &err);
+
+	if (p) {
+		munmap(p, VALET_BLOCK_SIZE);
+		printf("  FAIL %-30s accepted\n", "data-mmap-not-the-daemon");
+		return 1;
+	}
+	printf("  %s %-30s %s\n", err == EPERM ? "ok  " : "FAIL",
+	       "data-mmap-not-the-daemon", errname(err));
+	return err == EPERM ? 0 : 1;
+}
+
 static int cmd_probe(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1126,6 +1185,7 @@ static int cmd_probe(int argc, char **argv)
 
 	printf("with capabilities (pid %d):\n", getpid());
 	failed = run_probes(&x, &m);
+	failed += probe_mapping(&x);
 
 	if (drop) {
 		struct device before[MAX_DEVICES];
@@ -1214,6 +1274,214 @@ static uint64_t parse_size(const char *s)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- */
+/* The daemon's side: data area and cookies (daemon-probe)           */
+/* ---------------------------------------------------------------- */
+
+struct io_req {
+	uint64_t cookie;
+	uint64_t offset;
+	uint32_t length;
+	uint32_t buf;
+	uint8_t op;
+};
+
+/* Waits (up to the socket's 10 s timeout) for an IO message: its 1st REQ. */
+static bool next_io(struct conn *c, struct io_req *r)
+{
+	for (;;) {
+		ssize_t n = recv(c->fd, c->rbuf, BUF_SIZE, 0);
+		struct nlmsghdr *nlh;
+
+		if (n < 0)
+			return errno == EINTR || errno == ENOBUFS ?
+			       next_io(c, r) : false;
+		for (nlh = (struct nlmsghdr *)c->rbuf; NLMSG_OK(nlh, n);
+		     nlh = NLMSG_NEXT(nlh, n)) {
+			const struct genlmsghdr *g = NLMSG_DATA(nlh);
+			const struct nlattr *tb[VALET_ATTR_MAX + 1];
+			const struct nlattr *rq[VALET_REQ_MAX + 1];
+
+			if (nlh->nlmsg_type != c->family ||
+			    g->cmd != VALET_CMD_IO)
+				continue;
+			parse_attrs((const char *)g + GENL_HDRLEN,
+				    nlh->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN),
+				    tb, VALET_ATTR_MAX);
+			if (!tb[VALET_ATTR_REQ])
+				continue;
+			parse_attrs(nla_payload(tb[VALET_ATTR_REQ]),
+				    tb[VALET_ATTR_REQ]->nla_len - NLA_HDRLEN,
+				    rq, VALET_REQ_MAX);
+			if (!rq[VALET_REQ_COOKIE] || !rq[VALET_REQ_OP] ||
+			    !rq[VALET_REQ_OFFSET] || !rq[VALET_REQ_LENGTH] ||
+			    !rq[VALET_REQ_BUF])
+				return false;
+			r->cookie = get_uint(rq[VALET_REQ_COOKIE]);
+			r->op = (uint8_t)get_uint(rq[VALET_REQ_OP]);
+			r->offset = get_uint(rq[VALET_REQ_OFFSET]);
+			r->length = (uint32_t)get_uint(rq[VALET_REQ_LENGTH]);
+			r->buf = (uint32_t)get_uint(rq[VALET_REQ_BUF]);
+			return true;
+		}
+	}
+}
+
+/* Sends one CPL (without STATUS if @status is 1); returns the errno. */
+static int complete_one(struct conn *c, struct msg *m, uint64_t cookie,
+			int32_t status)
+{
+	msg_begin(m, c, VALET_CMD_DONE);
+	nest_begin(m, VALET_ATTR_CPL, true);
+	put_u64(m, VALET_CPL_COOKIE, cookie);
+	if (status != 1)
+		put_s32(m, VALET_CPL_STATUS, status);
+	nest_end(m);
+	msg_end(m);
+	return transact(c, m, NULL);
+}
+
+static void fill(unsigned char *p, size_t len, unsigned int seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (unsigned char)(seed + i * 7 + i / 4096);
+}
+
+/*
+ * A child doing one O_DIRECT read or write of @len bytes at @offset of
+ * /dev/valet@index; a read must see fill(@seed). Returns its pid.
+ */
+static pid_t child_io(uint32_t index, bool write, uint64_t offset,
+		      size_t len, unsigned int seed)
+{
+	char path[32];
+	unsigned char *buf, *want;
+	pid_t pid = fork();
+	ssize_t n;
+	int fd;
+
+	if (pid)
+		return pid;
+	snprintf(path, sizeof(path), "/dev/valet%" PRIu32, index);
+	fd = open(path, O_RDWR | O_DIRECT);
+	want = malloc(len);
+	if (fd < 0 || !want || posix_memalign((void **)&buf, 4096, len))
+		_exit(2);
+	fill(want, len, seed);
+	if (write) {
+		memcpy(buf, want, len);
+		n = pwrite(fd, buf, len, (off_t)offset);
+	} else {
+		n = pread(fd, buf, len, (off_t)offset);
+	}
+	_exit(n == (ssize_t)len && (write || !memcmp(buf, want, len)) ? 0 : 1);
+}
+
+static bool child_ok(pid_t pid)
+{
+	int status;
+
+	return waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	       WEXITSTATUS(status) == 0;
+}
+
+static int check(bool ok, const char *name, const char *detail)
+{
+	printf("  %s %-34s %s\n", ok ? "ok  " : "FAIL", name, detail);
+	return ok ? 0 : 1;
+}
+
+static int daemon_probe(struct conn *c, struct msg *m, uint32_t index)
+{
+	const uint64_t gen_bit = 1ULL << 32;
+	struct device *d = NULL;
+	uint64_t rejected0;
+	unsigned char *area, *want;
+	struct io_req r;
+	int failed = 0, err, i;
+	pid_t pid;
+
+	err = get_status(c, m);
+	for (i = 0; !err && i < c->ndev; i++)
+		if (c->dev[i].index == index)
+			d = &c->dev[i];
+	if (!d || !d->data_bytes)
+		die("daemon-probe: no valet%" PRIu32 " (with a data area)", index);
+	rejected0 = d->rejected;
+	msg_begin(m, c, VALET_CMD_ATTACH);
+	put_u32(m, VALET_ATTR_VERSION, VALET_GENL_VERSION);
+	msg_end(m);
+	if (report(c, "ATTACH", transact(c, m, NULL)))
+		return 1;
+	printf("daemon-probe: attached to valet%" PRIu32 ", data area %" PRIu64 " bytes\n",
+	       index, d->data_bytes);
+	area = map_area(index, d->data_bytes, &err);
+	if (check(area, "daemon-maps-the-area", errname(err)))
+		return 1;
+	failed += check(!map_area(index, d->data_bytes + 4096, &err) &&
+			err == EINVAL, "map-longer-than-the-area", errname(err));
+
+	pid = fork();
+	if (pid == 0)
+		_exit(map_area(index, 4096, &err) || err != EPERM ? 1 : 0);
+	failed += check(child_ok(pid), "other-process-may-not-map", "EPERM");
+
+	/* A read through the area, with hostile completions first. */
+	pid = child_io(index, false, 40960, 8192, 0x5a);
+	if (check(next_io(c, &r) && r.op == VALET_OP_READ &&
+		  r.offset == 40960 && r.length == 8192 && !(r.buf % 4096) &&
+		  r.buf + (uint64_t)r.length <= d->data_bytes,
+		  "read-request-in-the-area", "op, offset, length, BUF")) {
+		kill(pid, SIGKILL);
+		return 1;
+	}
+	err = complete_one(c, m, r.cookie ^ gen_bit, 0);
+	failed += check(err == ENOENT, "done-other-generation", errname(err));
+	err = complete_one(c, m, r.cookie | 0xff000000ULL, 0);
+	failed += check(err == ENOENT, "done-no-such-queue", errname(err));
+	err = complete_one(c, m, r.cookie | 0x0000fff0ULL, 0);
+	failed += check(err == ENOENT, "done-no-such-tag", errname(err));
+	err = complete_one(c, m, r.cookie, 1);
+	failed += check(err == EINVAL, "done-without-status", errname(err));
+	fill(area + r.buf, r.length, 0x5a);
+	err = complete_one(c, m, r.cookie, 0);
+	failed += check(!err, "done-the-read", errname(err));
+	err = complete_one(c, m, r.cookie, 0);
+	failed += check(err == ENOENT, "done-twice", errname(err));
+	failed += check(child_ok(pid), "reader-got-the-area-data", "");
+
+	/* A write: its data is in the area when IO arrives. */
+	pid = child_io(index, true, 8192, 4096, 0xa5);
+	want = malloc(4096);
+	if (!want)
+		die("out of memory");
+	fill(want, 4096, 0xa5);
+	if (!check(next_io(c, &r) && r.op == VALET_OP_WRITE &&
+		   r.offset == 8192 && r.length == 4096 &&
+		   r.buf + 4096ULL <= d->data_bytes &&
+		   !memcmp(area + r.buf, want, 4096),
+		   "write-data-in-the-area", "")) {
+		err = complete_one(c, m, r.cookie, 0);
+		failed += check(!err, "done-the-write", errname(err));
+	} else {
+		failed++;
+	}
+	failed += check(child_ok(pid), "writer-completed", "");
+	free(want);
+
+	if (!get_status(c, m))
+		for (i = 0; i < c->ndev; i++)
+			if (c->dev[i].index == index)
+				failed += check(c->dev[i].rejected >= rejected0 + 5,
+						"refusals-counted", "STAT_REJECTED");
+	munmap(area, d->data_bytes);
+	msg_begin(m, c, VALET_CMD_DETACH);
+	msg_end(m);
+	report(c, "DETACH", transact(c, m, NULL));
+	printf("daemon-probe: %s\n", failed ? "FAILED" : "every check passed");
+	return failed ? 1 : 0;
+}
+
 static int cmd_control(int argc, char **argv)
 {
 	struct msg m = { .data = malloc(BUF_SIZE) };
@@ -1242,12 +1510,13 @@ static int cmd_control(int argc, char **argv)
 			{ "queue-depth", required_argument, NULL, 'q' },
 			{ "hold-ms", required_argument, NULL, 'h' },
 			{ "io-timeout-ms", required_argument, NULL, 't' },
+			{ "data-bytes", required_argument, NULL, 'd' },
 			{ NULL, 0, NULL, 0 },
 		};
 		int o;
 
 		if (argc < 2)
-			die("usage: create SIZE [--queue-depth N] [--hold-ms N] [--io-timeout-ms N]");
+			die("usage: create SIZE [--queue-depth N] [--hold-ms N] [--io-timeout-ms N] [--data-bytes SIZE]");
 		msg_begin(&m, &c, VALET_CMD_CREATE);
 		put_u64(&m, VALET_ATTR_SIZE, parse_size(argv[1]));
 		optind = 2;
@@ -1260,6 +1529,9 @@ static int cmd_control(int argc, char **argv)
 				put_u32(&m, VALET_ATTR_HOLD_MS, v);
 			else if (o == 't')
 				put_u32(&m, VALET_ATTR_IO_TIMEOUT_MS, v);
+			else if (o == 'd')
+				put_u64(&m, VALET_ATTR_DATA_BYTES,
+					parse_size(optarg));
 			else
 				return 2;
 		}
@@ -1294,7 +1566,13 @@ static int cmd_control(int argc, char **argv)
 		printf("received %lu IO message(s), answered none\n", msgs);
 		return 0;	/* closing the socket detaches */
 	}
-	die("unknown command '%s' (probe, status, create, destroy, stall)", cmd);
+	if (strcmp(cmd, "daemon-probe") == 0) {
+		if (argc < 2)
+			die("usage: daemon-probe INDEX");
+		return daemon_probe(&c, &m, (uint32_t)strtoul(argv[1], NULL, 0));
+	}
+	die("unknown command '%s' (probe, status, create, destroy, stall, daemon-probe)",
+	    cmd);
 	return 2;
 }
 

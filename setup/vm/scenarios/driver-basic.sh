@@ -1,10 +1,11 @@
 #!/bin/bash
 # vm-timeout: 240
-# The valet block driver without a daemon (native/kernel): load valet.ko, refuse every hostile netlink message
+# The valet block driver without the real daemon (native/kernel): load valet.ko, refuse every hostile netlink message
 # (tools/valet-nlprobe), CREATE /dev/valet0 and check its queue, hold a read for HOLD_MS and then fail it with EIO,
-# fail a read after IO_TIMEOUT + HOLD at an attached daemon that never answers, refuse DESTROY and rmmod while the
-# device is open, DESTROY it, and unload with a device left (module exit removes it). Reads and writes served by a
-# daemon are tested with the real daemon (valet-client) in its own scenarios.
+# fail a read after IO_TIMEOUT + HOLD at an attached daemon that never answers, serve a read and a write through the
+# data area as a minimal daemon that also sends stale, unknown, incomplete and double completions (daemon-probe),
+# refuse DESTROY and rmmod while the device is open, DESTROY it, and unload with a device left (module exit removes
+# it). Swap served by the real daemon (valet-client) is tested in its own scenarios.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../guest/lib.sh
 . "$REPO/setup/vm/guest/lib.sh"
@@ -63,7 +64,7 @@ q=/sys/block/valet0/queue
 [ "$(cat $q/logical_block_size)" = 4096 ] || fail "logical_block_size $(cat $q/logical_block_size)"
 [ "$(cat $q/physical_block_size)" = 4096 ] || fail "physical_block_size $(cat $q/physical_block_size)"
 [ "$(cat $q/rotational)" = 0 ] || fail "rotational"
-[ "$(cat $q/max_hw_sectors_kb)" -le 64 ] || fail "max_hw_sectors_kb $(cat $q/max_hw_sectors_kb) > 64"
+[ "$(cat $q/max_hw_sectors_kb)" = 512 ] || fail "max_hw_sectors_kb $(cat $q/max_hw_sectors_kb), expected 512"
 [ "$(cat $q/write_cache)" = "write back" ] || fail "write_cache: $(cat $q/write_cache)"
 hwq="$(find /sys/block/valet0/mq -mindepth 1 -maxdepth 1 | wc -l)"
 possible="$(cat /sys/devices/system/cpu/possible)" # e.g. 0-1: nr_cpu_ids is the last one + 1
@@ -101,6 +102,10 @@ wait "$stall_pid" 2>/dev/null || true
 stall_pid=""
 for _ in $(seq 50); do [ "$(status_field attached)" = 0 ] && break; sleep 0.1; done
 [ "$(status_field attached)" = 0 ] || fail "the daemon's socket closed but it is still attached"
+
+# --- the daemon's side of version 2: the data area, tag + generation cookies -----------------------------------------
+"$probe" daemon-probe 0 || fail "valet-nlprobe daemon-probe: the data area or a completion check failed"
+[ "$(status_field attached)" = 0 ] || fail "daemon-probe detached, but a daemon is still attached"
 
 # --- open: DESTROY and rmmod refused ------------------------------------------------------------------------------------
 exec 3<"$dev"
