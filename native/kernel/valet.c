@@ -87,7 +87,11 @@ enum valet_stat {
 	VALET_ST_TIMEOUTS,
 	VALET_ST_RESENT,
 	VALET_ST_REJECTED,
-	VALET_ST_BUSY,		/* not in the contiguous STAT_* range */
+	/* Not in the contiguous STAT_READS..STAT_REJECTED range: */
+	VALET_ST_BUSY,
+	VALET_ST_MESSAGES,
+	VALET_ST_QUEUED_NS,
+	VALET_ST_SERVED_NS,
 	VALET_NR_STATS,
 };
 
@@ -105,6 +109,8 @@ struct valet_pdu {
 	struct list_head node;		/* pending, inflight or a local list */
 	u64 cookie;			/* of the last send */
 	unsigned long hold_start;	/* jiffies, when first held */
+	u64 queued_ns;			/* when queue_rq or a requeue saw it */
+	u64 sent_ns;			/* when its last IO message left */
 	u32 buf;			/* first block in the data area */
 	u32 blocks;			/* blocks of the area it holds, or 0 */
 	blk_status_t status;		/* for valet_complete_rq */
@@ -364,6 +370,7 @@ static void valet_unflight_locked(struct valet_queue *q, struct valet_pdu *cmd)
 static void valet_requeue_locked(struct valet_queue *q, struct valet_pdu *cmd)
 {
 	cmd->state = VALET_RQ_PENDING;
+	cmd->queued_ns = ktime_get_ns();
 	if (!q->attached)
 		valet_hold_locked(cmd);
 	list_move(&cmd->node, &q->pending);
@@ -419,6 +426,7 @@ static blk_status_t valet_queue_rq(struct blk_mq_hw_ctx *hctx,
 	cmd->held = false;
 	cmd->sent = false;
 	cmd->quarantine = false;
+	cmd->queued_ns = ktime_get_ns();
 
 	spin_lock_irqsave(&q->lock, flags);
 	if (q->dying) {
@@ -734,9 +742,9 @@ static int valet_send(struct valet_queue *q)
 	struct sk_buff *skb;
 	unsigned long flags;
 	unsigned int n = 0;
+	u64 epoch, now, queued = 0;
 	struct net *net;
 	u32 portid;
-	u64 epoch;
 	int ret;
 
 	if (!valet_daemon_snapshot(&net, &portid, &epoch))
@@ -783,7 +791,10 @@ static int valet_send(struct valet_queue *q)
 		return 1;
 	}
 	n = 0;
+	now = ktime_get_ns();
 	list_for_each_entry_safe(cmd, tmp, &batch, node) {
+		queued += now - cmd->queued_ns;
+		cmd->sent_ns = now;
 		list_move_tail(&cmd->node, &q->inflight);
 		cmd->state = VALET_RQ_INFLIGHT;
 		cmd->prev_sent = cmd->sent;
@@ -804,6 +815,8 @@ static int valet_send(struct valet_queue *q)
 		valet_unsend(q, n);
 		return ret;
 	}
+	atomic64_inc(&d->stats[VALET_ST_MESSAGES]);
+	atomic64_add(queued, &d->stats[VALET_ST_QUEUED_NS]);
 	return 1;
 }
 
@@ -1509,6 +1522,15 @@ static int valet_fill_status(struct sk_buff *skb, struct valet_dev *d,
 	    nla_put_u32(skb, VALET_ATTR_STAT_HELD, held) ||
 	    nla_put_u64_64bit(skb, VALET_ATTR_STAT_BUSY,
 			      atomic64_read(&d->stats[VALET_ST_BUSY]),
+			      VALET_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, VALET_ATTR_STAT_MESSAGES,
+			      atomic64_read(&d->stats[VALET_ST_MESSAGES]),
+			      VALET_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, VALET_ATTR_STAT_QUEUED_NS,
+			      atomic64_read(&d->stats[VALET_ST_QUEUED_NS]),
+			      VALET_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, VALET_ATTR_STAT_SERVED_NS,
+			      atomic64_read(&d->stats[VALET_ST_SERVED_NS]),
 			      VALET_ATTR_PAD))
 		goto cancel;
 	for (i = 0; i <= VALET_ST_REJECTED; i++)
@@ -1666,6 +1688,8 @@ static int valet_done_one(struct nlattr **tb, struct netlink_ext_ack *extack)
 	valet_unflight_locked(q, cmd);
 	cmd->state = VALET_RQ_DONE;
 	spin_unlock_irqrestore(&q->lock, flags);
+	atomic64_add(ktime_get_ns() - cmd->sent_ns,
+		     &d->stats[VALET_ST_SERVED_NS]);
 
 	rq = blk_mq_rq_from_pdu(cmd);
 	if (status == 0 && req_op(rq) == REQ_OP_READ)

@@ -114,6 +114,9 @@ enum valet_attr {
 	VALET_ATTR_PAD,
 	VALET_ATTR_DATA_BYTES,		/* u64: size of the device's data area */
 	VALET_ATTR_STAT_BUSY,		/* u64: requests that waited for room in the data area */
+	VALET_ATTR_STAT_MESSAGES,	/* u64: IO messages sent */
+	VALET_ATTR_STAT_QUEUED_NS,	/* u64: sum over sends of ns from queue_rq to the unicast */
+	VALET_ATTR_STAT_SERVED_NS,	/* u64: sum over DONEs of ns from the unicast to the DONE */
 	__VALET_ATTR_MAX,
 };
 #define VALET_ATTR_MAX (__VALET_ATTR_MAX - 1)

@@ -427,6 +427,9 @@ static void status_reply(struct conn *c, const struct nlmsghdr *nlh)
 			[VALET_ATTR_STAT_REJECTED] = "rejected",
 			[VALET_ATTR_DATA_BYTES] = "data_bytes",
 			[VALET_ATTR_STAT_BUSY] = "busy",
+			[VALET_ATTR_STAT_MESSAGES] = "messages",
+			[VALET_ATTR_STAT_QUEUED_NS] = "queued_ns",
+			[VALET_ATTR_STAT_SERVED_NS] = "served_ns",
 		};
 
 		if (tb[t] && names[t])

@@ -33,6 +33,7 @@ measure() {
     HOG_METRIC_PREFIX="${label}_" hog_workload "hog-$label" "${COMPARE_WORKLOAD[@]}"
     seconds[$label]="$ELAPSED"
     swap_off "$dev"
+    [ "$dev" != "$VALET_DEV" ] || driver_breakdown "$label"
     [ "${RUN_FIO:-0}" = 1 ] || return 0
     for qd in 1 32; do
         for rw in write read; do
@@ -42,6 +43,29 @@ measure() {
     done
 }
 
+# driver_breakdown LABEL: where the device's requests spent their time so far, from the driver's counters
+# (valet-nlprobe status): mean request size, requests per IO message, microseconds per request from queue_rq to
+# its IO message (driver) and from there to its DONE (the daemon: channel, engine, transport, donors).
+driver_breakdown() {
+    local line
+    line="$("$REPO/native/kernel/tools/valet-nlprobe" status 0)" || return 0
+    echo "$line"
+    # shellcheck disable=SC2086 # the status line is KEY=VALUE words
+    read -r req_kib reqs_per_msg queued_us served_us < <(echo $line | tr ' ' '\n' | awk -F= '
+        { v[$1] = $2 }
+        END {
+            n = v["reads"] + v["writes"]
+            if (n == 0 || v["messages"] == "") { print "- - - -"; exit }
+            printf "%.1f %.2f %.0f %.0f\n", (v["read_bytes"] + v["write_bytes"]) / n / 1024, n / v["messages"],
+                v["queued_ns"] / n / 1000, v["served_ns"] / n / 1000
+        }')
+    [ "$req_kib" != - ] || return 0
+    metric "${1}_request_kib" "$req_kib"
+    metric "${1}_requests_per_message" "$reqs_per_msg"
+    metric "${1}_driver_us_per_request" "$queued_us"
+    metric "${1}_daemon_us_per_request" "$served_us"
+}
+
 # valet_measure COPIES: a fresh stack (3 donors, a 512M swap space in 16M slabs, COPIES copies) measured, undone.
 valet_measure() {
     valet_setup
@@ -49,7 +73,6 @@ valet_measure() {
     valet_write_config 512M 16M "$1"
     valet_start_client
     measure "r$1" "$VALET_DEV"
-    "$REPO/native/kernel/tools/valet-nlprobe" status || true
     valet_cleanup
 }
 
