@@ -5,6 +5,7 @@ import dev.valet.client.engine.EngineStats;
 import dev.valet.client.kernel.KernelChannel;
 import dev.valet.client.kernel.PageStore;
 import dev.valet.client.kernel.PagingSafety;
+import dev.valet.client.transport.WireCounters;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.portal.DonorAddress;
 import org.slf4j.Logger;
@@ -19,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -99,6 +101,7 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
             EngineStats s = engine.stats();
             LOG.info("engine: held_requests={} held_max_ms={} held_failed={} suspected_donors={} live_donors={}",
                     s.heldRequests(), s.heldMaxMillis(), s.heldFailed(), s.suspectedDonors(), s.liveDonors());
+            logStages(channel.stats(), engine.wire());
         } finally {
             if (readyFile != null) {
                 Files.deleteIfExists(readyFile);
@@ -109,6 +112,22 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
             throw new IOException("kernel channel failed: " + e, e);
         }
         return 0;
+    }
+
+    /**
+     * The stage line: where the daemon's share of a request's time went (the driver's counters give the rest:
+     * docs/performance.md). Engine: from the engine call to its answer, mean per read or write; donor round trip:
+     * from a request frame to its reply, mean per frame (TCP; 0 over RDMA, which does not time them yet).
+     */
+    private static void logStages(KernelChannel.Stats c, WireCounters wire) {
+        long frames = wire.frames();
+        LOG.info(String.format(Locale.ROOT, "stages: requests=%d engine_us_per_request=%.0f"
+                        + " donor_round_trip_us=%.0f frames_per_request=%.2f frames_per_flush=%.2f"
+                        + " completions_per_done=%.1f", c.requests(), c.engineMicrosPerRequest(),
+                wire.replies() == 0 ? 0.0 : wire.roundTripNanos() / 1000.0 / wire.replies(),
+                c.engineAnswers() == 0 ? 0.0 : (double) frames / c.engineAnswers(),
+                wire.flushes() == 0 ? 0.0 : (double) frames / wire.flushes(),
+                c.doneMessages() == 0 ? 0.0 : (double) c.completions() / c.doneMessages()));
     }
 
     /** Warns when the heap cannot hold the engine's page table (versions and checksums: 12 bytes per page). */

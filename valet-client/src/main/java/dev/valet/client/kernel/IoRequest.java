@@ -2,9 +2,10 @@ package dev.valet.client.kernel;
 
 /**
  * One REQ of an IO message, decoded into fields (a flyweight reused for every request: decoding allocates
- * nothing). The DATA of a write is not copied: {@link #dataOffset} and {@link #dataLength} point into the
- * receive buffer. Structural problems (an attribute of the wrong size, lengths past the nest) throw
- * {@link MalformedMessageException}; missing or out-of-range values are left for {@link #problem} to name.
+ * nothing). A request carries no data: {@link #buf} says where its bytes are in the device's {@link DataArea}.
+ * Structural problems (an attribute of the wrong size, lengths past the nest) throw
+ * {@link MalformedMessageException}; missing or out-of-range values are left for {@link #problem} and
+ * {@link #bufferProblem} to name.
  */
 final class IoRequest {
     static final int ABSENT = -1;
@@ -14,8 +15,8 @@ final class IoRequest {
     int op;
     long offset;
     long length;
-    int dataOffset;
-    int dataLength;
+    /** Byte offset of the data in the data area (a u32), or {@link #ABSENT}. */
+    long buf;
 
     /** Decodes the attributes of one REQ nest. */
     IoRequest decode(AttributeReader req) throws MalformedMessageException {
@@ -24,8 +25,7 @@ final class IoRequest {
         op = ABSENT;
         offset = ABSENT;
         length = ABSENT;
-        dataOffset = ABSENT;
-        dataLength = 0;
+        buf = ABSENT;
         while (req.next()) {
             switch (req.type()) {
                 case ValetGenl.REQ_COOKIE -> {
@@ -35,10 +35,7 @@ final class IoRequest {
                 case ValetGenl.REQ_OP -> op = req.u8();
                 case ValetGenl.REQ_OFFSET -> offset = req.u64();
                 case ValetGenl.REQ_LENGTH -> length = req.u32AsLong();
-                case ValetGenl.REQ_DATA -> {
-                    dataOffset = req.payloadOffset();
-                    dataLength = req.payloadLength();
-                }
+                case ValetGenl.REQ_BUF -> buf = req.u32AsLong();
                 default -> {
                     // REQ_PAD, and attributes a newer driver may add
                 }
@@ -47,20 +44,25 @@ final class IoRequest {
         return this;
     }
 
+    /** Whether the request moves data (a read or a write), and so needs the data area. */
+    boolean movesData() {
+        return op == ValetGenl.OP_READ || op == ValetGenl.OP_WRITE;
+    }
+
     /**
-     * 0 when the request can be served on a device of {@code deviceBytes}, else the positive errno to fail it with:
-     * EOPNOTSUPP for an unknown op, EINVAL for a missing field, an offset or length that is not a multiple of the
-     * block size, longer than {@link ValetGenl#MAX_IO_BYTES} or {@code maxReadBytes} (a read whose answer
-     * would not fit in one attribute), outside the device, or a write whose DATA is not LENGTH bytes.
+     * 0 when the request can be served on a device of {@code deviceBytes} (its data area aside: see
+     * {@link #bufferProblem}), else the positive errno to fail it with: EOPNOTSUPP for an unknown op, EINVAL for a
+     * missing field, an offset or length that is not a multiple of the block size, longer than
+     * {@link ValetGenl#MAX_IO_BYTES}, or outside the device.
      */
-    int problem(long deviceBytes, int maxReadBytes) {
+    int problem(long deviceBytes) {
         if (op == ABSENT) {
             return Netlink.EINVAL;
         }
         if (op == ValetGenl.OP_FLUSH) {
             return 0;
         }
-        if (op != ValetGenl.OP_READ && op != ValetGenl.OP_WRITE) {
+        if (!movesData()) {
             return Netlink.EOPNOTSUPP;
         }
         if (offset == ABSENT || length == ABSENT || length == 0 || length > ValetGenl.MAX_IO_BYTES
@@ -68,10 +70,15 @@ final class IoRequest {
                 || offset < 0 || offset > deviceBytes - length) {
             return Netlink.EINVAL;
         }
-        if (op == ValetGenl.OP_WRITE && (dataOffset == ABSENT || dataLength != length)) {
-            return Netlink.EINVAL;
-        }
-        if (op == ValetGenl.OP_READ && length > maxReadBytes) {
+        return 0;
+    }
+
+    /**
+     * For a read or write that passed {@link #problem}: 0 when its BUF is present, a multiple of the block size,
+     * and BUF + LENGTH lies within a data area of {@code areaBytes}; else EINVAL.
+     */
+    int bufferProblem(long areaBytes) {
+        if (buf == ABSENT || buf % ValetGenl.BLOCK_SIZE != 0 || buf > areaBytes - length) {
             return Netlink.EINVAL;
         }
         return 0;

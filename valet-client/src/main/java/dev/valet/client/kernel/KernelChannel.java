@@ -21,62 +21,77 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiConsumer;
 
 /**
- * Serves /dev/valetN: the daemon's end of the VALET generic netlink family ({@code native/kernel/valet_uapi.h}).
+ * Serves /dev/valetN: the daemon's end of the VALET generic netlink family ({@code native/kernel/valet_uapi.h},
+ * version 2).
  *
  * <h2>Start ({@link #open})</h2>
- * Resolve the family; STATUS finds an existing device of {@code swapSpace} bytes (one left by an earlier daemon,
- * possibly with held requests) or there is none; ATTACH (with VALET_ATTR_VERSION) on the data socket, so held
- * requests come here at once; then, when there was none, CREATE it with the {@code device:} settings of
- * valet.yaml. ATTACH comes before CREATE because the kernel reads a new disk (partition scan) before CREATE
- * returns, and that read needs a daemon.
+ * Resolve the family (a family of another version is refused with what to do); STATUS finds an existing device of
+ * {@code swapSpace} bytes (one left by an earlier daemon, possibly with held requests) or there is none; ATTACH
+ * (with VALET_ATTR_VERSION) on the data socket, so held requests come here at once; then, when there was none,
+ * CREATE it with the {@code device:} settings of valet.yaml (DATA_BYTES from {@code device.dataArea}). ATTACH comes
+ * before CREATE because the kernel reads a new disk (partition scan) before CREATE returns, and that read needs a
+ * daemon. Last, the device's data area is mapped, unless a request already did (below).
+ *
+ * <h2>The data area</h2>
+ * Page data never rides in netlink messages: the driver keeps each device's pages in a data area it allocated at
+ * CREATE, which this daemon maps shared from /dev/valet-data ({@link DataArea}); each read or write names where its
+ * bytes are (BUF). The area is mapped lazily, by the first read or write that needs it, because the first requests
+ * of a new device arrive before CREATE's answer says which device it is: the IO message's INDEX names it, and its
+ * size is the DATA_BYTES this daemon asked for (or, for an existing device, the one STATUS reported). {@link #open}
+ * maps it too, so that a mapping the driver refuses fails the start, not a request.
  *
  * <h2>Threads</h2>
  * <ul>
  *   <li>{@code valet-kernel-rx} receives IO messages (one datagram at a time into a preallocated buffer), checks
  *       the whole message first (a malformed one is dropped and counted: nothing is read outside it), then for
- *       each REQ takes a free slot and: READ → {@code store.read} into the slot; WRITE → copies DATA into the
- *       slot, {@code store.write} from it; FLUSH → completes at once with 0 (the engine acknowledges a write only
- *       once every standing copy stored it, so every write the driver has seen complete is already durable);
- *       an invalid request (offset or length not a multiple of 4096, longer than VALET_MAX_IO_BYTES, outside the
- *       device, write DATA not LENGTH bytes, no op) completes at once with -EINVAL, an unknown op with
- *       -EOPNOTSUPP. It also takes the kernel's answers to ATTACH/DETACH and its errors for DONE messages.</li>
- *   <li>{@code valet-kernel-tx} takes every ready slot at once and encodes as many CPLs per DONE message as fit
- *       in its preallocated send buffer (a read's CPL carries its DATA), gives each slot back, and sends. A
- *       storage failure completes with -EIO.</li>
+ *       each REQ takes a free slot and: READ → {@code store.read} into the data area at BUF; WRITE →
+ *       {@code store.write} from the data area at BUF (no copy); FLUSH → completes at once with 0 (the engine
+ *       acknowledges a write only once every standing copy stored it, so every write the driver has seen complete
+ *       is already durable); an invalid request (offset or length not a multiple of 4096, longer than
+ *       VALET_MAX_IO_BYTES, outside the device, BUF missing, not a multiple of 4096 or BUF + LENGTH past the data
+ *       area, no op, another device's) completes at once with -EINVAL (-EIO for another device's), an unknown op
+ *       with -EOPNOTSUPP. It also takes the kernel's answers to ATTACH/DETACH and its errors for DONE messages. A
+ *       data area that cannot be mapped stops it (a channel failure): its requests stay with the driver.</li>
+ *   <li>{@code valet-kernel-tx} takes every ready slot at once and encodes as many CPLs (COOKIE and STATUS only:
+ *       a read's data is already in the area) per DONE message as fit in its preallocated send buffer, gives each
+ *       slot back, and sends. A storage failure completes with -EIO.</li>
  *   <li>The engine's threads complete requests: they set the slot's status and push it on the lock-free ready
  *       list, waking the sender when the list was empty.</li>
  * </ul>
  *
  * <h2>Slots and memory</h2>
- * One slot per request in flight, each {@link ValetGenl#MAX_IO_BYTES} of off-heap memory, all allocated at start
- * ({@link SlotPool}): queue depth × hardware queues slots, because the driver's tags (queue depth per hardware
- * queue, at most one hardware queue per possible CPU) bound how many requests it has out at once. Receive buffer
- * {@link #RECEIVE_BUFFER_BYTES}, send buffer {@link #SEND_BUFFER_BYTES}; nothing else is allocated per request
- * here (the engine's CompletableFuture API allocates its own small objects). If the pool ever runs dry (a
- * request the driver timed out and reissued while the engine still works on the first), the receiver waits for
- * a slot rather than failing anything.
+ * One slot per request in flight ({@link SlotPool}: cookie, op and status; no data), queue depth × hardware queues
+ * slots, because the driver's tags (queue depth per hardware queue, at most one hardware queue per possible CPU)
+ * bound how many requests it has out at once. The pages are in the driver's data area, mapped once; receive buffer
+ * {@link #RECEIVE_BUFFER_BYTES} (IO messages carry only descriptors), send buffer {@link #SEND_BUFFER_BYTES};
+ * nothing else is allocated per request here (the engine's CompletableFuture API allocates its own small
+ * objects). If the pool ever runs dry (a request the driver timed out and reissued while the engine still works on
+ * the first), the receiver waits for a slot rather than failing anything.
  *
  * <h2>Stop ({@link #close})</h2>
- * DETACH: the driver holds requests in flight and new ones for the next daemon (up to the hold timeout), so
- * nothing is failed; then both threads stop and the sockets close.
+ * DETACH: the driver holds requests in flight and new ones for the next daemon (up to the hold timeout), with their
+ * data in its area, so nothing is failed; then both threads stop, the sockets close and the area is unmapped.
  */
 public final class KernelChannel implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KernelChannel.class);
 
-    /** Largest IO datagram the driver may send: many requests with their data. */
-    public static final int RECEIVE_BUFFER_BYTES = 2 * 1024 * 1024;
-    /** Largest DONE message this daemon sends; completions beyond it go in the next message. */
-    public static final int SEND_BUFFER_BYTES = 256 * 1024;
     /**
-     * The most data one CPL can carry back: a u16 nla_len bounds the CPL nest, which also holds COOKIE (12 bytes),
-     * STATUS (8) and DATA's header (4), rounded down to whole blocks. Reads longer than this are failed with
-     * EINVAL (see the contract note in the daemon's documentation).
+     * Room for the largest IO datagram: requests are descriptors only (about 60 bytes each, at most 32 a message),
+     * and the driver keeps a message within NLMSG_GOODSIZE (one page, at most 8 KiB whatever the page size).
      */
-    public static final int MAX_READ_REPLY_BYTES = (AttributeDescriptor.MAX_PAYLOAD - AttributeDescriptor.totalSize(8)
-            - AttributeDescriptor.totalSize(4) - AttributeDescriptor.HEADER_SIZE) / ValetGenl.BLOCK_SIZE
-            * ValetGenl.BLOCK_SIZE;
-    /** A CPL without data: nest header, COOKIE, STATUS. */
-    private static final int CPL_BYTES = AttributeDescriptor.HEADER_SIZE + AttributeDescriptor.totalSize(8)
+    public static final int RECEIVE_BUFFER_BYTES = 16 * 1024;
+    /**
+     * Largest DONE message this daemon sends (148 CPLs); completions beyond it go in the next message. Within
+     * NLMSG_GOODSIZE (3.7 KiB with 4 KiB pages), so the kernel copies it into an ordinary skb, not a vmalloc'd one.
+     */
+    public static final int SEND_BUFFER_BYTES = 3584;
+    /**
+     * Socket receive buffer per request slot: what the kernel charges (skb truesize) for a one-page IO message of
+     * a single request, the worst case; messages of many requests cost far less per request.
+     */
+    private static final int RECEIVE_BYTES_PER_SLOT = 8192;
+    /** A CPL: nest header, COOKIE, STATUS (all it ever carries). */
+    static final int CPL_BYTES = AttributeDescriptor.HEADER_SIZE + AttributeDescriptor.totalSize(8)
             + AttributeDescriptor.totalSize(4);
     private static final int DONE_HEADER_BYTES = NetlinkHeaderDescriptor.SIZE + GenericHeaderDescriptor.SIZE;
     /** How often the receiver looks at the stop flag while no message comes. */
@@ -95,14 +110,21 @@ public final class KernelChannel implements AutoCloseable {
      * @param queueDepth     tags per hardware queue of a device this daemon creates
      * @param holdTimeout    how long the driver holds requests while no daemon is attached
      * @param ioTimeout      one request's timeout in the driver
+     * @param dataBytes      size of the data area of a device this daemon creates (CREATE's DATA_BYTES)
      * @param hardwareQueues the most hardware queues the driver may use (the possible CPUs)
      */
     public record Settings(long deviceBytes, int queueDepth, Duration holdTimeout, Duration ioTimeout,
-                           int hardwareQueues) {
+                           long dataBytes, int hardwareQueues) {
         public Settings {
             if (deviceBytes <= 0 || deviceBytes % ValetGenl.BLOCK_SIZE != 0) {
                 throw new IllegalArgumentException("device size " + deviceBytes + " is not a positive multiple of "
                         + ValetGenl.BLOCK_SIZE);
+            }
+            if (dataBytes < ValetGenl.MIN_DATA_BYTES || dataBytes > ValetGenl.MAX_DATA_BYTES
+                    || dataBytes % ValetGenl.BLOCK_SIZE != 0) {
+                throw new IllegalArgumentException("data area of " + dataBytes + " bytes: must be a multiple of "
+                        + ValetGenl.BLOCK_SIZE + " from " + ValetGenl.MIN_DATA_BYTES + " to "
+                        + ValetGenl.MAX_DATA_BYTES);
             }
             if (queueDepth < 1 || hardwareQueues < 1) {
                 throw new IllegalArgumentException("queue depth " + queueDepth + ", hardware queues "
@@ -114,7 +136,7 @@ public final class KernelChannel implements AutoCloseable {
         public static Settings from(ClientConfig config) {
             DeviceConfig d = config.device();
             return new Settings(config.swapSpace().bytes(), d.queueDepth(), d.holdTimeout(), d.ioTimeout(),
-                    possibleCpus());
+                    d.dataArea().bytes(), possibleCpus());
         }
 
         /** Slots for a device of {@code queueDepth} tags per hardware queue. */
@@ -131,7 +153,11 @@ public final class KernelChannel implements AutoCloseable {
     /** Counters since start; read racily (each has one writer, or is atomic). */
     public record Stats(long requests, long reads, long writes, long flushes, long invalid, long failed,
                         long doneMessages, long completions, long malformed, long overruns, long rejectedDone,
-                        long slotWaits) {
+                        long slotWaits, long engineAnswers, long engineNanos) {
+        /** Mean microseconds a read or write spent in the engine (from the call to its answer), 0 before any. */
+        public double engineMicrosPerRequest() {
+            return engineAnswers == 0 ? 0 : engineNanos / 1000.0 / engineAnswers;
+        }
     }
 
     private final PageStore store;
@@ -140,6 +166,12 @@ public final class KernelChannel implements AutoCloseable {
     private final int familyId;
     private final SlotPool pool;
     private final Completion[] completions;
+    private final DataArea.Mapper mapper;
+    private final Object areaLock = new Object();
+    /** Mapped lazily, by the first request that needs it or by {@link #start} (guarded by areaLock to map). */
+    private volatile DataArea area;
+    /** The data area's size: the DATA_BYTES asked for in CREATE, or an existing device's. */
+    private volatile long dataBytes;
     private final ByteBuffer rx = ByteBuffer.allocateDirect(RECEIVE_BUFFER_BYTES).order(ByteOrder.nativeOrder());
     private final ByteBuffer tx = ByteBuffer.allocateDirect(SEND_BUFFER_BYTES).order(ByteOrder.nativeOrder());
     private final ByteBuffer controlTx = ByteBuffer.allocateDirect(256).order(ByteOrder.nativeOrder());
@@ -154,6 +186,8 @@ public final class KernelChannel implements AutoCloseable {
     private final CompletableFuture<Throwable> failure = new CompletableFuture<>();
     private final AtomicInteger inEngine = new AtomicInteger();
     private final AtomicLong failed = new AtomicLong();
+    private final AtomicLong engineAnswers = new AtomicLong();
+    private final AtomicLong engineNanos = new AtomicLong();
     private final AtomicInteger controlSeqs = new AtomicInteger(1);
 
     private volatile boolean running = true;
@@ -188,12 +222,15 @@ public final class KernelChannel implements AutoCloseable {
     private volatile long doneMessages;
     private volatile long completed;
 
-    private KernelChannel(PageStore store, ValetControl control, NetlinkEndpoint data, int slots, long deviceBytes) {
+    private KernelChannel(PageStore store, ValetControl control, NetlinkEndpoint data, int slots, Settings settings,
+                          DataArea.Mapper mapper) {
         this.store = store;
         this.control = control;
         this.data = data;
         this.familyId = control.familyId();
-        this.deviceBytes = deviceBytes;
+        this.deviceBytes = settings.deviceBytes();
+        this.dataBytes = settings.dataBytes();
+        this.mapper = mapper;
         this.pool = new SlotPool(slots);
         this.completions = new Completion[slots];
         for (int s = 0; s < slots; s++) {
@@ -226,7 +263,7 @@ public final class KernelChannel implements AutoCloseable {
         }
         try {
             socket.setReceiveTimeout(POLL);
-            return open(store, settings, control, socket, socket);
+            return open(store, settings, control, socket, socket, DataArea::map);
         } catch (IOException | RuntimeException e) {
             socket.close();
             control.close();
@@ -235,11 +272,11 @@ public final class KernelChannel implements AutoCloseable {
     }
 
     /**
-     * Opens the channel over the given control and data endpoints (tests use a simulated driver). {@code
-     * dataSocket}, when not null, is the data endpoint's real socket, whose buffers are sized here.
+     * Opens the channel over the given control and data endpoints and data area mapper (tests use a simulated
+     * driver). {@code dataSocket}, when not null, is the data endpoint's real socket, whose buffers are sized here.
      */
     static KernelChannel open(PageStore store, Settings settings, ValetControl control, NetlinkEndpoint data,
-                              NetlinkSocket dataSocket) throws IOException {
+                              NetlinkSocket dataSocket, DataArea.Mapper mapper) throws IOException {
         List<DeviceStatus> devices = control.status();
         DeviceStatus existing = choose(devices, settings);
         int queueDepth = Math.max(settings.queueDepth(), existing != null ? existing.queueDepth() : 0);
@@ -247,13 +284,7 @@ public final class KernelChannel implements AutoCloseable {
         if (dataSocket != null) {
             sizeBuffers(dataSocket, slots);
         }
-        KernelChannel channel;
-        try {
-            channel = new KernelChannel(store, control, data, slots, settings.deviceBytes());
-        } catch (OutOfMemoryError e) {
-            throw new IOException("cannot map " + slots + " request slots of " + SlotPool.SLOT_BYTES + " bytes ("
-                    + (long) slots * SlotPool.SLOT_BYTES + " bytes): " + e.getMessage(), e);
-        }
+        KernelChannel channel = new KernelChannel(store, control, data, slots, settings, mapper);
         try {
             channel.start(existing, settings);
             return channel;
@@ -290,17 +321,17 @@ public final class KernelChannel implements AutoCloseable {
     }
 
     private static void sizeBuffers(NetlinkSocket socket, int slots) throws IOException {
-        // Every request's IO message can sit in the receive buffer; the kernel charges about twice a message's
-        // data size for it (skb truesize), and doubles what is set here for its own bookkeeping.
-        long wantReceive = Math.min((long) slots * 2 * ValetGenl.MAX_IO_BYTES + RECEIVE_BUFFER_BYTES,
+        // Every request's IO message can sit in the receive buffer: descriptors only, but the kernel charges each
+        // message's skb truesize, and doubles what is set here for its own bookkeeping.
+        long wantReceive = Math.min((long) slots * RECEIVE_BYTES_PER_SLOT + RECEIVE_BUFFER_BYTES,
                 Integer.MAX_VALUE / 2);
         int receive = socket.setReceiveBufferSize((int) wantReceive);
         if (receive < wantReceive) {
             LOG.warn("netlink receive buffer is {} bytes, wanted {}: requests may be dropped under load (run as"
                     + " root, or raise net.core.rmem_max)", receive, wantReceive);
         }
-        // A DONE message must be smaller than the send buffer.
-        int send = socket.setSendBufferSize(2 * SEND_BUFFER_BYTES);
+        // A DONE message must be smaller than the send buffer (less 32 bytes); room for several.
+        int send = socket.setSendBufferSize(16 * SEND_BUFFER_BYTES);
         if (send < SEND_BUFFER_BYTES + 64) {
             throw new IOException("netlink send buffer is only " + send + " bytes; DONE messages need "
                     + (SEND_BUFFER_BYTES + 64) + " (run as root, or raise net.core.wmem_max)");
@@ -312,26 +343,53 @@ public final class KernelChannel implements AutoCloseable {
             // Before ATTACH: the requests held for it arrive at once.
             deviceIndex = existing.index();
             deviceBytes = existing.size();
+            dataBytes = existing.dataBytes();
+            if (dataBytes <= 0 || dataBytes > ValetGenl.MAX_DATA_BYTES) {
+                throw new IOException("the driver reports a data area of " + dataBytes + " bytes for "
+                        + existing.devicePath() + ": does valet.ko speak VALET version " + ValetGenl.GENL_VERSION
+                        + "? " + ValetControl.LOAD_THIS_CHECKOUT);
+            }
         }
         receiver.start();
         sender.start();
         controlOnData("ATTACH", ValetGenl.CMD_ATTACH);
         attached = true;
         if (existing != null) {
-            LOG.info("attached to {} ({} bytes, queue depth {}, hold {}ms, io timeout {}ms; {} requests held for a"
-                            + " daemon); the device settings of valet.yaml apply only to devices this daemon creates",
-                    existing.devicePath(), existing.size(), existing.queueDepth(), existing.holdMillis(),
-                    existing.ioTimeoutMillis(), existing.held());
+            LOG.info("attached to {} ({} bytes, queue depth {}, hold {}ms, io timeout {}ms, data area {} bytes; {}"
+                            + " requests held for a daemon); the device settings of valet.yaml apply only to devices"
+                            + " this daemon creates", existing.devicePath(), existing.size(), existing.queueDepth(),
+                    existing.holdMillis(), existing.ioTimeoutMillis(), existing.dataBytes(), existing.held());
         } else {
             deviceIndex = control.create(settings.deviceBytes(), settings.queueDepth(),
-                    millis(settings.holdTimeout()), millis(settings.ioTimeout()));
+                    millis(settings.holdTimeout()), millis(settings.ioTimeout()), settings.dataBytes());
             deviceBytes = settings.deviceBytes();
-            LOG.info("created {} ({} bytes, queue depth {}, hold {}ms, io timeout {}ms)",
+            LOG.info("created {} ({} bytes, queue depth {}, hold {}ms, io timeout {}ms, data area {} bytes)",
                     DeviceStatus.devicePath(deviceIndex), deviceBytes, settings.queueDepth(),
-                    settings.holdTimeout().toMillis(), settings.ioTimeout().toMillis());
+                    settings.holdTimeout().toMillis(), settings.ioTimeout().toMillis(), settings.dataBytes());
         }
-        LOG.info("kernel channel: {} request slots ({} bytes), receive buffer {} bytes, send buffer {} bytes",
-                pool.slots(), pool.bytes(), RECEIVE_BUFFER_BYTES, SEND_BUFFER_BYTES);
+        DataArea a = mapArea(deviceIndex);
+        if (a.index() != deviceIndex) {
+            throw new IOException("requests for /dev/valet" + a.index() + " came before CREATE answered with "
+                    + devicePath() + ": another program is creating valet devices (setup/client.sh status)");
+        }
+        LOG.info("kernel channel: {} request slots, data area {} bytes, receive buffer {} bytes, send buffer {} bytes",
+                pool.slots(), a.bytes(), RECEIVE_BUFFER_BYTES, SEND_BUFFER_BYTES);
+    }
+
+    /**
+     * The data area of /dev/valet{@code index}, mapped now unless it already is: by the receiver, for the first
+     * request that needs it (before CREATE has answered, for a new device), or by {@link #start}.
+     */
+    private DataArea mapArea(int index) throws IOException {
+        synchronized (areaLock) {
+            DataArea a = area;
+            if (a == null) {
+                a = mapper.map(index, dataBytes);
+                area = a;
+                LOG.debug("mapped the data area of /dev/valet{}: {} bytes", index, a.bytes());
+            }
+            return a;
+        }
     }
 
     private static int millis(Duration d) {
@@ -354,7 +412,12 @@ public final class KernelChannel implements AutoCloseable {
         return pool.slots();
     }
 
-    /** Bytes preallocated for the channel: slots, receive, send and control buffers. */
+    /** Size of the device's data area (the driver's memory, mapped here). */
+    public long dataBytes() {
+        return dataBytes;
+    }
+
+    /** Bytes preallocated for the channel: slot arrays, receive, send and control buffers (not the data area). */
     public long preallocatedBytes() {
         return pool.bytes() + RECEIVE_BUFFER_BYTES + SEND_BUFFER_BYTES + controlTx.capacity();
     }
@@ -366,7 +429,7 @@ public final class KernelChannel implements AutoCloseable {
 
     public Stats stats() {
         return new Stats(requests, reads, writes, flushes, invalid, failed.get(), doneMessages, completed, malformed,
-                overruns, rejectedDone, slotWaits);
+                overruns, rejectedDone, slotWaits, engineAnswers.get(), engineNanos.get());
     }
 
     /** The most hardware queues a blk-mq driver can have: one per possible CPU. */
@@ -412,8 +475,8 @@ public final class KernelChannel implements AutoCloseable {
                 }
                 if (n == NetlinkEndpoint.RECEIVE_OVERRUN) {
                     overruns++;
-                    LOG.warn("the kernel dropped messages for this daemon (netlink receive buffer overrun, {} so far):"
-                            + " their requests wait for the driver's timeout", overruns);
+                    LOG.warn("the kernel could not queue messages for this daemon (netlink receive buffer full, {} so"
+                            + " far): the driver sends them again", overruns);
                     continue;
                 }
                 try {
@@ -435,7 +498,7 @@ public final class KernelChannel implements AutoCloseable {
         }
     }
 
-    private void handle(MessageReader message) throws MalformedMessageException {
+    private void handle(MessageReader message) throws IOException {
         int type = message.type();
         if (type == Netlink.NLMSG_ERROR) {
             answer(message);
@@ -474,7 +537,7 @@ public final class KernelChannel implements AutoCloseable {
     }
 
     /** An IO message: checked whole first, so that a malformed one is dropped before any request starts. */
-    private void io(MessageReader message) throws MalformedMessageException {
+    private void io(MessageReader message) throws IOException {
         messageIndex = -1;
         message.attributes(rxAttributes);
         while (rxAttributes.next()) {
@@ -492,7 +555,11 @@ public final class KernelChannel implements AutoCloseable {
         }
     }
 
-    private void serve(IoRequest r) {
+    /**
+     * Serves one request; throws only when the data area cannot be mapped (the channel fails, and the request
+     * stays with the driver for the next daemon).
+     */
+    private void serve(IoRequest r) throws IOException {
         if (!r.hasCookie) {
             malformed++;
             LOG.error("dropped a request without a cookie ({} malformed so far): it cannot be answered", malformed);
@@ -505,28 +572,25 @@ public final class KernelChannel implements AutoCloseable {
         }
         pool.cookie[slot] = r.cookie;
         pool.op[slot] = r.op;
-        pool.length[slot] = 0;
-        int problem = r.problem(deviceBytes, MAX_READ_REPLY_BYTES);
         int served = deviceIndex;
-        if (messageIndex >= 0 && served >= 0 && messageIndex != served) {
+        int device = messageIndex >= 0 ? messageIndex : served;
+        int problem = r.problem(deviceBytes);
+        if (device >= 0 && served >= 0 && device != served) {
             // Another device's requests (one made behind this daemon's back): its offsets are not this swap
             // space's, so serving them would corrupt both.
             problem = Netlink.EIO;
-            LOG.error("refused request {} for /dev/valet{}: this daemon serves /dev/valet{} only",
-                    Long.toUnsignedString(r.cookie), messageIndex, served);
+        }
+        DataArea a = null;
+        if (problem == 0 && r.movesData()) {
+            a = area;
+            if (a == null && device >= 0) {
+                a = mapArea(device); // the first requests of a new device come before CREATE's answer
+            }
+            // No device known (no INDEX, CREATE unanswered), or another device's area: nowhere to find the data.
+            problem = a == null || a.index() != device ? Netlink.EIO : r.bufferProblem(a.bytes());
         }
         if (problem != 0) {
-            invalid++;
-            if (invalid <= 10 || invalid % 1000 == 0) {
-                LOG.warn("refused request {} ({} refused so far): op {} offset {} length {} data {}: {}",
-                        Long.toUnsignedString(r.cookie), invalid, r.op, r.offset, r.length, r.dataLength,
-                        problem == Netlink.EIO ? "another device" : problem == Netlink.EOPNOTSUPP ? "unknown op"
-                                : r.op == ValetGenl.OP_READ
-                                && r.length > MAX_READ_REPLY_BYTES && r.length <= ValetGenl.MAX_IO_BYTES
-                                ? "a read of more than " + MAX_READ_REPLY_BYTES + " bytes cannot be answered in one"
-                                + " netlink attribute (nla_len is 16 bits)" : "invalid");
-            }
-            complete(slot, -problem);
+            refuse(slot, r, device, problem);
             return;
         }
         if (r.op == ValetGenl.OP_FLUSH) {
@@ -536,23 +600,33 @@ public final class KernelChannel implements AutoCloseable {
         }
         long firstPage = r.offset / ValetGenl.BLOCK_SIZE;
         int pages = (int) (r.length / ValetGenl.BLOCK_SIZE);
-        int index = pool.bufferIndex(slot);
         inEngine.incrementAndGet();
+        pool.engineStart[slot] = System.nanoTime();
         try {
             CompletableFuture<Void> done;
             if (r.op == ValetGenl.OP_READ) {
                 reads++;
-                pool.length[slot] = (int) r.length;
-                done = store.read(firstPage, pages, pool.buffer(slot), index);
+                done = store.read(firstPage, pages, a.buffer(), (int) r.buf);
             } else {
                 writes++;
-                pool.view(slot).put(index, rx, r.dataOffset, r.dataLength);
-                done = store.write(firstPage, pages, pool.buffer(slot), index);
+                done = store.write(firstPage, pages, a.buffer(), (int) r.buf);
             }
             done.whenComplete(completions[slot]);
         } catch (RuntimeException e) {
             completions[slot].accept(null, e);
         }
+    }
+
+    /** Completes an invalid request at once with {@code -problem}, counted and (sparingly) logged. */
+    private void refuse(int slot, IoRequest r, int device, int problem) {
+        invalid++;
+        if (invalid <= 10 || invalid % 1000 == 0) {
+            LOG.warn("refused request {} for /dev/valet{} ({} refused so far): op {} offset {} length {} buf {}: {}",
+                    Long.toUnsignedString(r.cookie), device, invalid, r.op, r.offset, r.length, r.buf,
+                    problem == Netlink.EIO ? "not the device this daemon serves (" + devicePath() + ")"
+                            : problem == Netlink.EOPNOTSUPP ? "unknown op" : "invalid");
+        }
+        complete(slot, -problem);
     }
 
     private int acquireSlot() {
@@ -585,9 +659,10 @@ public final class KernelChannel implements AutoCloseable {
 
         @Override
         public void accept(Void ignored, Throwable error) {
+            engineNanos.addAndGet(System.nanoTime() - pool.engineStart[slot]);
+            engineAnswers.incrementAndGet();
             inEngine.decrementAndGet();
             if (error != null) {
-                pool.length[slot] = 0;
                 long n = failed.incrementAndGet();
                 if (n <= 10 || n % 1000 == 0) {
                     LOG.warn("request {} failed with EIO ({} so far): {}", Long.toUnsignedString(pool.cookie[slot]),
@@ -623,14 +698,12 @@ public final class KernelChannel implements AutoCloseable {
                 beginDone();
                 while (slot != SlotPool.NONE) {
                     int next = pool.nextReady(slot);
-                    int bytes = CPL_BYTES + (pool.length[slot] > 0
-                            ? AttributeDescriptor.totalSize(pool.length[slot]) : 0);
-                    if (!txWriter.fits(bytes)) {
+                    if (!txWriter.fits(CPL_BYTES)) {
                         sendDone();
                         beginDone();
                     }
                     encode(slot);
-                    pool.release(slot); // its data is in the message now
+                    pool.release(slot); // its completion is in the message now
                     slot = next;
                 }
                 sendDone();
@@ -650,15 +723,12 @@ public final class KernelChannel implements AutoCloseable {
                 .genl(ValetGenl.CMD_DONE, ValetGenl.GENL_VERSION);
     }
 
+    /** One CPL: COOKIE and STATUS, nothing else (a read's data is already in the data area). */
     private void encode(int slot) {
         txWriter.beginNest(ValetGenl.ATTR_CPL)
                 .putU64(ValetGenl.CPL_COOKIE, pool.cookie[slot])
-                .putS32(ValetGenl.CPL_STATUS, pool.status[slot]);
-        int length = pool.length[slot];
-        if (length > 0 && pool.status[slot] == 0) {
-            txWriter.putBytes(ValetGenl.CPL_DATA, pool.view(slot), pool.bufferIndex(slot), length);
-        }
-        txWriter.endNest();
+                .putS32(ValetGenl.CPL_STATUS, pool.status[slot])
+                .endNest();
         completed++;
     }
 
@@ -732,8 +802,9 @@ public final class KernelChannel implements AutoCloseable {
                 String hint = switch (errno) {
                     case Netlink.EPERM -> ": the daemon needs CAP_SYS_ADMIN (run it as root)";
                     case Netlink.EBUSY -> ": another daemon is attached (setup/client.sh status)";
-                    case Netlink.EINVAL, Netlink.EOPNOTSUPP -> cmd == ValetGenl.CMD_ATTACH
-                            ? ": does valet.ko speak VALET version " + ValetGenl.GENL_VERSION + "?" : "";
+                    case Netlink.EPROTO, Netlink.EINVAL, Netlink.EOPNOTSUPP -> cmd == ValetGenl.CMD_ATTACH
+                            ? ": the loaded valet.ko speaks another VALET version than this daemon's "
+                            + ValetGenl.GENL_VERSION + ": " + ValetControl.LOAD_THIS_CHECKOUT : "";
                     default -> "";
                 };
                 throw new NetlinkErrnoException(GenericNetlink.errorFor(name, errno, controlMessage).getMessage()
@@ -766,10 +837,14 @@ public final class KernelChannel implements AutoCloseable {
         }
         data.close();
         control.close();
-        if (inEngine.get() == 0) {
-            pool.close();
-        } else {
-            LOG.warn("{} engine requests still running after {}s: their slots stay mapped", inEngine.get(),
+        DataArea a;
+        synchronized (areaLock) {
+            a = area;
+        }
+        if (a != null && inEngine.get() == 0) {
+            a.close();
+        } else if (a != null) {
+            LOG.warn("{} engine requests still running after {}s: the data area stays mapped", inEngine.get(),
                     QUIESCE_TIMEOUT.toSeconds());
         }
         Stats s = stats();

@@ -60,11 +60,15 @@ public final class Netlink {
     public static final int ENOENT = 2;
     public static final int EINTR = 4;
     public static final int EIO = 5;
+    public static final int ENXIO = 6;
     public static final int EAGAIN = 11;
     public static final int ENOMEM = 12;
+    public static final int EACCES = 13;
     public static final int EPERM = 1;
     public static final int EBUSY = 16;
+    public static final int ENODEV = 19;
     public static final int EINVAL = 22;
+    public static final int EPROTO = 71;
     public static final int EOPNOTSUPP = 95;
     public static final int ENOBUFS = 105;
 }

@@ -1,17 +1,11 @@
 package dev.valet.client.kernel;
 
-import dev.valet.common.posix.AnonymousMemory;
-import io.netty.buffer.ByteBuf;
-
-import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import com.kenai.jffi.MemoryIO;
-
 /**
- * The request slots of a {@link KernelChannel}, all allocated when it starts: per slot {@link ValetGenl#MAX_IO_BYTES}
- * of off-heap data (anonymous mappings of up to 1 GiB each, touched at once so that no page is faulted in later)
- * and the request's cookie, op, length and status in parallel arrays, indexed by slot number.
+ * The request slots of a {@link KernelChannel}, all allocated when it starts: per slot the request's cookie, op
+ * and status in parallel arrays, indexed by slot number. A slot holds no data: since VALET version 2 a request's
+ * pages are in the device's {@link DataArea}, where the driver put them (writes) or wants them (reads).
  *
  * <p>Two intrusive lock-free lists move slots between threads without allocating:
  * <ul>
@@ -22,22 +16,16 @@ import com.kenai.jffi.MemoryIO;
  * </ul>
  * A slot is on at most one list at a time; the CAS that publishes it orders the plain array writes before it.
  */
-final class SlotPool implements AutoCloseable {
+final class SlotPool {
     static final int NONE = -1;
-    static final int SLOT_BYTES = ValetGenl.MAX_IO_BYTES;
-    /** Slots per mapping: 1 GiB, well under a ByteBuffer's 2 GiB limit. */
-    static final int SLOTS_PER_CHUNK = 16384;
 
     private final int slots;
-    private final AnonymousMemory[] chunks;
-    private final ByteBuf[] chunkBufs;
-    private final ByteBuffer[] chunkViews;
 
     final long[] cookie;
     final int[] op;
-    /** Bytes of data the completion carries back (a successful read's length), else 0. */
-    final int[] length;
     final int[] status;
+    /** When the request went to the engine ({@link System#nanoTime}), for the time it spent there. */
+    final long[] engineStart;
 
     private final int[] freeNext;
     private final AtomicInteger freeHead = new AtomicInteger(NONE);
@@ -50,29 +38,10 @@ final class SlotPool implements AutoCloseable {
             throw new IllegalArgumentException("slots " + slots);
         }
         this.slots = slots;
-        int chunkCount = (slots + SLOTS_PER_CHUNK - 1) / SLOTS_PER_CHUNK;
-        chunks = new AnonymousMemory[chunkCount];
-        chunkBufs = new ByteBuf[chunkCount];
-        chunkViews = new ByteBuffer[chunkCount];
-        try {
-            for (int c = 0; c < chunkCount; c++) {
-                int inChunk = Math.min(SLOTS_PER_CHUNK, slots - c * SLOTS_PER_CHUNK);
-                long bytes = (long) inChunk * SLOT_BYTES;
-                chunks[c] = AnonymousMemory.map(bytes, false);
-                chunkBufs[c] = chunks[c].buffer();
-                chunkViews[c] = MemoryIO.getInstance().newDirectByteBuffer(chunks[c].address(), (int) bytes);
-                for (int at = 0; at < bytes; at += 4096) {
-                    chunkViews[c].put(at, (byte) 0); // fault every page in now, not on the paging path
-                }
-            }
-        } catch (RuntimeException | Error e) {
-            close();
-            throw e;
-        }
         cookie = new long[slots];
         op = new int[slots];
-        length = new int[slots];
         status = new int[slots];
+        engineStart = new long[slots];
         freeNext = new int[slots];
         readyNext = new int[slots];
         for (int s = 0; s < slots; s++) {
@@ -86,22 +55,9 @@ final class SlotPool implements AutoCloseable {
         return slots;
     }
 
+    /** Bytes of the per-slot arrays. */
     long bytes() {
-        return (long) slots * SLOT_BYTES;
-    }
-
-    /** The netty buffer a slot's data is in (handed to the engine), and the slot's index in it. */
-    ByteBuf buffer(int slot) {
-        return chunkBufs[slot / SLOTS_PER_CHUNK];
-    }
-
-    int bufferIndex(int slot) {
-        return (slot % SLOTS_PER_CHUNK) * SLOT_BYTES;
-    }
-
-    /** The same memory as a ByteBuffer (for copies into and out of netlink messages), at {@link #bufferIndex}. */
-    ByteBuffer view(int slot) {
-        return chunkViews[slot / SLOTS_PER_CHUNK];
+        return (long) slots * (Long.BYTES + 4 * Integer.BYTES);
     }
 
     /** Receiver only: a free slot, or {@link #NONE} when all are in use. */
@@ -155,15 +111,5 @@ final class SlotPool implements AutoCloseable {
 
     int nextReady(int slot) {
         return readyNext[slot];
-    }
-
-    /** Unmaps the slot memory; only once no engine call can still touch it. */
-    @Override
-    public void close() {
-        for (AnonymousMemory chunk : chunks) {
-            if (chunk != null) {
-                chunk.close();
-            }
-        }
     }
 }

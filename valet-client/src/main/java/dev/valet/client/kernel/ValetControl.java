@@ -1,8 +1,5 @@
 package dev.valet.client.kernel;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,8 +10,6 @@ import java.util.List;
  * sends those on its data socket.
  */
 public final class ValetControl implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(ValetControl.class);
-
     private final GenericNetlink netlink;
     private final GenericNetlink.Family family;
     private final AttributeReader attributes = new AttributeReader();
@@ -26,17 +21,24 @@ public final class ValetControl implements AutoCloseable {
         this.family = family;
     }
 
+    /** What to do when valet.ko speaks another VALET version than this daemon. */
+    static final String LOAD_THIS_CHECKOUT = "load the module built from this checkout (swapoff its devices, then"
+            + " setup/module.sh unload && setup/module.sh build && setup/module.sh load)";
+
     /**
      * Resolves the VALET family over {@code netlink}, which this then owns.
      *
      * @throws FamilyNotFoundException when valet.ko is not loaded
+     * @throws NetlinkErrnoException   (EPROTO) when it registers another VALET version than {@link
+     *                                 ValetGenl#GENL_VERSION}
      */
     public static ValetControl open(GenericNetlink netlink) throws IOException {
         try {
             GenericNetlink.Family family = netlink.resolve(ValetGenl.GENL_NAME);
             if (family.version() != ValetGenl.GENL_VERSION) {
-                LOG.warn("valet.ko registers generic netlink version {}, this daemon speaks {}; ATTACH will tell",
-                        family.version(), ValetGenl.GENL_VERSION);
+                throw new NetlinkErrnoException("the loaded valet.ko speaks VALET version " + family.version()
+                        + ", this daemon speaks version " + ValetGenl.GENL_VERSION + ": " + LOAD_THIS_CHECKOUT,
+                        Netlink.EPROTO);
             }
             return new ValetControl(netlink, family);
         } catch (IOException | RuntimeException e) {
@@ -94,17 +96,19 @@ public final class ValetControl implements AutoCloseable {
     }
 
     /**
-     * CREATE: a new /dev/valetN of {@code size} bytes; returns N. Attach a daemon first: the kernel reads the new
-     * disk (partition scan) before CREATE returns.
+     * CREATE: a new /dev/valetN of {@code size} bytes with a data area of {@code dataBytes}; returns N. Attach a
+     * daemon first: the kernel reads the new disk (partition scan) before CREATE returns.
      */
-    public int create(long size, int queueDepth, int holdMillis, int ioTimeoutMillis) throws IOException {
+    public int create(long size, int queueDepth, int holdMillis, int ioTimeoutMillis, long dataBytes)
+            throws IOException {
         int[] index = {-1};
         netlink.request("CREATE(" + size + " bytes)", family.id(), ValetGenl.CMD_CREATE, ValetGenl.GENL_VERSION,
                         Netlink.NLM_F_ACK)
                 .putU64(ValetGenl.ATTR_SIZE, size)
                 .putU32(ValetGenl.ATTR_QUEUE_DEPTH, queueDepth)
                 .putU32(ValetGenl.ATTR_HOLD_MS, holdMillis)
-                .putU32(ValetGenl.ATTR_IO_TIMEOUT_MS, ioTimeoutMillis);
+                .putU32(ValetGenl.ATTR_IO_TIMEOUT_MS, ioTimeoutMillis)
+                .putU64(ValetGenl.ATTR_DATA_BYTES, dataBytes);
         netlink.transact(m -> {
             m.attributes(attributes);
             while (attributes.next()) {

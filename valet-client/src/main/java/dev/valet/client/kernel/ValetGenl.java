@@ -5,20 +5,30 @@ package dev.valet.client.kernel;
  * driver and this daemon. Each field is the header's name without its {@code VALET_} prefix
  * ({@code VALET_CMD_ATTACH} is {@link #CMD_ATTACH}); {@code ValetUapiHeaderTest} parses the header and fails on
  * any difference, so the two sides cannot drift. Read the header for what each command and attribute means.
+ *
+ * <p>Version 2: page data never rides in netlink messages. Each device has a data area the driver allocates at
+ * CREATE ({@link #ATTR_DATA_BYTES}); the attached daemon maps it ({@link DataArea}) and a request's
+ * {@link #REQ_BUF} says where its bytes are in it.
  */
 public final class ValetGenl {
     private ValetGenl() {
     }
 
     public static final String GENL_NAME = "VALET";
-    public static final int GENL_VERSION = 1;
+    public static final int GENL_VERSION = 2;
 
-    /** Largest buffer one request may need, in bytes (the driver issues at most {@link #MAX_REQ_BYTES}). */
-    public static final int MAX_IO_BYTES = 64 * 1024;
-    /** The largest request the driver issues: less than {@link #MAX_IO_BYTES}, because nla_len is 16 bits. */
-    public static final int MAX_REQ_BYTES = 60 * 1024;
+    /** Largest single request the driver issues (max_hw_sectors), in bytes. */
+    public static final int MAX_IO_BYTES = 512 * 1024;
     /** The driver's logical and physical block size. */
     public static final int BLOCK_SIZE = 4096;
+
+    /** The data areas' character device; device N's area is at file offset {@link #dataMmapOffset}(N). */
+    public static final String DATA_DEVICE = "/dev/valet-data";
+    public static final int DATA_MMAP_SHIFT = 40;
+    /** Data area bounds and default (CREATE's {@link #ATTR_DATA_BYTES}), in bytes. */
+    public static final int MIN_DATA_BYTES = MAX_IO_BYTES;
+    public static final long MAX_DATA_BYTES = 1L << 30;
+    public static final int DEF_DATA_BYTES = 32 * 1024 * 1024;
 
     // enum valet_cmd
     public static final int CMD_UNSPEC = 0;
@@ -62,7 +72,17 @@ public final class ValetGenl {
     public static final int ATTR_STAT_RESENT = 18;
     public static final int ATTR_STAT_REJECTED = 19;
     public static final int ATTR_PAD = 20;
-    public static final int ATTR_MAX = 20;
+    /** u64: size of the device's data area. */
+    public static final int ATTR_DATA_BYTES = 21;
+    /** u64: requests that waited for room in the data area. */
+    public static final int ATTR_STAT_BUSY = 22;
+    /** u64: IO messages sent. */
+    public static final int ATTR_STAT_MESSAGES = 23;
+    /** u64: sum over sends of ns from queue_rq to the unicast. */
+    public static final int ATTR_STAT_QUEUED_NS = 24;
+    /** u64: sum over DONEs of ns from the unicast to the DONE. */
+    public static final int ATTR_STAT_SERVED_NS = 25;
+    public static final int ATTR_MAX = 25;
 
     // enum valet_req_attr
     public static final int REQ_UNSPEC = 0;
@@ -74,8 +94,8 @@ public final class ValetGenl {
     public static final int REQ_OFFSET = 3;
     /** u32: bytes, a multiple of {@link #BLOCK_SIZE}. */
     public static final int REQ_LENGTH = 4;
-    /** binary: LENGTH bytes, writes only. */
-    public static final int REQ_DATA = 5;
+    /** u32: byte offset of the request's LENGTH bytes in the data area (reads, writes). */
+    public static final int REQ_BUF = 5;
     public static final int REQ_PAD = 6;
     public static final int REQ_MAX = 6;
 
@@ -85,13 +105,16 @@ public final class ValetGenl {
     public static final int CPL_COOKIE = 1;
     /** s32: 0, or a negative errno (the request fails). */
     public static final int CPL_STATUS = 2;
-    /** binary: the request's LENGTH bytes, reads only. */
-    public static final int CPL_DATA = 3;
-    public static final int CPL_PAD = 4;
-    public static final int CPL_MAX = 4;
+    public static final int CPL_PAD = 3;
+    public static final int CPL_MAX = 3;
 
     // enum valet_op
     public static final int OP_READ = 0;
     public static final int OP_WRITE = 1;
     public static final int OP_FLUSH = 2;
+
+    /** {@code VALET_DATA_MMAP_OFFSET(index)}: where device {@code index}'s data area is in {@link #DATA_DEVICE}. */
+    public static long dataMmapOffset(int index) {
+        return (index & 0xffffffffL) << DATA_MMAP_SHIFT;
+    }
 }

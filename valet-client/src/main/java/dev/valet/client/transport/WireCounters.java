@@ -4,9 +4,11 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What a transport put on the wire: request frames and the flushes (socket writes, or RDMA doorbells) that carried
- * them. {@code frames / flushes} is how many requests one wake-up of the link serves: 1 when every request goes out
- * alone, more when requests ready together share a flush. Counted without allocating; read by {@code valet bench}
- * (through {@link dev.valet.client.workload.ThreadCosts}) as {@code frames_per_flush}.
+ * them, and the replies with their round trips. {@code frames / flushes} is how many requests one wake-up of the
+ * link serves: 1 when every request goes out alone, more when requests ready together share a flush;
+ * {@code roundTripNanos / replies} is the mean time from a request's frame to its reply: the transport and the
+ * donor's share of a request's time. Counted without allocating; read by {@code valet bench} (through
+ * {@link dev.valet.client.workload.ThreadCosts}) as {@code frames_per_flush}, and by the client's stage line.
  */
 public final class WireCounters {
     /** For a transport that does not count. */
@@ -14,6 +16,8 @@ public final class WireCounters {
 
     private final AtomicLong frames = new AtomicLong();
     private final AtomicLong flushes = new AtomicLong();
+    private final AtomicLong replies = new AtomicLong();
+    private final AtomicLong roundTripNanos = new AtomicLong();
 
     public void frameWritten() {
         frames.incrementAndGet();
@@ -21,6 +25,20 @@ public final class WireCounters {
 
     public void flushed() {
         flushes.incrementAndGet();
+    }
+
+    /** A reply came, {@code roundTripNanos} after its request's frame was written. */
+    public void replied(long roundTripNanos) {
+        replies.incrementAndGet();
+        this.roundTripNanos.addAndGet(roundTripNanos);
+    }
+
+    public long replies() {
+        return replies.get();
+    }
+
+    public long roundTripNanos() {
+        return roundTripNanos.get();
     }
 
     public long frames() {

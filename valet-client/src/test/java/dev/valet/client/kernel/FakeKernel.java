@@ -1,11 +1,17 @@
 package dev.valet.client.kernel;
 
+import dev.valet.common.posix.AnonymousMemory;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -14,17 +20,45 @@ import java.util.function.Consumer;
 
 /**
  * The valet driver and nlctrl as the daemon sees them through its netlink endpoints: enough of the contract to
- * run {@link KernelChannel} on a host without valet.ko. It answers GETFAMILY, STATUS, CREATE, ATTACH and DETACH
- * like the header says, sends IO messages built by the test, and records every DONE.
+ * run {@link KernelChannel} on a host without valet.ko (a fake, because the real driver needs root and the module:
+ * the VM lab runs that). It answers GETFAMILY, STATUS, CREATE, ATTACH and DETACH like the header says, sends IO
+ * messages built by the test, and records every DONE.
+ *
+ * <p>Each device has a data area, as the driver allocates one at CREATE: memory of this process that
+ * {@link #mapper()} hands to the channel as its {@link DataArea}, so both sides see the same bytes. The test puts a
+ * write's data there ({@link #place}) before it sends the IO; the bytes of a successful read are taken from there
+ * when its CPL arrives ({@link Cpl#data()}), as the driver copies them out at completion.
  */
 final class FakeKernel {
     static final int FAMILY = 0x1d;
 
-    /** One CPL of a DONE message. */
+    /**
+     * One CPL of a DONE message; {@code data} is what a read completed with status 0 left in the data area at its
+     * BUF (null for anything else: a CPL itself never carries data).
+     */
     record Cpl(long cookie, int status, byte[] data) {
     }
 
     final List<DeviceStatus> devices = new ArrayList<>();
+    /** Each device's data area, by index. Never unmapped: an engine thread of a test may still touch it. */
+    final Map<Integer, AnonymousMemory> areas = new ConcurrentHashMap<>();
+    /** Reads sent and not completed: cookie → {device, BUF, LENGTH}. */
+    private final Map<Long, long[]> readsOut = new ConcurrentHashMap<>();
+    /** Every attribute type seen inside a CPL, and the largest CPL nest payload. */
+    final Set<Integer> cplTypes = ConcurrentHashMap.newKeySet();
+    final AtomicInteger largestCpl = new AtomicInteger();
+    /** The largest DONE datagram. */
+    final AtomicInteger largestDone = new AtomicInteger();
+    /** "index:bytes" of every map call, and how many mappings were closed. */
+    final List<String> mapped = new CopyOnWriteArrayList<>();
+    final AtomicInteger unmapped = new AtomicInteger();
+    volatile IOException mapError;
+    /** The version the family registers (nlctrl's CTRL_ATTR_VERSION), and the one ATTACH must carry. */
+    volatile int familyVersion = ValetGenl.GENL_VERSION;
+    volatile int driverVersion = ValetGenl.GENL_VERSION;
+    /** Sent to the attached daemon during CREATE, whose answer waits for its DONE (the partition scan's read). */
+    volatile Consumer<MessageWriter> ioDuringCreate;
+    private volatile CountDownLatch createIoServed;
     final BlockingQueue<List<Cpl>> doneMessages = new LinkedBlockingQueue<>();
     final BlockingQueue<String> commands = new LinkedBlockingQueue<>();
     final AtomicInteger doneCount = new AtomicInteger();
@@ -88,7 +122,77 @@ final class FakeKernel {
 
     /** Builds one datagram with {@code build} and queues it for the data port (as the driver would send IO). */
     void sendIo(Consumer<MessageWriter> build) {
-        data.deliver(datagram(build));
+        data.deliver(track(datagram(build)));
+    }
+
+    /** Builds an IO datagram the driver holds for the next daemon that attaches. */
+    void hold(Consumer<MessageWriter> build) {
+        synchronized (held) {
+            held.add(track(datagram(build)));
+        }
+    }
+
+    /** STATUS of an idle device with a hold of 60 s and an I/O timeout of 30 s. */
+    static DeviceStatus device(int index, long size, int queueDepth, long dataBytes, boolean attached, long held) {
+        return new DeviceStatus(index, size, queueDepth, 60000, 30000, dataBytes, attached, 0, held, 0, 0, 0, 0, 0, 0,
+                0, 0, 0, 0, 0, 0);
+    }
+
+    /** A device that exists before the daemon starts (left by an earlier one), with its data area. */
+    void addDevice(DeviceStatus d) {
+        synchronized (devices) {
+            devices.add(d);
+        }
+        areas.put(d.index(), AnonymousMemory.map(d.dataBytes(), false));
+    }
+
+    /** Puts a write's data in device {@code index}'s area at {@code buf}, as the block layer's pages would be. */
+    void place(int index, long buf, byte[] bytes) {
+        areas.get(index).buffer().setBytes((int) buf, bytes);
+    }
+
+    /** The data area of device {@code index} as the channel maps it. */
+    DataArea.Mapper mapper() {
+        return (index, bytes) -> {
+            mapped.add(index + ":" + bytes);
+            IOException error = mapError;
+            if (error != null) {
+                throw error;
+            }
+            AnonymousMemory area = areas.get(index);
+            if (area == null || bytes > area.size()) {
+                throw new IOException("cannot map the data area of /dev/valet" + index + ": no area of " + bytes
+                        + " bytes (ENXIO)");
+            }
+            return DataArea.over(index, area.buffer(), bytes, unmapped::incrementAndGet);
+        };
+    }
+
+    /** Remembers where the reads of an IO datagram want their data, to pick it up at completion. */
+    private byte[] track(byte[] datagram) {
+        ByteBuffer b = ByteBuffer.allocateDirect(datagram.length).order(ByteOrder.nativeOrder());
+        b.put(0, datagram);
+        try {
+            MessageReader m = new MessageReader().wrap(b, 0, datagram.length);
+            AttributeReader a = new AttributeReader();
+            AttributeReader r = new AttributeReader();
+            IoRequest req = new IoRequest();
+            while (m.next()) {
+                int index = devices.isEmpty() ? 0 : devices.get(0).index();
+                m.attributes(a);
+                while (a.next()) {
+                    if (a.type() == ValetGenl.ATTR_INDEX) {
+                        index = a.u32();
+                    } else if (a.type() == ValetGenl.ATTR_REQ && req.decode(a.nested(r)).op == ValetGenl.OP_READ
+                            && req.hasCookie) {
+                        readsOut.put(req.cookie, new long[] {index, req.buf, req.length});
+                    }
+                }
+            }
+        } catch (MalformedMessageException e) {
+            // a test's deliberately broken message: nothing to pick up
+        }
+        return datagram;
     }
 
     static byte[] datagram(Consumer<MessageWriter> build) {
@@ -123,17 +227,18 @@ final class FakeKernel {
         };
     }
 
-    static Consumer<MessageWriter> read(long cookie, long offset, int length) {
+    /** A read of {@code length} bytes at {@code offset}, to be put in the data area at {@code buf}. */
+    static Consumer<MessageWriter> read(long cookie, long offset, int length, long buf) {
         return w -> w.putU64(ValetGenl.REQ_COOKIE, cookie).putU8(ValetGenl.REQ_OP, ValetGenl.OP_READ)
-                .putU64(ValetGenl.REQ_OFFSET, offset).putU32(ValetGenl.REQ_LENGTH, length);
+                .putU64(ValetGenl.REQ_OFFSET, offset).putU32(ValetGenl.REQ_LENGTH, length)
+                .putU32(ValetGenl.REQ_BUF, (int) buf);
     }
 
-    static Consumer<MessageWriter> write(long cookie, long offset, byte[] data) {
-        ByteBuffer d = ByteBuffer.allocateDirect(data.length);
-        d.put(0, data);
+    /** A write of {@code length} bytes at {@code offset}, whose data is in the data area at {@code buf}. */
+    static Consumer<MessageWriter> write(long cookie, long offset, int length, long buf) {
         return w -> w.putU64(ValetGenl.REQ_COOKIE, cookie).putU8(ValetGenl.REQ_OP, ValetGenl.OP_WRITE)
-                .putU64(ValetGenl.REQ_OFFSET, offset).putU32(ValetGenl.REQ_LENGTH, data.length)
-                .putBytes(ValetGenl.REQ_DATA, d, 0, data.length);
+                .putU64(ValetGenl.REQ_OFFSET, offset).putU32(ValetGenl.REQ_LENGTH, length)
+                .putU32(ValetGenl.REQ_BUF, (int) buf);
     }
 
     static Consumer<MessageWriter> flush(long cookie) {
@@ -188,7 +293,7 @@ final class FakeKernel {
                 reply(from, w -> w.begin(Netlink.GENL_ID_CTRL, 0, seq, 0).genl(Netlink.CTRL_CMD_NEWFAMILY, 2)
                         .putString(Netlink.CTRL_ATTR_FAMILY_NAME, ValetGenl.GENL_NAME)
                         .putU16(Netlink.CTRL_ATTR_FAMILY_ID, FAMILY)
-                        .putU32(Netlink.CTRL_ATTR_VERSION, ValetGenl.GENL_VERSION)
+                        .putU32(Netlink.CTRL_ATTR_VERSION, familyVersion)
                         .putU32(Netlink.CTRL_ATTR_HDRSIZE, 0)
                         .putU32(Netlink.CTRL_ATTR_MAXATTR, ValetGenl.ATTR_MAX).finish());
                 ack(from, seq, 0, null);
@@ -211,8 +316,9 @@ final class FakeKernel {
                     }
                     if (attachError != 0) {
                         ack(from, seq, -attachError, "refused by the test");
-                    } else if (version != ValetGenl.GENL_VERSION) {
-                        ack(from, seq, -Netlink.EINVAL, "bad version");
+                    } else if (version != driverVersion) {
+                        ack(from, seq, -Netlink.EPROTO, "valet: ATTACH of VALET version " + version
+                                + ", this driver speaks version " + driverVersion);
                     } else {
                         attachedTo = from;
                         synchronized (held) {
@@ -233,13 +339,15 @@ final class FakeKernel {
                     commands.add("STATUS");
                     synchronized (devices) {
                         for (DeviceStatus d : devices) {
-                            reply(from, w -> w.begin(FAMILY, 0, seq, 0).genl(ValetGenl.CMD_STATUS, 1)
+                            reply(from, w -> w.begin(FAMILY, 0, seq, 0).genl(ValetGenl.CMD_STATUS, 2)
                                     .putU32(ValetGenl.ATTR_INDEX, d.index()).putU64(ValetGenl.ATTR_SIZE, d.size())
                                     .putU32(ValetGenl.ATTR_QUEUE_DEPTH, d.queueDepth())
                                     .putU32(ValetGenl.ATTR_HOLD_MS, (int) d.holdMillis())
                                     .putU32(ValetGenl.ATTR_IO_TIMEOUT_MS, (int) d.ioTimeoutMillis())
+                                    .putU64(ValetGenl.ATTR_DATA_BYTES, d.dataBytes())
                                     .putU8(ValetGenl.ATTR_ATTACHED, d.attached() ? 1 : 0)
-                                    .putU32(ValetGenl.ATTR_STAT_HELD, (int) d.held()).finish());
+                                    .putU32(ValetGenl.ATTR_STAT_HELD, (int) d.held())
+                                    .putU64(ValetGenl.ATTR_STAT_BUSY, d.busy()).finish());
                         }
                     }
                     ack(from, seq, 0, null);
@@ -249,6 +357,7 @@ final class FakeKernel {
                     int depth = -1;
                     int hold = -1;
                     int timeout = -1;
+                    long dataBytes = ValetGenl.DEF_DATA_BYTES;
                     m.attributes(a);
                     while (a.next()) {
                         switch (a.type()) {
@@ -256,16 +365,32 @@ final class FakeKernel {
                             case ValetGenl.ATTR_QUEUE_DEPTH -> depth = a.u32();
                             case ValetGenl.ATTR_HOLD_MS -> hold = a.u32();
                             case ValetGenl.ATTR_IO_TIMEOUT_MS -> timeout = a.u32();
+                            case ValetGenl.ATTR_DATA_BYTES -> dataBytes = a.u64();
                             default -> {
                             }
                         }
                     }
-                    commands.add("CREATE size=" + size + " depth=" + depth + " hold=" + hold + " timeout=" + timeout);
+                    commands.add("CREATE size=" + size + " depth=" + depth + " hold=" + hold + " timeout=" + timeout
+                            + " data=" + dataBytes);
                     int index;
                     synchronized (devices) {
                         index = devices.size();
-                        devices.add(new DeviceStatus(index, size, depth, hold, timeout, false, 0, 0, 0, 0, 0, 0, 0, 0,
-                                0, 0));
+                        devices.add(new DeviceStatus(index, size, depth, hold, timeout, dataBytes, false, 0, 0, 0, 0,
+                                0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+                        areas.put(index, AnonymousMemory.map(dataBytes, false));
+                    }
+                    Consumer<MessageWriter> scan = ioDuringCreate;
+                    if (scan != null) {
+                        CountDownLatch served = new CountDownLatch(1);
+                        createIoServed = served;
+                        sendIo(scan);
+                        try {
+                            if (!served.await(10, TimeUnit.SECONDS)) {
+                                commands.add("CREATE: the IO sent during CREATE was not completed");
+                            }
+                        } catch (InterruptedException e) {
+                            throw new IOException(e);
+                        }
                     }
                     reply(from, w -> w.begin(FAMILY, 0, seq, 0).genl(ValetGenl.CMD_CREATE, 1)
                             .putU32(ValetGenl.ATTR_INDEX, index).finish());
@@ -286,6 +411,7 @@ final class FakeKernel {
                         }
                     }
                     List<Cpl> cpls = new ArrayList<>();
+                    largestDone.accumulateAndGet(request.capacity(), Math::max);
                     m.attributes(a);
                     AttributeReader c = new AttributeReader();
                     while (a.next()) {
@@ -294,23 +420,31 @@ final class FakeKernel {
                         }
                         long cookie = -1;
                         int status = 1;
-                        byte[] bytes = null;
+                        largestCpl.accumulateAndGet(a.payloadLength(), Math::max);
                         a.nested(c);
                         while (c.next()) {
+                            cplTypes.add(c.type());
                             switch (c.type()) {
                                 case ValetGenl.CPL_COOKIE -> cookie = c.u64();
                                 case ValetGenl.CPL_STATUS -> status = c.s32();
-                                case ValetGenl.CPL_DATA -> {
-                                    bytes = new byte[c.payloadLength()];
-                                    c.buffer().get(c.payloadOffset(), bytes);
+                                default -> {
                                 }
-                                default -> throw new AssertionError("CPL holds attribute " + c.type());
                             }
+                        }
+                        long[] read = readsOut.remove(cookie);
+                        byte[] bytes = null;
+                        if (read != null && status == 0) {
+                            bytes = new byte[(int) read[2]];
+                            areas.get((int) read[0]).buffer().getBytes((int) read[1], bytes);
                         }
                         cpls.add(new Cpl(cookie, status, bytes));
                     }
                     doneCount.incrementAndGet();
                     doneMessages.add(cpls);
+                    CountDownLatch scanned = createIoServed;
+                    if (scanned != null) {
+                        scanned.countDown();
+                    }
                     if (wantsAck) {
                         ack(from, seq, 0, null);
                     }

@@ -65,7 +65,7 @@ class GenericNetlinkKernelTest {
             }
         };
         KernelChannel.Settings settings = new KernelChannel.Settings(1 << 20, 4, Duration.ofSeconds(60),
-                Duration.ofSeconds(30), 1);
+                Duration.ofSeconds(30), ValetGenl.DEF_DATA_BYTES, 1);
 
         assertThatThrownBy(() -> KernelChannel.open(store, settings)).isInstanceOf(FamilyNotFoundException.class)
                 .hasMessage(NOT_LOADED);

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,6 +25,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** The whole channel against a simulated driver ({@link FakeKernel}) and an in-memory page store. */
 class KernelChannelTest {
     private static final long DEVICE = 4L << 20;
+    /** The data area the channel asks CREATE for. */
+    private static final long AREA = 2L << 20;
 
     private final FakeKernel kernel = new FakeKernel();
     private final MemoryStore store = new MemoryStore(DEVICE);
@@ -34,6 +38,10 @@ class KernelChannelTest {
         final ExecutorService engineThreads = Executors.newFixedThreadPool(2);
         volatile boolean failing;
         volatile CountDownLatch gate;
+        final AtomicInteger writeCalls = new AtomicInteger();
+        final AtomicInteger readCalls = new AtomicInteger();
+        volatile ByteBuf lastWriteSource;
+        volatile int lastWriteIndex = -1;
 
         MemoryStore(long size) {
             bytes = new byte[(int) size];
@@ -41,6 +49,9 @@ class KernelChannelTest {
 
         @Override
         public CompletableFuture<Void> write(long firstPage, int count, ByteBuf src, int srcIndex) {
+            writeCalls.incrementAndGet();
+            lastWriteSource = src;
+            lastWriteIndex = srcIndex;
             return CompletableFuture.runAsync(() -> {
                 await();
                 if (failing) {
@@ -52,6 +63,7 @@ class KernelChannelTest {
 
         @Override
         public CompletableFuture<Void> read(long firstPage, int count, ByteBuf dst, int dstIndex) {
+            readCalls.incrementAndGet();
             return CompletableFuture.runAsync(() -> {
                 await();
                 if (failing) {
@@ -76,7 +88,7 @@ class KernelChannelTest {
     private KernelChannel open(int queueDepth, int hardwareQueues) throws IOException {
         ValetControl control = ValetControl.open(new GenericNetlink(kernel.control));
         channel = KernelChannel.open(store, new KernelChannel.Settings(DEVICE, queueDepth, Duration.ofSeconds(60),
-                Duration.ofSeconds(30), hardwareQueues), control, kernel.data, null);
+                Duration.ofSeconds(30), AREA, hardwareQueues), control, kernel.data, null, kernel.mapper());
         return channel;
     }
 
@@ -118,46 +130,103 @@ class KernelChannelTest {
         return b;
     }
 
+    private void waitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(condition.getAsBoolean()).as("reached within 10s").isTrue();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Consumer<MessageWriter>[] array(List<Consumer<MessageWriter>> requests) {
+        return requests.toArray(Consumer[]::new);
+    }
+
     @Test
-    void createsTheDeviceAfterAttachingWithTheConfiguredSettings() throws Exception {
+    void createsTheDeviceAfterAttachingWithTheConfiguredSettingsAndMapsItsArea() throws Exception {
         open(32, 3);
 
         assertThat(kernel.commands).containsExactly("STATUS", "ATTACH",
-                "CREATE size=" + DEVICE + " depth=32 hold=60000 timeout=30000");
+                "CREATE size=" + DEVICE + " depth=32 hold=60000 timeout=30000 data=" + AREA);
         assertThat(channel.deviceIndex()).isZero();
         assertThat(channel.devicePath()).isEqualTo("/dev/valet0");
         assertThat(channel.deviceBytes()).isEqualTo(DEVICE);
+        assertThat(channel.dataBytes()).isEqualTo(AREA);
+        assertThat(kernel.mapped).as("the area CREATE made, mapped once").containsExactly("0:" + AREA);
         assertThat(channel.slots()).isEqualTo(32 * 3);
-        assertThat(channel.preallocatedBytes()).isGreaterThanOrEqualTo(96L * 65536 + KernelChannel.RECEIVE_BUFFER_BYTES
-                + KernelChannel.SEND_BUFFER_BYTES);
+        assertThat(channel.preallocatedBytes()).isGreaterThanOrEqualTo(KernelChannel.RECEIVE_BUFFER_BYTES
+                + KernelChannel.SEND_BUFFER_BYTES).isLessThan(1L << 20);
         assertThat(kernel.attachedTo).isSameAs(kernel.data);
     }
 
     @Test
-    void writesThenReadsReturnTheWrittenData() throws Exception {
+    void writesThenReadsReturnTheWrittenDataThroughTheDataArea() throws Exception {
         open();
         byte[] first = pattern(8192, 1);
-        byte[] second = pattern(KernelChannel.MAX_READ_REPLY_BYTES, 2);
-        kernel.sendIo(FakeKernel.io(FakeKernel.write(1, 0, first), FakeKernel.write(2, 65536, second)));
+        byte[] second = pattern(65536, 2);
+        kernel.place(0, 0, first);
+        kernel.place(0, 65536, second);
+        kernel.sendIo(FakeKernel.io(FakeKernel.write(1, 0, 8192, 0), FakeKernel.write(2, 65536, 65536, 65536)));
         Map<Long, FakeKernel.Cpl> written = byCookie(completions(2));
         assertThat(written.get(1L).status()).isZero();
         assertThat(written.get(2L).status()).isZero();
-        assertThat(written.get(1L).data()).as("a write's CPL carries no data").isNull();
+        assertThat(written.get(1L).data()).as("a write's completion has nothing to pick up").isNull();
+        assertThat(store.lastWriteSource).as("the engine reads the driver's area itself: no copy")
+                .isSameAs(kernel.areas.get(0).buffer());
+        assertThat(store.lastWriteIndex).isIn(0, 65536);
 
-        kernel.sendIo(FakeKernel.io(FakeKernel.read(3, 0, 8192), FakeKernel.read(4, 65536,
-                KernelChannel.MAX_READ_REPLY_BYTES), FakeKernel.read(5, 4096, 4096)));
+        kernel.sendIo(FakeKernel.io(FakeKernel.read(3, 0, 8192, 131072), FakeKernel.read(4, 65536, 65536, 262144),
+                FakeKernel.read(5, 4096, 4096, 393216)));
         Map<Long, FakeKernel.Cpl> read = byCookie(completions(3));
 
         assertThat(read.get(3L).status()).isZero();
         assertThat(read.get(3L).data()).isEqualTo(first);
         assertThat(read.get(4L).data()).isEqualTo(second);
-        byte[] page = new byte[4096];
-        System.arraycopy(first, 4096, page, 0, 4096);
-        assertThat(read.get(5L).data()).isEqualTo(page);
+        assertThat(read.get(5L).data()).isEqualTo(Arrays.copyOfRange(first, 4096, 8192));
         KernelChannel.Stats stats = channel.stats();
         assertThat(stats.reads()).isEqualTo(3);
         assertThat(stats.writes()).isEqualTo(2);
         assertThat(stats.completions()).isEqualTo(5);
+    }
+
+    @Test
+    void aHalfMebibyteWriteThenReadRoundTrips() throws Exception {
+        open();
+        int max = ValetGenl.MAX_IO_BYTES;
+        byte[] data = pattern(max, 5);
+        kernel.place(0, AREA - max, data);
+        kernel.sendIo(FakeKernel.io(FakeKernel.write(1, 1 << 20, max, AREA - max)));
+        assertThat(completions(1)).containsExactly(new FakeKernel.Cpl(1, 0, null));
+        assertThat(Arrays.copyOfRange(store.bytes, 1 << 20, (1 << 20) + max)).isEqualTo(data);
+
+        kernel.sendIo(FakeKernel.io(FakeKernel.read(2, 1 << 20, max, 0)));
+
+        FakeKernel.Cpl read = completions(1).get(0);
+        assertThat(read.status()).isZero();
+        assertThat(read.data()).isEqualTo(data);
+        assertThat(max).isEqualTo(512 * 1024);
+    }
+
+    @Test
+    void aCompletionCarriesOnlyCookieAndStatus() throws Exception {
+        open();
+        kernel.place(0, 0, pattern(ValetGenl.MAX_IO_BYTES, 9));
+        kernel.sendIo(FakeKernel.io(FakeKernel.write(1, 0, ValetGenl.MAX_IO_BYTES, 0)));
+        completions(1);
+        store.failing = true;
+        kernel.sendIo(FakeKernel.io(FakeKernel.read(3, 0, 4096, 0)));
+        completions(1);
+        store.failing = false;
+
+        kernel.sendIo(FakeKernel.io(FakeKernel.read(2, 0, ValetGenl.MAX_IO_BYTES, ValetGenl.MAX_IO_BYTES),
+                FakeKernel.flush(4), FakeKernel.read(5, DEVICE, 4096, 0)));
+        Map<Long, FakeKernel.Cpl> cpls = byCookie(completions(3));
+
+        assertThat(cpls.get(2L).data()).as("the read's data, from the area").hasSize(ValetGenl.MAX_IO_BYTES);
+        assertThat(kernel.cplTypes).containsOnly(ValetGenl.CPL_COOKIE, ValetGenl.CPL_STATUS);
+        assertThat(kernel.largestCpl.get()).as("COOKIE (12 bytes) and STATUS (8), nothing else").isEqualTo(20);
+        assertThat(KernelChannel.CPL_BYTES).isEqualTo(24);
     }
 
     @Test
@@ -176,19 +245,19 @@ class KernelChannelTest {
     void invalidRequestsAreAnsweredWithEinvalOrEopnotsupp() throws Exception {
         open();
         kernel.sendIo(FakeKernel.io(
-                FakeKernel.read(1, 512, 4096),                        // offset not a multiple of 4096
-                FakeKernel.read(2, 0, 1000),                          // length not a multiple of 4096
-                FakeKernel.read(3, DEVICE - 4096, 8192),              // past the end of the device
-                FakeKernel.read(4, DEVICE, 4096),                     // starts at the end
-                FakeKernel.read(5, 0, ValetGenl.MAX_IO_BYTES * 2),    // longer than the driver may send
-                FakeKernel.read(6, 0, 0),                             // empty
-                w -> FakeKernel.write(7, 0, new byte[4096]).accept(w.putU32(ValetGenl.REQ_PAD, 0)),
+                FakeKernel.read(1, 512, 4096, 0),                     // offset not a multiple of 4096
+                FakeKernel.read(2, 0, 1000, 0),                       // length not a multiple of 4096
+                FakeKernel.read(3, DEVICE - 4096, 8192, 0),           // past the end of the device
+                FakeKernel.read(4, DEVICE, 4096, 0),                  // starts at the end
+                FakeKernel.read(5, 0, ValetGenl.MAX_IO_BYTES * 2, 0), // longer than the driver may send
+                FakeKernel.read(6, 0, 0, 0),                          // empty
+                w -> FakeKernel.write(7, 0, 4096, 8192).accept(w.putU32(ValetGenl.REQ_PAD, 0)),
                 w -> w.putU64(ValetGenl.REQ_COOKIE, 8).putU8(ValetGenl.REQ_OP, ValetGenl.OP_WRITE)
-                        .putU64(ValetGenl.REQ_OFFSET, 0).putU32(ValetGenl.REQ_LENGTH, 8192), // write without data
+                        .putU64(ValetGenl.REQ_OFFSET, 0).putU32(ValetGenl.REQ_LENGTH, 8192), // write without BUF
                 w -> w.putU64(ValetGenl.REQ_COOKIE, 9).putU8(ValetGenl.REQ_OP, 7)
                         .putU64(ValetGenl.REQ_OFFSET, 0).putU32(ValetGenl.REQ_LENGTH, 4096), // unknown op
                 w -> w.putU64(ValetGenl.REQ_COOKIE, 10),                                   // no op
-                FakeKernel.read(11, DEVICE - 4096, 4096)));           // the last page: fine
+                FakeKernel.read(11, DEVICE - 4096, 4096, 4096)));     // the last page: fine
 
         Map<Long, FakeKernel.Cpl> cpls = byCookie(completions(11));
 
@@ -203,22 +272,78 @@ class KernelChannelTest {
     }
 
     @Test
-    void requestsOfAnotherDeviceAreRefusedWithEio() throws Exception {
+    void bufMissingUnalignedOrPastTheAreaIsEinvalAndNothingIsStored() throws Exception {
         open();
-        kernel.sendIo(FakeKernel.ioFor(0, FakeKernel.read(1, 0, 4096)));
-        assertThat(completions(1)).singleElement().satisfies(c -> assertThat(c.status()).isZero());
+        kernel.place(0, 0, pattern((int) AREA, 3));
+        kernel.sendIo(FakeKernel.io(
+                w -> w.putU64(ValetGenl.REQ_COOKIE, 1).putU8(ValetGenl.REQ_OP, ValetGenl.OP_WRITE)
+                        .putU64(ValetGenl.REQ_OFFSET, 0).putU32(ValetGenl.REQ_LENGTH, 4096), // no BUF
+                FakeKernel.write(2, 0, 4096, 100),                    // BUF not a multiple of 4096
+                FakeKernel.write(3, 0, 8192, AREA - 4096),            // runs past the area
+                FakeKernel.write(4, 0, 4096, AREA),                   // starts at its end
+                FakeKernel.write(5, 0, 4096, 0xfffff000L),            // the largest u32 BUF
+                w -> w.putU64(ValetGenl.REQ_COOKIE, 6).putU8(ValetGenl.REQ_OP, ValetGenl.OP_READ)
+                        .putU64(ValetGenl.REQ_OFFSET, 0).putU32(ValetGenl.REQ_LENGTH, 4096), // no BUF
+                FakeKernel.read(7, 0, ValetGenl.MAX_IO_BYTES, AREA - ValetGenl.MAX_IO_BYTES + 4096)));
 
-        kernel.sendIo(FakeKernel.ioFor(1, FakeKernel.read(2, 0, 4096), FakeKernel.flush(3)));
+        assertThat(byCookie(completions(7)).values()).allSatisfy(c -> {
+            assertThat(c.status()).as("cookie %d", c.cookie()).isEqualTo(-Netlink.EINVAL);
+            assertThat(c.data()).isNull();
+        });
+        assertThat(store.writeCalls.get()).isZero();
+        assertThat(store.readCalls.get()).isZero();
+        assertThat(store.bytes).as("nothing stored").isEqualTo(new byte[(int) DEVICE]);
+        KernelChannel.Stats stats = channel.stats();
+        assertThat(stats.invalid()).isEqualTo(7);
+        assertThat(stats.reads() + stats.writes()).isZero();
 
-        assertThat(byCookie(completions(2)).values()).extracting(FakeKernel.Cpl::status).containsOnly(-Netlink.EIO);
+        kernel.sendIo(FakeKernel.io(FakeKernel.write(8, 0, 4096, AREA - 4096))); // the area's last block: fine
+        assertThat(completions(1)).containsExactly(new FakeKernel.Cpl(8, 0, null));
     }
 
     @Test
-    void aFullSixtyFourKibibyteReadCannotBeAnsweredAndIsRefused() throws Exception {
-        open();
-        kernel.sendIo(FakeKernel.io(FakeKernel.read(1, 0, ValetGenl.MAX_IO_BYTES)));
+    void ioThatArrivesBeforeCreateAnswersMapsTheAreaLazily() throws Exception {
+        byte[] label = pattern(4096, 8);
+        System.arraycopy(label, 0, store.bytes, 0, 4096);
+        // The kernel reads a new disk (partition scan) before CREATE returns: the IO names the device by INDEX.
+        kernel.ioDuringCreate = FakeKernel.ioFor(0, FakeKernel.read(9, 0, 4096, 8192));
 
-        assertThat(completions(1)).containsExactly(new FakeKernel.Cpl(1, -Netlink.EINVAL, null));
+        open();
+
+        assertThat(kernel.commands).containsExactly("STATUS", "ATTACH",
+                "CREATE size=" + DEVICE + " depth=16 hold=60000 timeout=30000 data=" + AREA);
+        FakeKernel.Cpl scan = completions(1).get(0);
+        assertThat(scan.cookie()).isEqualTo(9);
+        assertThat(scan.status()).isZero();
+        assertThat(scan.data()).isEqualTo(label);
+        assertThat(kernel.mapped).as("mapped by the request, with the size asked for; open used that mapping")
+                .containsExactly("0:" + AREA);
+        kernel.place(0, 0, pattern(4096, 1));
+        kernel.sendIo(FakeKernel.io(FakeKernel.write(10, 4096, 4096, 0)));
+        assertThat(completions(1)).containsExactly(new FakeKernel.Cpl(10, 0, null));
+        assertThat(kernel.mapped).hasSize(1);
+    }
+
+    @Test
+    void aDataAreaTheDriverRefusesFailsTheStartAndDetaches() {
+        kernel.mapError = new IOException("cannot map the data area of /dev/valet0 from /dev/valet-data: mmap"
+                + " failed: Operation not permitted (errno 1): only the attached daemon may map the data area");
+
+        assertThatThrownBy(this::open).isInstanceOf(IOException.class)
+                .hasMessageContaining("only the attached daemon may map the data area");
+        assertThat(kernel.commands).contains("ATTACH").last().isEqualTo("DETACH");
+        assertThat(kernel.attachedTo).isNull();
+    }
+
+    @Test
+    void requestsOfAnotherDeviceAreRefusedWithEio() throws Exception {
+        open();
+        kernel.sendIo(FakeKernel.ioFor(0, FakeKernel.read(1, 0, 4096, 0)));
+        assertThat(completions(1)).singleElement().satisfies(c -> assertThat(c.status()).isZero());
+
+        kernel.sendIo(FakeKernel.ioFor(1, FakeKernel.read(2, 0, 4096, 0), FakeKernel.flush(3)));
+
+        assertThat(byCookie(completions(2)).values()).extracting(FakeKernel.Cpl::status).containsOnly(-Netlink.EIO);
     }
 
     @Test
@@ -226,7 +351,7 @@ class KernelChannelTest {
         open();
         store.failing = true;
 
-        kernel.sendIo(FakeKernel.io(FakeKernel.read(1, 0, 4096), FakeKernel.write(2, 0, new byte[4096])));
+        kernel.sendIo(FakeKernel.io(FakeKernel.read(1, 0, 4096, 0), FakeKernel.write(2, 0, 4096, 4096)));
 
         assertThat(byCookie(completions(2)).values()).extracting(FakeKernel.Cpl::status)
                 .containsOnly(-Netlink.EIO);
@@ -248,9 +373,9 @@ class KernelChannelTest {
             }
         };
         channel = KernelChannel.open(broken, new KernelChannel.Settings(DEVICE, 4, Duration.ofSeconds(1),
-                Duration.ofSeconds(1), 1), control, kernel.data, null);
+                Duration.ofSeconds(1), AREA, 1), control, kernel.data, null, kernel.mapper());
 
-        kernel.sendIo(FakeKernel.io(FakeKernel.read(1, 0, 4096)));
+        kernel.sendIo(FakeKernel.io(FakeKernel.read(1, 0, 4096, 0)));
 
         assertThat(completions(1)).containsExactly(new FakeKernel.Cpl(1, -Netlink.EIO, null));
     }
@@ -265,13 +390,8 @@ class KernelChannelTest {
         for (int i = 1; i <= 20; i++) {
             flushes.add(FakeKernel.flush(i));
         }
-        @SuppressWarnings("unchecked")
-        Consumer<MessageWriter>[] requests = flushes.toArray(Consumer[]::new);
-        kernel.sendIo(FakeKernel.io(requests));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (channel.stats().flushes() < 21 && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
+        kernel.sendIo(FakeKernel.io(array(flushes)));
+        waitUntil(() -> channel.stats().flushes() == 21);
 
         kernel.doneGate.countDown();
 
@@ -285,38 +405,38 @@ class KernelChannelTest {
     }
 
     @Test
-    void largeReadsSplitAcrossDoneMessagesWhenTheyDoNotFitInOne() throws Exception {
-        open();
-        store.gate = new CountDownLatch(1);
-        int reads = KernelChannel.SEND_BUFFER_BYTES / KernelChannel.MAX_READ_REPLY_BYTES + 3;
-        List<Consumer<MessageWriter>> requests = new ArrayList<>();
-        for (int i = 0; i < reads; i++) {
-            requests.add(FakeKernel.read(i, (long) i * 65536, KernelChannel.MAX_READ_REPLY_BYTES));
+    void completionsBeyondOneDoneMessageGoInTheNext() throws Exception {
+        int perMessage = (KernelChannel.SEND_BUFFER_BYTES - 20) / KernelChannel.CPL_BYTES;
+        int total = perMessage + 30;
+        open(total + 1, 1); // a slot for each, and for the flush whose DONE is stuck
+        kernel.doneGate = new CountDownLatch(1);
+        kernel.sendIo(FakeKernel.io(FakeKernel.flush(0)));
+        assertThat(kernel.doneBlocked.await(10, TimeUnit.SECONDS)).isTrue();
+        for (int from = 1; from <= total; from += 32) { // the driver's IO messages hold at most 32 requests
+            List<Consumer<MessageWriter>> flushes = new ArrayList<>();
+            for (int i = from; i < from + 32 && i <= total; i++) {
+                flushes.add(FakeKernel.flush(i));
+            }
+            kernel.sendIo(FakeKernel.io(array(flushes)));
         }
-        @SuppressWarnings("unchecked")
-        Consumer<MessageWriter>[] array = requests.toArray(Consumer[]::new);
-        kernel.sendIo(FakeKernel.io(array));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (channel.stats().reads() < reads && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        store.gate.countDown();
+        waitUntil(() -> channel.stats().flushes() == total + 1);
 
-        List<FakeKernel.Cpl> all = completions(reads);
-        assertThat(byCookie(all)).hasSize(reads);
-        assertThat(kernel.doneCount.get()).isGreaterThanOrEqualTo(2);
+        kernel.doneGate.countDown();
+
+        assertThat(kernel.doneMessages.poll(10, TimeUnit.SECONDS)).hasSize(1);
+        assertThat(perMessage).as("a DONE within NLMSG_GOODSIZE (3776 bytes with 4 KiB pages)").isEqualTo(148);
+        assertThat(kernel.doneMessages.poll(10, TimeUnit.SECONDS)).as("as many as fit").hasSize(perMessage);
+        assertThat(kernel.doneMessages.poll(10, TimeUnit.SECONDS)).as("the rest").hasSize(30);
+        assertThat(kernel.largestDone.get()).isLessThanOrEqualTo(3776);
     }
 
     @Test
     void moreRequestsThanSlotsWaitForSlotsInsteadOfFailing() throws Exception {
         open(2, 1); // two slots
         store.gate = new CountDownLatch(1);
-        kernel.sendIo(FakeKernel.io(FakeKernel.read(1, 0, 4096), FakeKernel.read(2, 4096, 4096),
-                FakeKernel.read(3, 8192, 4096), FakeKernel.read(4, 12288, 4096)));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (channel.stats().slotWaits() == 0 && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
+        kernel.sendIo(FakeKernel.io(FakeKernel.read(1, 0, 4096, 0), FakeKernel.read(2, 4096, 4096, 4096),
+                FakeKernel.read(3, 8192, 4096, 8192), FakeKernel.read(4, 12288, 4096, 12288)));
+        waitUntil(() -> channel.stats().slotWaits() > 0);
         assertThat(channel.stats().slotWaits()).isEqualTo(1);
 
         store.gate.countDown();
@@ -350,25 +470,30 @@ class KernelChannelTest {
     }
 
     @Test
-    void servesAnExistingDeviceAndTheRequestsHeldForIt() throws Exception {
-        kernel.devices.add(new DeviceStatus(3, DEVICE, 64, 60000, 30000, false, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0));
-        kernel.held.add(FakeKernel.datagram(FakeKernel.ioFor(3, FakeKernel.read(42, 0, 4096))));
+    void servesAnExistingDeviceWithItsOwnDataAreaAndTheRequestsHeldForIt() throws Exception {
+        long ownArea = 1L << 20;
+        kernel.addDevice(FakeKernel.device(3, DEVICE, 64, ownArea, false, 1));
+        byte[] page = pattern(4096, 4);
+        System.arraycopy(page, 0, store.bytes, 0, 4096);
+        kernel.hold(FakeKernel.ioFor(3, FakeKernel.read(42, 0, 4096, ownArea - 4096)));
 
         open(16, 2);
 
         assertThat(kernel.commands).containsExactly("STATUS", "ATTACH");
         assertThat(channel.deviceIndex()).isEqualTo(3);
+        assertThat(channel.dataBytes()).as("the device's DATA_BYTES, not valet.yaml's").isEqualTo(ownArea);
+        assertThat(kernel.mapped).containsExactly("3:" + ownArea);
         assertThat(channel.slots()).as("sized for the device's own queue depth").isEqualTo(64 * 2);
         assertThat(completions(1)).singleElement().satisfies(c -> {
             assertThat(c.cookie()).isEqualTo(42);
             assertThat(c.status()).isZero();
-            assertThat(c.data()).hasSize(4096);
+            assertThat(c.data()).isEqualTo(page);
         });
     }
 
     @Test
     void existingDeviceOfAnotherSizeIsRefusedWithAdvice() {
-        kernel.devices.add(new DeviceStatus(0, DEVICE * 2, 64, 60000, 30000, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+        kernel.addDevice(FakeKernel.device(0, DEVICE * 2, 64, AREA, false, 0));
 
         assertThatThrownBy(this::open).hasMessage("/dev/valet0 exists with " + DEVICE * 2 + " bytes, but swapSpace is "
                 + DEVICE + " bytes: set swapSpace to " + DEVICE * 2 + " to serve it (it may hold swapped pages), or"
@@ -378,15 +503,15 @@ class KernelChannelTest {
 
     @Test
     void deviceWithADaemonAttachedIsRefused() {
-        kernel.devices.add(new DeviceStatus(0, DEVICE, 64, 60000, 30000, true, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+        kernel.addDevice(FakeKernel.device(0, DEVICE, 64, AREA, true, 0));
 
         assertThatThrownBy(this::open).hasMessageContaining("/dev/valet0 already has a daemon attached");
     }
 
     @Test
     void severalDevicesAreRefused() {
-        kernel.devices.add(new DeviceStatus(0, DEVICE, 64, 60000, 30000, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
-        kernel.devices.add(new DeviceStatus(1, DEVICE, 64, 60000, 30000, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+        kernel.addDevice(FakeKernel.device(0, DEVICE, 64, AREA, false, 0));
+        kernel.addDevice(FakeKernel.device(1, DEVICE, 64, AREA, false, 0));
 
         assertThatThrownBy(this::open).hasMessageStartingWith("2 valet devices exist (/dev/valet0, /dev/valet1)");
     }
@@ -403,6 +528,32 @@ class KernelChannelTest {
     }
 
     @Test
+    void attachRefusedByADriverOfAnotherVersionSaysWhichModuleToLoad() {
+        kernel.driverVersion = 1;
+
+        assertThatThrownBy(this::open).isInstanceOfSatisfying(NetlinkErrnoException.class,
+                        e -> assertThat(e.errno()).isEqualTo(Netlink.EPROTO))
+                .hasMessage("ATTACH failed: Protocol error (errno 71) (the kernel says: valet: ATTACH of VALET version"
+                        + " 2, this driver speaks version 1): the loaded valet.ko speaks another VALET version than"
+                        + " this daemon's 2: load the module built from this checkout (swapoff its devices, then"
+                        + " setup/module.sh unload && setup/module.sh build && setup/module.sh load)");
+        assertThat(kernel.commands).doesNotContain("DETACH").noneMatch(c -> c.startsWith("CREATE"));
+    }
+
+    @Test
+    void aFamilyOfAnotherVersionIsRefusedBeforeAttach() {
+        kernel.familyVersion = 1;
+
+        assertThatThrownBy(this::open).isInstanceOfSatisfying(NetlinkErrnoException.class,
+                        e -> assertThat(e.errno()).isEqualTo(Netlink.EPROTO))
+                .hasMessage("the loaded valet.ko speaks VALET version 1, this daemon speaks version 2: load the"
+                        + " module built from this checkout (swapoff its devices, then setup/module.sh unload &&"
+                        + " setup/module.sh build && setup/module.sh load)");
+        assertThat(kernel.commands).isEmpty();
+        assertThat(kernel.control.closed).isTrue();
+    }
+
+    @Test
     void missingModuleIsTheClearMessage() {
         kernel.familyLoaded = false;
 
@@ -411,10 +562,11 @@ class KernelChannelTest {
     }
 
     @Test
-    void closeDetachesAndStops() throws Exception {
+    void closeDetachesStopsAndUnmapsTheArea() throws Exception {
         open();
         kernel.sendIo(FakeKernel.io(FakeKernel.flush(1)));
         completions(1);
+        assertThat(kernel.unmapped.get()).isZero();
 
         channel.close();
 
@@ -422,10 +574,12 @@ class KernelChannelTest {
         assertThat(kernel.attachedTo).isNull();
         assertThat(kernel.data.closed).isTrue();
         assertThat(kernel.control.closed).isTrue();
+        assertThat(kernel.unmapped.get()).isEqualTo(1);
         assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
                 .doesNotContain("valet-kernel-rx", "valet-kernel-tx");
         assertThat(channel.failure()).isNotDone();
         channel.close(); // twice is fine
+        assertThat(kernel.unmapped.get()).isEqualTo(1);
     }
 
     @Test
@@ -445,6 +599,9 @@ class KernelChannelTest {
         assertThat(s.queueDepth()).isEqualTo(256);
         assertThat(s.holdTimeout()).isEqualTo(Duration.ofSeconds(60));
         assertThat(s.ioTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(s.dataBytes()).isEqualTo(ValetGenl.DEF_DATA_BYTES);
         assertThat(s.slotsFor(256)).isEqualTo(256 * s.hardwareQueues());
+        assertThatThrownBy(() -> new KernelChannel.Settings(DEVICE, 1, Duration.ofSeconds(1), Duration.ofSeconds(1),
+                ValetGenl.MIN_DATA_BYTES - 4096, 1)).hasMessageContaining("data area of 520192 bytes");
     }
 }

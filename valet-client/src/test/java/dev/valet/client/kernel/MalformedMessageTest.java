@@ -17,9 +17,12 @@ class MalformedMessageTest {
     private final AttributeReader attributes = new AttributeReader();
     private final AttributeReader nested = new AttributeReader();
 
-    /** An IO message with one write of 4096 bytes; returns its length. The REQ nest starts at 20. */
+    /**
+     * An IO message with one write of 4096 bytes; returns its length (72). The REQ nest starts at 20: COOKIE at 24,
+     * OP at 36, OFFSET at 44, LENGTH at 56, BUF at 64.
+     */
     private int ioMessage() {
-        return FakeKernelBytes.write(writer, FakeKernel.io(FakeKernel.write(1, 0, new byte[4096])));
+        return FakeKernelBytes.write(writer, FakeKernel.io(FakeKernel.write(1, 0, 4096, 8192)));
     }
 
     /** Walks a datagram as the receive loop does: every message, attribute and REQ. */
@@ -62,7 +65,7 @@ class MalformedMessageTest {
     @Test
     void messageTruncatedInsideAnAttributeIsRejected() {
         int length = ioMessage();
-        int cut = length - 100;
+        int cut = length - 6; // inside BUF
         buffer.putInt(0, cut);
 
         assertThatThrownBy(() -> readAll(cut)).isInstanceOf(MalformedMessageException.class)
@@ -72,15 +75,16 @@ class MalformedMessageTest {
     @Test
     void nestedAttributeRunningPastItsNestIsRejected() {
         int length = ioMessage();
-        // Shrink the REQ nest so that its DATA attribute now ends outside it (but inside the message).
+        assertThat(length).isEqualTo(72);
+        // Shrink the REQ nest so that its BUF attribute now ends outside it (but inside the message).
         int nestLength = buffer.getShort(20) & 0xffff;
-        buffer.putShort(20, (short) (nestLength - 8));
+        buffer.putShort(20, (short) (nestLength - 4));
         // Make the rest of the message well-formed at the top level: the cut-off bytes become one attribute.
-        buffer.putShort(20 + nestLength - 8, (short) 8);
-        buffer.putShort(20 + nestLength - 6, (short) ValetGenl.ATTR_PAD);
+        buffer.putShort(20 + nestLength - 4, (short) 4);
+        buffer.putShort(20 + nestLength - 2, (short) ValetGenl.ATTR_PAD);
 
         assertThatThrownBy(() -> readAll(length)).isInstanceOf(MalformedMessageException.class)
-                .hasMessageContaining("attribute type 5 of length 4100 runs past the end");
+                .hasMessageContaining("attribute type 5 of length 8 runs past the end");
     }
 
     @Test

@@ -27,20 +27,21 @@ class MessageCodecTest {
     }
 
     @Test
-    void ioMessageWithSeveralRequestsIncludingDataRoundTrips() throws Exception {
-        ByteBuffer data = pattern(8192, 7);
-        writer.begin(FAMILY, 0, 0, 0).genl(ValetGenl.CMD_IO, ValetGenl.GENL_VERSION);
+    void ioMessageWithSeveralRequestsRoundTripsWithoutAnyData() throws Exception {
+        writer.begin(FAMILY, 0, 0, 0).genl(ValetGenl.CMD_IO, ValetGenl.GENL_VERSION)
+                .putU32(ValetGenl.ATTR_INDEX, 4);
         writer.beginNest(ValetGenl.ATTR_REQ).putU64(ValetGenl.REQ_COOKIE, 0xfedcba9876543210L)
                 .putU8(ValetGenl.REQ_OP, ValetGenl.OP_READ).putU64(ValetGenl.REQ_OFFSET, 1L << 33)
-                .putU32(ValetGenl.REQ_LENGTH, 16384).endNest();
+                .putU32(ValetGenl.REQ_LENGTH, 16384).putU32(ValetGenl.REQ_BUF, 0xfffff000).endNest();
         writer.beginNest(ValetGenl.ATTR_REQ).putU64(ValetGenl.REQ_COOKIE, 2)
                 .putU8(ValetGenl.REQ_OP, ValetGenl.OP_WRITE).putU64(ValetGenl.REQ_OFFSET, 4096)
-                .putU32(ValetGenl.REQ_LENGTH, 8192).putBytes(ValetGenl.REQ_DATA, data, 0, 8192).endNest();
+                .putU32(ValetGenl.REQ_LENGTH, ValetGenl.MAX_IO_BYTES).putU32(ValetGenl.REQ_BUF, 8192).endNest();
         writer.beginNest(ValetGenl.ATTR_REQ).putU64(ValetGenl.REQ_COOKIE, 3)
                 .putU8(ValetGenl.REQ_OP, ValetGenl.OP_FLUSH).endNest();
         int length = writer.finish();
 
-        assertThat(length % 4).isZero();
+        // headers, INDEX, two REQs of 52 bytes (a 512 KiB write among them: descriptors only), a FLUSH of 24
+        assertThat(length).isEqualTo(16 + 4 + 8 + 2 * 52 + 24);
         assertThat(buffer.getInt(0)).isEqualTo(length);
         reader.wrap(buffer, 0, length);
         assertThat(reader.next()).isTrue();
@@ -49,6 +50,9 @@ class MessageCodecTest {
         assertThat(reader.version()).isEqualTo(ValetGenl.GENL_VERSION);
         reader.attributes(attributes);
         IoRequest r = new IoRequest();
+        assertThat(attributes.next()).isTrue();
+        assertThat(attributes.type()).isEqualTo(ValetGenl.ATTR_INDEX);
+        assertThat(attributes.u32()).isEqualTo(4);
 
         assertThat(attributes.next()).isTrue();
         assertThat(attributes.type()).isEqualTo(ValetGenl.ATTR_REQ);
@@ -59,45 +63,44 @@ class MessageCodecTest {
         assertThat(r.op).isEqualTo(ValetGenl.OP_READ);
         assertThat(r.offset).isEqualTo(1L << 33);
         assertThat(r.length).isEqualTo(16384);
-        assertThat(r.dataOffset).isEqualTo(IoRequest.ABSENT);
-        assertThat(r.problem(1L << 34, KernelChannel.MAX_READ_REPLY_BYTES)).isZero();
-        assertThat(r.problem(1L << 33, KernelChannel.MAX_READ_REPLY_BYTES)).isEqualTo(Netlink.EINVAL);
+        assertThat(r.buf).as("a u32, unsigned").isEqualTo(0xfffff000L);
+        assertThat(r.problem(1L << 34)).isZero();
+        assertThat(r.problem(1L << 33)).isEqualTo(Netlink.EINVAL);
 
         assertThat(attributes.next()).isTrue();
         r.decode(attributes.nested(nested));
         assertThat(r.cookie).isEqualTo(2);
         assertThat(r.op).isEqualTo(ValetGenl.OP_WRITE);
         assertThat(r.offset).isEqualTo(4096);
-        assertThat(r.length).isEqualTo(8192);
-        assertThat(r.dataLength).isEqualTo(8192);
-        assertThat(r.dataOffset % 4).isZero();
-        for (int i = 0; i < 8192; i++) {
-            assertThat(buffer.get(r.dataOffset + i)).isEqualTo(data.get(i));
-        }
-        assertThat(r.problem(1 << 20, KernelChannel.MAX_READ_REPLY_BYTES)).isZero();
+        assertThat(r.length).isEqualTo(ValetGenl.MAX_IO_BYTES);
+        assertThat(r.buf).isEqualTo(8192);
+        assertThat(r.problem(1 << 20)).isZero();
+        assertThat(r.bufferProblem(8192 + ValetGenl.MAX_IO_BYTES)).isZero();
 
         assertThat(attributes.next()).isTrue();
         r.decode(attributes.nested(nested));
         assertThat(r.cookie).isEqualTo(3);
         assertThat(r.op).isEqualTo(ValetGenl.OP_FLUSH);
-        assertThat(r.problem(1 << 20, KernelChannel.MAX_READ_REPLY_BYTES)).isZero();
+        assertThat(r.buf).isEqualTo(IoRequest.ABSENT);
+        assertThat(r.movesData()).isFalse();
+        assertThat(r.problem(1 << 20)).isZero();
 
         assertThat(attributes.next()).isFalse();
         assertThat(reader.next()).isFalse();
     }
 
     @Test
-    void doneMessageWithReadDataAndErrorsRoundTrips() throws Exception {
-        ByteBuffer data = pattern(KernelChannel.MAX_READ_REPLY_BYTES, 3);
+    void doneMessageOfCookiesAndStatusesRoundTrips() throws Exception {
         writer.begin(FAMILY, Netlink.NLM_F_REQUEST, 77, 1234).genl(ValetGenl.CMD_DONE, ValetGenl.GENL_VERSION);
         writer.beginNest(ValetGenl.ATTR_CPL).putU64(ValetGenl.CPL_COOKIE, 10).putS32(ValetGenl.CPL_STATUS, 0)
-                .putBytes(ValetGenl.CPL_DATA, data, 0, data.capacity()).endNest();
+                .endNest();
         writer.beginNest(ValetGenl.ATTR_CPL).putU64(ValetGenl.CPL_COOKIE, 11)
                 .putS32(ValetGenl.CPL_STATUS, -Netlink.EIO).endNest();
         writer.beginNest(ValetGenl.ATTR_CPL).putU64(ValetGenl.CPL_COOKIE, 12).putS32(ValetGenl.CPL_STATUS, 0)
                 .endNest();
         int length = writer.finish();
 
+        assertThat(length).isEqualTo(16 + 4 + 3 * KernelChannel.CPL_BYTES);
         reader.wrap(buffer, 0, length);
         assertThat(reader.next()).isTrue();
         assertThat(reader.flags()).isEqualTo(Netlink.NLM_F_REQUEST);
@@ -110,17 +113,12 @@ class MessageCodecTest {
         int n = 0;
         while (attributes.next()) {
             assertThat(attributes.type()).isEqualTo(ValetGenl.ATTR_CPL);
+            assertThat(attributes.markedNested()).isTrue();
             attributes.nested(nested);
             while (nested.next()) {
                 switch (nested.type()) {
                     case ValetGenl.CPL_COOKIE -> cookies[n] = nested.u64();
                     case ValetGenl.CPL_STATUS -> statuses[n] = nested.s32();
-                    case ValetGenl.CPL_DATA -> {
-                        assertThat(n).isZero();
-                        assertThat(nested.payloadLength()).isEqualTo(data.capacity());
-                        assertThat(nested.buffer().slice(nested.payloadOffset(), nested.payloadLength()))
-                                .isEqualTo(data.slice(0, data.capacity()));
-                    }
                     default -> throw new AssertionError("attribute " + nested.type());
                 }
             }
@@ -143,12 +141,27 @@ class MessageCodecTest {
         DeviceStatus second = DeviceStatus.read(reader.attributes(attributes));
         assertThat(reader.next()).isFalse();
 
-        assertThat(first).isEqualTo(new DeviceStatus(0, 1L << 33, 256, 60000, 30000, true, 10, 11, 12, 13, 14, 15,
-                16, 17, 18, 19));
+        assertThat(first).isEqualTo(new DeviceStatus(0, 1L << 33, 256, 60000, 30000, 32L << 20, true, 10, 11, 12, 13,
+                14, 15, 16, 17, 18, 19, 22, 23, 24, 25));
         assertThat(first.devicePath()).isEqualTo("/dev/valet0");
         assertThat(second.index()).isEqualTo(1);
         assertThat(second.size()).isEqualTo(4096);
         assertThat(second.attached()).isFalse();
+        assertThat(second.dataBytes()).isEqualTo(32L << 20);
+    }
+
+    @Test
+    void statusWithoutDataBytesSaysSo() throws Exception {
+        writer.begin(FAMILY, 0, 1, 0).genl(ValetGenl.CMD_STATUS, 1).putU32(ValetGenl.ATTR_INDEX, 2)
+                .putU64(ValetGenl.ATTR_SIZE, 4096);
+        int length = writer.finish();
+        reader.wrap(buffer, 0, length);
+        reader.next();
+
+        DeviceStatus d = DeviceStatus.read(reader.attributes(attributes));
+
+        assertThat(d.dataBytes()).isEqualTo(-1);
+        assertThat(d.busy()).isZero();
     }
 
     /** One STATUS answer, as the driver sends it (u64 counters after a PAD, as nla_put_u64_64bit may). */
@@ -164,6 +177,10 @@ class MessageCodecTest {
                 .putU32(ValetGenl.ATTR_STAT_INFLIGHT, 10)
                 .putU32(ValetGenl.ATTR_STAT_HELD, 11);
         for (int a = ValetGenl.ATTR_STAT_READS; a <= ValetGenl.ATTR_STAT_REJECTED; a++) {
+            w.putU64(a, a);
+        }
+        w.putU64(ValetGenl.ATTR_DATA_BYTES, 32L << 20);
+        for (int a = ValetGenl.ATTR_STAT_BUSY; a <= ValetGenl.ATTR_STAT_SERVED_NS; a++) {
             w.putU64(a, a);
         }
         return w.finish();
@@ -196,7 +213,8 @@ class MessageCodecTest {
     void createAttachAndDetachRequestsCarryTheirAttributes() throws Exception {
         writer.begin(FAMILY, Netlink.NLM_F_REQUEST | Netlink.NLM_F_ACK, 1, 5).genl(ValetGenl.CMD_CREATE, 1)
                 .putU64(ValetGenl.ATTR_SIZE, 8L << 30).putU32(ValetGenl.ATTR_QUEUE_DEPTH, 128)
-                .putU32(ValetGenl.ATTR_HOLD_MS, 60_000).putU32(ValetGenl.ATTR_IO_TIMEOUT_MS, 30_000);
+                .putU32(ValetGenl.ATTR_HOLD_MS, 60_000).putU32(ValetGenl.ATTR_IO_TIMEOUT_MS, 30_000)
+                .putU64(ValetGenl.ATTR_DATA_BYTES, ValetGenl.DEF_DATA_BYTES);
         int first = writer.finish();
         writer.begin(FAMILY, Netlink.NLM_F_REQUEST | Netlink.NLM_F_ACK, 2, 5).genl(ValetGenl.CMD_ATTACH, 1)
                 .putU32(ValetGenl.ATTR_VERSION, ValetGenl.GENL_VERSION);
@@ -204,7 +222,7 @@ class MessageCodecTest {
         writer.begin(FAMILY, Netlink.NLM_F_REQUEST | Netlink.NLM_F_ACK, 3, 5).genl(ValetGenl.CMD_DETACH, 1);
         int length = writer.finish();
 
-        assertThat(first).isEqualTo(16 + 4 + 12 + 8 + 8 + 8);
+        assertThat(first).isEqualTo(16 + 4 + 12 + 8 + 8 + 8 + 12);
         reader.wrap(buffer, 0, length);
         assertThat(reader.next()).isTrue();
         reader.attributes(attributes);
@@ -212,7 +230,10 @@ class MessageCodecTest {
         assertThat(attributes.u64()).isEqualTo(8L << 30);
         assertThat(attributes.next()).isTrue();
         assertThat(attributes.u32()).isEqualTo(128);
-        assertThat(attributes.next() && attributes.next() && !attributes.next()).isTrue();
+        assertThat(attributes.next() && attributes.next() && attributes.next()).isTrue();
+        assertThat(attributes.type()).isEqualTo(ValetGenl.ATTR_DATA_BYTES);
+        assertThat(attributes.u64()).isEqualTo(32L << 20);
+        assertThat(attributes.next()).isFalse();
         assertThat(reader.next()).isTrue();
         assertThat(reader.command()).isEqualTo(ValetGenl.CMD_ATTACH);
         reader.attributes(attributes);
@@ -246,17 +267,16 @@ class MessageCodecTest {
     @Test
     void writerRefusesWhatNetlinkCannotSay() {
         ByteBuffer big = pattern(AttributeDescriptor.MAX_PAYLOAD + 1, 0);
-        writer.begin(FAMILY, 0, 0, 0).genl(ValetGenl.CMD_DONE, 1);
+        writer.begin(FAMILY, 0, 0, 0).genl(ValetGenl.CMD_STATUS, 1);
 
-        assertThatThrownBy(() -> writer.putBytes(ValetGenl.CPL_DATA, big, 0, big.capacity()))
+        assertThatThrownBy(() -> writer.putBytes(ValetGenl.ATTR_PAD, big, 0, big.capacity()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at most 65531");
-        writer.beginNest(ValetGenl.ATTR_CPL).putU64(ValetGenl.CPL_COOKIE, 1)
-                .putBytes(ValetGenl.CPL_DATA, big, 0, ValetGenl.MAX_IO_BYTES - 8);
+        writer.beginNest(ValetGenl.ATTR_REQ).putU64(ValetGenl.REQ_COOKIE, 1)
+                .putBytes(ValetGenl.REQ_PAD, big, 0, AttributeDescriptor.MAX_PAYLOAD - 8);
         assertThatThrownBy(writer::endNest).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("exceeds nla_len");
-        assertThat(ValetGenl.MAX_IO_BYTES).as("a full 64 KiB of DATA cannot be one attribute")
+        assertThat(ValetGenl.MAX_IO_BYTES).as("why data travels in the data area, not in attributes")
                 .isGreaterThan(AttributeDescriptor.MAX_PAYLOAD);
-        assertThat(KernelChannel.MAX_READ_REPLY_BYTES).isEqualTo(60 * 1024);
     }
 
     @Test
@@ -308,42 +328,55 @@ class MessageCodecTest {
         r.op = ValetGenl.OP_READ;
         r.offset = 0;
         r.length = 4096;
-        r.dataOffset = IoRequest.ABSENT;
         long device = 1 << 20;
-        int maxRead = KernelChannel.MAX_READ_REPLY_BYTES;
-        assertThat(r.problem(device, maxRead)).isZero();
+        assertThat(r.problem(device)).isZero();
         r.offset = device - 4096;
-        assertThat(r.problem(device, maxRead)).isZero();
+        assertThat(r.problem(device)).isZero();
         r.offset = device;
-        assertThat(r.problem(device, maxRead)).isEqualTo(Netlink.EINVAL);
+        assertThat(r.problem(device)).isEqualTo(Netlink.EINVAL);
         r.offset = Long.MAX_VALUE - 4095;
-        assertThat(r.problem(device, maxRead)).isEqualTo(Netlink.EINVAL);
+        assertThat(r.problem(device)).isEqualTo(Netlink.EINVAL);
         r.offset = 512;
-        assertThat(r.problem(device, maxRead)).isEqualTo(Netlink.EINVAL);
+        assertThat(r.problem(device)).isEqualTo(Netlink.EINVAL);
         r.offset = 0;
         r.length = 6000;
-        assertThat(r.problem(device, maxRead)).isEqualTo(Netlink.EINVAL);
+        assertThat(r.problem(device)).isEqualTo(Netlink.EINVAL);
         r.length = 0;
-        assertThat(r.problem(device, maxRead)).isEqualTo(Netlink.EINVAL);
+        assertThat(r.problem(device)).isEqualTo(Netlink.EINVAL);
         r.length = ValetGenl.MAX_IO_BYTES + 4096;
-        assertThat(r.problem(device, maxRead)).isEqualTo(Netlink.EINVAL);
+        assertThat(r.problem(device)).isEqualTo(Netlink.EINVAL);
         r.length = ValetGenl.MAX_IO_BYTES;
-        assertThat(r.problem(device, maxRead)).as("64K read: no room to answer").isEqualTo(Netlink.EINVAL);
-        assertThat(r.problem(device, ValetGenl.MAX_IO_BYTES)).isZero();
-        r.length = 8192;
+        assertThat(r.problem(device)).as("a whole 512 KiB request").isZero();
         r.op = ValetGenl.OP_WRITE;
-        assertThat(r.problem(device, maxRead)).as("write without data").isEqualTo(Netlink.EINVAL);
-        r.dataOffset = 100;
-        r.dataLength = 4096;
-        assertThat(r.problem(device, maxRead)).as("write with short data").isEqualTo(Netlink.EINVAL);
-        r.dataLength = 8192;
-        assertThat(r.problem(device, maxRead)).isZero();
+        assertThat(r.problem(device)).isZero();
         r.op = 9;
-        assertThat(r.problem(device, maxRead)).isEqualTo(Netlink.EOPNOTSUPP);
+        assertThat(r.problem(device)).isEqualTo(Netlink.EOPNOTSUPP);
         r.op = IoRequest.ABSENT;
-        assertThat(r.problem(device, maxRead)).isEqualTo(Netlink.EINVAL);
+        assertThat(r.problem(device)).isEqualTo(Netlink.EINVAL);
         r.op = ValetGenl.OP_FLUSH;
         r.length = IoRequest.ABSENT;
-        assertThat(r.problem(device, maxRead)).isZero();
+        assertThat(r.problem(device)).isZero();
+    }
+
+    @Test
+    void bufferProblemsAreEinval() {
+        IoRequest r = new IoRequest();
+        r.op = ValetGenl.OP_WRITE;
+        r.length = 8192;
+        long area = ValetGenl.DEF_DATA_BYTES;
+        r.buf = IoRequest.ABSENT;
+        assertThat(r.bufferProblem(area)).as("missing").isEqualTo(Netlink.EINVAL);
+        r.buf = 0;
+        assertThat(r.bufferProblem(area)).isZero();
+        r.buf = area - 8192;
+        assertThat(r.bufferProblem(area)).as("the area's last two blocks").isZero();
+        r.buf = area - 4096;
+        assertThat(r.bufferProblem(area)).as("runs past the area").isEqualTo(Netlink.EINVAL);
+        r.buf = area;
+        assertThat(r.bufferProblem(area)).isEqualTo(Netlink.EINVAL);
+        r.buf = 0xfffff000L;
+        assertThat(r.bufferProblem(area)).isEqualTo(Netlink.EINVAL);
+        r.buf = 2048;
+        assertThat(r.bufferProblem(area)).as("not a multiple of 4096").isEqualTo(Netlink.EINVAL);
     }
 }

@@ -29,8 +29,16 @@ class ValetUapiHeaderTest {
     void everyEnumValueAndDefineMatchesValetGenl() throws Exception {
         Map<String, Object> header = parse(Files.readString(HEADER));
         assertThat(header).containsKeys("VALET_GENL_NAME", "VALET_GENL_VERSION", "VALET_MAX_IO_BYTES",
-                "VALET_BLOCK_SIZE", "VALET_CMD_DONE", "VALET_ATTR_STAT_REJECTED", "VALET_REQ_DATA", "VALET_CPL_DATA",
-                "VALET_OP_FLUSH", "VALET_CMD_MAX", "__VALET_CPL_MAX");
+                "VALET_BLOCK_SIZE", "VALET_CMD_DONE", "VALET_ATTR_STAT_REJECTED", "VALET_ATTR_DATA_BYTES",
+                "VALET_ATTR_STAT_BUSY", "VALET_REQ_BUF", "VALET_CPL_PAD", "VALET_DATA_DEVICE",
+                "VALET_DATA_MMAP_SHIFT", "VALET_MIN_DATA_BYTES", "VALET_MAX_DATA_BYTES", "VALET_DEF_DATA_BYTES",
+                "VALET_OP_FLUSH", "VALET_CMD_MAX", "__VALET_CPL_MAX")
+                .doesNotContainKeys("VALET_REQ_DATA", "VALET_CPL_DATA", "VALET_MAX_REQ_BYTES",
+                        "VALET_DATA_MMAP_OFFSET");
+        assertThat(header).containsEntry("VALET_GENL_VERSION", 2L).containsEntry("VALET_MAX_IO_BYTES", 512L * 1024)
+                .containsEntry("VALET_ATTR_DATA_BYTES", 21L).containsEntry("VALET_ATTR_STAT_BUSY", 22L)
+                .containsEntry("VALET_REQ_BUF", 5L).containsEntry("VALET_CPL_PAD", 3L)
+                .containsEntry("VALET_DATA_DEVICE", "/dev/valet-data").containsEntry("VALET_MAX_DATA_BYTES", 1L << 30);
 
         List<String> mismatches = new ArrayList<>();
         for (Map.Entry<String, Object> e : header.entrySet()) {
@@ -61,6 +69,19 @@ class ValetUapiHeaderTest {
         assertThat(mismatches).isEmpty();
     }
 
+    /** Function-like macros have no field: each is a {@link ValetGenl} method, checked here by hand. */
+    @Test
+    void theDataAreaOffsetMacroMatchesDataMmapOffset() throws Exception {
+        Map<String, String> macros = functionMacros(Files.readString(HEADER));
+
+        assertThat(macros).containsOnlyKeys("VALET_DATA_MMAP_OFFSET(index)");
+        assertThat(macros.get("VALET_DATA_MMAP_OFFSET(index)").replaceAll("\\s+", " "))
+                .isEqualTo("((unsigned long long)(index) << VALET_DATA_MMAP_SHIFT)");
+        assertThat(ValetGenl.dataMmapOffset(0)).isZero();
+        assertThat(ValetGenl.dataMmapOffset(3)).isEqualTo(3L << 40);
+        assertThat(ValetGenl.dataMmapOffset(65535)).isEqualTo(65535L << 40);
+    }
+
     @Test
     void theParserReadsEnumsDefinesAndArithmetic() {
         Map<String, Object> parsed = parse("""
@@ -76,21 +97,48 @@ class ValetUapiHeaderTest {
                 };
                 #define E_MAX (__E_MAX - 1)
                 enum f { F_A = 0x10, F_B };
+                #define G_BIG\t(1ULL << 30)
+                #define G_SUM (2 << 3 + 1)
+                #define G_FN(x) \\
+                \t((x) << G_BIG)
                 """);
 
+        assertThat(parsed).containsEntry("G_BIG", 1L << 30).containsEntry("G_SUM", 2L << 4)
+                .doesNotContainKey("G_FN");
         assertThat(parsed).containsEntry("A_NAME", "X").containsEntry("A_SIZE", 4096L).containsEntry("E_ZERO", 0L)
                 .containsEntry("E_ONE", 1L).containsEntry("E_TEN", 10L).containsEntry("E_ELEVEN", 11L)
                 .containsEntry("__E_MAX", 12L).containsEntry("E_MAX", 11L).containsEntry("F_A", 16L)
                 .containsEntry("F_B", 17L);
     }
 
-    private static final Pattern DEFINE = Pattern.compile("(?m)^\\s*#\\s*define\\s+(\\w+)[ \\t]*(.*)$");
+    private static final Pattern DEFINE =
+            Pattern.compile("(?m)^\\s*#\\s*define\\s+(\\w+)(\\([^)]*\\))?[ \\t]*(.*)$");
     private static final Pattern ENUM = Pattern.compile("enum\\s+\\w*\\s*\\{([^}]*)}");
     private static final Pattern ENUMERATOR = Pattern.compile("\\s*(\\w+)\\s*(?:=\\s*(.+?))?\\s*");
 
-    /** Every #define (strings, and integer expressions) and enumerator of a C header, in order. */
+    /** Comments dropped, continued lines joined. */
+    private static String code(String text) {
+        return text.replaceAll("(?s)/\\*.*?\\*/", " ").replaceAll("//[^\\n]*", "").replaceAll("\\\\\\n", " ");
+    }
+
+    /** The function-like macros of a C header: "NAME(params)" → body. */
+    static Map<String, String> functionMacros(String text) {
+        Map<String, String> macros = new LinkedHashMap<>();
+        Matcher define = DEFINE.matcher(code(text));
+        while (define.find()) {
+            if (define.group(2) != null) {
+                macros.put(define.group(1) + define.group(2), define.group(3).strip());
+            }
+        }
+        return macros;
+    }
+
+    /**
+     * Every #define (strings, and integer expressions) and enumerator of a C header, in order; function-like macros
+     * are left to {@link #functionMacros}.
+     */
     static Map<String, Object> parse(String text) {
-        String code = text.replaceAll("(?s)/\\*.*?\\*/", " ").replaceAll("//[^\\n]*", "");
+        String code = code(text);
         Map<String, Object> names = new LinkedHashMap<>();
         // Enums and defines may refer to each other; the header defines each name after what it uses, so
         // reading them in order of appearance resolves every reference.
@@ -101,7 +149,11 @@ class ValetUapiHeaderTest {
         boolean haveEnum = enumeration.find(at);
         while (haveDefine || haveEnum) {
             if (haveDefine && (!haveEnum || define.start() < enumeration.start())) {
-                String value = define.group(2).strip();
+                String value = define.group(3).strip();
+                if (define.group(2) != null) {
+                    haveDefine = define.find();
+                    continue; // a function-like macro
+                }
                 if (value.startsWith("\"")) {
                     names.put(define.group(1), value.substring(1, value.lastIndexOf('"')));
                 } else if (!value.isEmpty()) {
@@ -133,7 +185,7 @@ class ValetUapiHeaderTest {
         return names;
     }
 
-    /** Integer expressions of + - * / and parentheses over numbers and earlier names. */
+    /** Integer expressions of << + - * / and parentheses over numbers and earlier names. */
     private static final class Expression {
         private final String text;
         private final Map<String, Object> names;
@@ -145,10 +197,24 @@ class ValetUapiHeaderTest {
         }
 
         long evaluate() {
-            long value = sum();
+            long value = shift();
             skipSpace();
             assertThat(at).as("whole expression '%s' understood", text).isEqualTo(text.length());
             return value;
+        }
+
+        /** C precedence: {@code <<} binds less tightly than + and -. */
+        private long shift() {
+            long value = sum();
+            while (true) {
+                skipSpace();
+                if (text.startsWith("<<", at)) {
+                    at += 2;
+                    value <<= sum();
+                } else {
+                    return value;
+                }
+            }
         }
 
         private long sum() {
@@ -187,7 +253,7 @@ class ValetUapiHeaderTest {
             skipSpace();
             if (peek('(')) {
                 at++;
-                long value = sum();
+                long value = shift();
                 skipSpace();
                 assertThat(peek(')')).as("')' in '%s'", text).isTrue();
                 at++;

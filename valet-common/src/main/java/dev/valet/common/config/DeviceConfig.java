@@ -11,46 +11,66 @@ import java.util.Objects;
  * the driver when the client creates the device; a device that already exists (left by an earlier client) keeps
  * the settings it was created with.
  *
- * @param queueDepth  requests the driver keeps in flight per hardware queue (its tags); the client preallocates a
- *                    64 KiB slot for each of queue depth × CPUs requests; default {@code 256}, allowed 1 to 4096
+ * @param queueDepth  requests the driver keeps in flight per hardware queue (its tags); the client keeps a small
+ *                    slot (cookie, op, status) for each of queue depth × CPUs requests; default {@code 256},
+ *                    allowed 1 to 4096
  * @param holdTimeout how long a request may be held before it fails with an I/O error: by the driver while no
  *                    client is attached (one restarting, or not yet started), by the client engine while no copy
  *                    can be reached; default {@code 60s}, allowed {@code 1s} to {@code 1h}
  * @param ioTimeout   how long the driver waits for the client to complete one request; default {@code 30s},
  *                    allowed {@code 1s} to {@code 10m}
+ * @param dataArea    the driver's memory for the pages of the requests it has out (the client maps it; no page
+ *                    travels in netlink messages): a request that finds no room waits until one completes; default
+ *                    {@code 32M}, allowed {@code 512K} (one largest request) to {@code 1G}, a multiple of {@code 4K}
  */
-public record DeviceConfig(int queueDepth, Duration holdTimeout, Duration ioTimeout) {
+public record DeviceConfig(int queueDepth, Duration holdTimeout, Duration ioTimeout, ByteSize dataArea) {
     public static final int DEFAULT_QUEUE_DEPTH = 256;
     public static final int MAX_QUEUE_DEPTH = 4096;
+    /** The driver's bounds and default for a data area (VALET_MIN/MAX/DEF_DATA_BYTES of valet_uapi.h). */
+    public static final ByteSize MIN_DATA_AREA = ByteSize.ofKibibytes(512);
+    public static final ByteSize MAX_DATA_AREA = ByteSize.ofGibibytes(1);
+    public static final ByteSize DEFAULT_DATA_AREA = ByteSize.ofMebibytes(32);
     public static final DeviceConfig DEFAULTS = new DeviceConfig(DEFAULT_QUEUE_DEPTH, Duration.ofSeconds(60),
-            Duration.ofSeconds(30));
+            Duration.ofSeconds(30), DEFAULT_DATA_AREA);
+
+    /** With the default {@code dataArea}. */
+    public DeviceConfig(int queueDepth, Duration holdTimeout, Duration ioTimeout) {
+        this(queueDepth, holdTimeout, ioTimeout, DEFAULT_DATA_AREA);
+    }
 
     public DeviceConfig {
         Objects.requireNonNull(holdTimeout, "holdTimeout");
         Objects.requireNonNull(ioTimeout, "ioTimeout");
+        Objects.requireNonNull(dataArea, "dataArea");
     }
 
     @JsonCreator
     private static DeviceConfig fromYaml(
             @JsonProperty("queueDepth") Integer queueDepth,
             @JsonProperty("holdTimeout") Duration holdTimeout,
-            @JsonProperty("ioTimeout") Duration ioTimeout) {
+            @JsonProperty("ioTimeout") Duration ioTimeout,
+            @JsonProperty("dataArea") ByteSize dataArea) {
         return new DeviceConfig(
                 Objects.requireNonNullElse(queueDepth, DEFAULTS.queueDepth),
                 Objects.requireNonNullElse(holdTimeout, DEFAULTS.holdTimeout),
-                Objects.requireNonNullElse(ioTimeout, DEFAULTS.ioTimeout));
+                Objects.requireNonNullElse(ioTimeout, DEFAULTS.ioTimeout),
+                Objects.requireNonNullElse(dataArea, DEFAULTS.dataArea));
     }
 
     public DeviceConfig withQueueDepth(int queueDepth) {
-        return new DeviceConfig(queueDepth, holdTimeout, ioTimeout);
+        return new DeviceConfig(queueDepth, holdTimeout, ioTimeout, dataArea);
     }
 
     public DeviceConfig withHoldTimeout(Duration holdTimeout) {
-        return new DeviceConfig(queueDepth, holdTimeout, ioTimeout);
+        return new DeviceConfig(queueDepth, holdTimeout, ioTimeout, dataArea);
     }
 
     public DeviceConfig withIoTimeout(Duration ioTimeout) {
-        return new DeviceConfig(queueDepth, holdTimeout, ioTimeout);
+        return new DeviceConfig(queueDepth, holdTimeout, ioTimeout, dataArea);
+    }
+
+    public DeviceConfig withDataArea(ByteSize dataArea) {
+        return new DeviceConfig(queueDepth, holdTimeout, ioTimeout, dataArea);
     }
 
     /** @throws ConfigProblem with the key path relative to {@code device} */
@@ -58,5 +78,7 @@ public record DeviceConfig(int queueDepth, Duration holdTimeout, Duration ioTime
         ConfigRules.requireBetween("queueDepth", queueDepth, 1, MAX_QUEUE_DEPTH);
         ConfigRules.requireBetween("holdTimeout", holdTimeout, Duration.ofSeconds(1), Duration.ofHours(1));
         ConfigRules.requireBetween("ioTimeout", ioTimeout, Duration.ofSeconds(1), Duration.ofMinutes(10));
+        ConfigRules.requireBetween("dataArea", dataArea, MIN_DATA_AREA, MAX_DATA_AREA);
+        ConfigRules.requireMultipleOf("dataArea", dataArea, 4096);
     }
 }

@@ -16,10 +16,15 @@ import jnr.ffi.types.u_int64_t;
 public interface LibC {
     int PROT_READ = 0x1;
     int PROT_WRITE = 0x2;
+    int MAP_SHARED = 0x01;
     int MAP_PRIVATE = 0x02;
     int MAP_ANONYMOUS = 0x20;
     int MAP_NORESERVE = 0x4000;
     int MADV_DONTDUMP = 16;
+
+    /** {@link #open} flags (Linux values). */
+    int O_RDWR = 0x2;
+    int O_CLOEXEC = 0x80000;
 
     /** {@link #mlockall} flags: lock what is mapped now, and everything mapped later. */
     int MCL_CURRENT = 1;
@@ -47,6 +52,10 @@ public interface LibC {
     int POLLFD_REVENTS = 6;
 
     LibC INSTANCE = LibraryLoader.create(LibC.class).failImmediately().load("c");
+
+    /** open(2) without O_CREAT (so without a mode); returns the descriptor, or -1. */
+    @SaveError
+    int open(String path, int flags);
 
     @SaveError
     Pointer mmap(Pointer addr, @size_t long length, int prot, int flags, int fd, long offset);

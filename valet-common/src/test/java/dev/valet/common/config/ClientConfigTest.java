@@ -86,14 +86,15 @@ class ClientConfigTest {
                   queueDepth: 64
                   holdTimeout: 5m
                   ioTimeout: 10s
+                  dataArea: 64M
                 """);
 
         assertThat(config).isEqualTo(new ClientConfig("db-7", Path.of("donors.list"), Duration.ofSeconds(1),
                 Duration.ofSeconds(2), 64, TransportChoice.TCP, ByteSize.ofGibibytes(32), ByteSize.ofMebibytes(256),
                 "/dev/sdb", new PlacementConfig(3, 16, new RankWeights(2.0, 0.25, 0.0, 1000.0)),
                 new FailoverConfig(Duration.ofMillis(250), Duration.ofMillis(1500), ByteSize.ofGibibytes(1)),
-                new DeviceConfig(64, Duration.ofMinutes(5), Duration.ofSeconds(10)), AuthConfig.DEFAULTS,
-                TlsConfig.DEFAULTS));
+                new DeviceConfig(64, Duration.ofMinutes(5), Duration.ofSeconds(10), ByteSize.ofMebibytes(64)),
+                AuthConfig.DEFAULTS, TlsConfig.DEFAULTS));
         assertThat(config.backupDiskPath()).contains(Path.of("/dev/sdb"));
         assertThat(config.slabCount()).isEqualTo(128);
     }

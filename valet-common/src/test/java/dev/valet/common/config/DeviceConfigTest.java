@@ -28,6 +28,7 @@ class DeviceConfigTest {
         assertThat(defaults.queueDepth()).isEqualTo(256);
         assertThat(defaults.holdTimeout()).isEqualTo(Duration.ofSeconds(60));
         assertThat(defaults.ioTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(defaults.dataArea()).isEqualTo(ByteSize.ofMebibytes(32)).hasToString("32M");
         assertThatCode(defaults::validate).doesNotThrowAnyException();
         assertThat(client("transport: auto\n").device()).isEqualTo(defaults);
     }
@@ -39,7 +40,9 @@ class DeviceConfigTest {
                   queueDepth: 1024
                   holdTimeout: 10m
                   ioTimeout: 90s
-                """)).isEqualTo(new DeviceConfig(1024, Duration.ofMinutes(10), Duration.ofSeconds(90)));
+                  dataArea: 256M
+                """)).isEqualTo(new DeviceConfig(1024, Duration.ofMinutes(10), Duration.ofSeconds(90),
+                ByteSize.ofMebibytes(256)));
     }
 
     @Test
@@ -60,6 +63,10 @@ class DeviceConfigTest {
             ioTimeout: 0s        | device.ioTimeout: must be between 1s and 10m, got 0s
             ioTimeout: 601s      | device.ioTimeout: must be between 1s and 10m, got 601s
             ioTimeout:           | device.ioTimeout: no value given (write a value, or remove the key to use the default)
+            dataArea: 256K       | device.dataArea: must be between 512K and 1G, got 256K
+            dataArea: 2G         | device.dataArea: must be between 512K and 1G, got 2G
+            dataArea: 1000000    | device.dataArea: must be a multiple of 4K (4096 bytes), got 1000000
+            dataArea: lots       | device.dataArea: bad size 'lots' (expected a size like 4096, 64K, 512M or 8G)
             """)
     void refusesBadValuesAtTheirLine(String line, String message) {
         assertThatThrownBy(() -> client("transport: auto\ndevice:\n  " + line + "\n"))
@@ -69,10 +76,12 @@ class DeviceConfigTest {
 
     @Test
     void acceptsTheEdgesOfEachRange() {
-        assertThat(device("device:\n  queueDepth: 1\n  holdTimeout: 1s\n  ioTimeout: 1s\n"))
-                .isEqualTo(new DeviceConfig(1, Duration.ofSeconds(1), Duration.ofSeconds(1)));
-        assertThat(device("device:\n  queueDepth: 4096\n  holdTimeout: 1h\n  ioTimeout: 10m\n"))
-                .isEqualTo(new DeviceConfig(4096, Duration.ofHours(1), Duration.ofMinutes(10)));
+        assertThat(device("device:\n  queueDepth: 1\n  holdTimeout: 1s\n  ioTimeout: 1s\n  dataArea: 512K\n"))
+                .isEqualTo(new DeviceConfig(1, Duration.ofSeconds(1), Duration.ofSeconds(1),
+                        ByteSize.ofKibibytes(512)));
+        assertThat(device("device:\n  queueDepth: 4096\n  holdTimeout: 1h\n  ioTimeout: 10m\n  dataArea: 1G\n"))
+                .isEqualTo(new DeviceConfig(4096, Duration.ofHours(1), Duration.ofMinutes(10),
+                        ByteSize.ofGibibytes(1)));
     }
 
     @Test
@@ -83,7 +92,7 @@ class DeviceConfigTest {
                     assertThat(e.line()).isEqualTo(3);
                 })
                 .hasMessage("valet.yaml:3:3: device.holdtimeout: unknown key 'holdtimeout' (did you mean"
-                        + " 'holdTimeout'?); valid keys: queueDepth, holdTimeout, ioTimeout");
+                        + " 'holdTimeout'?); valid keys: queueDepth, holdTimeout, ioTimeout, dataArea");
     }
 
     @Test
@@ -106,5 +115,7 @@ class DeviceConfigTest {
                 .isEqualTo(new DeviceConfig(d.queueDepth(), Duration.ofSeconds(5), d.ioTimeout()));
         assertThat(d.withIoTimeout(Duration.ofSeconds(5)))
                 .isEqualTo(new DeviceConfig(d.queueDepth(), d.holdTimeout(), Duration.ofSeconds(5)));
+        assertThat(d.withDataArea(ByteSize.ofMebibytes(64)))
+                .isEqualTo(new DeviceConfig(d.queueDepth(), d.holdTimeout(), d.ioTimeout(), ByteSize.ofMebibytes(64)));
     }
 }

@@ -7,6 +7,7 @@ import dev.valet.client.transport.DonorException;
 import dev.valet.client.transport.DonorUnavailableException;
 import dev.valet.client.transport.EvictAnswer;
 import dev.valet.client.transport.ReceivedPages;
+import dev.valet.client.transport.WireCounters;
 import dev.valet.common.auth.ClusterSecret;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.AuthProof;
@@ -68,15 +69,21 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     private final Long2ObjectHashMap<Pending<?>> pending = new Long2ObjectHashMap<>();
     /** The deadline scan's scratch list (event loop only). */
     private final List<Pending<?>> expired = new ArrayList<>();
+    private final WireCounters wire;
     private volatile Channel channel;
     private volatile HelloOk hello;
     private volatile int maxPagesPerRequest;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile DonorRequests donorRequests;
 
-    /** @param secret the cluster secret to prove and demand, or {@code null} for none */
-    TcpDonorConnection(DonorAddress address, Duration requestTimeout, int clientMaxPages, ClusterSecret secret) {
+    /**
+     * @param secret the cluster secret to prove and demand, or {@code null} for none
+     * @param wire   where replies and their round trips are counted
+     */
+    TcpDonorConnection(DonorAddress address, Duration requestTimeout, int clientMaxPages, ClusterSecret secret,
+                       WireCounters wire) {
         this.address = address;
+        this.wire = wire;
         this.secret = secret;
         this.requestTimeout = new AdaptiveTimeout(requestTimeout);
         this.clientMaxPages = clientMaxPages;
@@ -378,7 +385,9 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
             }
             return;
         }
-        requestTimeout.observe(System.nanoTime() - p.sentNanos);
+        long roundTrip = System.nanoTime() - p.sentNanos;
+        requestTimeout.observe(roundTrip);
+        wire.replied(roundTrip);
         complete(p, frame, op);
     }
 

@@ -96,7 +96,7 @@ public final class TcpTransport implements DonorTransport {
             return CompletableFuture.failedFuture(new DonorUnavailableException(refusal));
         }
         TcpDonorConnection connection = new TcpDonorConnection(address, requestTimeout, maxPagesPerRequest,
-                security.secret());
+                security.secret(), wire);
         Bootstrap bootstrap = new Bootstrap()
                 .group(group)
                 .channel(kind.socketChannel())

@@ -1,5 +1,6 @@
 package dev.valet.client.transport.tcp;
 
+import dev.valet.client.transport.WireCounters;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.ErrorCode;
 import dev.valet.common.protocol.ErrorReply;
@@ -30,7 +31,7 @@ class DonorRequestsTest {
     private static final long EVICT_ID = FrameHeader.DONOR_REQUEST_BIT | 7;
 
     private final TcpDonorConnection connection = new TcpDonorConnection(DonorAddress.parse("127.0.0.1:7070"),
-            Duration.ofSeconds(5), 32, null);
+            Duration.ofSeconds(5), 32, null, WireCounters.NONE);
     private final EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(1 << 20), connection);
     private final EmbeddedChannel replies = new EmbeddedChannel(new FrameDecoder(1 << 20));
 

@@ -145,13 +145,15 @@ class TcpDonorConnectionTest {
     }
 
     @Test
-    void everyFrameSentIsCountedAndFlushesNeverOutnumberFrames() throws Exception {
+    void everyFrameSentIsCountedAndFlushesNeverOutnumberFramesAndEveryReplyHasItsRoundTrip() throws Exception {
         try (DonorProcess donor = DonorFixture.donor(dir, "wire", "4M");
              TcpTransport transport = DonorFixture.transport();
              DonorConnection c = DonorFixture.connect(transport, donor, "wire")) {
             c.allocateSlab(SLAB, SLAB_BYTES).join();
             long frames = transport.wire().frames();
             long flushes = transport.wire().flushes();
+            long replies = transport.wire().replies();
+            long roundTrips = transport.wire().roundTripNanos();
             List<CompletableFuture<Void>> writes = new ArrayList<>();
             for (int i = 0; i < 64; i++) {
                 writes.add(write(c, SLAB, i, 1, 1, 3));
@@ -160,6 +162,8 @@ class TcpDonorConnectionTest {
 
             assertThat(transport.wire().frames() - frames).isEqualTo(64);
             assertThat(transport.wire().flushes() - flushes).isBetween(1L, 64L);
+            assertThat(transport.wire().replies() - replies).isEqualTo(64);
+            assertThat(transport.wire().roundTripNanos() - roundTrips).isPositive();
             assertPages(c, SLAB, 0, 64, 1, 3);
         }
     }
