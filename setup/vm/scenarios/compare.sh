@@ -66,6 +66,16 @@ driver_breakdown() {
     metric "${1}_daemon_us_per_request" "$served_us"
 }
 
+# daemon_stages LABEL: the client's stage line (logged when it stops: engine time per request, donor round trip
+# per frame, batching) as metrics LABEL_<key>.
+daemon_stages() {
+    local line kv
+    line="$(grep -o 'stages: .*' "$OUT/$SCENARIO.client.log" | tail -n 1)" || return 0
+    for kv in ${line#stages: }; do
+        metric "${1}_${kv%%=*}" "${kv#*=}"
+    done
+}
+
 # valet_measure COPIES: a fresh stack (3 donors, a 512M swap space in 16M slabs, COPIES copies) measured, undone.
 valet_measure() {
     valet_setup
@@ -74,6 +84,7 @@ valet_measure() {
     valet_start_client
     measure "r$1" "$VALET_DEV"
     valet_cleanup
+    daemon_stages "r$1"
 }
 
 zram_start 512M
