@@ -8,8 +8,8 @@
  *
  *  - Each device owns a data area, allocated with it, which the attached
  *    daemon maps from /dev/valet-data. queue_rq gives a request a run of the
- *    area's blocks (or pushes back with BLK_STS_RESOURCE when there is no
- *    room), copies a write's data there, puts the request on its hardware
+ *    area's blocks (sleeping until there is room: the submitter is
+ *    throttled, BLK_MQ_F_BLOCKING), copies a write's data there, puts the request on its hardware
  *    queue's pending list and, at the end of a batch, kicks that queue's
  *    work item (on a WQ_MEM_RECLAIM workqueue).
  *  - The work item packs pending requests into IO messages of descriptors
@@ -43,6 +43,7 @@
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <net/genetlink.h>
@@ -169,6 +170,7 @@ struct valet_dev {
 	unsigned int area_blocks;
 	unsigned int area_hint;		/* where the next search starts */
 	bool area_waiters;		/* a request found no room */
+	wait_queue_head_t area_wait;	/* queue_rq waiting for room */
 
 	spinlock_t lock;		/* protects open_count and dying */
 	unsigned int open_count;
@@ -270,6 +272,13 @@ static bool valet_area_get(struct valet_dev *d, struct valet_pdu *cmd,
 	return true;
 }
 
+/* Room was freed: wake queue_rq sleepers, rerun queues that were pushed back. */
+static void valet_area_wake(struct valet_dev *d)
+{
+	wake_up_all(&d->area_wait);
+	blk_mq_run_hw_queues(d->disk->queue, true);
+}
+
 /*
  * Gives @cmd's blocks back. A request failed while the daemon had it goes to
  * quarantine instead: that daemon may still write there, so the blocks are
@@ -293,7 +302,7 @@ static void valet_area_put(struct valet_dev *d, struct valet_pdu *cmd)
 	spin_unlock_irqrestore(&d->area_lock, flags);
 	cmd->blocks = 0;
 	if (wake)
-		blk_mq_run_hw_queues(d->disk->queue, true);
+		valet_area_wake(d);
 }
 
 /* Called when no daemon can write to the area any more. */
@@ -311,7 +320,31 @@ static void valet_area_release_quarantine(struct valet_dev *d)
 		d->area_waiters = false;
 	spin_unlock_irqrestore(&d->area_lock, flags);
 	if (wake)
-		blk_mq_run_hw_queues(d->disk->queue, true);
+		valet_area_wake(d);
+}
+
+/*
+ * Gives @cmd @blocks of the area, sleeping until completions free enough
+ * (queue_rq may sleep: BLK_MQ_F_BLOCKING). The submitter waits here as it
+ * would for a tag, so a device that cannot keep up, or a daemon restarting,
+ * throttles the reclaim that issued the swap-out: with RESOURCE alone,
+ * reclaim would find every page of a small memory cgroup under writeback and
+ * OOM-kill it within a second. A request that may not wait (REQ_NOWAIT) gets
+ * BLK_STS_RESOURCE and waits in the block layer; so does one on a dying
+ * device, which then fails.
+ */
+static blk_status_t valet_area_wait(struct valet_dev *d,
+				    struct valet_pdu *cmd, unsigned int blocks,
+				    bool nowait)
+{
+	if (valet_area_get(d, cmd, blocks))
+		return BLK_STS_OK;
+	atomic64_inc(&d->stats[VALET_ST_BUSY]);
+	if (nowait)
+		return BLK_STS_RESOURCE;
+	io_wait_event(d->area_wait, valet_area_get(d, cmd, blocks) ||
+		      READ_ONCE(d->dying));
+	return cmd->blocks ? BLK_STS_OK : BLK_STS_IOERR;
 }
 
 static void *valet_area_ptr(struct valet_dev *d, struct valet_pdu *cmd)
@@ -399,6 +432,7 @@ static blk_status_t valet_queue_rq(struct blk_mq_hw_ctx *hctx,
 	struct request *rq = bd->rq;
 	struct valet_pdu *cmd = blk_mq_rq_to_pdu(rq);
 	unsigned long flags;
+	blk_status_t ret;
 
 	cmd->blocks = 0;
 	switch (req_op(rq)) {
@@ -407,11 +441,11 @@ static blk_status_t valet_queue_rq(struct blk_mq_hw_ctx *hctx,
 		if (blk_rq_bytes(rq) > VALET_MAX_IO_BYTES ||
 		    !IS_ALIGNED(blk_rq_bytes(rq), VALET_BLOCK_SIZE))
 			return BLK_STS_IOERR;
-		if (!valet_area_get(d, cmd, blk_rq_bytes(rq) /
-				    VALET_BLOCK_SIZE)) {
-			atomic64_inc(&d->stats[VALET_ST_BUSY]);
-			return BLK_STS_RESOURCE;
-		}
+		ret = valet_area_wait(d, cmd, blk_rq_bytes(rq) /
+				      VALET_BLOCK_SIZE,
+				      rq->cmd_flags & REQ_NOWAIT);
+		if (ret != BLK_STS_OK)
+			return ret;
 		break;
 	case REQ_OP_FLUSH:
 		break;
@@ -973,6 +1007,7 @@ static int valet_dev_alloc_state(struct valet_dev *d, u64 area_bytes)
 	if (!d->area || !d->area_used || !d->area_quarantine)
 		return -ENOMEM;
 	spin_lock_init(&d->area_lock);
+	init_waitqueue_head(&d->area_wait);
 	return 0;
 }
 
@@ -1058,7 +1093,8 @@ static struct valet_dev *valet_dev_create(u64 size, u32 queue_depth,
 	d->tag_set.cmd_size = sizeof(struct valet_pdu);
 	d->tag_set.timeout = msecs_to_jiffies(io_timeout_ms);
 	d->tag_set.driver_data = d;
-	d->tag_set.flags = BLK_MQ_F_NO_SCHED_BY_DEFAULT;
+	/* Blocking: queue_rq may sleep for room in the area. */
+	d->tag_set.flags = BLK_MQ_F_NO_SCHED_BY_DEFAULT | BLK_MQ_F_BLOCKING;
 #ifdef VALET_SHOULD_MERGE
 	d->tag_set.flags |= BLK_MQ_F_SHOULD_MERGE;
 #endif
@@ -1446,8 +1482,9 @@ static int valet_cmd_create(struct sk_buff *skb, struct genl_info *info)
 static void valet_mark_dying(struct valet_dev *d)
 {
 	spin_lock_irq(&d->lock);
-	d->dying = true;
+	WRITE_ONCE(d->dying, true);
 	spin_unlock_irq(&d->lock);
+	wake_up_all(&d->area_wait);	/* queue_rq sleepers fail */
 }
 
 static int valet_cmd_destroy(struct sk_buff *skb, struct genl_info *info)

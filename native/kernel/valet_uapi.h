@@ -30,8 +30,9 @@
  * MAP_SHARED, offset VALET_DATA_MMAP_OFFSET(index), length at most
  * DATA_BYTES); any other process is refused (EPERM). The driver gives each
  * request a run of VALET_BLOCK_SIZE blocks of the area for as long as it is
- * out; a request that finds no room waits in the block layer
- * (BLK_STS_RESOURCE) until a completion frees some.
+ * out; a request that finds no room waits (its submitter sleeps, or, if it
+ * may not, BLK_STS_RESOURCE) until a completion frees some. The area thus
+ * bounds the bytes under writeback to the daemon.
  *
  * The cookie is the request's blk-mq tag with a generation and the device:
  * a stale (earlier generation), unknown or second completion of a request is
@@ -75,7 +76,7 @@
 /* Data area bounds and default (CREATE's DATA_BYTES), in bytes. */
 #define VALET_MIN_DATA_BYTES	VALET_MAX_IO_BYTES
 #define VALET_MAX_DATA_BYTES	(1ULL << 30)
-#define VALET_DEF_DATA_BYTES	(32 * 1024 * 1024)
+#define VALET_DEF_DATA_BYTES	(8 * 1024 * 1024)
 
 enum valet_cmd {
 	VALET_CMD_UNSPEC,

@@ -28,7 +28,7 @@ public final class ValetGenl {
     /** Data area bounds and default (CREATE's {@link #ATTR_DATA_BYTES}), in bytes. */
     public static final int MIN_DATA_BYTES = MAX_IO_BYTES;
     public static final long MAX_DATA_BYTES = 1L << 30;
-    public static final int DEF_DATA_BYTES = 32 * 1024 * 1024;
+    public static final int DEF_DATA_BYTES = 8 * 1024 * 1024;
 
     // enum valet_cmd
     public static final int CMD_UNSPEC = 0;

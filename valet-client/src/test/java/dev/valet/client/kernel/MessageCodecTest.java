@@ -232,7 +232,7 @@ class MessageCodecTest {
         assertThat(attributes.u32()).isEqualTo(128);
         assertThat(attributes.next() && attributes.next() && attributes.next()).isTrue();
         assertThat(attributes.type()).isEqualTo(ValetGenl.ATTR_DATA_BYTES);
-        assertThat(attributes.u64()).isEqualTo(32L << 20);
+        assertThat(attributes.u64()).isEqualTo((long) ValetGenl.DEF_DATA_BYTES);
         assertThat(attributes.next()).isFalse();
         assertThat(reader.next()).isTrue();
         assertThat(reader.command()).isEqualTo(ValetGenl.CMD_ATTACH);

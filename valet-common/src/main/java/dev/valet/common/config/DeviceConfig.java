@@ -20,8 +20,8 @@ import java.util.Objects;
  * @param ioTimeout   how long the driver waits for the client to complete one request; default {@code 30s},
  *                    allowed {@code 1s} to {@code 10m}
  * @param dataArea    the driver's memory for the pages of the requests it has out (the client maps it; no page
- *                    travels in netlink messages): a request that finds no room waits until one completes; default
- *                    {@code 32M}, allowed {@code 512K} (one largest request) to {@code 1G}, a multiple of {@code 4K}
+ *                    travels in netlink messages): a request that finds no room waits until one completes, so it bounds
+ *                    the bytes under writeback to the client; default {@code 8M}, allowed {@code 512K} (one largest request) to {@code 1G}, a multiple of {@code 4K}
  */
 public record DeviceConfig(int queueDepth, Duration holdTimeout, Duration ioTimeout, ByteSize dataArea) {
     public static final int DEFAULT_QUEUE_DEPTH = 256;
@@ -29,7 +29,7 @@ public record DeviceConfig(int queueDepth, Duration holdTimeout, Duration ioTime
     /** The driver's bounds and default for a data area (VALET_MIN/MAX/DEF_DATA_BYTES of valet_uapi.h). */
     public static final ByteSize MIN_DATA_AREA = ByteSize.ofKibibytes(512);
     public static final ByteSize MAX_DATA_AREA = ByteSize.ofGibibytes(1);
-    public static final ByteSize DEFAULT_DATA_AREA = ByteSize.ofMebibytes(32);
+    public static final ByteSize DEFAULT_DATA_AREA = ByteSize.ofMebibytes(8);
     public static final DeviceConfig DEFAULTS = new DeviceConfig(DEFAULT_QUEUE_DEPTH, Duration.ofSeconds(60),
             Duration.ofSeconds(30), DEFAULT_DATA_AREA);
 

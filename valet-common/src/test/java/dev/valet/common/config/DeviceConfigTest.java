@@ -28,7 +28,7 @@ class DeviceConfigTest {
         assertThat(defaults.queueDepth()).isEqualTo(256);
         assertThat(defaults.holdTimeout()).isEqualTo(Duration.ofSeconds(60));
         assertThat(defaults.ioTimeout()).isEqualTo(Duration.ofSeconds(30));
-        assertThat(defaults.dataArea()).isEqualTo(ByteSize.ofMebibytes(32)).hasToString("32M");
+        assertThat(defaults.dataArea()).isEqualTo(ByteSize.ofMebibytes(8)).hasToString("8M");
         assertThatCode(defaults::validate).doesNotThrowAnyException();
         assertThat(client("transport: auto\n").device()).isEqualTo(defaults);
     }
