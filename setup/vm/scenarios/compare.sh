@@ -26,12 +26,76 @@ trap cleanup EXIT
 
 declare -A seconds=() iops=()
 
-# measure LABEL DEV: the workload on DEV as swap; with RUN_FIO=1, the fio suite on DEV after swapoff.
+# cpu_snapshot FILE ROLE=PID...: the CPU time so far of the whole VM and of every thread of each process.
+# Lines "ROLE TID TICKS NAME" (user + system clock ticks; NAME with spaces as _) and one "vm - BUSY PAGES" line
+# (every CPU's non-idle ticks from /proc/stat; pages swapped in and out from /proc/vmstat). Reads only /proc.
+cpu_snapshot() {
+    local out="$1" rp role pid task stat comm busy pages
+    shift
+    busy="$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat)"
+    pages="$(awk '$1 == "pswpin" || $1 == "pswpout" { n += $2 } END { print n + 0 }' /proc/vmstat)"
+    {
+        echo "vm - $busy $pages"
+        for rp in "$@"; do
+            role="${rp%%=*}" pid="${rp#*=}"
+            for task in /proc/"$pid"/task/*; do
+                if ! read -r stat 2>/dev/null <"$task/stat" || ! read -r comm 2>/dev/null <"$task/comm"; then
+                    continue # the thread ended
+                fi
+                # shellcheck disable=SC2086 # the fields after the command name: state, ppid, ... utime (12th), stime
+                set -- ${stat##*') '}
+                echo "$role ${task##*/} $((${12} + ${13})) ${comm// /_}"
+            done
+        done
+    } >"$out"
+}
+
+# cpu_breakdown LABEL BEFORE AFTER: what the workload cost in CPU, from two cpu_snapshot files: metrics
+# LABEL_cpu_vm_s (the whole VM), LABEL_cpu_us_per_page (the VM's CPU per page swapped in or out) and
+# LABEL_cpu_ROLE_s per process, and the threads (numbers in their names folded to #) by CPU seconds, most first,
+# in $SCENARIO.threads.log. Under TCG every CPU second is emulated work: this is the software cost per page.
+cpu_breakdown() {
+    local label="$1" hz kv
+    hz="$(getconf CLK_TCK)"
+    awk -v hz="$hz" -v label="$label" '
+        FNR == NR { before[$1 " " $2] = $3; if ($1 == "vm") pages0 = $4; next }
+        $1 == "vm" { vm = ($3 - before["vm -"]) / hz; pages = $4 - pages0; next }
+        {
+            d = ($3 - before[$1 " " $2]) / hz
+            name = $4; gsub(/[0-9]+/, "#", name)
+            role[$1] += d; thread[$1 " " name] += d
+        }
+        END {
+            printf("cpu_vm_s=%.2f cpu_us_per_page=%.0f", vm, (pages > 0 ? vm * 1e6 / pages : 0))
+            for (r in role) printf " cpu_%s_s=%.2f", r, role[r]
+            printf "\n"
+            for (t in thread) if (thread[t] >= 0.05) printf "%s %s %.2f\n", label, t, thread[t] | "sort -k4 -rn >&2"
+        }' "$2" "$3" 2>>"$OUT/$SCENARIO.threads.log" | {
+        read -r line
+        for kv in $line; do
+            metric "${label}_${kv%%=*}" "${kv#*=}"
+        done
+    }
+}
+
+# measure LABEL DEV: the workload on DEV as swap, with its CPU cost (cpu_breakdown); with RUN_FIO=1, the fio suite
+# on DEV after swapoff.
 measure() {
-    local label="$1" dev="$2" qd rw
+    local label="$1" dev="$2" qd rw procs=() i
+    if [ "$dev" = "$VALET_DEV" ]; then
+        procs=("client=$VALET_CLIENT_PID")
+        for i in "${!VALET_DONOR_PIDS[@]}"; do
+            procs+=("donor$i=${VALET_DONOR_PIDS[i]}")
+        done
+    elif [ "$dev" = "$NBD_DEV" ]; then
+        procs=("nbdkit=$(cat "$NBD_PIDFILE")")
+    fi
     swap_on "$dev"
+    cpu_snapshot /tmp/compare-cpu0 "${procs[@]}"
     HOG_METRIC_PREFIX="${label}_" hog_workload "hog-$label" "${COMPARE_WORKLOAD[@]}"
     seconds[$label]="$ELAPSED"
+    cpu_snapshot /tmp/compare-cpu1 "${procs[@]}"
+    cpu_breakdown "$label" /tmp/compare-cpu0 /tmp/compare-cpu1
     swap_off "$dev"
     [ "$dev" != "$VALET_DEV" ] || driver_breakdown "$label"
     [ "${RUN_FIO:-0}" = 1 ] || return 0
