@@ -60,11 +60,14 @@ final class CopyResync {
         WAIT
     }
 
-    /** Resyncs {@code donor}'s suspended copy of {@code slab}. */
+    /** Resyncs {@code donor}'s suspended copy of {@code slab}, or its copy attached on its return. */
     Outcome resync(SlabEntry slab, RemoteDonor donor) throws InterruptedException {
         slab.copyLock().lockInterruptibly();
         try {
-            Phaser before = slab.beginResync(donor);
+            Phaser before = slab.takeAttached(donor);
+            if (before == null) {
+                before = slab.beginResync(donor);
+            }
             if (before == null) {
                 return Outcome.CURRENT;
             }
@@ -73,7 +76,7 @@ final class CopyResync {
             try {
                 gaps = catchUp(slab, donor);
             } catch (CompletionException | IllegalStateException e) {
-                slab.resyncFailed(donor);
+                slab.copyStopped(donor);
                 LOG.info("slab {}: resync of the copy on {} failed: {}; it stays suspended", slab.id(), donor,
                         ReplicaWriter.rootMessage(e));
                 return Outcome.RETRY;
@@ -81,7 +84,7 @@ final class CopyResync {
             if (gaps.missing > 0 && (gaps.sourceFailed || slab.suspended().stream().anyMatch(d -> !d.isLive()))) {
                 // Another copy, silent now, may hold those versions: promoting this one would let it be copied
                 // on and that one be freed as surplus.
-                slab.resyncFailed(donor);
+                slab.copyStopped(donor);
                 LOG.info("slab {}: the copy on {} lacks {} pages that no answering copy holds; it stays suspended"
                         + " until the other copies answer", slab.id(), donor, gaps.missing);
                 return gaps.sourceFailed ? Outcome.RETRY : Outcome.WAIT;

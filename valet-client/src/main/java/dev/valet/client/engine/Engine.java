@@ -82,7 +82,7 @@ public final class Engine implements AutoCloseable {
             return t;
         });
         this.hold = new RequestHold(config.device().holdTimeout(), holdTimer);
-        this.writer = new ReplicaWriter(map, placer, repair, backup, hold);
+        this.writer = new ReplicaWriter(map, placer, repair, backup, hold, numReplica);
         this.reader = new ReplicaReader(map, repair, backup, backupReads, hold);
     }
 
@@ -287,7 +287,7 @@ public final class Engine implements AutoCloseable {
 
         @Override
         public void donorReturned(RemoteDonor donor) {
-            queueWhere(s -> s.suspended().contains(donor));
+            queueWhere(s -> repair.reattach(s, donor));
         }
 
         @Override

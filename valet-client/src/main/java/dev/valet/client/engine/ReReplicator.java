@@ -143,8 +143,32 @@ final class ReReplicator implements AutoCloseable {
         enqueue(slab);
     }
 
+    /**
+     * {@code donor} answers again: if it holds a suspended copy of {@code slab} that the slab needs, the copy takes
+     * new writes at once (writes held for want of a second copy go on), and is brought up to date when this thread
+     * reaches the slab. Not while another copy of the slab is being made. True if it holds a suspended copy.
+     */
+    public boolean reattach(SlabEntry slab, RemoteDonor donor) {
+        if (!slab.suspended().contains(donor)) {
+            return false;
+        }
+        if (slab.replicas().size() < numReplica && slab.copyLock().tryLock()) {
+            try {
+                slab.attach(donor);
+            } finally {
+                slab.copyLock().unlock();
+            }
+        }
+        return true;
+    }
+
     private void repair(SlabEntry slab) throws InterruptedException {
-        for (RemoteDonor d : slab.suspended()) {
+        List<RemoteDonor> comingBack = new ArrayList<>(slab.suspended());
+        RemoteDonor attached = slab.attached();
+        if (attached != null) {
+            comingBack.add(0, attached);
+        }
+        for (RemoteDonor d : comingBack) {
             if (!d.isLive()) {
                 continue; // kept until its donor answers again or is confirmed dead
             }
@@ -166,7 +190,7 @@ final class ReReplicator implements AutoCloseable {
         while (running && slab.replicas().size() < numReplica) {
             List<RemoteDonor> sources = slab.replicas();
             if (sources.isEmpty()) {
-                if (!slab.suspended().isEmpty()) {
+                if (slab.hasCopyComingBack()) {
                     if (slab.markWaitLogged()) {
                         LOG.warn("slab {}: every copy is on a suspected donor {}; waiting for one to answer"
                                 + " (requests for it are held meanwhile)", slab.id(), slab.suspended());
@@ -259,8 +283,10 @@ final class ReReplicator implements AutoCloseable {
         if (slab.replicas().contains(target)) {
             return true;
         }
-        if (slab.isHeldBy(target)) {
-            return false; // a suspended copy there, or one being made: never overwrite it with a new one
+        if (slab.isHeldBy(target) || slab.catchingUp() != null) {
+            // A suspended copy there, or one being made: never overwrite it with a new one. A copy attached on its
+            // donor's return is resynced first.
+            return false;
         }
         long t0 = System.nanoTime();
         try {
@@ -281,8 +307,16 @@ final class ReReplicator implements AutoCloseable {
             if (!map.anyWritten(slab, first, count)) {
                 continue;
             }
-            if (!copyRun(slab, target, first, count)) {
-                slab.drop(target);
+            Run run = copyRun(slab, target, first, count);
+            if (run != Run.COPIED) {
+                if (run == Run.NO_SOURCE) {
+                    // Writes acknowledged since the copy began counted it: keep what it holds.
+                    slab.copyStopped(target);
+                    LOG.info("slab {}: copy to {} stopped, no copy could be read; kept as a suspended copy",
+                            slab.id(), target);
+                } else if (slab.catchingUp() == target) {
+                    slab.drop(target); // it refused the pages
+                }
                 return false;
             }
             copied += count;
@@ -290,8 +324,8 @@ final class ReReplicator implements AutoCloseable {
             throttle(budgetStart, copied, rate);
         }
         if (!slab.promote(target)) {
-            LOG.info("slab {}: the new copy on {} was abandoned ({} went silent during the copy)", slab.id(), target,
-                    target);
+            LOG.info("slab {}: the new copy on {} stopped short ({} went silent during the copy); kept as a"
+                    + " suspended copy", slab.id(), target, target);
             return false;
         }
         slabsRepaired.incrementAndGet();
@@ -311,8 +345,17 @@ final class ReReplicator implements AutoCloseable {
         return min == Integer.MAX_VALUE ? 1 : min;
     }
 
+    /** How copying one run of pages to a new copy ended. */
+    private enum Run {
+        COPIED,
+        /** No copy of the slab could be read. */
+        NO_SOURCE,
+        /** The target refused the pages (one that did not answer is suspended by then). */
+        TARGET_FAILED
+    }
+
     /** Copies pages {@code first .. first + count} of the slab from any surviving copy to {@code target}. */
-    private boolean copyRun(SlabEntry slab, RemoteDonor target, int first, int count) {
+    private Run copyRun(SlabEntry slab, RemoteDonor target, int first, int count) {
         long[] indexes = new long[count];
         for (int i = 0; i < count; i++) {
             indexes[i] = first + i;
@@ -337,10 +380,10 @@ final class ReReplicator implements AutoCloseable {
                     copyFailed(slab, source, bad);
                     continue;
                 }
-                return writeCopy(slab, target, pages);
+                return writeCopy(slab, target, pages) ? Run.COPIED : Run.TARGET_FAILED;
             }
         }
-        return false;
+        return Run.NO_SOURCE;
     }
 
     private static String checkSource(PageBatch pages) {
@@ -368,8 +411,7 @@ final class ReReplicator implements AutoCloseable {
             return true;
         } catch (CompletionException e) {
             if (!isStale(e)) {
-                LOG.info("slab {}: new copy on {} failed: {}", slab.id(), target, rootMessage(e));
-                return false;
+                return copyWriteFailed(slab, target, e);
             }
         }
         for (int i = from; i < from + n; i++) {
@@ -380,12 +422,20 @@ final class ReReplicator implements AutoCloseable {
                 writeEntries(target, slab.id(), pages, i, 1).join();
             } catch (CompletionException e) {
                 if (!isStale(e)) {
-                    LOG.info("slab {}: new copy on {} failed: {}", slab.id(), target, rootMessage(e));
-                    return false;
+                    return copyWriteFailed(slab, target, e);
                 }
             }
         }
         return true;
+    }
+
+    /** A write to the copy being filled failed: one that did not answer is kept as a suspended copy. False. */
+    private static boolean copyWriteFailed(SlabEntry slab, RemoteDonor target, CompletionException e) {
+        LOG.info("slab {}: new copy on {} failed: {}", slab.id(), target, rootMessage(e));
+        if (ReplicaWriter.isUnreachable(e)) {
+            slab.suspend(target);
+        }
+        return false;
     }
 
     private static java.util.concurrent.CompletableFuture<Void> writeEntries(RemoteDonor target, long slabId,

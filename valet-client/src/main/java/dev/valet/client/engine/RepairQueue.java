@@ -9,9 +9,10 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The slabs waiting for re-replication, most urgent first: a slab with no current copy (every copy suspended or
- * being brought up to date) is taken before any slab that still has one, since requests for it are held until one
- * of its copies is current again; among those, one whose requests are held now ({@link SlabEntry#markWanted}) comes
- * first. Otherwise first come, first served. A slab is in the queue at most once ({@link SlabEntry#markQueued}).
+ * being brought up to date) is taken before any slab that still has one, since every request for it is held until
+ * one of its copies is current again; among those, one whose requests are held now ({@link SlabEntry#markWanted})
+ * comes first. Then a slab whose writes are held now (it has too few copies to acknowledge a write), then first
+ * come, first served. A slab is in the queue at most once ({@link SlabEntry#markQueued}).
  */
 final class RepairQueue {
     /** How recently a request must have been held for its slab to count as wanted (holds retry every 0.5 s). */
@@ -32,9 +33,9 @@ final class RepairQueue {
     }
 
     /**
-     * The first wanted slab with no current copy, else the first with no current copy, else the first queued; null
-     * if none came within the timeout. One thread takes; slab monitors are never taken under the queue's lock
-     * (adders may hold one).
+     * The first wanted slab with no current copy, else the first with no current copy, else the first wanted, else
+     * the first queued; null if none came within the timeout. One thread takes; slab monitors are never taken under
+     * the queue's lock (adders may hold one).
      */
     SlabEntry take(long timeout, TimeUnit unit) throws InterruptedException {
         List<SlabEntry> queued;
@@ -52,19 +53,23 @@ final class RepairQueue {
             lock.unlock();
         }
         SlabEntry chosen = null;
+        SlabEntry wanted = null;
         for (SlabEntry s : queued) {
+            boolean isWanted = s.isWanted(WANTED_NANOS);
             if (s.replicas().isEmpty()) {
-                if (s.isWanted(WANTED_NANOS)) {
+                if (isWanted) {
                     chosen = s;
                     break;
                 }
                 if (chosen == null) {
                     chosen = s;
                 }
+            } else if (isWanted && wanted == null) {
+                wanted = s;
             }
         }
         if (chosen == null) {
-            chosen = queued.get(0);
+            chosen = wanted != null ? wanted : queued.get(0);
         }
         lock.lock();
         try {

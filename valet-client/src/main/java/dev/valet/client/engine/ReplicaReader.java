@@ -55,7 +55,7 @@ final class ReplicaReader {
         long[] indexes = new long[count];
         boolean anyWritten = false;
         List<RemoteDonor> candidates;
-        List<RemoteDonor> suspended;
+        List<RemoteDonor> suspended; // and the copy being filled: asked last, versions checked
         boolean comingBack;
         synchronized (slab) {
             for (int i = 0; i < count; i++) {
@@ -65,7 +65,10 @@ final class ReplicaReader {
                 anyWritten |= versions[i] != 0;
             }
             candidates = new ArrayList<>(slab.replicas());
-            suspended = slab.suspended();
+            suspended = new ArrayList<>(slab.suspended());
+            if (slab.catchingUp() != null) {
+                suspended.add(slab.catchingUp()); // being filled: may hold the pages already
+            }
             comingBack = slab.hasCopyComingBack();
         }
         if (!anyWritten) {

@@ -20,14 +20,17 @@ import java.util.concurrent.Phaser;
  * Writes a run of pages of one slab to every copy at once.
  *
  * <p>The acknowledgement rule: a write completes when every donor it was sent to has answered, successfully or
- * not, and at least one full copy stored it. A copy that fails is dropped from the slab (which re-replication then
- * repairs), so "acknowledged" means "stored on every copy still standing, and on at least one". When no copy
- * stored it and a backup disk is on, the write completes once the disk has it; otherwise it fails.
+ * not, and it is stored on {@code numReplica} copies, at least one of them full (the others full, or being filled:
+ * a copy being filled that stops short is kept as a suspended copy, see {@link SlabEntry}). So an acknowledged write
+ * survives the loss of {@code numReplica - 1} donors whatever else is late. A copy that fails is dropped from the
+ * slab (which re-replication then repairs). When fewer copies stored it and a backup disk is on, the write completes
+ * once the disk has it too; otherwise it is held ({@link RequestHold}) and sent again, with new versions, once the
+ * slab has enough copies to write to again (a suspended copy brought back, or re-replication filling a new one).
  *
  * <p>A copy that does not answer in time, or whose connection drops, is suspended rather than dropped: it may have
- * missed this write, so it is neither written nor counted until re-replication has brought it up to date. When no
- * full copy could be reached at all (every copy suspended, too few live donors to place the slab, every target
- * late), the write is held ({@link RequestHold}) and sent again as donors come back, with new versions.
+ * missed this write, so it is neither written nor counted until re-replication has brought it up to date. A write
+ * that could not reach enough copies (every copy suspended, too few live donors to place the slab, targets late) is
+ * held the same way; it is not even sent while the slab has fewer than {@code numReplica} copies to write to.
  *
  * <p>Versions are assigned under the slab's monitor at submission, so two writes of one page are ordered; a donor
  * refuses the older one if it arrives second ({@code STALE_VERSION}), which counts as stored: a newer version is
@@ -39,13 +42,16 @@ final class ReplicaWriter {
     private final ReReplicator repair;
     private final BackupDisk backup;
     private final RequestHold hold;
+    private final int numReplica;
 
-    ReplicaWriter(SlabMap map, SlabPlacer placer, ReReplicator repair, BackupDisk backup, RequestHold hold) {
+    ReplicaWriter(SlabMap map, SlabPlacer placer, ReReplicator repair, BackupDisk backup, RequestHold hold,
+                  int numReplica) {
         this.map = map;
         this.placer = placer;
         this.repair = repair;
         this.backup = backup;
         this.hold = hold;
+        this.numReplica = numReplica;
     }
 
     /** Writes pages {@code firstPage .. firstPage + count} (one slab, one request's worth) from {@code src}. */
@@ -85,14 +91,18 @@ final class ReplicaWriter {
         WriteRound round = new WriteRound(slab, firstPage, count, crcs, src, srcIndex, backupSequence, mapError,
                 mayRetry);
         synchronized (slab) {
-            if (slab.replicas().isEmpty() && backup == null
-                    && (mapError == null || mapError instanceof WaitForDonorsException)) {
-                // No full copy to send to (not placed yet, or every copy suspended): hold the write without giving
-                // its pages new versions that no copy would have.
+            if (backup == null && (mapError == null || mapError instanceof WaitForDonorsException)
+                    && (slab.replicas().isEmpty() || slab.writeTargets().size() < numReplica)) {
+                // Too few copies to write to (not placed yet, copies suspended, a new one not started yet): hold the
+                // write without giving its pages new versions that could not be acknowledged.
                 slab.markWanted();
+                if (!slab.replicas().isEmpty()) {
+                    repair.enqueue(slab);
+                }
                 return CompletableFuture.failedFuture(mapError != null ? mapError : new WaitForDonorsException(
-                        "pages " + firstPage + ".." + (firstPage + count - 1) + " of slab " + slab.id()
-                                + ": every copy is on a suspected donor " + slab.suspended()));
+                        "pages " + firstPage + ".." + (firstPage + count - 1) + " of slab " + slab.id() + ": "
+                                + slab.writeTargets().size() + " of " + numReplica + " copies can be written "
+                                + slab));
             }
             for (int i = 0; i < count; i++) {
                 round.versions[i] = map.nextVersion(firstPage + i, crcs[i]);
@@ -141,7 +151,10 @@ final class ReplicaWriter {
         private Phaser gate;
         /** Answers still to come, plus one for the sender (guarded by this round). */
         private int remaining;
+        /** Full copies that stored it. */
         private int stored;
+        /** Copies being filled that stored it. */
+        private int storedFilling;
         private int otherFailures;
         private int unreachable;
 
@@ -183,6 +196,7 @@ final class ReplicaWriter {
                 if (donor != null) {
                     if (err == null || isSuperseded(err)) {
                         stored += fullCopy ? 1 : 0;
+                        storedFilling += fullCopy ? 0 : 1;
                     } else if (isUnreachable(err)) {
                         unreachable += fullCopy ? 1 : 0;
                     } else if (!isSlabGone(err) || !fullCopy) {
@@ -198,14 +212,11 @@ final class ReplicaWriter {
         }
 
         private void finish() {
-            if (stored == 0 && backup == null && unreachable > 0) {
-                slab.markWanted();
-                completeExceptionally(new WaitForDonorsException("pages " + firstPage + ".." + (firstPage + count - 1)
-                        + " of slab " + slab.id() + ": " + unreachable + " of " + replicas.size()
-                        + " copies did not answer in time"));
+            if (stored > 0 && stored + storedFilling >= numReplica) {
+                complete(null);
                 return;
             }
-            if (stored == 0 && mayRetry && !targets.isEmpty() && otherFailures == 0) {
+            if (stored == 0 && mayRetry && !targets.isEmpty() && otherFailures == 0 && unreachable == 0) {
                 // Every copy was gone (NO_SUCH_SLAB): a donor under memory pressure freed the slab before its first
                 // page arrived. The copies are dropped by now, so the slab is placed afresh; once.
                 mapAndSend(slab, firstPage, count, crcs, src, srcIndex, backupSequence, false)
@@ -218,28 +229,31 @@ final class ReplicaWriter {
                         });
                 return;
             }
-            if (stored > 0) {
-                complete(null);
-            } else if (backup != null && backupSequence >= 0) {
+            repair.enqueue(slab); // short of copies: re-replication brings back or makes the missing ones
+            if (backup != null && backupSequence >= 0) {
                 backup.whenWritten(backupSequence).whenComplete((ok, err) -> {
                     if (err == null) {
-                        repair.enqueue(slab); // only the disk has these pages: copies are made when donors can
                         complete(null);
                     } else {
-                        // Neither donors nor the disk have it: wait for donors (held), as without a disk.
+                        // Too few copies and not the disk either: wait for donors (held), as without a disk.
                         slab.markWanted();
-                        completeExceptionally(new WaitForDonorsException(noDonorStored() + " and the backup disk"
+                        completeExceptionally(new WaitForDonorsException(tooFewStored() + ", and the backup disk"
                                 + " failed: " + rootMessage(err)));
                     }
                 });
+            } else if (stored + storedFilling > 0 || unreachable > 0) {
+                slab.markWanted();
+                completeExceptionally(new WaitForDonorsException(tooFewStored()));
             } else {
-                completeExceptionally(new PageIoException(noDonorStored()));
+                completeExceptionally(new PageIoException(tooFewStored()));
             }
         }
 
-        private String noDonorStored() {
-            return "pages " + firstPage + ".." + (firstPage + count - 1) + " of slab " + slab.id()
-                    + ": no donor stored them" + (mapError != null ? " (" + rootMessage(mapError) + ")" : "");
+        private String tooFewStored() {
+            return "pages " + firstPage + ".." + (firstPage + count - 1) + " of slab " + slab.id() + ": stored on "
+                    + (stored + storedFilling) + " of " + numReplica + " copies" + (unreachable > 0 ? ", "
+                    + unreachable + " of " + replicas.size() + " copies did not answer in time" : "")
+                    + (mapError != null ? " (" + rootMessage(mapError) + ")" : "");
         }
     }
 

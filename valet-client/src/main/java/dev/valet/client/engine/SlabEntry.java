@@ -11,8 +11,11 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * One slab of the swap space: which donors hold a full copy, which hold a suspended copy (on a donor that is
  * suspected, or that missed a write by not answering in time: kept, neither written nor counted, until it is brought
- * up to date or its donor is confirmed dead), which donor is being filled as a new copy, and a gate that lets
- * re-replication wait for the writes that started before it added its target. Guarded by its own monitor.
+ * up to date or its donor is confirmed dead), which donor is being filled as a copy (a new one, or a suspended one
+ * brought up to date), and a gate that lets re-replication wait for the writes that started before it added its
+ * target. A copy being filled takes every new write and counts towards a write's acknowledgement, so when its
+ * filling stops short it is kept as a suspended copy, never forgotten: it may hold the only other copy of an
+ * acknowledged write. Guarded by its own monitor.
  */
 public final class SlabEntry {
     private final long id;
@@ -21,8 +24,11 @@ public final class SlabEntry {
     private List<RemoteDonor> replicas = List.of();
     private List<RemoteDonor> suspended = List.of();
     private RemoteDonor catchingUp;
-    /** {@code catchingUp} is a suspended copy being brought up to date (it holds data), not a new, empty one. */
-    private boolean resyncing;
+    /**
+     * While {@code catchingUp} is a returned suspended copy attached ahead of its resync ({@link #attach}): the gate
+     * of the writes that began before it was attached, which its resync waits on. Null otherwise.
+     */
+    private Phaser attachedBefore;
     private Phaser writeGate = newGate();
     private CompletableFuture<Void> mapping;
     private boolean queuedForRepair;
@@ -91,7 +97,6 @@ public final class SlabEntry {
      */
     synchronized Phaser beginCatchUp(RemoteDonor target) {
         catchingUp = target;
-        resyncing = false;
         return nextGate();
     }
 
@@ -112,7 +117,7 @@ public final class SlabEntry {
 
     /**
      * {@code donor} stops being written and counted, but its copy is kept: it may have missed writes, or be fine.
-     * A copy being made there is abandoned (its pages stay there, unused). True if anything changed.
+     * A copy being filled there stops being filled and is kept the same way. True if anything changed.
      */
     synchronized boolean suspend(RemoteDonor donor) {
         boolean changed = false;
@@ -122,23 +127,20 @@ public final class SlabEntry {
             changed = true;
         }
         if (catchingUp == donor) {
-            catchingUp = null;
-            if (resyncing) {
-                suspended = with(suspended, donor); // it still holds what it held
-            }
+            copyStopped(donor);
             changed = true;
         }
         return changed;
     }
 
-    /** Whether any donor holds something of this slab: a full copy, a suspended one, or one being resynced. */
+    /** Whether any donor holds something of this slab: a full copy, a suspended one, or one being filled. */
     synchronized boolean hasAnyCopy() {
-        return !replicas.isEmpty() || !suspended.isEmpty() || catchingUp != null && resyncing;
+        return !replicas.isEmpty() || !suspended.isEmpty() || catchingUp != null;
     }
 
-    /** Whether a copy that may hold this slab's data is not full now: suspended, or being resynced. */
+    /** Whether a copy that may hold this slab's data is not full now: suspended, or being filled. */
     synchronized boolean hasCopyComingBack() {
-        return !suspended.isEmpty() || catchingUp != null && resyncing;
+        return !suspended.isEmpty() || catchingUp != null;
     }
 
     /**
@@ -151,15 +153,49 @@ public final class SlabEntry {
             return null;
         }
         suspended = without(suspended, donor);
-        Phaser before = beginCatchUp(donor);
-        resyncing = true;
+        return beginCatchUp(donor);
+    }
+
+    /**
+     * {@code donor}, suspended, answers again: its copy becomes the catching-up target at once (new writes reach it
+     * and count), ahead of its resync, which brings it up to date when re-replication reaches the slab. Caller holds
+     * the copy lock. False if the donor holds no suspended copy, or another copy is being filled.
+     */
+    synchronized boolean attach(RemoteDonor donor) {
+        Phaser before = beginResync(donor);
+        if (before == null) {
+            return false;
+        }
+        attachedBefore = before;
+        return true;
+    }
+
+    /** The donor whose returned copy is attached and waits for its resync ({@link #attach}), or null. */
+    synchronized RemoteDonor attached() {
+        return attachedBefore != null ? catchingUp : null;
+    }
+
+    /**
+     * The resync of {@code donor}'s attached copy starts: returns the gate of the writes that began before it was
+     * attached, or null if it is not attached (any more).
+     */
+    synchronized Phaser takeAttached(RemoteDonor donor) {
+        if (catchingUp != donor || attachedBefore == null) {
+            return null;
+        }
+        Phaser before = attachedBefore;
+        attachedBefore = null;
         return before;
     }
 
-    /** A resync of {@code donor} could not finish (it stopped answering): its copy is suspended again. */
-    synchronized void resyncFailed(RemoteDonor donor) {
+    /**
+     * Filling {@code donor}'s copy (new or resynced) stopped short (a source or the donor stopped answering): the
+     * copy is kept as a suspended one, since writes acknowledged meanwhile counted it, and is brought up to date
+     * later ({@link CopyResync}) or freed as surplus.
+     */
+    synchronized void copyStopped(RemoteDonor donor) {
         if (catchingUp == donor) {
-            catchingUp = null;
+            clearCatchingUp();
             suspended = with(suspended, donor);
         }
     }
@@ -183,6 +219,11 @@ public final class SlabEntry {
         return copying;
     }
 
+    private void clearCatchingUp() {
+        catchingUp = null;
+        attachedBefore = null;
+    }
+
     /** Closes the current generation of writes and opens the next; returns the closed one. Caller holds the monitor. */
     private Phaser nextGate() {
         Phaser before = writeGate;
@@ -198,17 +239,10 @@ public final class SlabEntry {
         if (catchingUp != target) {
             return false;
         }
-        catchingUp = null;
-        resyncing = false;
+        clearCatchingUp();
         waitLogged = false;
         replicas = with(replicas, target);
         return true;
-    }
-
-    synchronized void abandonCatchUp(RemoteDonor target) {
-        if (catchingUp == target) {
-            catchingUp = null;
-        }
     }
 
     synchronized void setReplicas(List<RemoteDonor> donors) {
@@ -238,7 +272,7 @@ public final class SlabEntry {
             dropped = true;
         }
         if (catchingUp == donor) {
-            catchingUp = null;
+            clearCatchingUp();
             dropped = true;
         }
         return dropped;

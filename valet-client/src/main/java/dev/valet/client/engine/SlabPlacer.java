@@ -63,8 +63,8 @@ public final class SlabPlacer {
                 return slab.mapping();
             }
             if (slab.hasAnyCopy()) {
-                // Placing it afresh would orphan (or, on the same donor, wipe) the pages its suspended or resyncing
-                // copies hold: wait for one of them to be a full copy again.
+                // Placing it afresh would orphan (or, on the same donor, wipe) the pages held by its suspended copies
+                // or the one being filled: wait for one of them to be a full copy again.
                 return CompletableFuture.failedFuture(new WaitForDonorsException("every copy of slab " + slab.id()
                         + " is on a suspected donor or being brought up to date " + slab));
             }

@@ -47,10 +47,22 @@ class RepairQueueTest {
         q.add(first);
         q.add(held);
         held.markWanted();
-        withCopy.markWanted();  // wanted, but it has a current copy: its requests are not held for want of one
+        withCopy.markWanted();  // wanted, but it has a current copy: only its writes wait, for a second copy
         assertThat(q.take(1, TimeUnit.SECONDS)).isSameAs(held);
         assertThat(q.take(1, TimeUnit.SECONDS)).isSameAs(first);
         assertThat(q.take(1, TimeUnit.SECONDS)).isSameAs(withCopy);
+    }
+
+    @Test
+    void amongSlabsWithACurrentCopyOneWhoseWritesAreHeldComesFirst() throws Exception {
+        RepairQueue q = new RepairQueue();
+        SlabEntry first = slab(0, true);
+        SlabEntry writesHeld = slab(1, true);
+        q.add(first);
+        q.add(writesHeld);
+        writesHeld.markWanted();
+        assertThat(q.take(1, TimeUnit.SECONDS)).isSameAs(writesHeld);
+        assertThat(q.take(1, TimeUnit.SECONDS)).isSameAs(first);
     }
 
     @Test
