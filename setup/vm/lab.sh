@@ -12,7 +12,8 @@
 # Environment: VALET_VM_TIMEOUT (seconds for the whole VM, default 4200), VALET_SCENARIO_TIMEOUT (default per
 # scenario, 300; a scenario's "# vm-timeout: N" header wins), VALET_VM_MEM (2G), VALET_VM_CPUS (2),
 # VALET_VM_KVER (guest kernel; default the newest in /lib/modules with a /boot/vmlinuz), VALET_VM_KEEP_RESULTS (10),
-# VALET_VM_APPEND (extra kernel parameters), VALET_VM_KERNEL_IMAGE (boot this image instead); VALET_CHAOS_* are
+# VALET_VM_APPEND (extra kernel parameters), VALET_VM_KERNEL_IMAGE (boot this image instead), VALET_VM_PARALLEL
+# (VMs side by side for several scenarios: auto = 2 on a machine with 2 or more cores, else 1); VALET_CHAOS_* are
 # passed to the scenarios (setup/vm/README.md: chaos).
 # Exit status: 0 only if every scenario passed, the guest kernel log is clean and the VM powered off by itself.
 set -euo pipefail
@@ -88,6 +89,87 @@ case "$repo/" in
     /tmp/* | /run/* | /dev/shm/*)
         die "the checkout is under ${repo%"${repo#/*/}"}, which the guest mounts as its own tmpfs: clone it elsewhere" ;;
 esac
+
+# --- several VMs at once ----------------------------------------------------------------------------------------
+# Single-threaded TCG keeps one host core busy per VM: on a machine with cores to spare, the scenarios are shared
+# among VMs run side by side, each a whole lab run of its own (results directory, kernel log check, report). The
+# split balances the scenarios' "# vm-seconds: N" headers (about how long each runs; else its vm-timeout), longest
+# first, each to the least loaded VM, and keeps a scenario with the ones its "# vm-needs: A B ..." header names in
+# one VM (zz-compare reads their metrics).
+vms="${VALET_VM_PARALLEL:-auto}"
+[ "$vms" != auto ] || vms="$(($(nproc) >= 2 ? 2 : 1))"
+[[ "$vms" =~ ^[1-4]$ ]] || die "VALET_VM_PARALLEL must be auto or 1 to 4, got '$vms'"
+header_of() { # header_of SCENARIO KEY -> the value of its "# KEY: value" header line, if any
+    sed -n "s/^# *$2: *\(.*[^ ]\) *\$/\1/p" "$here/scenarios/$1.sh" | head -n 1
+}
+# Prints one line per VM: the scenarios it runs, in the order asked.
+split_scenarios() {
+    local s cost
+    for s in "${scenarios[@]}"; do
+        cost="$(header_of "$s" vm-seconds)"
+        [ -n "$cost" ] || cost="$(header_of "$s" vm-timeout)"
+        echo "$s ${cost:-$scenario_timeout} $(header_of "$s" vm-needs)"
+    done | awk -v vms="$1" -v dflt="$scenario_timeout" '
+        function root(x) { while (up[x] != x) x = up[x]; return x }
+        {
+            name[NR] = $1; up[$1] = $1; cost[$1] = ($2 ~ /^[0-9]+$/) ? $2 : dflt
+            for (i = 3; i <= NF; i++) needs[$1] = needs[$1] " " $i
+        }
+        END {
+            for (k = 1; k <= NR; k++) {
+                n = split(needs[name[k]], need, " ")
+                for (i = 1; i <= n; i++) if (need[i] in up) up[root(need[i])] = root(name[k])
+            }
+            for (k = 1; k <= NR; k++) unit[root(name[k])] += cost[name[k]]
+            for (u in unit) units[++nu] = u
+            for (i = 1; i <= nu; i++)  # longest first
+                for (j = i + 1; j <= nu; j++)
+                    if (unit[units[j]] > unit[units[i]]) { t = units[i]; units[i] = units[j]; units[j] = t }
+            for (i = 1; i <= nu; i++) {
+                best = 1
+                for (v = 2; v <= vms; v++) if (load[v] < load[best]) best = v
+                vm[units[i]] = best; load[best] += unit[units[i]]
+            }
+            for (k = 1; k <= NR; k++) list[vm[root(name[k])]] = list[vm[root(name[k])]] " " name[k]
+            for (v = 1; v <= vms; v++) if (list[v] != "") print substr(list[v], 2)
+        }'
+}
+if [ "$vms" -gt 1 ] && [ ${#scenarios[@]} -gt 1 ]; then
+    mapfile -t groups < <(split_scenarios "$vms")
+    if [ ${#groups[@]} -gt 1 ]; then
+        say "${#groups[@]} VMs side by side (VALET_VM_PARALLEL=$vms, one host core each)"
+        mkdir -p "$vm_dir"
+        pids=()
+        for k in "${!groups[@]}"; do
+            say "vm$((k + 1)): ${groups[$k]}"
+            # shellcheck disable=SC2086 # a group is a list of scenario names
+            (VALET_VM_PARALLEL=1 "$0" $([ "$keep" = 0 ] || echo --keep) ${groups[$k]} 2>&1 |
+                tee "$vm_dir/vm$((k + 1)).$$.log" | sed -u "s/^/[vm$((k + 1))] /") &
+            pids+=($!)
+            sleep 2 # distinct result directories (they are named by the second)
+        done
+        trap 'kill "${pids[@]}" 2>/dev/null; pkill -P $$ 2>/dev/null; say "interrupted"; exit 130' INT TERM
+        rc=0
+        for p in "${pids[@]}"; do wait "$p" || rc=1; done
+        trap - INT TERM
+        passed=0 failed=0
+        for k in "${!groups[@]}"; do
+            log="$vm_dir/vm$((k + 1)).$$.log"
+            line="$(grep -E '^vm-lab: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)"
+            if [ -z "$line" ]; then
+                failed=$((failed + 1)) # that VM's run ended before its report
+                say "vm$((k + 1)) gave no report: see its lines above"
+            else
+                read -r _ p _ f _ <<<"$line"
+                passed=$((passed + p)) failed=$((failed + f))
+            fi
+            rm -f "$log"
+        done
+        say "all VMs: $passed passed, $failed failed"
+        [ "$rc" = 0 ] && [ "$failed" = 0 ]
+        exit
+    fi
+fi
 
 # --- prerequisites ----------------------------------------------------------------------------------------------
 for cmd in qemu-system-x86_64 modprobe cpio gzip gcc timeout; do

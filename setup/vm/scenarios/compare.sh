@@ -1,5 +1,6 @@
 #!/bin/bash
 # vm-timeout: 2400
+# vm-seconds: 1500
 # vm-all: no
 # The swap comparison (a benchmark, not a test of speed; `setup/vm/lab.sh compare`, not part of `all`). In this one
 # VM, one after the other: the comparison workload (COMPARE_WORKLOAD in guest/lib.sh) on zram, on nbd to nbdkit's

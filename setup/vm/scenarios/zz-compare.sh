@@ -1,5 +1,7 @@
 #!/bin/bash
 # vm-timeout: 30
+# vm-seconds: 1
+# vm-needs: valet-1-swap zram-swap nbd-swap
 # The benchmark, not a test of speed: the same hog workload's time on /dev/valet0 (valet-1-swap), zram and nbd
 # (to nbdkit memory), measured earlier in this same VM run, printed as ratios. It only fails if a measurement is
 # missing (its scenario did not run or did not finish).
