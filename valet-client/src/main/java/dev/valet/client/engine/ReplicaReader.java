@@ -55,7 +55,8 @@ final class ReplicaReader {
         long[] indexes = new long[count];
         boolean anyWritten = false;
         List<RemoteDonor> candidates;
-        List<RemoteDonor> suspended; // and the copy being filled: asked last, versions checked
+        List<RemoteDonor> suspended;
+        RemoteDonor filling;
         boolean comingBack;
         synchronized (slab) {
             for (int i = 0; i < count; i++) {
@@ -65,10 +66,8 @@ final class ReplicaReader {
                 anyWritten |= versions[i] != 0;
             }
             candidates = new ArrayList<>(slab.replicas());
-            suspended = new ArrayList<>(slab.suspended());
-            if (slab.catchingUp() != null) {
-                suspended.add(slab.catchingUp()); // being filled: may hold the pages already
-            }
+            suspended = slab.suspended();
+            filling = slab.catchingUp();
             comingBack = slab.hasCopyComingBack();
         }
         if (!anyWritten) {
@@ -78,15 +77,23 @@ final class ReplicaReader {
         }
         candidates.sort(FASTEST_FIRST);
         int fullCopies = candidates.size();
+        // Last resort, versions checked: suspended copies, then the copy being filled (it may hold the pages).
         for (RemoteDonor d : suspended) {
-            if (d.isLive() && d.connection() != null && d.connection().isOpen()) {
-                candidates.add(d);
-            }
+            addIfAnswering(candidates, d);
+        }
+        if (filling != null) {
+            addIfAnswering(candidates, filling);
         }
         Attempt attempt = new Attempt(slab, firstPage, count, versions, crcs, indexes, dst, dstIndex, candidates,
                 fullCopies, comingBack);
         attempt.next(0);
         return attempt;
+    }
+
+    private static void addIfAnswering(List<RemoteDonor> candidates, RemoteDonor d) {
+        if (d.isLive() && d.connection() != null && d.connection().isOpen()) {
+            candidates.add(d);
+        }
     }
 
     /**

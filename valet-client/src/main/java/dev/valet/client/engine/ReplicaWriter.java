@@ -91,8 +91,9 @@ final class ReplicaWriter {
         WriteRound round = new WriteRound(slab, firstPage, count, crcs, src, srcIndex, backupSequence, mapError,
                 mayRetry);
         synchronized (slab) {
+            List<RemoteDonor> targets = slab.writeTargets();
             if (backup == null && (mapError == null || mapError instanceof WaitForDonorsException)
-                    && (slab.replicas().isEmpty() || slab.writeTargets().size() < numReplica)) {
+                    && (slab.replicas().isEmpty() || targets.size() < numReplica)) {
                 // Too few copies to write to (not placed yet, copies suspended, a new one not started yet): hold the
                 // write without giving its pages new versions that could not be acknowledged.
                 slab.markWanted();
@@ -101,13 +102,13 @@ final class ReplicaWriter {
                 }
                 return CompletableFuture.failedFuture(mapError != null ? mapError : new WaitForDonorsException(
                         "pages " + firstPage + ".." + (firstPage + count - 1) + " of slab " + slab.id() + ": "
-                                + slab.writeTargets().size() + " of " + numReplica + " copies can be written "
+                                + targets.size() + " of " + numReplica + " copies can be written "
                                 + slab));
             }
             for (int i = 0; i < count; i++) {
                 round.versions[i] = map.nextVersion(firstPage + i, crcs[i]);
             }
-            round.targets = slab.writeTargets();
+            round.targets = targets;
             round.replicas = slab.replicas();
             round.gate = slab.enterWrite();
         }
