@@ -229,17 +229,16 @@ final class EngineHarness implements AutoCloseable {
      */
     static final class StateTrace implements AutoCloseable {
         private final List<RemoteDonor.State> states = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final RemoteDonor donor;
         private final Thread sampler;
         private volatile boolean running = true;
 
         StateTrace(RemoteDonor d) {
             states.add(d.state());
+            this.donor = d;
             sampler = new Thread(() -> {
                 while (running) {
-                    RemoteDonor.State s = d.state();
-                    if (states.get(states.size() - 1) != s) {
-                        states.add(s);
-                    }
+                    sample();
                     try {
                         Thread.sleep(1);
                     } catch (InterruptedException e) {
@@ -251,8 +250,19 @@ final class EngineHarness implements AutoCloseable {
             sampler.start();
         }
 
-        /** The states seen so far, in order, without repeats. */
+        private synchronized void sample() {
+            RemoteDonor.State s = donor.state();
+            if (states.get(states.size() - 1) != s) {
+                states.add(s);
+            }
+        }
+
+        /**
+         * The states seen so far, in order, without repeats, ending with the current one (a caller that has just
+         * awaited a state must find it here, even before the sampler's next look).
+         */
         List<RemoteDonor.State> states() {
+            sample();
             return List.copyOf(states);
         }
 
