@@ -27,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -126,58 +127,96 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * Writes pages {@code firstPage .. firstPage + count} from {@code src} (4096 bytes each, from {@code srcIndex}).
-     * {@code src} must stay unchanged until the future completes. Completes when every copy still standing stored
-     * them (see {@link ReplicaWriter}); fails with {@link PageIoException} if none did.
+     * Writes pages {@code firstPage .. firstPage + count} from {@code src} (4096 bytes each, from {@code srcIndex})
+     * and tells {@code done}: with null once every copy still standing stored them (see {@link ReplicaWriter}), with
+     * a {@link PageIoException} if none did. {@code src} must stay unchanged until then. The I/O path's entry: it
+     * allocates nothing per request while the slabs it writes are placed and their donors answer.
+     *
+     * @throws IllegalArgumentException if the pages are outside the swap space (and {@code done} is not told)
      */
-    public CompletableFuture<Void> write(long firstPage, int count, ByteBuf src, int srcIndex) {
-        return forEachRun(firstPage, count, srcIndex,
-                (slab, page, n, index) -> writer.write(slab, page, n, src, index));
+    public void write(long firstPage, int count, ByteBuf src, int srcIndex, PageIoDone done) {
+        forEachRun(firstPage, count, srcIndex, done, src, true);
     }
 
     /**
-     * Reads pages {@code firstPage .. firstPage + count} into {@code dst}. Completes only with the data last written
-     * to each page (zeros for a page never written); fails with {@link PageIoException} otherwise.
+     * Reads pages {@code firstPage .. firstPage + count} into {@code dst} and tells {@code done}: with null once
+     * each page holds the data last written to it (zeros for a page never written), else with a
+     * {@link PageIoException}. Allocates nothing per request, as {@link #write(long, int, ByteBuf, int, PageIoDone)}.
      */
+    public void read(long firstPage, int count, ByteBuf dst, int dstIndex, PageIoDone done) {
+        forEachRun(firstPage, count, dstIndex, done, dst, false);
+    }
+
+    /** {@link #write(long, int, ByteBuf, int, PageIoDone)} with a future, for callers off the I/O path. */
+    public CompletableFuture<Void> write(long firstPage, int count, ByteBuf src, int srcIndex) {
+        PageIoFuture done = new PageIoFuture();
+        write(firstPage, count, src, srcIndex, done);
+        return done;
+    }
+
+    /** {@link #read(long, int, ByteBuf, int, PageIoDone)} with a future, for callers off the I/O path. */
     public CompletableFuture<Void> read(long firstPage, int count, ByteBuf dst, int dstIndex) {
-        return forEachRun(firstPage, count, dstIndex,
-                (slab, page, n, index) -> reader.read(slab, page, n, dst, index));
+        PageIoFuture done = new PageIoFuture();
+        read(firstPage, count, dst, dstIndex, done);
+        return done;
     }
 
-    @FunctionalInterface
-    private interface RunOperation {
-        CompletableFuture<Void> apply(SlabEntry slab, long firstPage, int count, int bufferIndex);
-    }
-
-    /** Splits a run of pages at slab boundaries and at the request size, and joins the parts. */
-    private CompletableFuture<Void> forEachRun(long firstPage, int count, int bufferIndex, RunOperation op) {
+    /** Splits a run of pages at slab boundaries and at the request size; {@code done} is told when all parts end. */
+    private void forEachRun(long firstPage, int count, int bufferIndex, PageIoDone done, ByteBuf buffer,
+                            boolean write) {
         if (count < 1) {
             throw new IllegalArgumentException("count " + count);
         }
         map.checkPage(firstPage);
         map.checkPage(firstPage + count - 1);
-        CompletableFuture<Void> single = null;
-        List<CompletableFuture<Void>> parts = null;
+        int parts = 0;
+        for (long page = firstPage, end = firstPage + count; page < end; parts++) {
+            page += runLength(page, (int) (end - page));
+        }
+        PageIoDone each = parts == 1 ? done : new AllParts(parts, done); // only a request that crosses a slab
         long page = firstPage;
-        int done = 0;
-        while (done < count) {
+        int offset = 0;
+        while (offset < count) {
             SlabEntry slab = map.slabOf(page);
-            int inSlab = (int) (slab.firstPage() + slab.pageCount() - page);
-            int n = Math.min(Math.min(count - done, inSlab), pagesPerRequest);
-            CompletableFuture<Void> f = op.apply(slab, page, n, bufferIndex + done * FrameHeader.PAGE_SIZE);
-            if (single == null) {
-                single = f;
+            int n = runLength(page, count - offset);
+            int index = bufferIndex + offset * FrameHeader.PAGE_SIZE;
+            if (write) {
+                writer.write(slab, page, n, buffer, index, each);
             } else {
-                if (parts == null) {
-                    parts = new ArrayList<>();
-                    parts.add(single);
-                }
-                parts.add(f);
+                reader.read(slab, page, n, buffer, index, each);
             }
             page += n;
-            done += n;
+            offset += n;
         }
-        return parts == null ? single : CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new));
+    }
+
+    /** Pages of a run from {@code page}: up to {@code left}, within its slab and the request size. */
+    private int runLength(long page, int left) {
+        SlabEntry slab = map.slabOf(page);
+        int inSlab = (int) (slab.firstPage() + slab.pageCount() - page);
+        return Math.min(Math.min(left, inSlab), pagesPerRequest);
+    }
+
+    /** Tells a request's caller once all its parts ended: the first error, or null. */
+    private static final class AllParts implements PageIoDone {
+        private final AtomicInteger left;
+        private final PageIoDone done;
+        private volatile Throwable firstError;
+
+        AllParts(int parts, PageIoDone done) {
+            this.left = new AtomicInteger(parts);
+            this.done = done;
+        }
+
+        @Override
+        public void pageIoDone(Throwable error) {
+            if (error != null && firstError == null) {
+                firstError = error;
+            }
+            if (left.decrementAndGet() == 0) {
+                done.pageIoDone(firstError);
+            }
+        }
     }
 
     /** What the transport put on the wire so far (frames and flushes; see {@link WireCounters}). */

@@ -2,10 +2,13 @@ package dev.valet.client.engine;
 
 import dev.valet.client.engine.backup.BackupDisk;
 import dev.valet.client.engine.donors.RemoteDonor;
-import dev.valet.client.transport.ReceivedPages;
+import dev.valet.client.transport.DonorConnection;
+import dev.valet.client.transport.DonorUnavailableException;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.PageBatch;
+import dev.valet.common.protocol.PageBytes;
 import io.netty.buffer.ByteBuf;
+import io.netty.util.internal.PlatformDependent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,9 +16,8 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.Queue;
 import java.util.concurrent.Executor;
-import java.util.function.BiConsumer;
 
 /**
  * Reads a run of pages of one slab from the best copy, falling over to the next on error, timeout, a wrong version
@@ -30,12 +32,15 @@ import java.util.function.BiConsumer;
 final class ReplicaReader {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicaReader.class);
     private static final Comparator<RemoteDonor> FASTEST_FIRST = Comparator.comparingLong(RemoteDonor::latencyNanos);
+    /** Read attempts kept for reuse. */
+    private static final int IDLE_ATTEMPTS = 1024;
 
     private final SlabMap map;
     private final ReReplicator repair;
     private final BackupDisk backup;
     private final Executor backupReads;
     private final RequestHold hold;
+    private final Queue<Attempt> idle = PlatformDependent.newFixedMpmcQueue(IDLE_ATTEMPTS);
 
     ReplicaReader(SlabMap map, ReReplicator repair, BackupDisk backup, Executor backupReads, RequestHold hold) {
         this.map = map;
@@ -45,49 +50,53 @@ final class ReplicaReader {
         this.hold = hold;
     }
 
-    CompletableFuture<Void> read(SlabEntry slab, long firstPage, int count, ByteBuf dst, int dstIndex) {
-        return hold.run(() -> attempt(slab, firstPage, count, dst, dstIndex));
+    /** Reads pages {@code firstPage .. firstPage + count} (one slab) into {@code dst} and tells {@code done}. */
+    void read(SlabEntry slab, long firstPage, int count, ByteBuf dst, int dstIndex, PageIoDone done) {
+        attempt(slab, firstPage, count, dst, dstIndex, done, true);
     }
 
-    private CompletableFuture<Void> attempt(SlabEntry slab, long firstPage, int count, ByteBuf dst, int dstIndex) {
-        long[] versions = new long[count];
-        int[] crcs = new int[count];
-        long[] indexes = new long[count];
+    private void attempt(SlabEntry slab, long firstPage, int count, ByteBuf dst, int dstIndex, PageIoDone done,
+                         boolean mayHold) {
+        Attempt attempt = idle.poll();
+        if (attempt == null) {
+            attempt = new Attempt();
+        }
+        attempt.start(slab, firstPage, count, dst, dstIndex, done, mayHold);
         boolean anyWritten = false;
-        List<RemoteDonor> candidates;
+        List<RemoteDonor> candidates = attempt.candidates;
         List<RemoteDonor> suspended;
         RemoteDonor filling;
-        boolean comingBack;
         synchronized (slab) {
             for (int i = 0; i < count; i++) {
-                versions[i] = map.version(firstPage + i);
-                crcs[i] = map.crc(firstPage + i);
-                indexes[i] = firstPage - slab.firstPage() + i;
-                anyWritten |= versions[i] != 0;
+                attempt.versions[i] = map.version(firstPage + i);
+                attempt.crcs[i] = map.crc(firstPage + i);
+                attempt.indexes[i] = firstPage - slab.firstPage() + i;
+                anyWritten |= attempt.versions[i] != 0;
             }
-            candidates = new ArrayList<>(slab.replicas());
+            List<RemoteDonor> replicas = slab.replicas();
+            for (int i = 0; i < replicas.size(); i++) {
+                candidates.add(replicas.get(i));
+            }
             suspended = slab.suspended();
             filling = slab.catchingUp();
-            comingBack = slab.hasCopyComingBack();
+            attempt.mayComeBack = slab.hasCopyComingBack();
         }
         if (!anyWritten) {
             // Never written: a block device reads zeros there, and so do we, without asking anyone.
             dst.setZero(dstIndex, count * FrameHeader.PAGE_SIZE);
-            return CompletableFuture.completedFuture(null);
+            attempt.end(null);
+            return;
         }
         candidates.sort(FASTEST_FIRST);
-        int fullCopies = candidates.size();
+        attempt.fullCopies = candidates.size();
         // Last resort, versions checked: suspended copies, then the copy being filled (it may hold the pages).
-        for (RemoteDonor d : suspended) {
-            addIfAnswering(candidates, d);
+        for (int i = 0; i < suspended.size(); i++) {
+            addIfAnswering(candidates, suspended.get(i));
         }
         if (filling != null) {
             addIfAnswering(candidates, filling);
         }
-        Attempt attempt = new Attempt(slab, firstPage, count, versions, crcs, indexes, dst, dstIndex, candidates,
-                fullCopies, comingBack);
         attempt.next(0);
-        return attempt;
     }
 
     private static void addIfAnswering(List<RemoteDonor> candidates, RemoteDonor d) {
@@ -97,38 +106,41 @@ final class ReplicaReader {
     }
 
     /**
-     * One attempt to read a run of pages: the future its caller waits on, and the callback of each copy asked in
-     * turn, in one object.
+     * One attempt to read a run of pages: what the pages must be, the copies to ask in turn, and the answer of
+     * each, in one object, reused attempt after attempt: a read allocates nothing in steady state.
      */
-    private final class Attempt extends CompletableFuture<Void> implements BiConsumer<ReceivedPages, Throwable> {
-        private final SlabEntry slab;
-        private final long firstPage;
-        private final int count;
-        private final long[] versions;
-        private final int[] crcs;
-        private final long[] indexes;
-        private final ByteBuf dst;
-        private final int dstIndex;
-        private final List<RemoteDonor> candidates;
-        private final int fullCopies;
+    private final class Attempt implements DonorConnection.ReadAnswer {
+        private final List<RemoteDonor> candidates = new ArrayList<>();
+        private SlabEntry slab;
+        private long firstPage;
+        private int count;
+        private long[] versions = new long[0];
+        private int[] crcs = new int[0];
+        private long[] indexes = new long[0];
+        private ByteBuf dst;
+        private int dstIndex;
+        private PageIoDone done;
+        private boolean mayHold;
+        private int fullCopies;
         /** The candidate being asked. */
         private int k;
         /** Some copy may still answer with the data: a late one, a suspended one, or one being resynced. */
         private boolean mayComeBack;
 
-        Attempt(SlabEntry slab, long firstPage, int count, long[] versions, int[] crcs, long[] indexes, ByteBuf dst,
-                int dstIndex, List<RemoteDonor> candidates, int fullCopies, boolean comingBack) {
+        void start(SlabEntry slab, long firstPage, int count, ByteBuf dst, int dstIndex, PageIoDone done,
+                   boolean mayHold) {
             this.slab = slab;
             this.firstPage = firstPage;
             this.count = count;
-            this.versions = versions;
-            this.crcs = crcs;
-            this.indexes = indexes;
+            if (versions.length < count) {
+                versions = new long[count];
+                crcs = new int[count];
+                indexes = new long[count];
+            }
             this.dst = dst;
             this.dstIndex = dstIndex;
-            this.candidates = candidates;
-            this.fullCopies = fullCopies;
-            this.mayComeBack = comingBack;
+            this.done = done;
+            this.mayHold = mayHold;
         }
 
         void next(int k) {
@@ -137,18 +149,17 @@ final class ReplicaReader {
                 return;
             }
             this.k = k;
-            CompletableFuture<ReceivedPages> reply;
-            try {
-                reply = candidates.get(k).connection().readPages(slab.id(), indexes, count);
-            } catch (RuntimeException e) {
-                reply = CompletableFuture.failedFuture(e);
+            DonorConnection c = candidates.get(k).connection();
+            if (c == null) {
+                pagesRead(null, new DonorUnavailableException(candidates.get(k) + ": not connected"));
+                return;
             }
-            reply.whenComplete(this);
+            c.readPages(slab.id(), indexes, count, this);
         }
 
         /** The answer of candidate {@code k}. */
         @Override
-        public void accept(ReceivedPages received, Throwable err) {
+        public void pagesRead(PageBatch pages, Throwable err) {
             RemoteDonor donor = candidates.get(k);
             boolean fullCopy = k < fullCopies;
             if (err != null) {
@@ -164,19 +175,12 @@ final class ReplicaReader {
                 next(k + 1);
                 return;
             }
-            String problem;
-            try (ReceivedPages r = received) {
-                problem = verify(r.pages());
-                if (problem == null) {
-                    PageBatch pages = r.pages();
-                    for (int i = 0; i < count; i++) {
-                        dst.setBytes(dstIndex + i * FrameHeader.PAGE_SIZE, pages.buffer(), pages.dataIndex(i),
-                                FrameHeader.PAGE_SIZE);
-                    }
-                }
-            }
+            String problem = verify(pages);
             if (problem == null) {
-                complete(null);
+                for (int i = 0; i < count; i++) {
+                    PageBytes.copy(pages.buffer(), pages.dataIndex(i), dst, dstIndex + i * FrameHeader.PAGE_SIZE);
+                }
+                end(null);
             } else if (!fullCopy) {
                 LOG.debug("donor {} slab {} (suspended copy): {}; trying the next copy", donor, slab.id(),
                         problem);
@@ -222,12 +226,12 @@ final class ReplicaReader {
                             return;
                         }
                     }
-                    complete(null);
+                    end(null);
                 } catch (IOException | RuntimeException e) {
                     fail("backup disk read failed: " + e);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    completeExceptionally(new PageIoException("interrupted reading the backup disk"));
+                    end(new PageIoException("interrupted reading the backup disk"));
                 }
             });
         }
@@ -240,13 +244,40 @@ final class ReplicaReader {
             String what = "pages " + firstPage + ".." + (firstPage + count - 1) + " of slab " + slab.id() + ": ";
             if (mayComeBack) {
                 slab.markWanted();
-                completeExceptionally(new WaitForDonorsException(what + "no copy answered with them ("
+                end(new WaitForDonorsException(what + "no copy answered with them ("
                         + (slab.replicas().isEmpty() ? "every copy is on a suspected donor " + slab.suspended()
                         : "copies late or suspended: " + candidates) + "); " + why));
             } else {
-                completeExceptionally(new PageIoException(what + why));
+                end(new PageIoException(what + why));
+            }
+        }
+
+        /**
+         * The attempt is over: back to the pool, then its caller is told. Wanting donors on a request's first
+         * attempt, the read goes to the hold instead, which tries it again in fresh attempts.
+         */
+        private void end(Throwable error) {
+            PageIoDone d = done;
+            SlabEntry s = slab;
+            long first = firstPage;
+            int n = count;
+            ByteBuf into = dst;
+            int at = dstIndex;
+            boolean held = mayHold && error instanceof WaitForDonorsException;
+            candidates.clear();
+            slab = null;
+            dst = null;
+            done = null;
+            idle.offer(this);
+            if (held) {
+                hold.hold(() -> {
+                    PageIoFuture again = new PageIoFuture();
+                    attempt(s, first, n, into, at, again, false);
+                    return again;
+                }, error, d);
+            } else {
+                d.pageIoDone(error);
             }
         }
     }
-
 }

@@ -11,10 +11,15 @@ import dev.valet.common.protocol.PageBatchEncoder;
 import dev.valet.common.protocol.PageChecksum;
 import io.netty.buffer.ByteBuf;
 
+import io.netty.util.internal.PlatformDependent;
+
+import java.util.Arrays;
 import java.util.List;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Phaser;
+import java.util.function.Supplier;
 
 /**
  * Writes a run of pages of one slab to every copy at once.
@@ -37,12 +42,16 @@ import java.util.concurrent.Phaser;
  * already there.
  */
 final class ReplicaWriter {
+    /** Write rounds kept for reuse: more than ever run at once (a round ends before its request's answer). */
+    private static final int IDLE_ROUNDS = 1024;
+
     private final SlabMap map;
     private final SlabPlacer placer;
     private final ReReplicator repair;
     private final BackupDisk backup;
     private final RequestHold hold;
     private final int numReplica;
+    private final Queue<WriteRound> idle = PlatformDependent.newFixedMpmcQueue(IDLE_ROUNDS);
 
     ReplicaWriter(SlabMap map, SlabPlacer placer, ReReplicator repair, BackupDisk backup, RequestHold hold,
                   int numReplica) {
@@ -54,42 +63,53 @@ final class ReplicaWriter {
         this.numReplica = numReplica;
     }
 
-    /** Writes pages {@code firstPage .. firstPage + count} (one slab, one request's worth) from {@code src}. */
-    CompletableFuture<Void> write(SlabEntry slab, long firstPage, int count, ByteBuf src, int srcIndex) {
-        int[] crcs = new int[count];
+    /**
+     * Writes pages {@code firstPage .. firstPage + count} (one slab, one request's worth) from {@code src}, and
+     * tells {@code done}; held while too few copies can take it (see above).
+     */
+    void write(SlabEntry slab, long firstPage, int count, ByteBuf src, int srcIndex, PageIoDone done) {
+        WriteRound round = round(slab, firstPage, count, src, srcIndex, done, true);
         for (int i = 0; i < count; i++) {
-            crcs[i] = PageChecksum.crc32c(src, srcIndex + i * FrameHeader.PAGE_SIZE);
+            round.crcs[i] = PageChecksum.crc32c(src, srcIndex + i * FrameHeader.PAGE_SIZE);
         }
-        long backupSequence = -1;
         if (backup != null) {
             try {
                 for (int i = 0; i < count; i++) {
-                    backupSequence = backup.write(firstPage + i, src, srcIndex + i * FrameHeader.PAGE_SIZE);
+                    round.backupSequence = backup.write(firstPage + i, src, srcIndex + i * FrameHeader.PAGE_SIZE);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return CompletableFuture.failedFuture(new PageIoException("interrupted queueing the backup write"));
+                round.end(new PageIoException("interrupted queueing the backup write"));
+                return;
             }
         }
-        long lastBackupWrite = backupSequence;
-        return hold.run(() -> mapAndSend(slab, firstPage, count, crcs, src, srcIndex, lastBackupWrite, true));
+        attempt(round);
     }
 
-    private CompletableFuture<Void> mapAndSend(SlabEntry slab, long firstPage, int count, int[] crcs, ByteBuf src,
-                                               int srcIndex, long backupSequence, boolean mayRetry) {
-        if (slab.isMapped()) {
-            return send(slab, firstPage, count, crcs, src, srcIndex, backupSequence, null, mayRetry);
+    private WriteRound round(SlabEntry slab, long firstPage, int count, ByteBuf src, int srcIndex, PageIoDone done,
+                             boolean mayHold) {
+        WriteRound round = idle.poll();
+        if (round == null) {
+            round = new WriteRound();
         }
-        return placer.ensureMapped(slab).handle((ok, err) -> err instanceof CompletionException
-                        && err.getCause() != null ? err.getCause() : err)
-                .thenCompose(mapError -> send(slab, firstPage, count, crcs, src, srcIndex, backupSequence,
-                        mapError, mayRetry));
+        round.start(slab, firstPage, count, src, srcIndex, done, mayHold);
+        return round;
     }
 
-    private CompletableFuture<Void> send(SlabEntry slab, long firstPage, int count, int[] crcs, ByteBuf src,
-                                         int srcIndex, long backupSequence, Throwable mapError, boolean mayRetry) {
-        WriteRound round = new WriteRound(slab, firstPage, count, crcs, src, srcIndex, backupSequence, mapError,
-                mayRetry);
+    /** Sends the round to every copy, once the slab is placed (its first write places it). */
+    private void attempt(WriteRound round) {
+        SlabEntry slab = round.slab;
+        if (slab.isMapped()) {
+            send(round, null);
+            return;
+        }
+        placer.ensureMapped(slab).whenComplete((ok, err) -> send(round, err instanceof CompletionException
+                && err.getCause() != null ? err.getCause() : err));
+    }
+
+    private void send(WriteRound round, Throwable mapError) {
+        SlabEntry slab = round.slab;
+        Throwable tooFew = null;
         synchronized (slab) {
             List<RemoteDonor> targets = slab.writeTargets();
             if (backup == null && (mapError == null || mapError instanceof WaitForDonorsException)
@@ -100,53 +120,75 @@ final class ReplicaWriter {
                 if (!slab.replicas().isEmpty()) {
                     repair.enqueue(slab);
                 }
-                return CompletableFuture.failedFuture(mapError != null ? mapError : new WaitForDonorsException(
-                        "pages " + firstPage + ".." + (firstPage + count - 1) + " of slab " + slab.id() + ": "
-                                + targets.size() + " of " + numReplica + " copies can be written "
-                                + slab));
-            }
-            for (int i = 0; i < count; i++) {
-                round.versions[i] = map.nextVersion(firstPage + i, crcs[i]);
-            }
-            round.targets = targets;
-            round.replicas = slab.replicas();
-            round.gate = slab.enterWrite();
-        }
-        round.remaining = round.targets.size() + 1;
-        for (RemoteDonor donor : round.targets) {
-            DonorConnection c = donor.connection();
-            CompletableFuture<Void> sent;
-            try {
-                if (c == null) {
-                    throw new DonorUnavailableException(donor + ": not connected");
+                tooFew = mapError != null ? mapError : new WaitForDonorsException("pages " + round.firstPage + ".."
+                        + (round.firstPage + round.count - 1) + " of slab " + slab.id() + ": " + targets.size()
+                        + " of " + numReplica + " copies can be written " + slab);
+            } else {
+                for (int i = 0; i < round.count; i++) {
+                    round.versions[i] = map.nextVersion(round.firstPage + i, round.crcs[i]);
                 }
-                sent = c.writePages(slab.id(), count, round);
-            } catch (RuntimeException e) {
-                sent = CompletableFuture.failedFuture(e);
+                round.targets = targets;
+                round.replicas = slab.replicas();
+                round.gate = slab.enterWrite();
             }
-            boolean fullCopy = round.replicas.contains(donor);
-            sent.whenComplete((ok, err) -> round.answered(donor, fullCopy, err));
+        }
+        if (tooFew != null) {
+            round.end(tooFew);
+            return;
+        }
+        round.mapError = mapError;
+        List<RemoteDonor> targets = round.targets;
+        int n = targets.size();
+        round.sending(n);
+        for (int i = 0; i < n; i++) {
+            RemoteDonor donor = targets.get(i);
+            Target target = round.target(i, donor, round.replicas.contains(donor));
+            DonorConnection c = donor.connection();
+            if (c == null) {
+                target.written(new DonorUnavailableException(donor + ": not connected"));
+            } else {
+                c.writePages(slab.id(), round.count, round, target);
+            }
         }
         round.answered(null, false, null);
-        return round;
+    }
+
+    /** One target copy of a round: what its donor's answer is counted as. */
+    private static final class Target implements DonorConnection.WriteAnswer {
+        private final WriteRound round;
+        private RemoteDonor donor;
+        private boolean fullCopy;
+
+        Target(WriteRound round) {
+            this.round = round;
+        }
+
+        @Override
+        public void written(Throwable error) {
+            round.answered(donor, fullCopy, error);
+        }
     }
 
     /**
      * One write of a run of pages to every target copy: the pages it encodes (the same for every target), the
-     * answers it counts, and the future the caller waits on, in one object. It completes when the last target has
-     * answered (see the acknowledgement rule above).
+     * answers it counts, and who is told, in one object. It ends when the last target has answered (see the
+     * acknowledgement rule above), then goes back to the pool: a write allocates nothing in steady state.
      */
-    private final class WriteRound extends CompletableFuture<Void> implements DonorConnection.PageSource {
-        private final SlabEntry slab;
-        private final long firstPage;
-        private final int count;
-        private final int[] crcs;
-        private final long[] versions;
-        private final ByteBuf src;
-        private final int srcIndex;
-        private final long backupSequence;
-        private final Throwable mapError;
-        private final boolean mayRetry;
+    private final class WriteRound implements DonorConnection.PageSource {
+        private SlabEntry slab;
+        private long firstPage;
+        private int count;
+        private int[] crcs = new int[0];
+        private long[] versions = new long[0];
+        private Target[] answers = new Target[0];
+        private ByteBuf src;
+        private int srcIndex;
+        private long backupSequence;
+        private Throwable mapError;
+        private boolean mayRetry;
+        /** A request's first attempt: if donors are missing it goes to the hold; a held retry does not. */
+        private boolean mayHold;
+        private PageIoDone done;
         private List<RemoteDonor> targets;
         private List<RemoteDonor> replicas;
         private Phaser gate;
@@ -159,18 +201,46 @@ final class ReplicaWriter {
         private int otherFailures;
         private int unreachable;
 
-        WriteRound(SlabEntry slab, long firstPage, int count, int[] crcs, ByteBuf src, int srcIndex,
-                   long backupSequence, Throwable mapError, boolean mayRetry) {
+        void start(SlabEntry slab, long firstPage, int count, ByteBuf src, int srcIndex, PageIoDone done,
+                   boolean mayHold) {
             this.slab = slab;
             this.firstPage = firstPage;
             this.count = count;
-            this.crcs = crcs;
-            this.versions = new long[count];
+            if (crcs.length < count) {
+                crcs = new int[count];
+                versions = new long[count];
+            }
             this.src = src;
             this.srcIndex = srcIndex;
-            this.backupSequence = backupSequence;
-            this.mapError = mapError;
-            this.mayRetry = mayRetry;
+            this.done = done;
+            this.mayHold = mayHold;
+            this.mayRetry = true;
+            this.backupSequence = -1;
+        }
+
+        /** Before sending to {@code n} targets: the answers to count. */
+        void sending(int n) {
+            if (answers.length < n) {
+                Target[] more = Arrays.copyOf(answers, n);
+                for (int i = answers.length; i < n; i++) {
+                    more[i] = new Target(this);
+                }
+                answers = more;
+            }
+            synchronized (this) {
+                remaining = n + 1;
+                stored = 0;
+                storedFilling = 0;
+                otherFailures = 0;
+                unreachable = 0;
+            }
+        }
+
+        Target target(int i, RemoteDonor donor, boolean fullCopy) {
+            Target t = answers[i];
+            t.donor = donor;
+            t.fullCopy = fullCopy;
+            return t;
         }
 
         @Override
@@ -214,39 +284,58 @@ final class ReplicaWriter {
 
         private void finish() {
             if (stored > 0 && stored + storedFilling >= numReplica) {
-                complete(null);
+                end(null);
                 return;
             }
             if (stored == 0 && mayRetry && !targets.isEmpty() && otherFailures == 0 && unreachable == 0) {
                 // Every copy was gone (NO_SUCH_SLAB): a donor under memory pressure freed the slab before its first
                 // page arrived. The copies are dropped by now, so the slab is placed afresh; once.
-                mapAndSend(slab, firstPage, count, crcs, src, srcIndex, backupSequence, false)
-                        .whenComplete((ok, err) -> {
-                            if (err == null) {
-                                complete(null);
-                            } else {
-                                completeExceptionally(err);
-                            }
-                        });
+                mayRetry = false;
+                attempt(this);
                 return;
             }
             repair.enqueue(slab); // short of copies: re-replication brings back or makes the missing ones
             if (backup != null && backupSequence >= 0) {
                 backup.whenWritten(backupSequence).whenComplete((ok, err) -> {
                     if (err == null) {
-                        complete(null);
+                        end(null);
                     } else {
                         // Too few copies and not the disk either: wait for donors (held), as without a disk.
                         slab.markWanted();
-                        completeExceptionally(new WaitForDonorsException(tooFewStored() + ", and the backup disk"
-                                + " failed: " + rootMessage(err)));
+                        end(new WaitForDonorsException(tooFewStored() + ", and the backup disk failed: "
+                                + rootMessage(err)));
                     }
                 });
             } else if (stored + storedFilling > 0 || unreachable > 0) {
                 slab.markWanted();
-                completeExceptionally(new WaitForDonorsException(tooFewStored()));
+                end(new WaitForDonorsException(tooFewStored()));
             } else {
-                completeExceptionally(new PageIoException(tooFewStored()));
+                end(new PageIoException(tooFewStored()));
+            }
+        }
+
+        /**
+         * The round is over: back to the pool, then its caller is told. Wanting donors on a first attempt, the
+         * request goes to the hold instead, which tries it again in fresh rounds (new versions each time).
+         */
+        void end(Throwable error) {
+            PageIoDone d = done;
+            Supplier<CompletableFuture<Void>> retry = null;
+            if (mayHold && error instanceof WaitForDonorsException) {
+                retry = retry(slab, firstPage, count, Arrays.copyOf(crcs, count), src, srcIndex, backupSequence);
+            }
+            slab = null;
+            src = null;
+            done = null;
+            targets = null;
+            replicas = null;
+            gate = null;
+            mapError = null;
+            idle.offer(this);
+            if (retry != null) {
+                hold.hold(retry, error, d);
+            } else {
+                d.pageIoDone(error);
             }
         }
 
@@ -256,6 +345,19 @@ final class ReplicaWriter {
                     + unreachable + " of " + replicas.size() + " copies did not answer in time" : "")
                     + (mapError != null ? " (" + rootMessage(mapError) + ")" : "");
         }
+    }
+
+    /** A held write's next attempt: a fresh round with the same pages and checksums, and new versions. */
+    private Supplier<CompletableFuture<Void>> retry(SlabEntry slab, long firstPage, int count, int[] crcs, ByteBuf src,
+                                                    int srcIndex, long backupSequence) {
+        return () -> {
+            PageIoFuture attempt = new PageIoFuture();
+            WriteRound round = round(slab, firstPage, count, src, srcIndex, attempt, false);
+            System.arraycopy(crcs, 0, round.crcs, 0, count);
+            round.backupSequence = backupSequence;
+            attempt(round);
+            return attempt;
+        };
     }
 
     /** The donor did not answer (late, disconnected, not connected), as opposed to answering with a refusal. */

@@ -36,29 +36,26 @@ final class RequestHold {
         this.timer = timer;
     }
 
-    /** Runs {@code attempt}, and again while it fails for want of donors, up to the hold timeout. */
-    CompletableFuture<Void> run(Supplier<CompletableFuture<Void>> attempt) {
-        CompletableFuture<Void> first = attempt.get();
-        if (first.isDone() && !first.isCompletedExceptionally()) {
-            return first;
-        }
-        Held request = new Held(attempt);
-        first.whenComplete(request);
-        return request;
+    /**
+     * Holds a request whose first attempt failed with {@code firstError}: while the error is a
+     * {@link WaitForDonorsException}, {@code attempt} is tried again (each call a fresh attempt) up to the hold
+     * timeout; {@code done} is told how it ends. Any other error is told at once.
+     */
+    void hold(Supplier<CompletableFuture<Void>> attempt, Throwable firstError, PageIoDone done) {
+        new Held(attempt, done).accept(null, firstError);
     }
 
-    /**
-     * A request that may be held: the future its caller waits on, the callback of each attempt, and the timer task
-     * of each retry, in one object.
-     */
-    private final class Held extends CompletableFuture<Void> implements BiConsumer<Void, Throwable>, Runnable {
+    /** A held request: the callback of each attempt, and the timer task of each retry, in one object. */
+    private final class Held implements BiConsumer<Void, Throwable>, Runnable {
         private final Supplier<CompletableFuture<Void>> attempt;
+        private final PageIoDone done;
         /** When it was first held, or 0 while it has not been. */
         private long startNanos;
         private long backoffMs = FIRST_RETRY_MS;
 
-        Held(Supplier<CompletableFuture<Void>> attempt) {
+        Held(Supplier<CompletableFuture<Void>> attempt, PageIoDone done) {
             this.attempt = attempt;
+            this.done = done;
         }
 
         /** An attempt ended. */
@@ -69,11 +66,7 @@ final class RequestHold {
                 if (wasHeld) {
                     release(startNanos);
                 }
-                if (err == null) {
-                    complete(null);
-                } else {
-                    completeExceptionally(unwrap(err));
-                }
+                done.pageIoDone(err == null ? null : unwrap(err));
                 return;
             }
             long now = System.nanoTime();
@@ -90,7 +83,7 @@ final class RequestHold {
                 String why = "held request failed after " + (now - startNanos) / 1_000_000
                         + " ms (device.holdTimeout): " + unwrap(err).getMessage();
                 LOG.error("{}", why);
-                completeExceptionally(new PageIoException(why));
+                done.pageIoDone(new PageIoException(why));
                 return;
             }
             try {
@@ -99,7 +92,7 @@ final class RequestHold {
             } catch (RejectedExecutionException e) {
                 release(startNanos);
                 failed.incrementAndGet();
-                completeExceptionally(new PageIoException("held request failed: the engine is closing ("
+                done.pageIoDone(new PageIoException("held request failed: the engine is closing ("
                         + unwrap(err).getMessage() + ")"));
             }
         }

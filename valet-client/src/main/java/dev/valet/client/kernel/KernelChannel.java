@@ -1,5 +1,6 @@
 package dev.valet.client.kernel;
 
+import dev.valet.client.engine.PageIoDone;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.config.DeviceConfig;
 import org.slf4j.Logger;
@@ -18,7 +19,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.BiConsumer;
 
 /**
  * Serves /dev/valetN: the daemon's end of the VALET generic netlink family ({@code native/kernel/valet_uapi.h},
@@ -64,8 +64,8 @@ import java.util.function.BiConsumer;
  * slots, because the driver's tags (queue depth per hardware queue, at most one hardware queue per possible CPU)
  * bound how many requests it has out at once. The pages are in the driver's data area, mapped once; receive buffer
  * {@link #RECEIVE_BUFFER_BYTES} (IO messages carry only descriptors), send buffer {@link #SEND_BUFFER_BYTES};
- * nothing else is allocated per request here (the engine's CompletableFuture API allocates its own small
- * objects). If the pool ever runs dry (a request the driver timed out and reissued while the engine still works on
+ * nothing else is allocated per request here: each slot's {@link PageIoDone} is preallocated and the engine
+ * tells it when the request ends. If the pool ever runs dry (a request the driver timed out and reissued while the engine still works on
  * the first), the receiver waits for a slot rather than failing anything.
  *
  * <h2>Stop ({@link #close})</h2>
@@ -603,17 +603,15 @@ public final class KernelChannel implements AutoCloseable {
         inEngine.incrementAndGet();
         pool.engineStart[slot] = System.nanoTime();
         try {
-            CompletableFuture<Void> done;
             if (r.op == ValetGenl.OP_READ) {
                 reads++;
-                done = store.read(firstPage, pages, a.buffer(), (int) r.buf);
+                store.read(firstPage, pages, a.buffer(), (int) r.buf, completions[slot]);
             } else {
                 writes++;
-                done = store.write(firstPage, pages, a.buffer(), (int) r.buf);
+                store.write(firstPage, pages, a.buffer(), (int) r.buf, completions[slot]);
             }
-            done.whenComplete(completions[slot]);
         } catch (RuntimeException e) {
-            completions[slot].accept(null, e);
+            completions[slot].pageIoDone(e);
         }
     }
 
@@ -650,7 +648,7 @@ public final class KernelChannel implements AutoCloseable {
     }
 
     /** The engine's answer for one slot (one preallocated instance per slot). */
-    private final class Completion implements BiConsumer<Void, Throwable> {
+    private final class Completion implements PageIoDone {
         private final int slot;
 
         Completion(int slot) {
@@ -658,7 +656,7 @@ public final class KernelChannel implements AutoCloseable {
         }
 
         @Override
-        public void accept(Void ignored, Throwable error) {
+        public void pageIoDone(Throwable error) {
             engineNanos.addAndGet(System.nanoTime() - pool.engineStart[slot]);
             engineAnswers.incrementAndGet();
             inEngine.decrementAndGet();

@@ -4,6 +4,7 @@ import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.DonorStats;
 import dev.valet.common.protocol.EvictReply;
 import dev.valet.common.protocol.HelloOk;
+import dev.valet.common.protocol.PageBatch;
 import dev.valet.common.protocol.PageBatchEncoder;
 import dev.valet.common.protocol.PageIndex;
 import dev.valet.common.protocol.SlabList;
@@ -47,6 +48,45 @@ public interface DonorConnection extends AutoCloseable {
     /** Reads pages {@code pageIndexes[0 .. count)} of one slab. The caller must close the result. */
     CompletableFuture<ReceivedPages> readPages(long slabId, long[] pageIndexes, int count);
 
+    /**
+     * {@link #writePages(long, int, PageSource)} for the I/O path: {@code answer} is told once, on the thread that
+     * ends the request, and never thrown at. A transport built for it allocates nothing per request; this default
+     * adapts the future.
+     */
+    default void writePages(long slabId, int count, PageSource source, WriteAnswer answer) {
+        CompletableFuture<Void> written;
+        try {
+            written = writePages(slabId, count, source);
+        } catch (RuntimeException e) {
+            answer.written(e);
+            return;
+        }
+        written.whenComplete((ok, err) -> answer.written(err));
+    }
+
+    /**
+     * {@link #readPages(long, long[], int)} for the I/O path: {@code answer} is told once with the pages, which
+     * it may read only during the call, or with why the read failed. Like the write above, never thrown at.
+     */
+    default void readPages(long slabId, long[] pageIndexes, int count, ReadAnswer answer) {
+        CompletableFuture<ReceivedPages> read;
+        try {
+            read = readPages(slabId, pageIndexes, count);
+        } catch (RuntimeException e) {
+            answer.pagesRead(null, e);
+            return;
+        }
+        read.whenComplete((received, err) -> {
+            if (err != null) {
+                answer.pagesRead(null, err);
+                return;
+            }
+            try (ReceivedPages r = received) {
+                answer.pagesRead(r.pages(), null);
+            }
+        });
+    }
+
     /** The slabs this identity owns on the donor (what a restarted client recovers). */
     CompletableFuture<SlabList> listSlabs();
 
@@ -81,6 +121,18 @@ public interface DonorConnection extends AutoCloseable {
          * complete with the answer (accepted, or declined with a reason).
          */
         CompletableFuture<EvictReply> evict(long slabId, long deadlineMillis);
+    }
+
+    /** The end of a write request: {@code error} is null once the donor stored every page. */
+    @FunctionalInterface
+    interface WriteAnswer {
+        void written(Throwable error);
+    }
+
+    /** The end of a read request: the pages (valid only during the call), or why there are none. */
+    @FunctionalInterface
+    interface ReadAnswer {
+        void pagesRead(PageBatch pages, Throwable error);
     }
 
     /** Fills a write request in place; called once per request, on the caller's thread. */

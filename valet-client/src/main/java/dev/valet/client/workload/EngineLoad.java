@@ -1,17 +1,20 @@
 package dev.valet.client.workload;
 
 import dev.valet.client.engine.Engine;
+import dev.valet.client.engine.PageIoDone;
 import dev.valet.common.protocol.FrameHeader;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.util.internal.PlatformDependent;
 import org.HdrHistogram.Histogram;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.Queue;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongConsumer;
 
 /**
@@ -56,17 +59,22 @@ public final class EngineLoad implements AutoCloseable {
 
     private final Engine engine;
     private final int runPages;
-    private final ArrayBlockingQueue<ByteBuf> free;
     private final int window;
+    /** Runs not in flight; completions put them back from any thread, the submitting thread takes them. */
+    private final Queue<Run> free;
+    private final Run[] all;
+    private volatile Thread submitter;
     private ThreadCosts costs;
 
     public EngineLoad(Engine engine, int window, int runPages) {
         this.engine = engine;
         this.runPages = runPages;
         this.window = window;
-        this.free = new ArrayBlockingQueue<>(window);
+        this.free = PlatformDependent.newFixedMpscQueue(window);
+        this.all = new Run[window];
         for (int i = 0; i < window; i++) {
-            free.add(Unpooled.directBuffer(runPages * FrameHeader.PAGE_SIZE));
+            all[i] = new Run(Unpooled.directBuffer(runPages * FrameHeader.PAGE_SIZE));
+            free.add(all[i]);
         }
     }
 
@@ -80,18 +88,15 @@ public final class EngineLoad implements AutoCloseable {
     }
 
     public Result write(RunOrder order, PageFiller filler, LongConsumer progress) throws InterruptedException {
-        return run(order, true, filler, null, progress);
+        return run(order, new Phase(true, filler, null, progress));
     }
 
     public Result read(RunOrder order, PageChecker checker, LongConsumer progress) throws InterruptedException {
-        return run(order, false, null, checker, progress);
+        return run(order, new Phase(false, null, checker, progress));
     }
 
-    private Result run(RunOrder order, boolean write, PageFiller filler, PageChecker checker, LongConsumer progress)
-            throws InterruptedException {
-        Histogram latency = new Histogram(3_600_000_000L, 3);
-        AtomicLong done = new AtomicLong();
-        AtomicLong failed = new AtomicLong();
+    private Result run(RunOrder order, Phase phase) throws InterruptedException {
+        submitter = Thread.currentThread();
         ThreadCosts measured = costs;
         if (measured != null) {
             measured.start();
@@ -99,58 +104,115 @@ public final class EngineLoad implements AutoCloseable {
         long start = System.nanoTime();
         long first;
         while ((first = order.next()) >= 0) {
-            int n = (int) Math.min(runPages, engine.pageCount() - first);
-            ByteBuf buf = free.take();
-            if (write) {
-                for (int i = 0; i < n; i++) {
-                    filler.fill(first + i, buf, i * FrameHeader.PAGE_SIZE);
-                }
-            }
-            long runFirst = first;
-            long t0 = System.nanoTime();
-            (write ? engine.write(first, n, buf, 0) : engine.read(first, n, buf, 0)).whenComplete((ok, err) -> {
-                long micros = (System.nanoTime() - t0) / 1000;
-                synchronized (latency) {
-                    latency.recordValue(Math.min(micros, latency.getHighestTrackableValue()));
-                }
-                if (err != null) {
-                    if (failed.addAndGet(n) <= (long) MAX_REPORTED_FAILURES * n) {
-                        LOG.error("{} of pages {}..{} failed: {}", write ? "write" : "read", runFirst,
-                                runFirst + n - 1, err.getCause() != null ? err.getCause().getMessage() : err);
-                    }
-                } else {
-                    int good = n;
-                    if (!write) {
-                        for (int i = 0; i < n; i++) {
-                            if (!checker.check(runFirst + i, buf, i * FrameHeader.PAGE_SIZE)) {
-                                good--;
-                                if (failed.incrementAndGet() <= MAX_REPORTED_FAILURES) {
-                                    LOG.error("page {} read back different from what was written", runFirst + i);
-                                }
-                            }
-                        }
-                    }
-                    done.addAndGet(good);
-                }
-                progress.accept(n);
-                free.add(buf);
-            });
+            Run run = takeFree();
+            run.start(phase, first, (int) Math.min(runPages, engine.pageCount() - first));
         }
         drain();
         long nanos = System.nanoTime() - start;
         if (measured != null) {
             measured.stop();
         }
-        return new Result(done.get(), failed.get(), nanos, latency);
+        return new Result(phase.done.get(), phase.failed.get(), nanos, phase.latency);
     }
 
-    /** Waits for every run in flight: each returns its buffer when it ends. */
-    private void drain() throws InterruptedException {
-        List<ByteBuf> all = new ArrayList<>(window);
-        for (int i = 0; i < window; i++) {
-            all.add(free.take());
+    /** A run not in flight, waiting (parked, allocating nothing) until one ends. */
+    private Run takeFree() throws InterruptedException {
+        Run run;
+        while ((run = free.poll()) == null) {
+            LockSupport.parkNanos(this, 1_000_000);
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
         }
-        free.addAll(all);
+        return run;
+    }
+
+    /** Waits for every run in flight to end. */
+    private void drain() throws InterruptedException {
+        List<Run> back = new ArrayList<>(window);
+        for (int i = 0; i < window; i++) {
+            back.add(takeFree());
+        }
+        free.addAll(back);
+    }
+
+    /** One write or read pass: what its runs add up to. */
+    private static final class Phase {
+        final boolean write;
+        final PageFiller filler;
+        final PageChecker checker;
+        final LongConsumer progress;
+        final Histogram latency = new Histogram(3_600_000_000L, 3);
+        final AtomicLong done = new AtomicLong();
+        final AtomicLong failed = new AtomicLong();
+
+        Phase(boolean write, PageFiller filler, PageChecker checker, LongConsumer progress) {
+            this.write = write;
+            this.filler = filler;
+            this.checker = checker;
+            this.progress = progress;
+        }
+    }
+
+    /** One place of the window: its buffer, and the end of the run in it (preallocated, reused run after run). */
+    private final class Run implements PageIoDone {
+        private final ByteBuf buf;
+        private Phase phase;
+        private long first;
+        private int n;
+        private long startNanos;
+
+        Run(ByteBuf buf) {
+            this.buf = buf;
+        }
+
+        void start(Phase phase, long first, int n) {
+            this.phase = phase;
+            this.first = first;
+            this.n = n;
+            if (phase.write) {
+                for (int i = 0; i < n; i++) {
+                    phase.filler.fill(first + i, buf, i * FrameHeader.PAGE_SIZE);
+                }
+            }
+            startNanos = System.nanoTime();
+            if (phase.write) {
+                engine.write(first, n, buf, 0, this);
+            } else {
+                engine.read(first, n, buf, 0, this);
+            }
+        }
+
+        @Override
+        public void pageIoDone(Throwable err) {
+            Phase p = phase;
+            long micros = (System.nanoTime() - startNanos) / 1000;
+            synchronized (p.latency) {
+                p.latency.recordValue(Math.min(micros, p.latency.getHighestTrackableValue()));
+            }
+            if (err != null) {
+                if (p.failed.addAndGet(n) <= (long) MAX_REPORTED_FAILURES * n) {
+                    LOG.error("{} of pages {}..{} failed: {}", p.write ? "write" : "read", first, first + n - 1,
+                            err.getCause() != null ? err.getCause().getMessage() : err);
+                }
+            } else {
+                int good = n;
+                if (!p.write) {
+                    for (int i = 0; i < n; i++) {
+                        if (!p.checker.check(first + i, buf, i * FrameHeader.PAGE_SIZE)) {
+                            good--;
+                            if (p.failed.incrementAndGet() <= MAX_REPORTED_FAILURES) {
+                                LOG.error("page {} read back different from what was written", first + i);
+                            }
+                        }
+                    }
+                }
+                p.done.addAndGet(good);
+            }
+            p.progress.accept(n);
+            free.offer(this);
+            LockSupport.unpark(submitter);
+        }
     }
 
     /** Runs {@code first, first + runPages, ...} up to {@code end}. */
@@ -168,9 +230,9 @@ public final class EngineLoad implements AutoCloseable {
 
     @Override
     public void close() {
-        for (ByteBuf b : free) {
-            b.release();
-        }
         free.clear();
+        for (Run r : all) {
+            r.buf.release();
+        }
     }
 }

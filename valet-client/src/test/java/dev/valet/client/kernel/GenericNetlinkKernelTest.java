@@ -1,5 +1,6 @@
 package dev.valet.client.kernel;
 
+import dev.valet.client.engine.PageIoDone;
 import io.netty.buffer.ByteBuf;
 import org.junit.jupiter.api.Test;
 
@@ -55,12 +56,12 @@ class GenericNetlinkKernelTest {
     void kernelChannelWithoutTheModuleFailsWithTheSameMessage() {
         PageStore store = new PageStore() {
             @Override
-            public CompletableFuture<Void> write(long firstPage, int count, ByteBuf src, int srcIndex) {
+            public void write(long firstPage, int count, ByteBuf src, int srcIndex, PageIoDone done) {
                 throw new AssertionError();
             }
 
             @Override
-            public CompletableFuture<Void> read(long firstPage, int count, ByteBuf dst, int dstIndex) {
+            public void read(long firstPage, int count, ByteBuf dst, int dstIndex, PageIoDone done) {
                 throw new AssertionError();
             }
         };

@@ -1,5 +1,6 @@
 package dev.valet.client.kernel;
 
+import dev.valet.client.engine.PageIoDone;
 import io.netty.buffer.ByteBuf;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -48,29 +49,29 @@ class KernelChannelTest {
         }
 
         @Override
-        public CompletableFuture<Void> write(long firstPage, int count, ByteBuf src, int srcIndex) {
+        public void write(long firstPage, int count, ByteBuf src, int srcIndex, PageIoDone done) {
             writeCalls.incrementAndGet();
             lastWriteSource = src;
             lastWriteIndex = srcIndex;
-            return CompletableFuture.runAsync(() -> {
+            CompletableFuture.runAsync(() -> {
                 await();
                 if (failing) {
                     throw new IllegalStateException("no donor stored it");
                 }
                 src.getBytes(srcIndex, bytes, (int) firstPage * 4096, count * 4096);
-            }, engineThreads);
+            }, engineThreads).whenComplete((ok, err) -> done.pageIoDone(err));
         }
 
         @Override
-        public CompletableFuture<Void> read(long firstPage, int count, ByteBuf dst, int dstIndex) {
+        public void read(long firstPage, int count, ByteBuf dst, int dstIndex, PageIoDone done) {
             readCalls.incrementAndGet();
-            return CompletableFuture.runAsync(() -> {
+            CompletableFuture.runAsync(() -> {
                 await();
                 if (failing) {
                     throw new IllegalStateException("no copy answered");
                 }
                 dst.setBytes(dstIndex, bytes, (int) firstPage * 4096, count * 4096);
-            }, engineThreads);
+            }, engineThreads).whenComplete((ok, err) -> done.pageIoDone(err));
         }
 
         private void await() {
@@ -363,12 +364,12 @@ class KernelChannelTest {
         ValetControl control = ValetControl.open(new GenericNetlink(kernel.control));
         PageStore broken = new PageStore() {
             @Override
-            public CompletableFuture<Void> write(long firstPage, int count, ByteBuf src, int srcIndex) {
+            public void write(long firstPage, int count, ByteBuf src, int srcIndex, PageIoDone done) {
                 throw new IllegalStateException("engine closed");
             }
 
             @Override
-            public CompletableFuture<Void> read(long firstPage, int count, ByteBuf dst, int dstIndex) {
+            public void read(long firstPage, int count, ByteBuf dst, int dstIndex, PageIoDone done) {
                 throw new IllegalStateException("engine closed");
             }
         };

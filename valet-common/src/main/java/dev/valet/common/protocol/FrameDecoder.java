@@ -14,14 +14,34 @@ import java.util.List;
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
     private final int maxFrameBytes;
+    /** The one frame handed on in place, or null: a new frame with its own retained body per frame. */
+    private final Frame reused;
     private boolean broken;
 
-    /** @param maxFrameBytes the largest whole frame (header included) this side accepts */
+    /**
+     * Hands on a new {@link Frame} per frame, owning a retained slice of the body (the next handler may keep it).
+     *
+     * @param maxFrameBytes the largest whole frame (header included) this side accepts
+     */
     public FrameDecoder(int maxFrameBytes) {
+        this(maxFrameBytes, false);
+    }
+
+    private FrameDecoder(int maxFrameBytes, boolean inPlace) {
         if (maxFrameBytes < FrameHeader.SIZE) {
             throw new IllegalArgumentException("maxFrameBytes " + maxFrameBytes + " < header size " + FrameHeader.SIZE);
         }
         this.maxFrameBytes = maxFrameBytes;
+        this.reused = inPlace ? new Frame() : null;
+    }
+
+    /**
+     * A decoder that allocates nothing per frame: it hands on one reused {@link Frame} pointing into the receive
+     * buffer, straight to the next handler, which must be done with it when its {@code channelRead} returns (and
+     * must not turn auto-read off: frames handed on this way do not count as read for netty's auto-read logic).
+     */
+    public static FrameDecoder inPlace(int maxFrameBytes) {
+        return new FrameDecoder(maxFrameBytes, true);
     }
 
     @Override
@@ -46,6 +66,14 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         }
         int opcode = in.getUnsignedByte(start + FrameHeader.OPCODE_OFFSET);
         long requestId = in.getLong(start + FrameHeader.REQUEST_ID_OFFSET);
+        if (reused != null) {
+            // Handed on now, while the bytes are where the frame points (once decode returns, the receive buffer
+            // may be released before netty hands on what this adds to out).
+            ctx.fireChannelRead(reused.point(opcode, requestId, in, start + FrameHeader.BODY_OFFSET,
+                    frameBytes - FrameHeader.SIZE));
+            in.readerIndex(start + frameBytes);
+            return;
+        }
         ByteBuf body = in.retainedSlice(start + FrameHeader.BODY_OFFSET, frameBytes - FrameHeader.SIZE);
         in.skipBytes(frameBytes);
         out.add(new Frame(opcode, requestId, body));

@@ -51,9 +51,12 @@ public final class Frames {
 
     /** Throws a non-fatal {@link ProtocolException} unless the body has exactly {@code expected} bytes left. */
     static void requireLength(ByteBuf body, int expected, String what) {
-        if (body.readableBytes() != expected) {
-            throw ProtocolException.badBody(what + " body is " + body.readableBytes() + " bytes (expected "
-                    + expected + ")");
+        requireLength(body.readableBytes(), expected, what);
+    }
+
+    static void requireLength(int bodyLength, int expected, String what) {
+        if (bodyLength != expected) {
+            throw ProtocolException.badBody(what + " body is " + bodyLength + " bytes (expected " + expected + ")");
         }
     }
 }

@@ -45,12 +45,20 @@ public final class PageBatch {
      * @throws ProtocolException if the body is not exactly a header and {@code count} whole entries
      */
     public PageBatch wrap(ByteBuf body, String what) {
-        int readable = body.readableBytes();
+        return wrap(body, body.readerIndex(), body.readableBytes(), what);
+    }
+
+    /** {@link #wrap(ByteBuf, String)} for the body of {@code frame}, read in place. */
+    public PageBatch wrap(Frame frame, String what) {
+        return wrap(frame.buffer(), frame.bodyIndex(), frame.bodyLength(), what);
+    }
+
+    private PageBatch wrap(ByteBuf body, int index, int readable, String what) {
         if (readable < HEADER_SIZE) {
             throw ProtocolException.badBody(what + " body is " + readable + " bytes (expected >= " + HEADER_SIZE
                     + ")");
         }
-        long n = body.getUnsignedInt(body.readerIndex() + 8);
+        long n = body.getUnsignedInt(index + 8);
         if (n == 0) {
             throw ProtocolException.badBody(what + " carries no pages");
         }
@@ -59,9 +67,15 @@ public final class PageBatch {
                     + " bytes (expected " + bodySize(n) + ")");
         }
         this.buffer = body;
-        this.base = body.readerIndex();
+        this.base = index;
         this.count = (int) n;
         return this;
+    }
+
+    /** Lets go of the body (a pooled flyweight must not keep a receive buffer reachable). */
+    public void clear() {
+        this.buffer = null;
+        this.count = 0;
     }
 
     public ByteBuf buffer() {

@@ -31,7 +31,10 @@ public final class PageBatchEncoder {
     /** Appends one page whose data is the 4096 bytes of {@code src} at absolute index {@code srcIndex}. */
     public PageBatchEncoder add(long pageIndex, long version, int crc, ByteBuf src, int srcIndex) {
         writeEntryHeader(pageIndex, version, crc);
-        out.writeBytes(src, srcIndex, FrameHeader.PAGE_SIZE);
+        out.ensureWritable(FrameHeader.PAGE_SIZE);
+        int at = out.writerIndex();
+        PageBytes.copy(src, srcIndex, out, at);
+        out.writerIndex(at + FrameHeader.PAGE_SIZE);
         return this;
     }
 

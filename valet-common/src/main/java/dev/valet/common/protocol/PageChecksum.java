@@ -1,6 +1,7 @@
 package dev.valet.common.protocol;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.util.IllegalReferenceCountException;
 
 import java.nio.ByteBuffer;
 import java.util.zip.CRC32C;
@@ -8,17 +9,48 @@ import java.util.zip.CRC32C;
 /** CRC32C of one 4096-byte page: the end-to-end checksum every page carries. */
 public final class PageChecksum {
     private static final ThreadLocal<CRC32C> CRC = ThreadLocal.withInitial(CRC32C::new);
+    private static final ThreadLocal<View> VIEW = ThreadLocal.withInitial(View::new);
     /** CRC32C of a page of zeros: what a never-written page carries (after CRC: initialisation order). */
     public static final int ZERO_PAGE_CRC = crc32c(new byte[FrameHeader.PAGE_SIZE], 0);
 
     private PageChecksum() {
     }
 
+    /** CRC32C of the page at absolute {@code index} of {@code buf}; allocates nothing when the buffer has an address. */
     public static int crc32c(ByteBuf buf, int index) {
         CRC32C crc = CRC.get();
         crc.reset();
-        crc.update(buf.nioBuffer(index, FrameHeader.PAGE_SIZE));
+        crc.update(VIEW.get().of(buf, index));
         return (int) crc.getValue();
+    }
+
+    /**
+     * This thread's NIO view of the memory it last checksummed, kept while the next buffer covers the same memory
+     * (the data area, a frame of many pages): a view is made per buffer, not per page. Keyed by address and size,
+     * never by the buffer object, which netty recycles for other memory.
+     */
+    private static final class View {
+        private ByteBuffer view;
+        private long address;
+        private int capacity;
+
+        ByteBuffer of(ByteBuf buf, int index) {
+            if (!buf.hasMemoryAddress()) {
+                return buf.nioBuffer(index, FrameHeader.PAGE_SIZE);
+            }
+            if (buf.refCnt() == 0) {
+                throw new IllegalReferenceCountException(0);
+            }
+            if (view == null || address != buf.memoryAddress() || capacity != buf.capacity()) {
+                view = buf.nioBuffer(0, buf.capacity());
+                address = buf.memoryAddress();
+                capacity = buf.capacity();
+            }
+            view.clear();
+            view.position(index);
+            view.limit(index + FrameHeader.PAGE_SIZE);
+            return view;
+        }
     }
 
     public static int crc32c(byte[] page, int offset) {

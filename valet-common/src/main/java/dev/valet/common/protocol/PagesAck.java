@@ -17,6 +17,22 @@ public record PagesAck(long slabId, int count) implements MessageBody {
         out.writeInt(count);
     }
 
+    /**
+     * Checks in place, without decoding into a record, that {@code frame}'s body acknowledges {@code count} pages of slab
+     * {@code slabId}.
+     *
+     * @throws ProtocolException if it does not
+     */
+    public static void check(Frame frame, long slabId, int count) {
+        Frames.requireLength(frame.bodyLength(), SIZE, "WRITE_PAGES_OK");
+        long ackSlab = frame.buffer().getLong(frame.bodyIndex());
+        int ackCount = frame.buffer().getInt(frame.bodyIndex() + 8);
+        if (ackSlab != slabId || ackCount != count) {
+            throw ProtocolException.badBody("WRITE_PAGES_OK for slab " + ackSlab + " x" + ackCount
+                    + ", expected slab " + slabId + " x" + count);
+        }
+    }
+
     public static PagesAck decode(ByteBuf body) {
         Frames.requireLength(body, SIZE, "WRITE_PAGES_OK");
         return new PagesAck(body.readLong(), body.readInt());

@@ -4,6 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderException;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
@@ -12,8 +14,11 @@ import org.junit.jupiter.api.Test;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -58,6 +63,45 @@ class FrameDecoderTest {
         assertThat(frames.get(5).body()).containsExactly(7, 8, 9);
         int total = frames.stream().mapToInt(f -> FrameHeader.SIZE + f.body().length).sum();
         assertThat(total).isEqualTo(stream.length);
+    }
+
+    @Test
+    void inPlaceDecoderHandsOnTheSameFramesThroughOneReusedFrameWhileTheBytesAreThere() {
+        byte[] stream = sampleStream();
+        List<Decoded> expected = feed(stream, new int[0]);
+        Random random = new Random(13);
+        for (int run = 0; run < 50; run++) {
+            List<Decoded> seen = new ArrayList<>();
+            Set<Frame> instances = Collections.newSetFromMap(new IdentityHashMap<>());
+            EmbeddedChannel ch = new EmbeddedChannel(FrameDecoder.inPlace(CAP), new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    Frame f = (Frame) msg;
+                    instances.add(f);
+                    seen.add(new Decoded(f.opcodeCode(), f.requestId(),
+                            ByteBufUtil.getBytes(f.buffer(), f.bodyIndex(), f.bodyLength())));
+                    assertThat(ByteBufUtil.getBytes(f.body())).isEqualTo(seen.get(seen.size() - 1).body());
+                    assertThatThrownBy(f::retain).isInstanceOf(UnsupportedOperationException.class);
+                }
+            });
+            List<ByteBuf> pieces = new ArrayList<>();
+            for (int from = 0; from < stream.length; ) {
+                int n = Math.min(stream.length - from, 1 + random.nextInt(2 * FrameHeader.PAGE_SIZE));
+                pieces.add(Unpooled.copiedBuffer(stream, from, n));
+                from += n;
+            }
+            for (ByteBuf piece : pieces) {
+                ch.writeInbound(piece);
+            }
+
+            assertThat(seen).as("run %d", run).isEqualTo(expected);
+            assertThat(instances).as("one frame object for all").hasSize(1);
+            assertThat((Object) ch.readInbound()).as("nothing left queued").isNull();
+            assertThat(ch.finish()).isFalse();
+            for (ByteBuf piece : pieces) {
+                assertThat(piece.refCnt()).isZero();
+            }
+        }
     }
 
     @Test

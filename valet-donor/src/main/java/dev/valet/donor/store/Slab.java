@@ -3,6 +3,7 @@ package dev.valet.donor.store;
 import dev.valet.common.posix.AnonymousMemory;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.PageBatch;
+import dev.valet.common.protocol.PageBytes;
 import dev.valet.common.protocol.PageChecksum;
 import io.netty.buffer.ByteBuf;
 
@@ -133,7 +134,7 @@ public final class Slab {
 
     /** Stores one page. Caller holds {@link #lock()} and has checked the slab is not freed. */
     public void store(int pageIndex, long version, int crc, ByteBuf src, int srcIndex) {
-        pages.setBytes(pageIndex * FrameHeader.PAGE_SIZE, src, srcIndex, FrameHeader.PAGE_SIZE);
+        PageBytes.copy(src, srcIndex, pages, pageIndex * FrameHeader.PAGE_SIZE);
         int meta = metadataOffset + pageIndex * METADATA_ENTRY_SIZE;
         pages.setInt(meta + META_PAGE_INDEX, pageIndex);
         pages.setInt(meta + META_CRC, crc);

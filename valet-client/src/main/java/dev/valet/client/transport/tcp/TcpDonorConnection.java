@@ -39,6 +39,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -51,14 +52,17 @@ import java.util.function.Function;
 
 /**
  * A {@link DonorConnection} over one TCP channel. Requests are pipelined: each gets a request id and a pending
- * entry with a deadline (one scan per connection fails the late ones); replies are matched by id, decoded on the
- * event loop, and complete the caller's future.
+ * entry with a deadline (one scan per connection fails the late ones); frames reach the event loop through an
+ * {@link OutboundQueue} (one flush for all that are ready); replies are matched by id, decoded on the event loop,
+ * and tell the caller. Page requests (the I/O path) are pooled and answer a callback: they allocate nothing.
  * When the channel closes, every pending request fails with {@link DonorUnavailableException}.
  */
 final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implements DonorConnection {
     private static final Logger LOG = LoggerFactory.getLogger(TcpDonorConnection.class);
     /** How often pending requests are checked against their deadlines (timeouts are seconds long). */
     static final long DEADLINE_SCAN_MS = 20;
+    /** Page requests kept for reuse per connection: more than the engine ever has in flight to one donor. */
+    private static final int MAX_IDLE_REQUESTS = 4096;
 
     private final DonorAddress address;
     private final AdaptiveTimeout requestTimeout;
@@ -66,9 +70,13 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     private final ClusterSecret secret;
     private final AtomicLong nextRequestId = new AtomicLong(1);
     /** Requests waiting for their replies, by request id (guarded by itself; no boxing, no entry per request). */
-    private final Long2ObjectHashMap<Pending<?>> pending = new Long2ObjectHashMap<>();
+    private final Long2ObjectHashMap<Pending> pending = new Long2ObjectHashMap<>();
+    /** Page requests not in use (guarded by {@link #pending}). */
+    private final ArrayDeque<PageRequest> idle = new ArrayDeque<>();
+    /** Frames waiting for the event loop, which writes them all and flushes once. */
+    private final OutboundQueue outbound = new OutboundQueue();
     /** The deadline scan's scratch list (event loop only). */
-    private final List<Pending<?>> expired = new ArrayList<>();
+    private final List<Pending> expired = new ArrayList<>();
     private final WireCounters wire;
     private volatile Channel channel;
     private volatile HelloOk hello;
@@ -89,20 +97,105 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
         this.clientMaxPages = clientMaxPages;
     }
 
-    /** A request waiting for its reply: the caller's future, with what the reply must be and when it is due. */
-    private static final class Pending<T> extends CompletableFuture<T> {
-        private final Opcode expected;
-        private final Function<Frame, T> decode;
-        private final long id;
-        private final long sentNanos;
-        private final long deadlineNanos;
+    /** A request waiting for its reply: what the reply must be, when it is due, and who is told. */
+    private abstract static class Pending {
+        long id;
+        Opcode expected;
+        long sentNanos;
+        long deadlineNanos;
 
-        Pending(long id, Opcode expected, Function<Frame, T> decode, long sentNanos, long deadlineNanos) {
-            this.id = id;
+        /** The expected reply arrived: decode it and tell the caller; a malformed body throws. */
+        abstract void replied(Frame frame);
+
+        /** The request failed (refused, late, connection lost): tell the caller. */
+        abstract void failed(Throwable cause);
+    }
+
+    /** A request whose caller waits on a future (control requests: each allocates, none is on the I/O path). */
+    private static final class FuturePending<T> extends Pending {
+        private final CompletableFuture<T> future = new CompletableFuture<>();
+        private final Function<Frame, T> decode;
+
+        FuturePending(Opcode expected, Function<Frame, T> decode) {
             this.expected = expected;
             this.decode = decode;
-            this.sentNanos = sentNanos;
-            this.deadlineNanos = deadlineNanos;
+        }
+
+        @Override
+        void replied(Frame frame) {
+            future.complete(decode.apply(frame));
+        }
+
+        @Override
+        void failed(Throwable cause) {
+            future.completeExceptionally(cause);
+        }
+    }
+
+    /**
+     * A WRITE_PAGES or READ_PAGES on the I/O path: one of a pool per connection, reused request after request, so
+     * a page request allocates nothing. Its answer is told exactly once, then it goes back to the pool.
+     */
+    private final class PageRequest extends Pending {
+        private final PageBatch pages = new PageBatch();
+        private final PageBatchEncoder encoder = new PageBatchEncoder();
+        private long slabId;
+        private int count;
+        private WriteAnswer writeAnswer;
+        private ReadAnswer readAnswer;
+
+        PageRequest forWrite(long slabId, int count, WriteAnswer answer) {
+            this.expected = Opcode.WRITE_PAGES_OK;
+            this.slabId = slabId;
+            this.count = count;
+            this.writeAnswer = answer;
+            return this;
+        }
+
+        PageRequest forRead(long slabId, int count, ReadAnswer answer) {
+            this.expected = Opcode.READ_PAGES_OK;
+            this.slabId = slabId;
+            this.count = count;
+            this.readAnswer = answer;
+            return this;
+        }
+
+        @Override
+        void replied(Frame frame) {
+            if (writeAnswer != null) {
+                PagesAck.check(frame, slabId, count);
+            } else {
+                pages.wrap(frame, "READ_PAGES_OK");
+                if (pages.slabId() != slabId || pages.count() != count) {
+                    throw ProtocolException.badBody("READ_PAGES_OK for slab " + pages.slabId() + " x"
+                            + pages.count() + ", expected slab " + slabId + " x" + count);
+                }
+            }
+            tell(null);
+        }
+
+        @Override
+        void failed(Throwable cause) {
+            tell(cause);
+        }
+
+        private void tell(Throwable error) {
+            WriteAnswer w = writeAnswer;
+            ReadAnswer r = readAnswer;
+            writeAnswer = null;
+            readAnswer = null;
+            try {
+                if (w != null) {
+                    w.written(error);
+                } else if (r != null) {
+                    r.pagesRead(error == null ? pages : null, error);
+                }
+            } catch (RuntimeException e) {
+                LOG.error("{}: the answer to request {} threw", address, id, e);
+            } finally {
+                pages.clear();
+                recycle(this);
+            }
         }
     }
 
@@ -182,11 +275,25 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
 
     @Override
     public CompletableFuture<Void> writePages(long slabId, int count, PageSource source) {
-        checkCount(count);
-        long id = nextRequestId.getAndIncrement();
-        ByteBuf out = channel.alloc().buffer(PageBatchEncoder.frameSize(count));
+        FutureAnswer answer = new FutureAnswer();
+        writePages(slabId, count, source, answer);
+        return answer.written;
+    }
+
+    @Override
+    public void writePages(long slabId, int count, PageSource source, WriteAnswer answer) {
+        ByteBuf out;
         try {
-            PageBatchEncoder encoder = new PageBatchEncoder().begin(out, Opcode.WRITE_PAGES, id, slabId);
+            checkCount(count);
+            out = channelOrFail().alloc().buffer(PageBatchEncoder.frameSize(count));
+        } catch (RuntimeException e) {
+            answer.written(e);
+            return;
+        }
+        PageRequest request = pooled().forWrite(slabId, count, answer);
+        long id = nextRequestId.getAndIncrement();
+        try {
+            PageBatchEncoder encoder = request.encoder.begin(out, Opcode.WRITE_PAGES, id, slabId);
             source.addPagesTo(encoder);
             if (encoder.count() != count) {
                 throw new IllegalArgumentException("page source added " + encoder.count() + " pages, not " + count);
@@ -194,33 +301,61 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
             encoder.finish();
         } catch (RuntimeException e) {
             out.release();
-            throw e;
+            request.failed(e);
+            return;
         }
-        return send(id, out, Opcode.WRITE_PAGES_OK, f -> {
-            PagesAck ack = PagesAck.decode(f.body());
-            if (ack.slabId() != slabId || ack.count() != count) {
-                throw ProtocolException.badBody("WRITE_PAGES_OK for slab " + ack.slabId() + " x" + ack.count()
-                        + ", expected slab " + slabId + " x" + count);
-            }
-            return null;
-        });
+        send(id, out, request);
     }
 
     @Override
     public CompletableFuture<ReceivedPages> readPages(long slabId, long[] pageIndexes, int count) {
         checkCount(count);
         long id = nextRequestId.getAndIncrement();
-        ByteBuf out = channel.alloc().buffer(PageIndexList.frameSize(count));
+        ByteBuf out = channelOrFail().alloc().buffer(PageIndexList.frameSize(count));
         PageIndexList.encode(out, id, slabId, pageIndexes, count);
         return send(id, out, Opcode.READ_PAGES_OK, f -> {
-            PageBatch pages = new PageBatch().wrap(f.body(), "READ_PAGES_OK");
-            if (pages.slabId() != slabId || pages.count() != count) {
-                throw ProtocolException.badBody("READ_PAGES_OK for slab " + pages.slabId() + " x" + pages.count()
-                        + ", expected slab " + slabId + " x" + count);
+            ByteBuf body = f.buffer().copy(f.bodyIndex(), f.bodyLength()); // the frame is valid only now
+            try {
+                PageBatch pages = new PageBatch().wrap(body, "READ_PAGES_OK");
+                if (pages.slabId() != slabId || pages.count() != count) {
+                    throw ProtocolException.badBody("READ_PAGES_OK for slab " + pages.slabId() + " x"
+                            + pages.count() + ", expected slab " + slabId + " x" + count);
+                }
+                return new ReceivedPages(pages, body);
+            } catch (RuntimeException e) {
+                body.release();
+                throw e;
             }
-            f.retain();
-            return new ReceivedPages(pages, f);
         });
+    }
+
+    @Override
+    public void readPages(long slabId, long[] pageIndexes, int count, ReadAnswer answer) {
+        ByteBuf out;
+        try {
+            checkCount(count);
+            out = channelOrFail().alloc().buffer(PageIndexList.frameSize(count));
+        } catch (RuntimeException e) {
+            answer.pagesRead(null, e);
+            return;
+        }
+        long id = nextRequestId.getAndIncrement();
+        PageIndexList.encode(out, id, slabId, pageIndexes, count);
+        send(id, out, pooled().forRead(slabId, count, answer));
+    }
+
+    /** A write's answer as a future, for callers off the I/O path. */
+    private static final class FutureAnswer implements WriteAnswer {
+        private final CompletableFuture<Void> written = new CompletableFuture<>();
+
+        @Override
+        public void written(Throwable error) {
+            if (error == null) {
+                written.complete(null);
+            } else {
+                written.completeExceptionally(error);
+            }
+        }
     }
 
     @Override
@@ -281,36 +416,70 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     }
 
     private <T> CompletableFuture<T> send(long id, ByteBuf frame, Opcode expected, Function<Frame, T> decode) {
+        FuturePending<T> request = new FuturePending<>(expected, decode);
+        send(id, frame, request);
+        return request.future;
+    }
+
+    private Channel channelOrFail() {
+        Channel ch = channel;
+        if (ch == null) {
+            throw new DonorUnavailableException(address + ": not connected");
+        }
+        return ch;
+    }
+
+    /**
+     * Registers {@code request} under {@code id} with its deadline and queues {@code frame} for the event loop,
+     * which writes every frame queued by then and flushes once. Fails the request if the connection is closed.
+     */
+    private void send(long id, ByteBuf frame, Pending request) {
         Channel ch = channel;
         if (ch == null || !ch.isActive()) {
             frame.release();
-            return CompletableFuture.failedFuture(new DonorUnavailableException(address + ": connection closed"));
+            request.failed(new DonorUnavailableException(address + ": connection closed"));
+            return;
         }
         long now = System.nanoTime();
-        Pending<T> future = new Pending<>(id, expected, decode, now, now + requestTimeout.nanos());
+        request.id = id;
+        request.sentNanos = now;
+        request.deadlineNanos = now + requestTimeout.nanos();
         synchronized (pending) {
-            pending.put(id, future);
+            pending.put(id, request);
         }
         if (!ch.isActive()) {
             // Closed since the check above: channelInactive may have run before the put and missed this request.
             frame.release();
             fail(id, new DonorUnavailableException(address + ": connection closed"));
-            return future;
+            return;
         }
-        // No promise or listener per request: a failed write reaches exceptionCaught, which closes the channel, and
-        // channelInactive fails every pending request.
-        ch.writeAndFlush(frame, ch.voidPromise());
-        return future;
+        outbound.send(ch, frame);
+    }
+
+    /** A page request from the pool (or a new one when every pooled one is waiting for its reply). */
+    private PageRequest pooled() {
+        synchronized (pending) {
+            PageRequest r = idle.pollLast();
+            return r != null ? r : new PageRequest();
+        }
+    }
+
+    private void recycle(PageRequest r) {
+        synchronized (pending) {
+            if (idle.size() < MAX_IDLE_REQUESTS) {
+                idle.addLast(r);
+            }
+        }
     }
 
     private void fail(long id, RuntimeException cause) {
-        Pending<?> p = take(id);
+        Pending p = take(id);
         if (p != null) {
-            p.completeExceptionally(cause);
+            p.failed(cause);
         }
     }
 
-    private Pending<?> take(long id) {
+    private Pending take(long id) {
         synchronized (pending) {
             return pending.remove(id);
         }
@@ -318,13 +487,13 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
 
     /** Fails every pending request with {@code cause}. */
     private void failAll(RuntimeException cause) {
-        List<Pending<?>> all;
+        List<Pending> all;
         synchronized (pending) {
             all = new ArrayList<>(pending.values());
             pending.clear();
         }
-        for (Pending<?> p : all) {
-            p.completeExceptionally(cause);
+        for (Pending p : all) {
+            p.failed(cause);
         }
     }
 
@@ -335,18 +504,18 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     private void expireLate() {
         long now = System.nanoTime();
         synchronized (pending) {
-            for (Iterator<Pending<?>> it = pending.values().iterator(); it.hasNext(); ) {
-                Pending<?> p = it.next();
+            for (Iterator<Pending> it = pending.values().iterator(); it.hasNext(); ) {
+                Pending p = it.next();
                 if (now - p.deadlineNanos >= 0) {
                     it.remove();
                     expired.add(p);
                 }
             }
         }
-        // Completed outside the lock: a caller's callback may send the next request at once.
+        // Failed outside the lock: a caller's callback may send the next request at once.
         for (int i = 0; i < expired.size(); i++) {
-            Pending<?> p = expired.get(i);
-            p.completeExceptionally(DonorUnavailableException.timeout(address + ": no reply to request " + p.id
+            Pending p = expired.get(i);
+            p.failed(DonorUnavailableException.timeout(address + ": no reply to request " + p.id
                     + " within " + (p.deadlineNanos - p.sentNanos) / 1_000_000 + " ms"));
         }
         expired.clear();
@@ -376,7 +545,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
             evict(ctx, frame);
             return;
         }
-        Pending<?> p = take(frame.requestId());
+        Pending p = take(frame.requestId());
         if (p == null) {
             if (op == Opcode.ERROR) {
                 LOG.warn("{}: donor reports a connection error: {}", address, describeError(frame));
@@ -388,28 +557,27 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
         long roundTrip = System.nanoTime() - p.sentNanos;
         requestTimeout.observe(roundTrip);
         wire.replied(roundTrip);
-        complete(p, frame, op);
+        answer(p, frame, op);
     }
 
-    private <T> void complete(Pending<T> p, Frame frame, Opcode op) {
+    /** Tells the caller of {@code p} what the donor answered: the reply, its refusal, or a malformed reply. */
+    private void answer(Pending p, Frame frame, Opcode op) {
         try {
             if (op == Opcode.ERROR) {
                 ErrorReply error = ErrorReply.decode(frame.body());
-                p.completeExceptionally(new DonorException(address.toString(), error.code(),
-                        error.message()));
+                p.failed(new DonorException(address.toString(), error.code(), error.message()));
             } else if (op != p.expected) {
                 throw ProtocolException.badBody("got " + (op != null ? op : "unknown opcode "
                         + frame.opcodeCode()) + " in reply to a request expecting " + p.expected);
             } else {
-                p.complete(p.decode.apply(frame));
+                p.replied(frame);
             }
         } catch (ProtocolException e) {
             LOG.warn("{}: malformed reply: {}; closing", address, e.getMessage());
-            p.completeExceptionally(new DonorUnavailableException(address + ": malformed reply: "
-                    + e.getMessage()));
+            p.failed(new DonorUnavailableException(address + ": malformed reply: " + e.getMessage()));
             close();
         } catch (RuntimeException e) {
-            p.completeExceptionally(e);
+            p.failed(e);
         }
     }
 
@@ -429,6 +597,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        outbound.releaseAll();
         failAll(new DonorUnavailableException(address + ": connection closed"));
         super.channelInactive(ctx);
     }

@@ -114,7 +114,7 @@ public final class TcpTransport implements DonorTransport {
                         ch.pipeline().addLast("wire", wireCounting);
                         ch.pipeline().addLast("flushes", new FlushConsolidationHandler(
                                 FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
-                        ch.pipeline().addLast("frames", new FrameDecoder(FrameHeader.MAX_FRAME_BYTES));
+                        ch.pipeline().addLast("frames", FrameDecoder.inPlace(FrameHeader.MAX_FRAME_BYTES));
                         ch.pipeline().addLast("donor", connection);
                     }
                 });

@@ -1,0 +1,36 @@
+package dev.valet.common.protocol;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.util.IllegalReferenceCountException;
+import io.netty.util.internal.PlatformDependent;
+
+/** Copies one 4096-byte page between buffers: memory to memory when both have an address, so nothing is allocated. */
+public final class PageBytes {
+    private PageBytes() {
+    }
+
+    /**
+     * Copies the page at {@code srcIndex} of {@code src} to {@code dstIndex} of {@code dst} (absolute indexes; the
+     * reader and writer indexes are untouched). Netty's own {@code setBytes} between two direct buffers may make an
+     * NIO view per call to copy through.
+     */
+    public static void copy(ByteBuf src, int srcIndex, ByteBuf dst, int dstIndex) {
+        if (src.hasMemoryAddress() && dst.hasMemoryAddress()) {
+            check(src, srcIndex);
+            check(dst, dstIndex);
+            PlatformDependent.copyMemory(src.memoryAddress() + srcIndex, dst.memoryAddress() + dstIndex,
+                    FrameHeader.PAGE_SIZE);
+        } else {
+            dst.setBytes(dstIndex, src, srcIndex, FrameHeader.PAGE_SIZE);
+        }
+    }
+
+    private static void check(ByteBuf buf, int index) {
+        if (index < 0 || index > buf.capacity() - FrameHeader.PAGE_SIZE) {
+            throw new IndexOutOfBoundsException("page at " + index + " of a " + buf.capacity() + "-byte buffer");
+        }
+        if (buf.refCnt() == 0) {
+            throw new IllegalReferenceCountException(0); // a released buffer, as its own accessors would say
+        }
+    }
+}
