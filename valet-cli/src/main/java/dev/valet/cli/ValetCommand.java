@@ -1,5 +1,6 @@
 package dev.valet.cli;
 
+import dev.valet.common.net.NettyTransport;
 import dev.valet.donor.DonorCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -22,6 +23,7 @@ public final class ValetCommand implements Runnable {
     }
 
     public static void main(String[] args) {
+        NettyTransport.quietLeakDetection();
         CommandLine cli = new CommandLine(new ValetCommand());
         cli.setExecutionExceptionHandler(new ErrorReporter());
         cli.setParameterExceptionHandler(new ErrorReporter());

@@ -4,6 +4,7 @@ import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ConfigLoader;
 import dev.valet.common.config.DonorConfig;
 import dev.valet.common.config.TransportChoice;
+import dev.valet.common.net.NettyTransport;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.donor.memory.MemInfo;
 import dev.valet.donor.server.DonorServer;
@@ -143,6 +144,7 @@ public final class DonorCommand implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        NettyTransport.quietLeakDetection();
         System.exit(new CommandLine(new DonorCommand()).execute(args));
     }
 

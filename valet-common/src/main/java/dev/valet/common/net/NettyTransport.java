@@ -12,6 +12,7 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.ResourceLeakDetector;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 /**
@@ -20,6 +21,17 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  */
 public enum NettyTransport {
     EPOLL, NIO;
+
+    /**
+     * Turns netty's buffer leak detector off for a daemon's paging path, unless {@code io.netty.leakDetection.level}
+     * is set: at its default level it samples one buffer in 128 and records a stack trace for it, kilobytes per
+     * sample, which is most of what a request would still allocate (docs/performance.md). Tests keep it on.
+     */
+    public static void quietLeakDetection() {
+        if (System.getProperty("io.netty.leakDetection.level") == null) {
+            ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+        }
+    }
 
     /** Native epoll when netty can load it, NIO otherwise. */
     public static NettyTransport select() {

@@ -78,6 +78,11 @@ public final class PageBatch {
         this.count = 0;
     }
 
+    /** A copy of the whole body, for a caller that keeps the pages after the receive buffer is reused. */
+    public ByteBuf copyBody() {
+        return buffer.copy(base, (int) bodySize(count));
+    }
+
     public ByteBuf buffer() {
         return buffer;
     }

@@ -25,7 +25,6 @@ import dev.valet.common.protocol.Opcode;
 import dev.valet.common.protocol.PageBatch;
 import dev.valet.common.protocol.PageBatchEncoder;
 import dev.valet.common.protocol.PageIndexList;
-import dev.valet.common.protocol.PagesAck;
 import dev.valet.common.protocol.ProtocolException;
 import dev.valet.common.protocol.SlabAlloc;
 import dev.valet.common.protocol.SlabRef;
@@ -34,15 +33,10 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.DecoderException;
-import org.agrona.collections.Long2ObjectHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledFuture;
@@ -61,22 +55,15 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     private static final Logger LOG = LoggerFactory.getLogger(TcpDonorConnection.class);
     /** How often pending requests are checked against their deadlines (timeouts are seconds long). */
     static final long DEADLINE_SCAN_MS = 20;
-    /** Page requests kept for reuse per connection: more than the engine ever has in flight to one donor. */
-    private static final int MAX_IDLE_REQUESTS = 4096;
 
     private final DonorAddress address;
     private final AdaptiveTimeout requestTimeout;
     private final int clientMaxPages;
     private final ClusterSecret secret;
     private final AtomicLong nextRequestId = new AtomicLong(1);
-    /** Requests waiting for their replies, by request id (guarded by itself; no boxing, no entry per request). */
-    private final Long2ObjectHashMap<Pending> pending = new Long2ObjectHashMap<>();
-    /** Page requests not in use (guarded by {@link #pending}). */
-    private final ArrayDeque<PageRequest> idle = new ArrayDeque<>();
+    private final PendingRequests pending;
     /** Frames waiting for the event loop, which writes them all and flushes once. */
     private final OutboundQueue outbound = new OutboundQueue();
-    /** The deadline scan's scratch list (event loop only). */
-    private final List<Pending> expired = new ArrayList<>();
     private final WireCounters wire;
     private volatile Channel channel;
     private volatile HelloOk hello;
@@ -91,112 +78,11 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     TcpDonorConnection(DonorAddress address, Duration requestTimeout, int clientMaxPages, ClusterSecret secret,
                        WireCounters wire) {
         this.address = address;
+        this.pending = new PendingRequests(address);
         this.wire = wire;
         this.secret = secret;
         this.requestTimeout = new AdaptiveTimeout(requestTimeout);
         this.clientMaxPages = clientMaxPages;
-    }
-
-    /** A request waiting for its reply: what the reply must be, when it is due, and who is told. */
-    private abstract static class Pending {
-        long id;
-        Opcode expected;
-        long sentNanos;
-        long deadlineNanos;
-
-        /** The expected reply arrived: decode it and tell the caller; a malformed body throws. */
-        abstract void replied(Frame frame);
-
-        /** The request failed (refused, late, connection lost): tell the caller. */
-        abstract void failed(Throwable cause);
-    }
-
-    /** A request whose caller waits on a future (control requests: each allocates, none is on the I/O path). */
-    private static final class FuturePending<T> extends Pending {
-        private final CompletableFuture<T> future = new CompletableFuture<>();
-        private final Function<Frame, T> decode;
-
-        FuturePending(Opcode expected, Function<Frame, T> decode) {
-            this.expected = expected;
-            this.decode = decode;
-        }
-
-        @Override
-        void replied(Frame frame) {
-            future.complete(decode.apply(frame));
-        }
-
-        @Override
-        void failed(Throwable cause) {
-            future.completeExceptionally(cause);
-        }
-    }
-
-    /**
-     * A WRITE_PAGES or READ_PAGES on the I/O path: one of a pool per connection, reused request after request, so
-     * a page request allocates nothing. Its answer is told exactly once, then it goes back to the pool.
-     */
-    private final class PageRequest extends Pending {
-        private final PageBatch pages = new PageBatch();
-        private final PageBatchEncoder encoder = new PageBatchEncoder();
-        private long slabId;
-        private int count;
-        private WriteAnswer writeAnswer;
-        private ReadAnswer readAnswer;
-
-        PageRequest forWrite(long slabId, int count, WriteAnswer answer) {
-            this.expected = Opcode.WRITE_PAGES_OK;
-            this.slabId = slabId;
-            this.count = count;
-            this.writeAnswer = answer;
-            return this;
-        }
-
-        PageRequest forRead(long slabId, int count, ReadAnswer answer) {
-            this.expected = Opcode.READ_PAGES_OK;
-            this.slabId = slabId;
-            this.count = count;
-            this.readAnswer = answer;
-            return this;
-        }
-
-        @Override
-        void replied(Frame frame) {
-            if (writeAnswer != null) {
-                PagesAck.check(frame, slabId, count);
-            } else {
-                pages.wrap(frame, "READ_PAGES_OK");
-                if (pages.slabId() != slabId || pages.count() != count) {
-                    throw ProtocolException.badBody("READ_PAGES_OK for slab " + pages.slabId() + " x"
-                            + pages.count() + ", expected slab " + slabId + " x" + count);
-                }
-            }
-            tell(null);
-        }
-
-        @Override
-        void failed(Throwable cause) {
-            tell(cause);
-        }
-
-        private void tell(Throwable error) {
-            WriteAnswer w = writeAnswer;
-            ReadAnswer r = readAnswer;
-            writeAnswer = null;
-            readAnswer = null;
-            try {
-                if (w != null) {
-                    w.written(error);
-                } else if (r != null) {
-                    r.pagesRead(error == null ? pages : null, error);
-                }
-            } catch (RuntimeException e) {
-                LOG.error("{}: the answer to request {} threw", address, id, e);
-            } finally {
-                pages.clear();
-                recycle(this);
-            }
-        }
     }
 
     /**
@@ -275,9 +161,15 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
 
     @Override
     public CompletableFuture<Void> writePages(long slabId, int count, PageSource source) {
-        FutureAnswer answer = new FutureAnswer();
-        writePages(slabId, count, source, answer);
-        return answer.written;
+        CompletableFuture<Void> written = new CompletableFuture<>();
+        writePages(slabId, count, source, error -> {
+            if (error == null) {
+                written.complete(null);
+            } else {
+                written.completeExceptionally(error);
+            }
+        });
+        return written;
     }
 
     @Override
@@ -290,7 +182,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
             answer.written(e);
             return;
         }
-        PageRequest request = pooled().forWrite(slabId, count, answer);
+        PageRequest request = pending.pageRequest().forWrite(slabId, count, answer);
         long id = nextRequestId.getAndIncrement();
         try {
             PageBatchEncoder encoder = request.encoder.begin(out, Opcode.WRITE_PAGES, id, slabId);
@@ -309,24 +201,16 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
 
     @Override
     public CompletableFuture<ReceivedPages> readPages(long slabId, long[] pageIndexes, int count) {
-        checkCount(count);
-        long id = nextRequestId.getAndIncrement();
-        ByteBuf out = channelOrFail().alloc().buffer(PageIndexList.frameSize(count));
-        PageIndexList.encode(out, id, slabId, pageIndexes, count);
-        return send(id, out, Opcode.READ_PAGES_OK, f -> {
-            ByteBuf body = f.buffer().copy(f.bodyIndex(), f.bodyLength()); // the frame is valid only now
-            try {
-                PageBatch pages = new PageBatch().wrap(body, "READ_PAGES_OK");
-                if (pages.slabId() != slabId || pages.count() != count) {
-                    throw ProtocolException.badBody("READ_PAGES_OK for slab " + pages.slabId() + " x"
-                            + pages.count() + ", expected slab " + slabId + " x" + count);
-                }
-                return new ReceivedPages(pages, body);
-            } catch (RuntimeException e) {
-                body.release();
-                throw e;
+        CompletableFuture<ReceivedPages> read = new CompletableFuture<>();
+        readPages(slabId, pageIndexes, count, (pages, error) -> {
+            if (error != null) {
+                read.completeExceptionally(error);
+                return;
             }
+            ByteBuf body = pages.copyBody(); // the pages are valid only during this call
+            read.complete(new ReceivedPages(new PageBatch().wrap(body, "READ_PAGES_OK"), body));
         });
+        return read;
     }
 
     @Override
@@ -341,21 +225,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
         }
         long id = nextRequestId.getAndIncrement();
         PageIndexList.encode(out, id, slabId, pageIndexes, count);
-        send(id, out, pooled().forRead(slabId, count, answer));
-    }
-
-    /** A write's answer as a future, for callers off the I/O path. */
-    private static final class FutureAnswer implements WriteAnswer {
-        private final CompletableFuture<Void> written = new CompletableFuture<>();
-
-        @Override
-        public void written(Throwable error) {
-            if (error == null) {
-                written.complete(null);
-            } else {
-                written.completeExceptionally(error);
-            }
-        }
+        send(id, out, pending.pageRequest().forRead(slabId, count, answer));
     }
 
     @Override
@@ -416,7 +286,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     }
 
     private <T> CompletableFuture<T> send(long id, ByteBuf frame, Opcode expected, Function<Frame, T> decode) {
-        FuturePending<T> request = new FuturePending<>(expected, decode);
+        PendingRequest.Awaited<T> request = new PendingRequest.Awaited<>(expected, decode);
         send(id, frame, request);
         return request.future;
     }
@@ -433,92 +303,21 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
      * Registers {@code request} under {@code id} with its deadline and queues {@code frame} for the event loop,
      * which writes every frame queued by then and flushes once. Fails the request if the connection is closed.
      */
-    private void send(long id, ByteBuf frame, Pending request) {
+    private void send(long id, ByteBuf frame, PendingRequest request) {
         Channel ch = channel;
         if (ch == null || !ch.isActive()) {
             frame.release();
             request.failed(new DonorUnavailableException(address + ": connection closed"));
             return;
         }
-        long now = System.nanoTime();
-        request.id = id;
-        request.sentNanos = now;
-        request.deadlineNanos = now + requestTimeout.nanos();
-        synchronized (pending) {
-            pending.put(id, request);
-        }
+        pending.add(id, request, requestTimeout.nanos());
         if (!ch.isActive()) {
-            // Closed since the check above: channelInactive may have run before the put and missed this request.
+            // Closed since the check above: channelInactive may have run before the add and missed this request.
             frame.release();
-            fail(id, new DonorUnavailableException(address + ": connection closed"));
+            pending.fail(id, new DonorUnavailableException(address + ": connection closed"));
             return;
         }
         outbound.send(ch, frame);
-    }
-
-    /** A page request from the pool (or a new one when every pooled one is waiting for its reply). */
-    private PageRequest pooled() {
-        synchronized (pending) {
-            PageRequest r = idle.pollLast();
-            return r != null ? r : new PageRequest();
-        }
-    }
-
-    private void recycle(PageRequest r) {
-        synchronized (pending) {
-            if (idle.size() < MAX_IDLE_REQUESTS) {
-                idle.addLast(r);
-            }
-        }
-    }
-
-    private void fail(long id, RuntimeException cause) {
-        Pending p = take(id);
-        if (p != null) {
-            p.failed(cause);
-        }
-    }
-
-    private Pending take(long id) {
-        synchronized (pending) {
-            return pending.remove(id);
-        }
-    }
-
-    /** Fails every pending request with {@code cause}. */
-    private void failAll(RuntimeException cause) {
-        List<Pending> all;
-        synchronized (pending) {
-            all = new ArrayList<>(pending.values());
-            pending.clear();
-        }
-        for (Pending p : all) {
-            p.failed(cause);
-        }
-    }
-
-    /**
-     * Fails every request past its deadline. One scan on the event loop every {@link #DEADLINE_SCAN_MS} serves all
-     * requests of the connection, instead of a timer scheduled and cancelled per request.
-     */
-    private void expireLate() {
-        long now = System.nanoTime();
-        synchronized (pending) {
-            for (Iterator<Pending> it = pending.values().iterator(); it.hasNext(); ) {
-                Pending p = it.next();
-                if (now - p.deadlineNanos >= 0) {
-                    it.remove();
-                    expired.add(p);
-                }
-            }
-        }
-        // Failed outside the lock: a caller's callback may send the next request at once.
-        for (int i = 0; i < expired.size(); i++) {
-            Pending p = expired.get(i);
-            p.failed(DonorUnavailableException.timeout(address + ": no reply to request " + p.id
-                    + " within " + (p.deadlineNanos - p.sentNanos) / 1_000_000 + " ms"));
-        }
-        expired.clear();
     }
 
     @Override
@@ -530,7 +329,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         channel = ctx.channel();
-        ScheduledFuture<?> scan = channel.eventLoop().scheduleAtFixedRate(this::expireLate, DEADLINE_SCAN_MS,
+        ScheduledFuture<?> scan = channel.eventLoop().scheduleAtFixedRate(pending::expireLate, DEADLINE_SCAN_MS,
                 DEADLINE_SCAN_MS, TimeUnit.MILLISECONDS);
         channel.closeFuture().addListener(f -> {
             scan.cancel(false);
@@ -545,7 +344,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
             evict(ctx, frame);
             return;
         }
-        Pending p = take(frame.requestId());
+        PendingRequest p = pending.take(frame.requestId());
         if (p == null) {
             if (op == Opcode.ERROR) {
                 LOG.warn("{}: donor reports a connection error: {}", address, describeError(frame));
@@ -561,7 +360,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     }
 
     /** Tells the caller of {@code p} what the donor answered: the reply, its refusal, or a malformed reply. */
-    private void answer(Pending p, Frame frame, Opcode op) {
+    private void answer(PendingRequest p, Frame frame, Opcode op) {
         try {
             if (op == Opcode.ERROR) {
                 ErrorReply error = ErrorReply.decode(frame.body());
@@ -592,13 +391,13 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
 
     @Override
     public void abandonPending(String why) {
-        failAll(new DonorUnavailableException(address + ": " + why));
+        pending.failAll(new DonorUnavailableException(address + ": " + why));
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         outbound.releaseAll();
-        failAll(new DonorUnavailableException(address + ": connection closed"));
+        pending.failAll(new DonorUnavailableException(address + ": connection closed"));
         super.channelInactive(ctx);
     }
 

@@ -109,11 +109,12 @@ public final class TcpTransport implements DonorTransport {
                             ch.pipeline().addLast("tls", security.tls().newHandler(ch.alloc(), address.host(),
                                     address.port()));
                         }
-                        // Requests queued together (from any thread) leave in one flush, one syscall: the donor
+                        // Requests queued together (from any thread) leave in one flush, one syscall (the
+                        // connection's OutboundQueue); flushes while a read is handled wait for its end. The donor
                         // answers what one read brought in one flush too (DonorHandler.channelReadComplete).
                         ch.pipeline().addLast("wire", wireCounting);
                         ch.pipeline().addLast("flushes", new FlushConsolidationHandler(
-                                FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
+                                FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, false));
                         ch.pipeline().addLast("frames", FrameDecoder.inPlace(FrameHeader.MAX_FRAME_BYTES));
                         ch.pipeline().addLast("donor", connection);
                     }
