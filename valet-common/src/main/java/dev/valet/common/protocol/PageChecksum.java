@@ -25,14 +25,15 @@ public final class PageChecksum {
     }
 
     /**
-     * This thread's NIO view of the memory it last checksummed, kept while the next buffer covers the same memory
-     * (the data area, a frame of many pages): a view is made per buffer, not per page. Keyed by address and size,
-     * never by the buffer object, which netty recycles for other memory.
+     * This thread's NIO views of the memory it checksums, one per buffer it met lately (the data area, the frames of
+     * many pages, a benchmark's window of buffers): a view is made per buffer, not per page. A small table keyed by
+     * address and size, never by the buffer object, which netty recycles for other memory.
      */
     private static final class View {
-        private ByteBuffer view;
-        private long address;
-        private int capacity;
+        private static final int SLOTS = 64;
+        private final ByteBuffer[] views = new ByteBuffer[SLOTS];
+        private final long[] addresses = new long[SLOTS];
+        private final int[] capacities = new int[SLOTS];
 
         ByteBuffer of(ByteBuf buf, int index) {
             if (!buf.hasMemoryAddress()) {
@@ -41,10 +42,15 @@ public final class PageChecksum {
             if (buf.refCnt() == 0) {
                 throw new IllegalReferenceCountException(0);
             }
-            if (view == null || address != buf.memoryAddress() || capacity != buf.capacity()) {
-                view = buf.nioBuffer(0, buf.capacity());
-                address = buf.memoryAddress();
-                capacity = buf.capacity();
+            long address = buf.memoryAddress();
+            int capacity = buf.capacity();
+            int slot = (int) ((address * 0x9E3779B97F4A7C15L) >>> 58); // 6 bits: SLOTS
+            ByteBuffer view = views[slot];
+            if (view == null || addresses[slot] != address || capacities[slot] != capacity) {
+                view = buf.nioBuffer(0, capacity);
+                views[slot] = view;
+                addresses[slot] = address;
+                capacities[slot] = capacity;
             }
             view.clear();
             view.position(index);
