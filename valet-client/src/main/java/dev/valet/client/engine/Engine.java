@@ -169,16 +169,14 @@ public final class Engine implements AutoCloseable {
         }
         map.checkPage(firstPage);
         map.checkPage(firstPage + count - 1);
-        int parts = 0;
-        for (long page = firstPage, end = firstPage + count; page < end; parts++) {
-            page += runLength(page, (int) (end - page));
-        }
-        PageIoDone each = parts == 1 ? done : new AllParts(parts, done); // only a request that crosses a slab
+        // Almost every request is one run: only one that crosses a slab or the request size counts its parts.
+        PageIoDone each = runLength(map.slabOf(firstPage), firstPage, count) == count ? done
+                : new AllParts(runs(firstPage, count), done);
         long page = firstPage;
         int offset = 0;
         while (offset < count) {
             SlabEntry slab = map.slabOf(page);
-            int n = runLength(page, count - offset);
+            int n = runLength(slab, page, count - offset);
             int index = bufferIndex + offset * FrameHeader.PAGE_SIZE;
             if (write) {
                 writer.write(slab, page, n, buffer, index, each);
@@ -190,9 +188,17 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Pages of a run from {@code page}: up to {@code left}, within its slab and the request size. */
-    private int runLength(long page, int left) {
-        SlabEntry slab = map.slabOf(page);
+    /** How many runs pages {@code firstPage .. firstPage + count} split into. */
+    private int runs(long firstPage, int count) {
+        int runs = 0;
+        for (long page = firstPage, end = firstPage + count; page < end; runs++) {
+            page += runLength(map.slabOf(page), page, (int) (end - page));
+        }
+        return runs;
+    }
+
+    /** Pages of a run from {@code page} of {@code slab}: up to {@code left}, within the slab and the request size. */
+    private int runLength(SlabEntry slab, long page, int left) {
         int inSlab = (int) (slab.firstPage() + slab.pageCount() - page);
         return Math.min(Math.min(left, inSlab), pagesPerRequest);
     }
