@@ -43,37 +43,62 @@ class EngineAllocationTest {
     void steadySinglePageWritesAndReadsAllocateLittlePerRequest() throws Exception {
         NettyTransport.quietLeakDetection();
         try (EngineHarness h = new EngineHarness(dir).startDonors(2, "128M")) {
-            Engine engine = h.start(EngineHarness.config(1, 2));
-            long pages = h.pages();
-            h.write(0, pages, 1);  // every slab mapped, every page written: reads read, writes overwrite
-            byte[] page = new byte[FrameHeader.PAGE_SIZE];
-            PagePattern.fill(page, 5, 0, 0, 1);
-            EngineLoad.PageFiller filler = (p, buf, index) -> buf.setBytes(index, page);
-            EngineLoad.PageChecker any = (p, buf, index) -> true;  // what is read is the failover tests' business
-            SplittableRandom random = new SplittableRandom(13);
-
-            ThreadCosts costs = new ThreadCosts(h.donors.stream().mapToLong(d -> d.pid()).toArray());
-            try (EngineLoad load = new EngineLoad(engine, DEPTH, 1)) {
-                for (int round = 0; round < 2; round++) {  // round 0 warms up (JIT), round 1 is measured
-                    long ops = round == 0 ? WARMUP_OPS : MEASURED_OPS;
-                    load.measure(round == 0 ? null : costs);
-                    EngineLoad.Result w = load.write(randomPages(random, pages, ops), filler, n -> { });
-                    EngineLoad.Result r = load.read(randomPages(random, pages, ops), any, n -> { });
-                    assertThat(w.failedPages() + r.failedPages()).isZero();
-                }
-            }
-
-            ThreadCosts.Totals t = costs.totals();
-            double requests = 2.0 * MEASURED_OPS;
-            double eventLoops = t.groups().stream().filter(g -> g.name().equals("valet-client-io"))
-                    .mapToLong(ThreadCosts.Group::allocatedBytes).sum() / requests;
-            double all = t.allocatedBytes() / requests;
+            ThreadCosts.Totals t = measure(h);
+            double eventLoops = perRequest(t, "valet-client-io");
+            double all = t.allocatedBytes() / (2.0 * MEASURED_OPS);
             System.out.printf("EngineAllocationTest: %.0f B/request on the event loops, %.0f B/request on all"
                     + " threads; by group: %s%n", eventLoops, all, t.groups());
             assertThat(eventLoops).as("bytes per request allocated by valet-client-io threads (target 64)")
                     .isGreaterThan(0).isLessThan(EVENT_LOOP_BOUND);
             assertThat(all).as("bytes per request allocated by all threads (target 64)").isLessThan(ALL_THREADS_BOUND);
         }
+    }
+
+    /**
+     * The donor's request path (issue 13: "and the donor's request path"): the same load against two donor servers
+     * in this JVM, whose event loops ({@code valet-donor-io}) decode, check, store or read and answer every request.
+     */
+    @Test
+    void theDonorsRequestPathAllocatesLittlePerRequest() throws Exception {
+        NettyTransport.quietLeakDetection();
+        try (EngineHarness h = new EngineHarness(dir).startDonorsInProcess(2, "128M")) {
+            ThreadCosts.Totals t = measure(h);
+            double donorLoops = perRequest(t, "valet-donor-io");
+            System.out.printf("EngineAllocationTest: %.0f B/request on the donors' event loops; by group: %s%n",
+                    donorLoops, t.groups());
+            assertThat(donorLoops).as("bytes per request allocated by valet-donor-io threads (target 64)")
+                    .isGreaterThan(0).isLessThan(EVENT_LOOP_BOUND);
+        }
+    }
+
+    /** Warm-up, then {@link #MEASURED_OPS} random single-page writes and as many reads, measured. */
+    private static ThreadCosts.Totals measure(EngineHarness h) throws Exception {
+        Engine engine = h.start(EngineHarness.config(1, 2));
+        long pages = h.pages();
+        h.write(0, pages, 1);  // every slab mapped, every page written: reads read, writes overwrite
+        byte[] page = new byte[FrameHeader.PAGE_SIZE];
+        PagePattern.fill(page, 5, 0, 0, 1);
+        EngineLoad.PageFiller filler = (p, buf, index) -> buf.setBytes(index, page);
+        EngineLoad.PageChecker any = (p, buf, index) -> true;  // what is read is the failover tests' business
+        SplittableRandom random = new SplittableRandom(13);
+
+        ThreadCosts costs = new ThreadCosts(h.donors.stream().mapToLong(d -> d.pid()).toArray());
+        try (EngineLoad load = new EngineLoad(engine, DEPTH, 1)) {
+            for (int round = 0; round < 2; round++) {  // round 0 warms up (JIT), round 1 is measured
+                long ops = round == 0 ? WARMUP_OPS : MEASURED_OPS;
+                load.measure(round == 0 ? null : costs);
+                EngineLoad.Result w = load.write(randomPages(random, pages, ops), filler, n -> { });
+                EngineLoad.Result r = load.read(randomPages(random, pages, ops), any, n -> { });
+                assertThat(w.failedPages() + r.failedPages()).isZero();
+            }
+        }
+        return costs.totals();
+    }
+
+    /** Bytes per measured request allocated by the threads of {@code group}. */
+    private static double perRequest(ThreadCosts.Totals t, String group) {
+        return t.groups().stream().filter(g -> g.name().equals(group))
+                .mapToLong(ThreadCosts.Group::allocatedBytes).sum() / (2.0 * MEASURED_OPS);
     }
 
     /** {@code ops} single pages drawn uniformly from {@code [0, pages)}. */

@@ -6,7 +6,10 @@ import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.config.FailoverConfig;
 import dev.valet.common.protocol.FrameHeader;
+import dev.valet.common.config.DonorConfig;
+import dev.valet.common.portal.DonorAddress;
 import dev.valet.donor.DonorProcess;
+import dev.valet.donor.server.DonorServer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -28,6 +31,9 @@ final class EngineHarness implements AutoCloseable {
     static final int BATCH = 32;
 
     final List<DonorProcess> donors = new ArrayList<>();
+    /** Donor servers in this JVM (when a test measures their threads), beside or instead of the processes. */
+    final List<DonorServer> inProcess = new ArrayList<>();
+    private final List<DonorAddress> inProcessAddresses = new ArrayList<>();
     final Path dir;
     Engine engine;
 
@@ -38,6 +44,18 @@ final class EngineHarness implements AutoCloseable {
     EngineHarness startDonors(int n, String memory) throws IOException {
         for (int i = 0; i < n; i++) {
             donors.add(DonorProcess.start(dir, "d" + i, "--memory", memory, "--no-lock-memory"));
+        }
+        return this;
+    }
+
+    /** {@code n} donor servers in this JVM on ephemeral loopback ports, their memory not locked. */
+    EngineHarness startDonorsInProcess(int n, String memory) throws InterruptedException {
+        for (int i = 0; i < n; i++) {
+            DonorServer server = new DonorServer(DonorConfig.defaults()
+                    .withListen(DonorAddress.parseListen("127.0.0.1:0"))
+                    .withMemory(ByteSize.parse(memory)).withLockMemory(false));
+            inProcess.add(server);
+            inProcessAddresses.add(DonorAddress.parse("127.0.0.1:" + server.start().getPort()));
         }
         return this;
     }
@@ -57,7 +75,9 @@ final class EngineHarness implements AutoCloseable {
 
     Engine start(ClientConfig config) throws IOException {
         config.validate();
-        engine = Engine.start(config, donors.stream().map(DonorProcess::address).toList());
+        List<DonorAddress> addresses = new ArrayList<>(donors.stream().map(DonorProcess::address).toList());
+        addresses.addAll(inProcessAddresses);
+        engine = Engine.start(config, addresses);
         return engine;
     }
 
@@ -289,6 +309,9 @@ final class EngineHarness implements AutoCloseable {
                 p.resume();
             }
             p.close();
+        }
+        for (DonorServer server : inProcess) {
+            server.close();
         }
     }
 }

@@ -16,6 +16,8 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     private final int maxFrameBytes;
     /** The one frame handed on in place, or null: a new frame with its own retained body per frame. */
     private final Frame reused;
+    /** Whether a frame was handed on in place since the last read completed (netty's own flag sees none). */
+    private boolean handedOn;
     private boolean broken;
 
     /**
@@ -37,8 +39,8 @@ public final class FrameDecoder extends ByteToMessageDecoder {
 
     /**
      * A decoder that allocates nothing per frame: it hands on one reused {@link Frame} pointing into the receive
-     * buffer, straight to the next handler, which must be done with it when its {@code channelRead} returns (and
-     * must not turn auto-read off: frames handed on this way do not count as read for netty's auto-read logic).
+     * buffer, straight to the next handler, which must be done with it when its {@code channelRead} returns. The
+     * handler may turn auto-read off (backpressure): a read that handed frames on does not ask for another.
      */
     public static FrameDecoder inPlace(int maxFrameBytes) {
         return new FrameDecoder(maxFrameBytes, true);
@@ -69,6 +71,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         if (reused != null) {
             // Handed on now, while the bytes are where the frame points (once decode returns, the receive buffer
             // may be released before netty hands on what this adds to out).
+            handedOn = true;
             ctx.fireChannelRead(reused.point(opcode, requestId, in, start + FrameHeader.BODY_OFFSET,
                     frameBytes - FrameHeader.SIZE));
             in.readerIndex(start + frameBytes);
@@ -77,5 +80,24 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         ByteBuf body = in.retainedSlice(start + FrameHeader.BODY_OFFSET, frameBytes - FrameHeader.SIZE);
         in.skipBytes(frameBytes);
         out.add(new Frame(opcode, requestId, body));
+    }
+
+    /**
+     * In place, what {@link ByteToMessageDecoder#channelReadComplete} does, except that frames handed on from
+     * {@link #decode} count as read: netty's version sees nothing added to its output list and, with auto-read off,
+     * would ask for another read, defeating the next handler's backpressure.
+     */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        if (reused == null) {
+            super.channelReadComplete(ctx);
+            return;
+        }
+        discardSomeReadBytes();
+        if (!handedOn && !ctx.channel().config().isAutoRead()) {
+            ctx.read(); // a partial frame and no frame handed on: read on, or the frame never completes
+        }
+        handedOn = false;
+        ctx.fireChannelReadComplete();
     }
 }

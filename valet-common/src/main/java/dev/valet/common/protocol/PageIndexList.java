@@ -35,12 +35,20 @@ public final class PageIndexList {
     }
 
     public PageIndexList wrap(ByteBuf body) {
-        int readable = body.readableBytes();
+        return wrap(body, body.readerIndex(), body.readableBytes());
+    }
+
+    /** {@link #wrap(ByteBuf)} for the body of {@code frame}, read in place. */
+    public PageIndexList wrap(Frame frame) {
+        return wrap(frame.buffer(), frame.bodyIndex(), frame.bodyLength());
+    }
+
+    private PageIndexList wrap(ByteBuf body, int index, int readable) {
         if (readable < HEADER_SIZE) {
             throw ProtocolException.badBody("READ_PAGES body is " + readable + " bytes (expected >= "
                     + HEADER_SIZE + ")");
         }
-        long n = body.getUnsignedInt(body.readerIndex() + 8);
+        long n = body.getUnsignedInt(index + 8);
         if (n == 0) {
             throw ProtocolException.badBody("READ_PAGES asks for no pages");
         }
@@ -49,7 +57,7 @@ public final class PageIndexList {
                     + " bytes (expected " + (HEADER_SIZE + 4 * n) + ")");
         }
         this.buffer = body;
-        this.base = body.readerIndex();
+        this.base = index;
         this.count = (int) n;
         return this;
     }

@@ -1,6 +1,7 @@
 package dev.valet.common.protocol;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 
 /** WRITE_PAGES_OK: every page of the batch is stored. Body: {@code u64 slabId, u32 count}. */
 public record PagesAck(long slabId, int count) implements MessageBody {
@@ -15,6 +16,16 @@ public record PagesAck(long slabId, int count) implements MessageBody {
     public void encode(ByteBuf out) {
         out.writeLong(slabId);
         out.writeInt(count);
+    }
+
+    /** A whole WRITE_PAGES_OK frame in a buffer from {@code alloc}, without a record (the donor's request path). */
+    public static ByteBuf encode(ByteBufAllocator alloc, long requestId, long slabId, int count) {
+        ByteBuf out = alloc.buffer(FrameHeader.SIZE + SIZE);
+        int start = Frames.begin(out, Opcode.WRITE_PAGES_OK, requestId);
+        out.writeLong(slabId);
+        out.writeInt(count);
+        Frames.finish(out, start);
+        return out;
     }
 
     /**

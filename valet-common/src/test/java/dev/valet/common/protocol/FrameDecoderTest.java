@@ -104,6 +104,48 @@ class FrameDecoderTest {
         }
     }
 
+    /**
+     * A handler behind the in-place decoder may turn auto-read off (the donor's backpressure): a read that handed a
+     * frame on must then not ask for another read (netty's decoder would, seeing nothing in its output list), while a
+     * read that brought only part of a frame must, or the frame would never complete.
+     */
+    @Test
+    void inPlaceDecoderRespectsAutoReadOffOnceAFrameWasHandedOn() {
+        int[] reads = {0};
+        EmbeddedChannel ch = new EmbeddedChannel();
+        ch.pipeline().addLast(new io.netty.channel.ChannelOutboundHandlerAdapter() {
+            @Override
+            public void read(ChannelHandlerContext ctx) throws Exception {
+                reads[0]++;
+                super.read(ctx);
+            }
+        }, FrameDecoder.inPlace(CAP), new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ctx.channel().config().setAutoRead(false);
+            }
+        });
+        ByteBuf frame = Unpooled.buffer();
+        finishHeartbeat(frame, 7);
+        byte[] bytes = ByteBufUtil.getBytes(frame);
+        frame.release();
+
+        reads[0] = 0;
+        ch.writeInbound(Unpooled.wrappedBuffer(bytes));
+        assertThat(ch.config().isAutoRead()).isFalse();
+        assertThat(reads[0]).as("reads asked for after a frame was handed on").isZero();
+
+        ch.writeInbound(Unpooled.wrappedBuffer(bytes, 0, FrameHeader.SIZE + 2));
+        assertThat(reads[0]).as("reads asked for after a partial frame").isEqualTo(1);
+        ch.finishAndReleaseAll();
+    }
+
+    private static void finishHeartbeat(ByteBuf out, long requestId) {
+        int start = Frames.begin(out, Opcode.HEARTBEAT, requestId);
+        new Heartbeat(42).encode(out);
+        Frames.finish(out, start);
+    }
+
     @Test
     void splitAtEveryByteBoundaryDecodesIdentically() {
         byte[] stream = sampleStream();

@@ -52,8 +52,13 @@ import java.util.concurrent.TimeUnit;
  * <p>With a secret, a peer that has not authenticated gets nothing but a closed connection and one (rate-limited)
  * log line: no error frame for a failed proof, a request before AUTH_OK, a malformed frame or a handshake not done
  * within {@code limits.handshakeTimeout}. Beyond {@code limits.maxClients} authenticated connections, the next
- * one is closed the same way. A connection with {@code limits.maxInFlightPerConnection} requests unanswered, or
- * with unsent replies past the write-buffer high mark, is not read from until they drain.
+ * one is closed the same way. A connection with {@code limits.maxInFlightPerConnection} requests whose replies are
+ * not yet flushed, or with unsent replies past the write-buffer high mark, is not read from until they drain.
+ *
+ * <p>The request path allocates nothing per request: frames come in place ({@link
+ * dev.valet.common.protocol.FrameDecoder#inPlace}), pages are read and checked where they lie in the receive
+ * buffer, replies are encoded straight into pooled buffers and written without a promise (a failed write fails
+ * the channel, which {@link #exceptionCaught} closes).
  */
 public final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
     private static final Logger LOG = LoggerFactory.getLogger(DonorHandler.class);
@@ -76,10 +81,9 @@ public final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
     private byte[] donorNonce;
     private boolean admitted;
     private boolean refused;
-    /** Requests read whose reply is not yet written to the socket. */
+    /** Requests read since the replies were last flushed (each is answered before the next is read). */
     private int inFlight;
     private ScheduledFuture<?> handshakeTimer;
-    private ChannelFutureListener replyWritten;
     private String peer = "?";
 
     public DonorHandler(Donor donor) {
@@ -92,10 +96,6 @@ public final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         peer = String.valueOf(ctx.channel().remoteAddress());
-        replyWritten = f -> {
-            inFlight--;
-            updateAutoRead(ctx);
-        };
         long timeout = donor.limits().handshakeTimeout().toNanos();
         handshakeTimer = ctx.executor().schedule(() -> {
             if (state != State.READY) {
@@ -125,23 +125,21 @@ public final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
             return;
         }
         long requestId = frame.requestId();
-        inFlight++;
-        updateAutoRead(ctx);
+        if (++inFlight == maxInFlight) {
+            ctx.channel().config().setAutoRead(false); // on again once the replies are flushed
+        }
         try {
             Opcode op = frame.opcode();
             if (isAnswerToEvict(op, requestId)) {
                 evictAnswer(op, requestId, frame.body());
-                inFlight--; // an answer gets no reply
-                updateAutoRead(ctx);
                 return;
             }
             if (op == null || op.isReply()) {
                 throw new ProtocolException(ErrorCode.UNSUPPORTED_OPCODE, String.format(
                         "opcode 0x%02x is not a request", frame.opcodeCode()), false);
             }
-            ByteBuf body = frame.body();
             if (state != State.READY) {
-                handshake(ctx, op, requestId, body);
+                handshake(ctx, op, requestId, frame.body());
                 return;
             }
             if (op == Opcode.EVICT) {
@@ -149,16 +147,21 @@ public final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
                         false);
             }
             switch (op) {
+                case WRITE_PAGES -> {
+                    donor.ownerActive(identity, ctx.channel());
+                    writePages(ctx, requestId, batch.wrap(frame, "WRITE_PAGES"));
+                }
+                case READ_PAGES -> readPages(ctx, requestId, indexes.wrap(frame));
                 case HELLO -> throw ProtocolException.badBody("HELLO again on a connection that already said it"
                         + " (as '" + identity + "')");
                 case AUTH -> throw ProtocolException.badBody("AUTH on a connection that "
                         + (secret == null ? "needs none (this donor has no cluster secret)" : "is authenticated"));
                 case STATS -> {
-                    Frames.requireEmpty(body, "STATS");
+                    Frames.requireEmpty(frame.body(), "STATS");
                     reply(ctx, Opcode.STATS_OK, requestId, donor.stats());
                 }
                 case ALLOC_SLAB -> {
-                    SlabAlloc alloc = SlabAlloc.decode(body);
+                    SlabAlloc alloc = SlabAlloc.decode(frame.body());
                     if (donor.headroom().underPressure()) {
                         throw new SlabStoreException(ErrorCode.NO_SPACE, "the donor's host is short of memory"
                                 + " (below headroom.evictBelow): no new slabs until it has some to spare");
@@ -168,24 +171,20 @@ public final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
                     reply(ctx, Opcode.ALLOC_SLAB_OK, requestId, new SlabRef(alloc.slabId()));
                 }
                 case FREE_SLAB -> {
-                    long slabId = SlabRef.decode(body, "FREE_SLAB").slabId();
+                    long slabId = SlabRef.decode(frame.body(), "FREE_SLAB").slabId();
                     if (!donor.store().free(identity, slabId)) {
                         throw noSuchSlab(slabId);
                     }
                     donor.headroom().onFreed(new SlabKey(identity, slabId));
                     reply(ctx, Opcode.FREE_SLAB_OK, requestId, new SlabRef(slabId));
                 }
-                case WRITE_PAGES -> {
-                    donor.ownerActive(identity, ctx.channel());
-                    writePages(ctx, requestId, batch.wrap(body, "WRITE_PAGES"));
-                }
-                case READ_PAGES -> readPages(ctx, requestId, indexes.wrap(body));
-                case HEARTBEAT -> reply(ctx, Opcode.HEARTBEAT_OK, requestId, Heartbeat.decode(body));
+                case HEARTBEAT -> reply(ctx, Opcode.HEARTBEAT_OK, requestId, Heartbeat.decode(frame.body()));
                 case LIST_SLABS -> {
-                    Frames.requireEmpty(body, "LIST_SLABS");
+                    Frames.requireEmpty(frame.body(), "LIST_SLABS");
                     reply(ctx, Opcode.LIST_SLABS_OK, requestId, listSlabs());
                 }
-                case READ_INDEX -> reply(ctx, Opcode.READ_INDEX_OK, requestId, readIndex(IndexRequest.decode(body)));
+                case READ_INDEX -> reply(ctx, Opcode.READ_INDEX_OK, requestId,
+                        readIndex(IndexRequest.decode(frame.body())));
                 default -> throw new ProtocolException(ErrorCode.UNSUPPORTED_OPCODE, op + " is not served here",
                         false);
             }
@@ -193,6 +192,8 @@ public final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
             refuseOrAnswer(ctx, requestId, e.code(), e.getMessage());
         } catch (SlabStoreException e) {
             refuseOrAnswer(ctx, requestId, e.code(), e.getMessage());
+        } finally {
+            batch.clear(); // the receive buffer is the decoder's again
         }
     }
 
@@ -340,7 +341,7 @@ public final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
             slab.touch(System.nanoTime());
         }
         donor.pagesServed(n);
-        reply(ctx, Opcode.WRITE_PAGES_OK, requestId, new PagesAck(pages.slabId(), n));
+        reply(ctx, PagesAck.encode(ctx.alloc(), requestId, pages.slabId(), n));
     }
 
     private void readPages(ChannelHandlerContext ctx, long requestId, PageIndexList wanted)
@@ -440,12 +441,12 @@ public final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
         reply(ctx, Frames.encode(ctx.alloc(), opcode, requestId, body));
     }
 
-    /** Writes the reply to one request; once it is on the socket, that request no longer counts as in flight. */
+    /** Writes the reply to one request; the replies of a read go out with one flush when it completes. */
     private void reply(ChannelHandlerContext ctx, ByteBuf frame) {
-        ctx.write(frame).addListener(replyWritten);
+        ctx.write(frame, ctx.voidPromise());
     }
 
-    /** Reads on only while both the unanswered requests and the unsent replies are under their limits. */
+    /** Reads on only while both the unflushed replies and the unsent replies are under their limits. */
     private void updateAutoRead(ChannelHandlerContext ctx) {
         ctx.channel().config().setAutoRead(ctx.channel().isWritable() && inFlight < maxInFlight);
     }
@@ -453,6 +454,8 @@ public final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         ctx.flush();
+        inFlight = 0;
+        updateAutoRead(ctx);
     }
 
     @Override

@@ -110,7 +110,7 @@ public final class DonorServer implements AutoCloseable {
                             ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
                         }
                         ch.pipeline().addLast("idle", new IdleStateHandler(idleNanos, 0, 0, TimeUnit.NANOSECONDS));
-                        ch.pipeline().addLast("frames", new FrameDecoder(maxFrame));
+                        ch.pipeline().addLast("frames", FrameDecoder.inPlace(maxFrame));
                         ch.pipeline().addLast("donor", new DonorHandler(donor));
                     }
                 });
