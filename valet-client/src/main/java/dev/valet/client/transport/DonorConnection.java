@@ -135,7 +135,11 @@ public interface DonorConnection extends AutoCloseable {
         void pagesRead(PageBatch pages, Throwable error);
     }
 
-    /** Fills a write request in place; called once per request, on the caller's thread. */
+    /**
+     * Fills a write request in place: called on the caller's thread, and again (on the connection's thread) if the
+     * request went in a frame with other requests that the donor refused and is sent alone; so it must add the same
+     * pages each time, until the request is answered.
+     */
     @FunctionalInterface
     interface PageSource {
         void addPagesTo(PageBatchEncoder encoder);

@@ -27,6 +27,8 @@ public final class PageBatch {
 
     private ByteBuf buffer;
     private int base;
+    /** The first entry this flyweight shows: 0, or where a {@link #range} of a larger batch starts. */
+    private int first;
     private int count;
 
     /** The most pages that fit in one frame of {@code maxFrameBytes}. */
@@ -68,7 +70,23 @@ public final class PageBatch {
         }
         this.buffer = body;
         this.base = index;
+        this.first = 0;
         this.count = (int) n;
+        return this;
+    }
+
+    /**
+     * Points this flyweight at entries {@code from .. from + n} of {@code whole} (already checked), shown as pages
+     * {@code 0 .. n}: the share of one request in a reply that answers several at once.
+     */
+    public PageBatch range(PageBatch whole, int from, int n) {
+        if (from < 0 || n < 1 || from + n > whole.count) {
+            throw new IndexOutOfBoundsException("pages " + from + "+" + n + " of " + whole.count);
+        }
+        this.buffer = whole.buffer;
+        this.base = whole.base;
+        this.first = whole.first + from;
+        this.count = n;
         return this;
     }
 
@@ -78,9 +96,19 @@ public final class PageBatch {
         this.count = 0;
     }
 
-    /** A copy of the whole body, for a caller that keeps the pages after the receive buffer is reused. */
+    /**
+     * A copy of the body this flyweight shows (a header and its entries), for a caller that keeps the pages after
+     * the receive buffer is reused.
+     */
     public ByteBuf copyBody() {
-        return buffer.copy(base, (int) bodySize(count));
+        if (first == 0 && buffer.getUnsignedInt(base + 8) == count) {
+            return buffer.copy(base, (int) bodySize(count));
+        }
+        ByteBuf copy = buffer.alloc().buffer((int) bodySize(count));
+        copy.writeLong(slabId());
+        copy.writeInt(count);
+        copy.writeBytes(buffer, entry(0), count * ENTRY_SIZE);
+        return copy;
     }
 
     public ByteBuf buffer() {
@@ -122,6 +150,6 @@ public final class PageBatch {
         if (i < 0 || i >= count) {
             throw new IndexOutOfBoundsException("page " + i + " of " + count);
         }
-        return base + HEADER_SIZE + i * ENTRY_SIZE;
+        return base + HEADER_SIZE + (first + i) * ENTRY_SIZE;
     }
 }

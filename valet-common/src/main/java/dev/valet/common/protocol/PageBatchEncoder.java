@@ -56,6 +56,17 @@ public final class PageBatchEncoder {
         return count;
     }
 
+    /** Where the next page's entry goes: with {@link #count()}, what {@link #rewind} takes back to. */
+    public int writerIndex() {
+        return out.writerIndex();
+    }
+
+    /** Drops the pages added since {@link #count()} was {@code count} and the writer index {@code writerIndex}. */
+    public void rewind(int count, int writerIndex) {
+        this.count = count;
+        out.writerIndex(writerIndex);
+    }
+
     /** Patches the count and the frame length; returns the number of pages written. */
     public int finish() {
         out.setInt(countIndex, count);

@@ -1,29 +1,30 @@
 package dev.valet.client.transport.tcp;
 
+import dev.valet.client.transport.DonorConnection.PageSource;
 import dev.valet.client.transport.DonorConnection.ReadAnswer;
 import dev.valet.client.transport.DonorConnection.WriteAnswer;
-import dev.valet.common.protocol.Frame;
-import dev.valet.common.protocol.Opcode;
 import dev.valet.common.protocol.PageBatch;
-import dev.valet.common.protocol.PageBatchEncoder;
-import dev.valet.common.protocol.PagesAck;
-import dev.valet.common.protocol.ProtocolException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A WRITE_PAGES or READ_PAGES on the I/O path: one of a pool per connection ({@link PendingRequests}), reused
- * request after request, so a page request allocates nothing. Its answer is told exactly once, then it goes back
- * to the pool.
+ * One caller's WRITE_PAGES or READ_PAGES on the I/O path, a member of the {@link PageFrame} that carries it (alone
+ * or beside other callers' requests for the same slab). One of a pool per connection ({@link PendingRequests}),
+ * reused request after request, so a page request allocates nothing. Its answer is told exactly once, then it
+ * goes back to the pool.
  */
-final class PageRequest extends PendingRequest {
+final class PageRequest {
     private static final Logger LOG = LoggerFactory.getLogger(PageRequest.class);
 
-    final PageBatchEncoder encoder = new PageBatchEncoder();
-    private final PageBatch pages = new PageBatch();
     private final PendingRequests pool;
-    private long slabId;
-    private int count;
+    /** This request's share of a merged reply. */
+    private final PageBatch share = new PageBatch();
+    long slabId;
+    int count;
+    /** A write's pages: added to each frame the request goes in (again if it is resent alone). */
+    PageSource source;
+    /** A read's page indexes, copied (the caller's array may change once the call returns); grown, never shrunk. */
+    long[] indexes = new long[0];
     private WriteAnswer writeAnswer;
     private ReadAnswer readAnswer;
 
@@ -31,57 +32,63 @@ final class PageRequest extends PendingRequest {
         this.pool = pool;
     }
 
-    PageRequest forWrite(long slabId, int count, WriteAnswer answer) {
-        this.expected = Opcode.WRITE_PAGES_OK;
+    boolean isWrite() {
+        return writeAnswer != null;
+    }
+
+    PageRequest forWrite(long slabId, int count, PageSource source, WriteAnswer answer) {
         this.slabId = slabId;
         this.count = count;
+        this.source = source;
         this.writeAnswer = answer;
         return this;
     }
 
-    PageRequest forRead(long slabId, int count, ReadAnswer answer) {
-        this.expected = Opcode.READ_PAGES_OK;
+    PageRequest forRead(long slabId, long[] pageIndexes, int count, ReadAnswer answer) {
         this.slabId = slabId;
         this.count = count;
+        if (indexes.length < count) {
+            indexes = new long[Math.max(count, 2 * indexes.length)];
+        }
+        System.arraycopy(pageIndexes, 0, indexes, 0, count);
         this.readAnswer = answer;
         return this;
     }
 
-    @Override
-    void replied(Frame frame) {
-        if (writeAnswer != null) {
-            PagesAck.check(frame, slabId, count);
-        } else {
-            pages.wrap(frame, "READ_PAGES_OK");
-            if (pages.slabId() != slabId || pages.count() != count) {
-                throw ProtocolException.badBody("READ_PAGES_OK for slab " + pages.slabId() + " x" + pages.count()
-                        + ", expected slab " + slabId + " x" + count);
-            }
-        }
-        tell(null);
-    }
-
-    @Override
-    void failed(Throwable cause) {
-        tell(cause);
-    }
-
-    private void tell(Throwable error) {
+    /** The frame that carried this request was answered: with success, or with {@code error}. */
+    void written(Throwable error) {
         WriteAnswer w = writeAnswer;
-        ReadAnswer r = readAnswer;
         writeAnswer = null;
+        source = null;
+        try {
+            w.written(error);
+        } catch (RuntimeException e) {
+            LOG.error("{}: the answer to a write of slab {} threw", pool, slabId, e);
+        } finally {
+            pool.recycle(this);
+        }
+    }
+
+    /** The frame was answered: this request's pages are entries {@code from .. from + count} of {@code all}. */
+    void read(PageBatch all, int from, Throwable error) {
+        ReadAnswer r = readAnswer;
         readAnswer = null;
         try {
-            if (w != null) {
-                w.written(error);
-            } else if (r != null) {
-                r.pagesRead(error == null ? pages : null, error);
-            }
+            r.pagesRead(error == null ? share.range(all, from, count) : null, error);
         } catch (RuntimeException e) {
-            LOG.error("{}: the answer to request {} threw", pool, id, e);
+            LOG.error("{}: the answer to a read of slab {} threw", pool, slabId, e);
         } finally {
-            pages.clear();
+            share.clear();
             pool.recycle(this);
+        }
+    }
+
+    /** Tells this request that it failed, whatever it was. */
+    void failed(Throwable error) {
+        if (isWrite()) {
+            written(error);
+        } else {
+            read(null, 0, error);
         }
     }
 }

@@ -15,17 +15,20 @@ import java.util.List;
  * Callers are told outside the lock: an answer may send the next request at once.
  */
 final class PendingRequests {
-    /** Page requests kept for reuse: more than the engine ever has in flight to one donor. */
+    /** Page requests (and frames) kept for reuse: more than the engine ever has in flight to one donor. */
     private static final int MAX_IDLE = 4096;
 
     private final DonorAddress address;
     private final Long2ObjectHashMap<PendingRequest> byId = new Long2ObjectHashMap<>();
     private final ArrayDeque<PageRequest> idle = new ArrayDeque<>();
+    private final ArrayDeque<PageFrame> idleFrames = new ArrayDeque<>();
+    private final PageFrame.Resender resender;
     /** The deadline scan's scratch list (event loop only). */
     private final List<PendingRequest> expired = new ArrayList<>();
 
-    PendingRequests(DonorAddress address) {
+    PendingRequests(DonorAddress address, PageFrame.Resender resender) {
         this.address = address;
+        this.resender = resender;
     }
 
     /** A page request from the pool, or a new one when every pooled one is waiting for its reply. */
@@ -40,6 +43,22 @@ final class PendingRequests {
         synchronized (byId) {
             if (idle.size() < MAX_IDLE) {
                 idle.addLast(r);
+            }
+        }
+    }
+
+    /** A page frame from the pool, or a new one when every pooled one is open or waiting for its reply. */
+    PageFrame pageFrame() {
+        synchronized (byId) {
+            PageFrame f = idleFrames.pollLast();
+            return f != null ? f : new PageFrame(this, resender);
+        }
+    }
+
+    void recycle(PageFrame f) {
+        synchronized (byId) {
+            if (idleFrames.size() < MAX_IDLE) {
+                idleFrames.addLast(f);
             }
         }
     }

@@ -23,8 +23,6 @@ import dev.valet.common.protocol.SlabList;
 import dev.valet.common.protocol.MessageBody;
 import dev.valet.common.protocol.Opcode;
 import dev.valet.common.protocol.PageBatch;
-import dev.valet.common.protocol.PageBatchEncoder;
-import dev.valet.common.protocol.PageIndexList;
 import dev.valet.common.protocol.ProtocolException;
 import dev.valet.common.protocol.SlabAlloc;
 import dev.valet.common.protocol.SlabRef;
@@ -62,8 +60,10 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     private final ClusterSecret secret;
     private final AtomicLong nextRequestId = new AtomicLong(1);
     private final PendingRequests pending;
+    /** Page frames open for more requests of the same slab, until the event loop takes them. */
+    private final OpenFrames openFrames;
     /** Frames waiting for the event loop, which writes them all and flushes once. */
-    private final OutboundQueue outbound = new OutboundQueue();
+    private final OutboundQueue outbound = new OutboundQueue(this::sendOpenFrames);
     private final WireCounters wire;
     private volatile Channel channel;
     private volatile HelloOk hello;
@@ -78,7 +78,8 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     TcpDonorConnection(DonorAddress address, Duration requestTimeout, int clientMaxPages, ClusterSecret secret,
                        WireCounters wire) {
         this.address = address;
-        this.pending = new PendingRequests(address);
+        this.pending = new PendingRequests(address, this::resendAlone);
+        this.openFrames = new OpenFrames(pending, nextRequestId::getAndIncrement);
         this.wire = wire;
         this.secret = secret;
         this.requestTimeout = new AdaptiveTimeout(requestTimeout);
@@ -110,6 +111,11 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
                     this.maxPagesPerRequest = Math.min(clientMaxPages, PageBatch.maxPages(ok.maxFrameBytes()));
                     return ok;
                 });
+    }
+
+    /** The channel, once connected (tests hold its event loop to see what requests ready together become). */
+    Channel channel() {
+        return channel;
     }
 
     @Override
@@ -174,29 +180,15 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
 
     @Override
     public void writePages(long slabId, int count, PageSource source, WriteAnswer answer) {
-        ByteBuf out;
+        Channel ch;
         try {
             checkCount(count);
-            out = channelOrFail().alloc().buffer(PageBatchEncoder.frameSize(count));
+            ch = channelOrFail();
         } catch (RuntimeException e) {
             answer.written(e);
             return;
         }
-        PageRequest request = pending.pageRequest().forWrite(slabId, count, answer);
-        long id = nextRequestId.getAndIncrement();
-        try {
-            PageBatchEncoder encoder = request.encoder.begin(out, Opcode.WRITE_PAGES, id, slabId);
-            source.addPagesTo(encoder);
-            if (encoder.count() != count) {
-                throw new IllegalArgumentException("page source added " + encoder.count() + " pages, not " + count);
-            }
-            encoder.finish();
-        } catch (RuntimeException e) {
-            out.release();
-            request.failed(e);
-            return;
-        }
-        send(id, out, request);
+        submit(ch, pending.pageRequest().forWrite(slabId, count, source, answer), false);
     }
 
     @Override
@@ -215,17 +207,52 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
 
     @Override
     public void readPages(long slabId, long[] pageIndexes, int count, ReadAnswer answer) {
-        ByteBuf out;
+        Channel ch;
         try {
             checkCount(count);
-            out = channelOrFail().alloc().buffer(PageIndexList.frameSize(count));
+            ch = channelOrFail();
         } catch (RuntimeException e) {
             answer.pagesRead(null, e);
             return;
         }
-        long id = nextRequestId.getAndIncrement();
-        PageIndexList.encode(out, id, slabId, pageIndexes, count);
-        send(id, out, pending.pageRequest().forRead(slabId, count, answer));
+        submit(ch, pending.pageRequest().forRead(slabId, pageIndexes, count, answer), false);
+    }
+
+    /**
+     * Puts a page request in a frame ({@link OpenFrames}: with other requests for its slab that are ready, or
+     * {@code alone}), sends the frames that closed, and makes sure the event loop takes the one left open.
+     */
+    private void submit(Channel ch, PageRequest request, boolean alone) {
+        try {
+            openFrames.add(request, maxPagesPerRequest, alone, ch.alloc());
+        } catch (RuntimeException e) {
+            request.failed(e);
+            return;
+        }
+        sendClosedFrames();
+        outbound.wake(ch);
+    }
+
+    /** A member of a refused merged frame, sent again in a frame of its own to learn its own answer. */
+    private void resendAlone(PageRequest request) {
+        Channel ch = channel;
+        if (ch == null || !ch.isActive()) {
+            request.failed(new DonorUnavailableException(address + ": connection closed"));
+            return;
+        }
+        submit(ch, request, true);
+    }
+
+    /** On the event loop, before it writes: the open frames close and are queued with the rest. */
+    private void sendOpenFrames() {
+        openFrames.closeAll();
+        sendClosedFrames();
+    }
+
+    private void sendClosedFrames() {
+        for (PageFrame f; (f = openFrames.pollClosed()) != null; ) {
+            send(f.id, f.finish(), f);
+        }
     }
 
     @Override
@@ -396,6 +423,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        sendOpenFrames(); // fail as they are sent
         outbound.releaseAll();
         pending.failAll(new DonorUnavailableException(address + ": connection closed"));
         super.channelInactive(ctx);
