@@ -22,8 +22,11 @@ import java.util.function.LongSupplier;
 final class OpenFrames {
     /** Slabs with a frame open at once, per connection and opcode mix. */
     static final int SLOTS = 8;
-    /** Pages a new frame's buffer has room for before it grows. */
-    private static final int INITIAL_PAGES = 16;
+    /**
+     * Pages a new frame's buffer has room for: small requests merge within it; a request joins a frame only when
+     * its pages fit in the room left, so a frame's buffer never grows (that would copy the pages already in it).
+     */
+    static final int ROOM_PAGES = 32;
 
     private final PageFrame[] open = new PageFrame[SLOTS];
     private int openCount;
@@ -38,8 +41,9 @@ final class OpenFrames {
 
     /**
      * Puts {@code m} in a frame: the newest open one of its slab if that has its opcode and room for its pages within
-     * {@code maxPages} (and, for a write, none of its pages), else a new one. {@code alone}: in a frame of its own,
-     * closed at once (a member of a refused merged frame, sent again).
+     * {@code maxPages} and its buffer (and, for a write, none of its pages), else a new one, which closes at once if
+     * it has no room for another (a large request). {@code alone}: in a frame of its own, closed at once (a member
+     * of a refused merged frame, sent again).
      */
     synchronized void add(PageRequest m, int maxPages, boolean alone, ByteBufAllocator alloc) {
         Opcode op = m.isWrite() ? Opcode.WRITE_PAGES : Opcode.READ_PAGES;
@@ -50,7 +54,7 @@ final class OpenFrames {
                     continue;
                 }
                 if (f.isWrite() == m.isWrite()) {
-                    if (f.pageCount + m.count <= maxPages && f.add(m)) {
+                    if (f.pageCount + m.count <= maxPages && f.hasRoomFor(m) && f.add(m)) {
                         if (f.pageCount == maxPages) {
                             closeThrough(i);
                         }
@@ -61,7 +65,7 @@ final class OpenFrames {
                 break; // m goes after the newest frame of its slab
             }
         }
-        int pages = alone ? m.count : Math.min(maxPages, Math.max(m.count, INITIAL_PAGES));
+        int pages = alone ? m.count : Math.min(maxPages, Math.max(m.count, ROOM_PAGES));
         int bytes = m.isWrite() ? PageBatchEncoder.frameSize(pages) : PageIndexList.frameSize(pages);
         PageFrame f = pool.pageFrame().begin(op, ids.getAsLong(), m.slabId, alloc.buffer(bytes));
         try {
@@ -71,7 +75,7 @@ final class OpenFrames {
             f.failed(e); // no member yet: only goes back to the pool; the caller tells m
             throw e;
         }
-        if (alone || f.pageCount == maxPages) {
+        if (alone || f.pageCount == maxPages || f.pageCount >= ROOM_PAGES) {
             closeThrough(openCount - 1); // every frame opened before it goes first
             closed.addLast(f);
             return;

@@ -66,6 +66,11 @@ final class PageFrame extends PendingRequest {
         return expected == Opcode.WRITE_PAGES_OK;
     }
 
+    /** Whether {@code m}'s pages fit in the buffer without growing it. */
+    boolean hasRoomFor(PageRequest m) {
+        return out.writableBytes() >= m.count * (isWrite() ? PageBatch.ENTRY_SIZE : 4);
+    }
+
     /**
      * Adds {@code m}'s pages; false (and nothing added) if a write would name a page already in the frame: the
      * donor refuses a batch that names a page twice.
