@@ -13,8 +13,9 @@
 # scenario, 300; a scenario's "# vm-timeout: N" header wins), VALET_VM_MEM (2G), VALET_VM_CPUS (2),
 # VALET_VM_KVER (guest kernel; default the newest in /lib/modules with a /boot/vmlinuz), VALET_VM_KEEP_RESULTS (10),
 # VALET_VM_APPEND (extra kernel parameters), VALET_VM_KERNEL_IMAGE (boot this image instead), VALET_VM_PARALLEL
-# (VMs side by side for several scenarios: auto = 2 on a machine with 2 or more cores, else 1); VALET_CHAOS_* are
-# passed to the scenarios (setup/vm/README.md: chaos).
+# (VMs side by side for several scenarios: auto = 2 on a machine with 2 or more cores, else 1); VALET_CHAOS_* and
+# VALET_COMPARE_* are passed to the scenarios (setup/vm/README.md: chaos, compare). VALET_COMPARE_REF=REV (a commit)
+# builds that commit's jar into target/vm/ref/ first: compare then also measures it, beside this checkout's.
 # Exit status: 0 only if every scenario passed, the guest kernel log is clean and the VM powered off by itself.
 set -euo pipefail
 
@@ -290,6 +291,25 @@ if [ ! -x "$hog" ] || [ "$here/hog.c" -nt "$hog" ]; then
     mv -f "$hog.tmp.$$" "$hog"
 fi
 
+# --- reference build: VALET_COMPARE_REF=REV, that commit's jar for compare to measure beside this checkout's ------
+if [ -n "${VALET_COMPARE_REF:-}" ]; then
+    ref_rev="$(git -C "$repo" rev-parse --verify "${VALET_COMPARE_REF}^{commit}" 2>/dev/null)" ||
+        die "VALET_COMPARE_REF=$VALET_COMPARE_REF: not a commit of this repository"
+    ref_dir="$vm_dir/ref"
+    if [ "$(cat "$ref_dir/rev" 2>/dev/null)" != "$ref_rev" ] || [ ! -f "$ref_dir/valet.jar" ]; then
+        say "building the reference jar of ${ref_rev:0:12} (a worktree, mvn package -DskipTests) ..."
+        rm -rf "$ref_dir" && mkdir -p "$ref_dir"
+        git -C "$repo" worktree add --detach "$ref_dir/src" "$ref_rev" >"$ref_dir/build.log" 2>&1 ||
+            die "git worktree add failed (see $ref_dir/build.log)"
+        (cd "$ref_dir/src" && mvn -q -B package -DskipTests) >>"$ref_dir/build.log" 2>&1 ||
+            die "the reference build failed (see $ref_dir/build.log)"
+        cp "$ref_dir/src/valet-cli/target/valet.jar" "$ref_dir/valet.jar"
+        git -C "$repo" worktree remove --force "$ref_dir/src" >>"$ref_dir/build.log" 2>&1 || true
+        echo "$ref_rev" >"$ref_dir/rev"
+    fi
+    say "reference build: ${ref_rev:0:12} ($ref_dir/valet.jar)"
+fi
+
 # --- results directory ----------------------------------------------------------------------------------------------
 stamp="$(date +%Y%m%d-%H%M%S)"
 results="$vm_dir/results/$stamp"
@@ -309,12 +329,13 @@ serial="$results/serial.log"
 scenario_list="$(IFS=,; echo "${scenarios[*]}")"
 cmdline="console=ttyS0 panic=-1 loglevel=5 valet.repo=$repo valet.out=$results valet.scenarios=$scenario_list"
 cmdline+=" valet.timeout=$scenario_timeout${VALET_VM_APPEND:+ $VALET_VM_APPEND}"
-# Scenario settings from the host's environment (VALET_CHAOS_SEED=...): each VALET_CHAOS_* variable goes on the
-# command line as valet.env=NAME=VALUE and the runner exports it. Values: letters, digits and . _ : - only.
+# Scenario settings from the host's environment (VALET_CHAOS_SEED=...): each VALET_CHAOS_* and VALET_COMPARE_*
+# variable goes on the command line as valet.env=NAME=VALUE and the runner exports it. Values: letters, digits and
+# . _ : - only.
 while IFS='=' read -r name value; do
     [[ "$value" =~ ^[A-Za-z0-9._:-]+$ ]] || die "$name: only letters, digits and . _ : - are passed to the guest"
     cmdline+=" valet.env=$name=$value"
-done < <(env | grep -E '^VALET_CHAOS_[A-Z0-9_]+=' | LC_ALL=C sort)
+done < <(env | grep -E '^VALET_(CHAOS|COMPARE)_[A-Z0-9_]+=' | LC_ALL=C sort)
 # TCG, not KVM: KVM does not boot Debian's kernel on this kind of machine.
 # thread=single: one host thread runs the vCPUs in turn. With thread=multi, JVMs in the guest crashed now and then
 # (SIGSEGV or #GP in JIT-compiled code, e.g. on a "jmp" the JIT had just patched into a method's entry): a vCPU

@@ -17,7 +17,8 @@ for arg in $(cat /proc/cmdline); do
         valet.out=*) OUT="${arg#valet.out=}" ;;
         valet.scenarios=*) scenarios="${arg#valet.scenarios=}" ;;
         valet.timeout=*) default_timeout="${arg#valet.timeout=}" ;;
-        valet.env=VALET_CHAOS_*=*) arg="${arg#valet.env=}" && export "${arg%%=*}=${arg#*=}" ;; # lab.sh checked them
+        valet.env=VALET_CHAOS_*=* | valet.env=VALET_COMPARE_*=*) # lab.sh checked them
+            arg="${arg#valet.env=}" && export "${arg%%=*}=${arg#*=}" ;;
     esac
 done
 KVER="$(uname -r)"

@@ -7,7 +7,8 @@
 # valet-cli/target/valet.jar, native/kernel/valet.ko and native/kernel/tools/valet-nlprobe.
 
 VALET_WORK="/tmp/valet-$SCENARIO"
-VALET_JAR="$REPO/valet-cli/target/valet.jar"
+# The jar the donors and bin/valet run (compare's reference run points it at an older build).
+export VALET_JAR="$REPO/valet-cli/target/valet.jar"
 VALET_KO="$REPO/native/kernel/valet.ko"
 VALET_DEV=/dev/valet0
 VALET_DONOR_PIDS=()

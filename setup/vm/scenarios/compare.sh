@@ -9,8 +9,12 @@
 # /dev/valet0 with 1 copy. Ends with the ratio line of docs/benchmarks.md:
 #   compare: r1_over_nbd=X r2_over_nbd=Y r1_over_zram=Z fio_qd32_read_r1_over_nbd=A fio_qd32_write_r1_over_nbd=B
 #            fio_qd1_read_r1_over_nbd=C
-# (on one line; workload time ratios: lower is better; fio IOPS ratios: higher is better). It fails only if a run
-# fails: a workload or fio error, a bad block, a missing number.
+# (on one line; workload time ratios: lower is better; fio IOPS ratios: higher is better). With
+# VALET_COMPARE_REF=REV (lab.sh builds that commit's jar into target/vm/ref/), the reference build is measured too,
+# with 1 copy and fio, right after this checkout's r1 (label ref1), and a second line compares the two:
+#   compare-ref: ref=REV r1_over_ref=X fio_qd32_read_r1_over_ref=A fio_qd32_write_r1_over_ref=B
+#                fio_qd1_read_r1_over_ref=C fio_qd1_write_r1_over_ref=D
+# It fails only if a run fails: a workload or fio error, a bad block, a missing number.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../guest/lib.sh
 . "$REPO/setup/vm/guest/lib.sh"
@@ -141,15 +145,17 @@ daemon_stages() {
     done
 }
 
-# valet_measure COPIES: a fresh stack (3 donors, a 512M swap space in 16M slabs, COPIES copies) measured, undone.
+# valet_measure COPIES [LABEL]: a fresh stack (3 donors, a 512M swap space in 16M slabs, COPIES copies) measured,
+# undone; LABEL (default rCOPIES) names its metrics.
 valet_measure() {
+    local label="${2:-r$1}"
     valet_setup
     valet_start_donors 3 512M
     valet_write_config 512M 16M "$1"
     valet_start_client
-    measure "r$1" "$VALET_DEV"
+    measure "$label" "$VALET_DEV"
     valet_cleanup
-    daemon_stages "r$1"
+    daemon_stages "$label"
 }
 
 zram_start 512M
@@ -159,6 +165,12 @@ nbd_start
 RUN_FIO=1 measure nbd "$NBD_DEV"
 nbd_stop
 RUN_FIO=1 valet_measure 1
+if [ -n "${VALET_COMPARE_REF:-}" ]; then
+    ref_jar="$REPO/target/vm/ref/valet.jar"
+    [ -f "$ref_jar" ] || fail "VALET_COMPARE_REF=$VALET_COMPARE_REF but no $ref_jar (lab.sh builds it)"
+    log "reference build $VALET_COMPARE_REF: $ref_jar"
+    RUN_FIO=1 VALET_JAR="$ref_jar" valet_measure 1 ref1
+fi
 valet_measure 2
 
 conclude "compare-runs: seconds r1=${seconds[r1]} r2=${seconds[r2]} nbd=${seconds[nbd]} zram=${seconds[zram]}" \
@@ -172,3 +184,10 @@ conclude "compare: r1_over_nbd=$(ratio "${seconds[r1]}" "${seconds[nbd]}")" \
     "fio_qd32_read_r1_over_nbd=$(ratio "${iops[read_qd32_r1]}" "${iops[read_qd32_nbd]}")" \
     "fio_qd32_write_r1_over_nbd=$(ratio "${iops[write_qd32_r1]}" "${iops[write_qd32_nbd]}")" \
     "fio_qd1_read_r1_over_nbd=$(ratio "${iops[read_qd1_r1]}" "${iops[read_qd1_nbd]}")"
+if [ -n "${VALET_COMPARE_REF:-}" ]; then
+    conclude "compare-ref: ref=$VALET_COMPARE_REF r1_over_ref=$(ratio "${seconds[r1]}" "${seconds[ref1]}")" \
+        "fio_qd32_read_r1_over_ref=$(ratio "${iops[read_qd32_r1]}" "${iops[read_qd32_ref1]}")" \
+        "fio_qd32_write_r1_over_ref=$(ratio "${iops[write_qd32_r1]}" "${iops[write_qd32_ref1]}")" \
+        "fio_qd1_read_r1_over_ref=$(ratio "${iops[read_qd1_r1]}" "${iops[read_qd1_ref1]}")" \
+        "fio_qd1_write_r1_over_ref=$(ratio "${iops[write_qd1_r1]}" "${iops[write_qd1_ref1]}")"
+fi

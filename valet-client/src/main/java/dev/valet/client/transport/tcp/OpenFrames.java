@@ -23,10 +23,13 @@ final class OpenFrames {
     /** Slabs with a frame open at once, per connection and opcode mix. */
     static final int SLOTS = 8;
     /**
-     * Pages a new frame's buffer has room for: small requests merge within it; a request joins a frame only when
-     * its pages fit in the room left, so a frame's buffer never grows (that would copy the pages already in it).
+     * The most pages requests merged into one frame carry, and the room a new frame's buffer has: small requests
+     * merge within it, and a frame's buffer never grows (that would copy the pages already in it). Four pages keep
+     * the buffer (16 KiB) and the donor's reply to merged reads in netty's small size classes: larger buffers cost
+     * the allocator microseconds each (bump allocation in large chunks), more than the frames saved. A request of
+     * more pages goes alone in a frame of its own size, as before merging.
      */
-    static final int ROOM_PAGES = 32;
+    static final int ROOM_PAGES = 4;
 
     private final PageFrame[] open = new PageFrame[SLOTS];
     private int openCount;
@@ -54,7 +57,7 @@ final class OpenFrames {
                     continue;
                 }
                 if (f.isWrite() == m.isWrite()) {
-                    if (f.pageCount + m.count <= maxPages && f.hasRoomFor(m) && f.add(m)) {
+                    if (f.pageCount + m.count <= Math.min(maxPages, ROOM_PAGES) && f.hasRoomFor(m) && f.add(m)) {
                         if (f.pageCount == maxPages) {
                             closeThrough(i);
                         }

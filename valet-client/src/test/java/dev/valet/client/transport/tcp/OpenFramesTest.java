@@ -85,11 +85,13 @@ class OpenFramesTest {
     @Test
     void aFullFrameClosesWithEveryOlderFrameAheadOfIt() {
         write(2, 0, 1);
-        write(1, 0, 4);
-        write(1, 4, 4);   // fills slab 1's frame (8 pages): it goes, after slab 2's older frame
-        write(1, 8, 1);
+        write(1, 0, 2);
+        write(1, 2, 2);   // fills slab 1's frame (ROOM_PAGES): it goes, after slab 2's older frame
+        write(1, 4, OpenFrames.ROOM_PAGES + 1); // more than a frame's room: a frame of its own, at once
+        write(1, 9, 1);
         write(2, 1, 1);
-        assertThat(sent()).containsExactly("W 2:0", "W 1:0,1,2,3,4,5,6,7", "W 1:8", "W 2:1");
+        assertThat(OpenFrames.ROOM_PAGES).isEqualTo(4);
+        assertThat(sent()).containsExactly("W 2:0", "W 1:0,1,2,3", "W 1:4,5,6,7,8", "W 1:9", "W 2:1");
     }
 
     @Test
