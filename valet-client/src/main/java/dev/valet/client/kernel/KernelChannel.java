@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
@@ -53,14 +52,11 @@ import java.util.concurrent.locks.LockSupport;
  *       area, no op, another device's) completes at once with -EINVAL (-EIO for another device's), an unknown op
  *       with -EOPNOTSUPP. It also takes the kernel's answers to ATTACH/DETACH and its errors for DONE messages. A
  *       data area that cannot be mapped stops it (a channel failure): its requests stay with the driver.</li>
- *   <li>The engine's threads complete requests (run to completion, no hand-off to a sender thread): they set
- *       the slot's status and push it on the lock-free ready list; then the thread that wins the sender's turn (a
- *       flag: one at a time) takes every ready slot at once, encodes as many CPLs (COOKIE and STATUS only: a
- *       read's data is already in the area) per DONE message as fit in the preallocated send buffer, gives each
- *       slot back, and sends. A thread that finds the turn taken leaves its slot to the one sending, which looks
- *       again once it has let go of the turn, so no completion waits for a later one. Usually that is a
- *       transport's event loop, the thread that read the donor's reply: the DONE leaves without waking another
- *       thread. A storage failure completes with -EIO.</li>
+ *   <li>{@code valet-kernel-tx} takes every ready slot at once and encodes as many CPLs (COOKIE and STATUS only:
+ *       a read's data is already in the area) per DONE message as fit in its preallocated send buffer, gives each
+ *       slot back, and sends. A storage failure completes with -EIO.</li>
+ *   <li>The engine's threads complete requests: they set the slot's status and push it on the lock-free ready
+ *       list, waking the sender when the list was empty.</li>
  * </ul>
  *
  * <h2>Slots and memory</h2>
@@ -69,12 +65,12 @@ import java.util.concurrent.locks.LockSupport;
  * bound how many requests it has out at once. The pages are in the driver's data area, mapped once; receive buffer
  * {@link #RECEIVE_BUFFER_BYTES} (IO messages carry only descriptors), send buffer {@link #SEND_BUFFER_BYTES};
  * nothing else is allocated per request here: each slot's {@link PageIoDone} is preallocated and the engine
- * tells it when the request ends. If the pool ever runs dry (a request the driver timed out and reissued while the
- * engine still works on the first), the receiver waits for a slot rather than failing anything.
+ * tells it when the request ends. If the pool ever runs dry (a request the driver timed out and reissued while the engine still works on
+ * the first), the receiver waits for a slot rather than failing anything.
  *
  * <h2>Stop ({@link #close})</h2>
  * DETACH: the driver holds requests in flight and new ones for the next daemon (up to the hold timeout), with their
- * data in its area, so nothing is failed; then the receiver stops, the sockets close and the area is unmapped.
+ * data in its area, so nothing is failed; then both threads stop, the sockets close and the area is unmapped.
  */
 public final class KernelChannel implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KernelChannel.class);
@@ -186,8 +182,7 @@ public final class KernelChannel implements AutoCloseable {
     private final MessageWriter txWriter = new MessageWriter().wrap(tx);
     private final MessageWriter controlWriter = new MessageWriter().wrap(controlTx);
     private final Thread receiver;
-    /** The sender's turn: held by the one thread encoding and sending DONE messages. */
-    private final AtomicBoolean sending = new AtomicBoolean();
+    private final Thread sender;
     private final CompletableFuture<Throwable> failure = new CompletableFuture<>();
     private final AtomicInteger inEngine = new AtomicInteger();
     private final AtomicLong failed = new AtomicLong();
@@ -245,7 +240,9 @@ public final class KernelChannel implements AutoCloseable {
             rx.put(at, (byte) 0);
         }
         this.receiver = new Thread(this::receiveLoop, "valet-kernel-rx");
+        this.sender = new Thread(this::sendLoop, "valet-kernel-tx");
         receiver.setDaemon(true);
+        sender.setDaemon(true);
     }
 
     /**
@@ -354,6 +351,7 @@ public final class KernelChannel implements AutoCloseable {
             }
         }
         receiver.start();
+        sender.start();
         controlOnData("ATTACH", ValetGenl.CMD_ATTACH);
         attached = true;
         if (existing != null) {
@@ -424,7 +422,7 @@ public final class KernelChannel implements AutoCloseable {
         return pool.bytes() + RECEIVE_BUFFER_BYTES + SEND_BUFFER_BYTES + controlTx.capacity();
     }
 
-    /** Completes with the cause when the receiver stops or sending DONE fails on an error (not on {@link #close}). */
+    /** Completes with the cause when the receiver or the sender stops on an error (not on {@link #close()}). */
     public CompletableFuture<Throwable> failure() {
         return failure;
     }
@@ -677,43 +675,43 @@ public final class KernelChannel implements AutoCloseable {
 
     private void complete(int slot, int status) {
         pool.status[slot] = status;
-        pool.pushReady(slot);
-        sendReady();
+        if (pool.pushReady(slot)) {
+            LockSupport.unpark(sender);
+        }
     }
 
     // ------------------------------------------------------------------------------------------------ sender
 
-    /**
-     * Any thread, after pushing a ready slot: sends DONE for every ready slot, unless another thread holds the
-     * sender's turn; that one looks at the ready list again after letting go, so the slot is not left behind.
-     */
-    private void sendReady() {
-        while (pool.hasReady() && sending.compareAndSet(false, true)) {
-            try {
-                sendTaken(pool.takeReady());
-            } catch (Throwable e) {
-                LOG.error("sending completions to the kernel failed", e);
-                failure.complete(e);
-            } finally {
-                sending.set(false);
-            }
-        }
-    }
-
-    /** Holding the sender's turn: encodes the chain of ready slots from {@code slot} into DONE messages. */
-    private void sendTaken(int slot) {
-        beginDone();
-        while (slot != SlotPool.NONE) {
-            int next = pool.nextReady(slot);
-            if (!txWriter.fits(CPL_BYTES)) {
-                sendDone();
+    private void sendLoop() {
+        try {
+            while (true) {
+                int slot = pool.takeReady();
+                if (slot == SlotPool.NONE) {
+                    if (!running) {
+                        return;
+                    }
+                    LockSupport.parkNanos(this, POLL.toNanos());
+                    continue;
+                }
                 beginDone();
+                while (slot != SlotPool.NONE) {
+                    int next = pool.nextReady(slot);
+                    if (!txWriter.fits(CPL_BYTES)) {
+                        sendDone();
+                        beginDone();
+                    }
+                    encode(slot);
+                    pool.release(slot); // its completion is in the message now
+                    slot = next;
+                }
+                sendDone();
             }
-            encode(slot);
-            pool.release(slot); // its completion is in the message now
-            slot = next;
+        } catch (Throwable e) {
+            if (running) {
+                LOG.error("kernel channel sender failed", e);
+                failure.complete(e);
+            }
         }
-        sendDone();
     }
 
     private void beginDone() {
@@ -856,7 +854,9 @@ public final class KernelChannel implements AutoCloseable {
 
     private void stopThreads() {
         running = false;
+        LockSupport.unpark(sender);
         join(receiver);
+        join(sender);
     }
 
     private static void join(Thread t) {

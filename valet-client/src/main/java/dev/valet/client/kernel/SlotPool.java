@@ -14,7 +14,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>ready: whoever completes a request (an engine thread, or the receiver for FLUSH and refused requests)
  *       {@link #pushReady pushes} its slot; the sender {@link #takeReady takes} the whole list at once.</li>
  * </ul>
- * "The sender" is whichever thread holds the channel's sender turn (one at a time): a completing thread sends.
  * A slot is on at most one list at a time; the CAS that publishes it orders the plain array writes before it.
  */
 final class SlotPool {
@@ -84,18 +83,14 @@ final class SlotPool {
         } while (!freeHead.compareAndSet(head, slot));
     }
 
-    /** Any thread: queues a completed slot for the sender. */
-    void pushReady(int slot) {
+    /** Any thread: queues a completed slot for the sender; true when the list was empty (wake the sender). */
+    boolean pushReady(int slot) {
         int head;
         do {
             head = readyHead.get();
             readyNext[slot] = head;
         } while (!readyHead.compareAndSet(head, slot));
-    }
-
-    /** Whether a completed slot waits for the sender. */
-    boolean hasReady() {
-        return readyHead.get() != NONE;
+        return head == NONE;
     }
 
     /**

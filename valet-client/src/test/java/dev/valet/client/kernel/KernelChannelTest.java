@@ -381,21 +381,18 @@ class KernelChannelTest {
         assertThat(completions(1)).containsExactly(new FakeKernel.Cpl(1, -Netlink.EIO, null));
     }
 
-    /**
-     * Completions run to completion: the thread that completes a request sends its DONE. While one thread is sending
-     * (here an engine thread, stuck sending a read's DONE), the others leave theirs to it, and it sends them all in
-     * one DONE when it is done.
-     */
     @Test
     void completionsThatAreReadyTogetherShareOneDoneMessage() throws Exception {
         open();
-        stuckSendingAReadsDone();
+        kernel.doneGate = new CountDownLatch(1);
+        kernel.sendIo(FakeKernel.io(FakeKernel.flush(0)));
+        assertThat(kernel.doneBlocked.await(10, TimeUnit.SECONDS)).isTrue(); // the sender is stuck sending it
         List<Consumer<MessageWriter>> flushes = new ArrayList<>();
         for (int i = 1; i <= 20; i++) {
             flushes.add(FakeKernel.flush(i));
         }
         kernel.sendIo(FakeKernel.io(array(flushes)));
-        waitUntil(() -> channel.stats().flushes() == 20);
+        waitUntil(() -> channel.stats().flushes() == 21);
 
         kernel.doneGate.countDown();
 
@@ -408,19 +405,14 @@ class KernelChannelTest {
         assertThat(kernel.doneCount.get()).isEqualTo(2);
     }
 
-    /** A read (cookie 0) whose DONE an engine thread is stuck sending, until {@code kernel.doneGate} opens. */
-    private void stuckSendingAReadsDone() throws InterruptedException {
-        kernel.doneGate = new CountDownLatch(1);
-        kernel.sendIo(FakeKernel.io(FakeKernel.read(0, 0, 4096, 0)));
-        assertThat(kernel.doneBlocked.await(10, TimeUnit.SECONDS)).isTrue();
-    }
-
     @Test
     void completionsBeyondOneDoneMessageGoInTheNext() throws Exception {
         int perMessage = (KernelChannel.SEND_BUFFER_BYTES - 20) / KernelChannel.CPL_BYTES;
         int total = perMessage + 30;
-        open(total + 1, 1); // a slot for each, and for the read whose DONE is stuck
-        stuckSendingAReadsDone();
+        open(total + 1, 1); // a slot for each, and for the flush whose DONE is stuck
+        kernel.doneGate = new CountDownLatch(1);
+        kernel.sendIo(FakeKernel.io(FakeKernel.flush(0)));
+        assertThat(kernel.doneBlocked.await(10, TimeUnit.SECONDS)).isTrue();
         for (int from = 1; from <= total; from += 32) { // the driver's IO messages hold at most 32 requests
             List<Consumer<MessageWriter>> flushes = new ArrayList<>();
             for (int i = from; i < from + 32 && i <= total; i++) {
@@ -428,7 +420,7 @@ class KernelChannelTest {
             }
             kernel.sendIo(FakeKernel.io(array(flushes)));
         }
-        waitUntil(() -> channel.stats().flushes() == total);
+        waitUntil(() -> channel.stats().flushes() == total + 1);
 
         kernel.doneGate.countDown();
 
@@ -585,7 +577,7 @@ class KernelChannelTest {
         assertThat(kernel.control.closed).isTrue();
         assertThat(kernel.unmapped.get()).isEqualTo(1);
         assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
-                .doesNotContain("valet-kernel-rx");
+                .doesNotContain("valet-kernel-rx", "valet-kernel-tx");
         assertThat(channel.failure()).isNotDone();
         channel.close(); // twice is fine
         assertThat(kernel.unmapped.get()).isEqualTo(1);
