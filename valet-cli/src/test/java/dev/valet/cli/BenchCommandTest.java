@@ -83,7 +83,8 @@ class BenchCommandTest {
         JsonNode costs = c.path("costs");
         assertThat(c.path("allocated_bytes_per_op").asDouble()).as(what).isPositive()
                 .isEqualTo(costs.path("allocated_bytes_per_op").asDouble());
-        assertThat(costs.path("client_cpu_us_per_op").asDouble()).as(what).isPositive();
+        // Process CPU (OperatingSystemMXBean) may advance in clock ticks: a case of a few milliseconds can read none.
+        assertThat(costs.path("client_cpu_us_per_op").asDouble()).as(what).isNotNegative();
         assertThat(costs.path("client_thread_cpu_us_per_op").asDouble()).as(what).isPositive();
         assertThat(costs.has("donor_cpu_us_per_op")).as(what).isTrue();
         assertThat(costs.path("client_switches_per_op").asDouble()).as(what).isPositive();
