@@ -80,10 +80,10 @@ final class PageFrame extends PendingRequest {
             int mark = encoder.writerIndex();
             int before = encoder.count();
             m.source.addPagesTo(encoder);
-            if (encoder.count() - before != m.count) {
+            int added = encoder.count() - before;
+            if (added != m.count) {
                 encoder.rewind(before, mark);
-                throw new IllegalArgumentException("page source added " + (encoder.count() - before) + " pages, not "
-                        + m.count);
+                throw new IllegalArgumentException("page source added " + added + " pages, not " + m.count);
             }
             if (before > 0 && namesAPageTwice(before, mark)) {
                 encoder.rewind(before, mark);
