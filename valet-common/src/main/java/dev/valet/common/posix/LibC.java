@@ -118,4 +118,17 @@ public interface LibC {
     /** {@code fds} points to {@code nfds} struct pollfd; returns how many have events, 0 on timeout, -1 on error. */
     @SaveError
     int poll(@intptr_t long fds, @u_int64_t long nfds, int timeoutMs);
+
+    int EFD_NONBLOCK = 0x800;
+    int EFD_CLOEXEC = 0x80000;
+
+    /** eventfd(2): a counter readable as an fd, for waking a thread that waits in {@link #poll}. */
+    @SaveError
+    int eventfd(int initval, int flags);
+
+    @SaveError
+    @ssize_t long read(int fd, @intptr_t long buf, @size_t long count);
+
+    @SaveError
+    @ssize_t long write(int fd, @intptr_t long buf, @size_t long count);
 }

@@ -55,6 +55,10 @@ public final class NativeMemory {
         return IO.getInt(base + offset);
     }
 
+    public static short getShort(long base, int offset) {
+        return IO.getShort(base + offset);
+    }
+
     public static int getUnsignedByte(long base, int offset) {
         return IO.getByte(base + offset) & 0xFF;
     }

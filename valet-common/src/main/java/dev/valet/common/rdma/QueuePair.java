@@ -11,7 +11,7 @@ import java.util.List;
  * rdma_create_qp. Completions are polled with a bounded spin, then by arming the CQ and waiting on the channel's
  * fd: {@link #poll} allocates nothing.
  */
-public final class QueuePair implements AutoCloseable {
+public final class QueuePair implements SendQueue, AutoCloseable {
     /** Polls of an empty CQ before arming it and sleeping on the channel. */
     static final int SPIN_POLLS = 2_000;
 
@@ -23,6 +23,8 @@ public final class QueuePair implements AutoCloseable {
     private final long cq;
     private final long qp;
     private final FdWaiter waiter;
+    /** The completion channel's fd and a doorbell's, for {@link #sleep}; made at its first call. */
+    private FdWaiter sleeper;
     private final long scratch = NativeMemory.allocate(16);
     private final List<MemoryRegion> regions = new ArrayList<>();
     private int unackedEvents;
@@ -97,6 +99,7 @@ public final class QueuePair implements AutoCloseable {
     }
 
     /** Registers {@code [address, address + length)} under this connection's protection domain. */
+    @Override
     public synchronized MemoryRegion register(long address, long length, int access) throws IOException {
         long mr = rdma.verbs().ibv_reg_mr(pd, address, length, access);
         if (mr == 0) {
@@ -116,6 +119,7 @@ public final class QueuePair implements AutoCloseable {
     }
 
     /** Posts a chain of send work requests (one native call); returns 0 or the errno of the refusal. */
+    @Override
     public int postSend(long firstWr) {
         return shim.valet_post_send(qp, firstWr, scratch);
     }
@@ -150,16 +154,50 @@ public final class QueuePair implements AutoCloseable {
             if (leftMs <= 0 || !waiter.awaitReadable((int) leftMs)) {
                 return 0;
             }
-            if (rdma.verbs().ibv_get_cq_event(compChannel, scratch, scratch + 8) == 0) {
-                // Acknowledged in batches: ibv_ack_cq_events takes a mutex.
-                if (++unackedEvents >= 64) {
-                    rdma.verbs().ibv_ack_cq_events(cq, unackedEvents);
-                    unackedEvents = 0;
-                }
-            }
+            takeEvent();
             n = shim.valet_poll_cq(cq, max, wc);
             if (n != 0) {
                 return n;
+            }
+        }
+    }
+
+    /** At most {@code max} completions into {@code wc} that are there now: one poll, no wait. */
+    public int pollNow(long wc, int max) {
+        return shim.valet_poll_cq(cq, max, wc);
+    }
+
+    /**
+     * Asks for a completion event: after this, a completion not yet taken by {@link #pollNow} ends a
+     * {@link #sleep}. A caller arms, polls once more (what came before arming), and sleeps only if that found
+     * nothing. False when the CQ failed.
+     */
+    public boolean arm() {
+        return shim.valet_req_notify_cq(cq, 0) == 0;
+    }
+
+    /**
+     * Waits up to {@code timeoutMs} for a completion event (armed by {@link #arm}) or for {@code doorbell} to ring,
+     * and takes the event if there is one. The completions themselves are then taken by {@link #pollNow}.
+     */
+    public void sleep(Doorbell doorbell, int timeoutMs) {
+        FdWaiter w = sleeper;
+        if (w == null) {
+            w = new FdWaiter(NativeMemory.getInt(compChannel, VerbsLayout.COMP_CHANNEL_FD));
+            w.alsoOn(doorbell.fd());
+            sleeper = w;
+        }
+        if (w.awaitReadable(timeoutMs) && w.firstReadable()) {
+            takeEvent();
+        }
+    }
+
+    private void takeEvent() {
+        if (rdma.verbs().ibv_get_cq_event(compChannel, scratch, scratch + 8) == 0) {
+            // Acknowledged in batches: ibv_ack_cq_events takes a mutex.
+            if (++unackedEvents >= 64) {
+                rdma.verbs().ibv_ack_cq_events(cq, unackedEvents);
+                unackedEvents = 0;
             }
         }
     }
@@ -168,6 +206,7 @@ public final class QueuePair implements AutoCloseable {
      * The QP's state and its RDMA READ depths, for diagnostics ("state 3 (RTR), max_rd_atomic 16, ..."): what to
      * look at when a READ never completes.
      */
+    @Override
     public synchronized String describe() {
         if (closed) {
             return "closed";
@@ -209,6 +248,9 @@ public final class QueuePair implements AutoCloseable {
         v.ibv_destroy_comp_channel(compChannel);
         v.ibv_dealloc_pd(pd);
         waiter.close();
+        if (sleeper != null) {
+            sleeper.close();
+        }
         NativeMemory.free(scratch);
     }
 }

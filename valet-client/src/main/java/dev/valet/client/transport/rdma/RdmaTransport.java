@@ -73,7 +73,7 @@ public final class RdmaTransport implements DonorTransport {
 
     private static boolean timedOut(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof RdmaDonorConnection.CompletionTimeout || DonorUnavailableException.isTimeout(t)) {
+            if (t instanceof ControlFrames.CompletionTimeout || DonorUnavailableException.isTimeout(t)) {
                 return true;
             }
         }

@@ -1,0 +1,168 @@
+package dev.valet.client.transport.rdma;
+
+import dev.valet.client.transport.DonorException;
+import dev.valet.common.portal.DonorAddress;
+import dev.valet.common.protocol.ErrorReply;
+import dev.valet.common.protocol.FrameHeader;
+import dev.valet.common.protocol.Frames;
+import dev.valet.common.protocol.MessageBody;
+import dev.valet.common.protocol.Opcode;
+import dev.valet.common.protocol.ProtocolException;
+import dev.valet.common.rdma.FrameChannel;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.UnpooledByteBufAllocator;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.function.Function;
+
+/**
+ * Control requests over one queue pair's SEND/RECV channel, one at a time on the connection's thread: a request
+ * frame is sent and the thread waits for its reply, still taking every other completion meanwhile (page requests
+ * go on). Replies are checked as over TCP: the request id, ERROR as a {@link DonorException}, the opcode.
+ */
+final class ControlFrames {
+    /** The largest control reply taken; HELLO_OK is capped to it so the engine never asks for more. */
+    static final int REPLY_BYTES = 1024 * 1024;
+    static final int REQUEST_BYTES = 64 * 1024;
+
+    /** Takes completions, waiting at most until {@code deadlineNanos} for some. */
+    interface Pump {
+        void pump(long deadlineNanos) throws IOException;
+    }
+
+    /** No completion arrived in time: the donor (or this host) may only be slow. */
+    static final class CompletionTimeout extends IOException {
+        CompletionTimeout(String message) {
+            super(message);
+        }
+    }
+
+    private final DonorAddress address;
+    private final FrameChannel frames;
+    private final Pump pump;
+    private long nextRequestId = 1;
+    /** The receive buffer holding the awaited reply, or -1. */
+    private int replyIndex = -1;
+    private int replyLength;
+    private boolean replyAwaited;
+    /** A SEND not completed yet: the one send buffer is still in use. */
+    private boolean sendPending;
+
+    ControlFrames(DonorAddress address, FrameChannel frames, Pump pump) {
+        this.address = address;
+        this.frames = frames;
+        this.pump = pump;
+    }
+
+    /** Sends request {@code opcode} and returns its reply's body, decoded. */
+    <T> T call(Opcode opcode, MessageBody body, Opcode expected, Function<ByteBuf, T> decode, Duration timeout)
+            throws IOException {
+        long requestId = nextRequestId++;
+        ByteBuf out;
+        if (body != null) {
+            out = Frames.encode(UnpooledByteBufAllocator.DEFAULT, opcode, requestId, body);
+        } else {
+            out = UnpooledByteBufAllocator.DEFAULT.heapBuffer(FrameHeader.SIZE);
+            Frames.finish(out, Frames.begin(out, opcode, requestId));
+        }
+        try {
+            send(out, timeout);
+        } finally {
+            out.release();
+        }
+        replyIndex = -1;
+        replyAwaited = true;
+        try {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (replyIndex < 0) {
+                if (System.nanoTime() - deadline >= 0) {
+                    throw new CompletionTimeout("no reply to " + opcode + " within " + timeout.toMillis() + " ms");
+                }
+                pump.pump(deadline);
+            }
+        } finally {
+            replyAwaited = false;
+        }
+        int index = replyIndex;
+        replyIndex = -1;
+        try {
+            return reply(frames.received(index, replyLength), opcode, requestId, expected, decode);
+        } finally {
+            frames.repost(index);
+        }
+    }
+
+    private <T> T reply(ByteBuf in, Opcode opcode, long requestId, Opcode expected, Function<ByteBuf, T> decode)
+            throws IOException {
+        try {
+            String problem = frameProblem(in);
+            if (problem != null) {
+                throw new IOException("malformed reply frame (" + in.readableBytes() + " bytes): " + problem);
+            }
+            if (in.getLong(FrameHeader.REQUEST_ID_OFFSET) != requestId) {
+                throw new IOException("reply to request " + in.getLong(FrameHeader.REQUEST_ID_OFFSET)
+                        + ", expected " + requestId);
+            }
+            int op = in.getUnsignedByte(FrameHeader.OPCODE_OFFSET);
+            ByteBuf replyBody = in.slice(FrameHeader.SIZE, in.readableBytes() - FrameHeader.SIZE);
+            if (op == Opcode.ERROR.code()) {
+                ErrorReply error = ErrorReply.decode(replyBody);
+                throw new DonorException(address.toString(), error.code(), error.message());
+            }
+            if (op != expected.code()) {
+                throw new IOException(String.format("reply opcode 0x%02x to %s", op, opcode));
+            }
+            return decode.apply(replyBody);
+        } catch (ProtocolException e) {
+            throw new IOException("malformed reply: " + e.getMessage(), e);
+        }
+    }
+
+    /** SENDs one frame, once the send buffer is free (the previous SEND completed). */
+    void send(ByteBuf frame, Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (sendPending) {
+            if (System.nanoTime() - deadline >= 0) {
+                throw new CompletionTimeout("no completion of a SEND within " + timeout.toMillis() + " ms");
+            }
+            pump.pump(deadline);
+        }
+        frames.send(frame);
+        sendPending = true;
+    }
+
+    /** The SEND completed. */
+    void sent() {
+        sendPending = false;
+    }
+
+    /**
+     * A frame that is not the donor's own request arrived in receive buffer {@code index}: the awaited reply, kept
+     * until {@link #call} has read it; anything else is a protocol error.
+     */
+    void received(int index, int length, ByteBuf in) throws IOException {
+        if (!replyAwaited || replyIndex >= 0) {
+            frames.repost(index);
+            String problem = frameProblem(in);
+            throw new IOException("unexpected frame from the donor (" + length + " bytes, "
+                    + (problem == null ? "opcode " + in.getUnsignedByte(FrameHeader.OPCODE_OFFSET) : problem) + ")");
+        }
+        replyIndex = index;
+        replyLength = length;
+    }
+
+    /** Null if {@code in} is one whole frame of this protocol version, else what is wrong with it. */
+    static String frameProblem(ByteBuf in) {
+        if (in.readableBytes() < FrameHeader.SIZE) {
+            return "shorter than a frame header";
+        }
+        try {
+            int frameBytes = FrameHeader.checkHeader(in, 0, REPLY_BYTES);
+            return frameBytes == in.readableBytes() ? null
+                    : "its header says " + frameBytes + " bytes, " + in.readableBytes() + " arrived";
+        } catch (ProtocolException e) {
+            return e.getMessage();
+        }
+    }
+}
