@@ -11,7 +11,8 @@
 #            fio_qd1_read_r1_over_nbd=C
 # (on one line; workload time ratios: lower is better; fio IOPS ratios: higher is better). With
 # VALET_COMPARE_REF=REV (lab.sh builds that commit's jar into target/vm/ref/), the reference build is measured too,
-# with 1 copy and fio, right after this checkout's r1 (label ref1), and a second line compares the two:
+# with 1 copy and fio, right after this checkout's r1 (label ref1; right before it with VALET_COMPARE_REF_FIRST=1),
+# and a second line compares the two:
 #   compare-ref: ref=REV r1_over_ref=X fio_qd32_read_r1_over_ref=A fio_qd32_write_r1_over_ref=B
 #                fio_qd1_read_r1_over_ref=C fio_qd1_write_r1_over_ref=D
 # It fails only if a run fails: a workload or fio error, a bad block, a missing number.
@@ -164,12 +165,21 @@ zram_stop
 nbd_start
 RUN_FIO=1 measure nbd "$NBD_DEV"
 nbd_stop
-RUN_FIO=1 valet_measure 1
-if [ -n "${VALET_COMPARE_REF:-}" ]; then
-    ref_jar="$REPO/target/vm/ref/valet.jar"
+# measure_ref: the reference build with 1 copy and fio (label ref1), when VALET_COMPARE_REF names one.
+measure_ref() {
+    [ -n "${VALET_COMPARE_REF:-}" ] || return 0
+    local ref_jar="$REPO/target/vm/ref/valet.jar"
     [ -f "$ref_jar" ] || fail "VALET_COMPARE_REF=$VALET_COMPARE_REF but no $ref_jar (lab.sh builds it)"
     log "reference build $VALET_COMPARE_REF: $ref_jar"
     RUN_FIO=1 VALET_JAR="$ref_jar" valet_measure 1 ref1
+}
+# VALET_COMPARE_REF_FIRST=1 measures the reference before this checkout's r1 (to see what the order does).
+if [ "${VALET_COMPARE_REF_FIRST:-0}" = 1 ]; then
+    measure_ref
+    RUN_FIO=1 valet_measure 1
+else
+    RUN_FIO=1 valet_measure 1
+    measure_ref
 fi
 valet_measure 2
 
@@ -185,7 +195,8 @@ conclude "compare: r1_over_nbd=$(ratio "${seconds[r1]}" "${seconds[nbd]}")" \
     "fio_qd32_write_r1_over_nbd=$(ratio "${iops[write_qd32_r1]}" "${iops[write_qd32_nbd]}")" \
     "fio_qd1_read_r1_over_nbd=$(ratio "${iops[read_qd1_r1]}" "${iops[read_qd1_nbd]}")"
 if [ -n "${VALET_COMPARE_REF:-}" ]; then
-    conclude "compare-ref: ref=$VALET_COMPARE_REF r1_over_ref=$(ratio "${seconds[r1]}" "${seconds[ref1]}")" \
+    conclude "compare-ref: ref=$VALET_COMPARE_REF order=$([ "${VALET_COMPARE_REF_FIRST:-0}" = 1 ] && echo ref-first ||
+        echo ref-second) r1_over_ref=$(ratio "${seconds[r1]}" "${seconds[ref1]}")" \
         "fio_qd32_read_r1_over_ref=$(ratio "${iops[read_qd32_r1]}" "${iops[read_qd32_ref1]}")" \
         "fio_qd32_write_r1_over_ref=$(ratio "${iops[write_qd32_r1]}" "${iops[write_qd32_ref1]}")" \
         "fio_qd1_read_r1_over_ref=$(ratio "${iops[read_qd1_r1]}" "${iops[read_qd1_ref1]}")" \

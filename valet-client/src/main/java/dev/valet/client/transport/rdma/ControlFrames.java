@@ -1,8 +1,8 @@
 package dev.valet.client.transport.rdma;
 
+import dev.valet.client.transport.DonorControl;
 import dev.valet.client.transport.DonorException;
 import dev.valet.common.portal.DonorAddress;
-import dev.valet.common.protocol.ErrorReply;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.Frames;
 import dev.valet.common.protocol.MessageBody;
@@ -19,7 +19,8 @@ import java.util.function.Function;
 /**
  * Control requests over one queue pair's SEND/RECV channel, one at a time on the connection's thread: a request
  * frame is sent and the thread waits for its reply, still taking every other completion meanwhile (page requests
- * go on). Replies are checked as over TCP: the request id, ERROR as a {@link DonorException}, the opcode.
+ * go on). Replies are checked as over TCP: the request id here, then {@link DonorControl#refusal} (ERROR as a
+ * {@link DonorException}, any other opcode than the request's reply a protocol error).
  */
 final class ControlFrames {
     /** The largest control reply taken; HELLO_OK is capped to it so the engine never asks for more. */
@@ -56,8 +57,7 @@ final class ControlFrames {
     }
 
     /** Sends request {@code opcode} and returns its reply's body, decoded. */
-    <T> T call(Opcode opcode, MessageBody body, Opcode expected, Function<ByteBuf, T> decode, Duration timeout)
-            throws IOException {
+    <T> T call(Opcode opcode, MessageBody body, Function<ByteBuf, T> decode, Duration timeout) throws IOException {
         long requestId = nextRequestId++;
         ByteBuf out;
         if (body != null) {
@@ -87,13 +87,13 @@ final class ControlFrames {
         int index = replyIndex;
         replyIndex = -1;
         try {
-            return reply(frames.received(index, replyLength), opcode, requestId, expected, decode);
+            return reply(frames.received(index, replyLength), requestId, opcode.reply(), decode);
         } finally {
             frames.repost(index);
         }
     }
 
-    private <T> T reply(ByteBuf in, Opcode opcode, long requestId, Opcode expected, Function<ByteBuf, T> decode)
+    private <T> T reply(ByteBuf in, long requestId, Opcode expected, Function<ByteBuf, T> decode)
             throws IOException {
         try {
             String problem = frameProblem(in);
@@ -104,16 +104,13 @@ final class ControlFrames {
                 throw new IOException("reply to request " + in.getLong(FrameHeader.REQUEST_ID_OFFSET)
                         + ", expected " + requestId);
             }
-            int op = in.getUnsignedByte(FrameHeader.OPCODE_OFFSET);
-            ByteBuf replyBody = in.slice(FrameHeader.SIZE, in.readableBytes() - FrameHeader.SIZE);
-            if (op == Opcode.ERROR.code()) {
-                ErrorReply error = ErrorReply.decode(replyBody);
-                throw new DonorException(address.toString(), error.code(), error.message());
+            ByteBuf body = in.slice(FrameHeader.SIZE, in.readableBytes() - FrameHeader.SIZE);
+            DonorException refusal = DonorControl.refusal(address, in.getUnsignedByte(FrameHeader.OPCODE_OFFSET),
+                    expected, body);
+            if (refusal != null) {
+                throw refusal;
             }
-            if (op != expected.code()) {
-                throw new IOException(String.format("reply opcode 0x%02x to %s", op, opcode));
-            }
-            return decode.apply(replyBody);
+            return decode.apply(body);
         } catch (ProtocolException e) {
             throw new IOException("malformed reply: " + e.getMessage(), e);
         }

@@ -3,22 +3,19 @@ package dev.valet.client.transport.rdma;
 import dev.valet.client.transport.AdaptiveTimeout;
 import dev.valet.client.transport.ClientHandshake;
 import dev.valet.client.transport.DonorConnection;
+import dev.valet.client.transport.DonorControl;
 import dev.valet.client.transport.DonorUnavailableException;
 import dev.valet.client.transport.ReceivedPages;
 import dev.valet.common.auth.ClusterSecret;
 import dev.valet.common.portal.DonorAddress;
-import dev.valet.common.protocol.AuthProof;
 import dev.valet.common.protocol.DonorStats;
-import dev.valet.common.protocol.Frames;
-import dev.valet.common.protocol.Heartbeat;
 import dev.valet.common.protocol.HelloOk;
-import dev.valet.common.protocol.IndexRequest;
+import dev.valet.common.protocol.MessageBody;
 import dev.valet.common.protocol.Opcode;
 import dev.valet.common.protocol.PageIndex;
-import dev.valet.common.protocol.SlabAlloc;
 import dev.valet.common.protocol.SlabList;
-import dev.valet.common.protocol.SlabRef;
 import dev.valet.common.rdma.Rdma;
+import io.netty.buffer.ByteBuf;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.AgentTerminationException;
 import org.slf4j.Logger;
@@ -27,6 +24,8 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
 
 /**
  * A {@link DonorConnection} over one RDMA reliable connection. Control requests are protocol frames by SEND/RECV
@@ -35,7 +34,7 @@ import java.util.concurrent.CompletableFuture;
  * {@link AgentRunner} with a {@link LinkIdleStrategy}) owns the queue pair. Callers claim a slot, encode a write
  * into it on their own thread, and queue it; a page request allocates nothing.
  */
-final class RdmaDonorConnection implements DonorConnection {
+final class RdmaDonorConnection implements DonorConnection, DonorControl.Requests {
     private static final Logger LOG = LoggerFactory.getLogger(RdmaDonorConnection.class);
 
     private final DonorAddress address;
@@ -44,6 +43,7 @@ final class RdmaDonorConnection implements DonorConnection {
     private final AdaptiveTimeout requestTimeout;
     private final int maxPages;
     private final RdmaLink link;
+    private final DonorControl control = new DonorControl(this);
     private volatile DonorRequests donorRequests;
     private volatile HelloOk hello;
     private volatile Thread agentThread;
@@ -60,22 +60,28 @@ final class RdmaDonorConnection implements DonorConnection {
     }
 
     /**
-     * Connects, says HELLO as {@code identity} and runs the same handshake as over TCP (with a cluster secret: the
-     * donor's proof checked, AUTH sent, AUTH_OK awaited), on a thread of its own; then starts the agent. Completes
-     * when the donor accepted.
+     * Connects and runs the handshake every transport runs ({@link DonorControl#handshake}), within the connect
+     * timeout, on a thread of its own (rdma_cm and the handshake wait; the queue pair is this thread's until the
+     * agent starts); then starts the agent. Completes when the donor accepted.
      */
     CompletableFuture<DonorConnection> open(String identity) {
         CompletableFuture<DonorConnection> result = new CompletableFuture<>();
         Thread t = new Thread(() -> {
+            HelloOk ok;
             try {
-                handshake(identity);
+                link.connect(connectTimeout);
+                ok = new DonorControl(link.direct(connectTimeout))
+                        .handshake(new ClientHandshake(address, identity, secret)).join();
             } catch (IOException | RuntimeException | LinkageError e) {
-                link.broken(e);
+                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                link.broken(cause);
                 link.release();
-                LOG.debug("{}: no RDMA connection: {}", address, e.toString()); // the caller reports it
-                result.completeExceptionally(e);
+                LOG.debug("{}: no RDMA connection: {}", address, cause.toString()); // the caller reports it
+                result.completeExceptionally(cause);
                 return;
             }
+            hello = new HelloOk(ok.donorInstanceId(), ok.pageSize(), Math.min(ok.maxFrameBytes(),
+                    ControlFrames.REPLY_BYTES), ok.maxSlabBytes());
             AgentRunner runner = new AgentRunner(new LinkIdleStrategy(link), this::agentFailed, null, link);
             agentThread = AgentRunner.startOnThread(runner, r -> {
                 Thread agent = new Thread(r, link.roleName());
@@ -88,25 +94,6 @@ final class RdmaDonorConnection implements DonorConnection {
         t.setDaemon(true);
         t.start();
         return result;
-    }
-
-    private void handshake(String identity) throws IOException {
-        link.connect(connectTimeout);
-        ClientHandshake handshake = new ClientHandshake(address, identity, secret);
-        HelloOk ok = link.call(Opcode.HELLO, handshake.hello(), Opcode.HELLO_OK, HelloOk::decode, connectTimeout);
-        AuthProof proof = handshake.answer(ok);
-        if (proof != null) {
-            try {
-                link.call(Opcode.AUTH, proof, Opcode.AUTH_OK, body -> {
-                    Frames.requireEmpty(body, "AUTH_OK");
-                    return ok;
-                }, connectTimeout);
-            } catch (IOException | RuntimeException e) {
-                throw handshake.refusedAfterAuth(e);
-            }
-        }
-        hello = new HelloOk(ok.donorInstanceId(), ok.pageSize(), Math.min(ok.maxFrameBytes(),
-                ControlFrames.REPLY_BYTES), ok.maxSlabBytes());
     }
 
     private void agentFailed(Throwable e) {
@@ -123,7 +110,7 @@ final class RdmaDonorConnection implements DonorConnection {
     public void writePages(long slabId, int count, PageSource source, WriteAnswer answer) {
         PageSlot slot;
         try {
-            checkCount(count);
+            DonorControl.checkPageCount(count, maxPages);
             slot = claim();
         } catch (RuntimeException e) {
             answer.written(e);
@@ -181,7 +168,7 @@ final class RdmaDonorConnection implements DonorConnection {
     }
 
     private PageSlot readSlot(long slabId, long[] pageIndexes, int count) {
-        checkCount(count);
+        DonorControl.checkPageCount(count, maxPages);
         PageSlot slot = claim();
         slot.fillRead(slabId, pageIndexes, count);
         return slot;
@@ -194,70 +181,50 @@ final class RdmaDonorConnection implements DonorConnection {
         return link.slots().claim();
     }
 
-    private void checkCount(int count) {
-        if (count < 1 || count > maxPages) {
-            throw new IllegalArgumentException(count + " pages in one request; this connection allows 1.."
-                    + maxPages);
-        }
-    }
-
     private DonorUnavailableException unavailable() {
         String why = link.brokenReason();
         return new DonorUnavailableException(address + ": " + (why != null ? why : "connection closed"));
     }
 
-    // ---- control requests (any thread; run by the agent)
+    // ---- control requests (any thread; run by the agent one at a time)
 
+    /** A control request ({@link DonorControl}), run by the agent: sent, its reply awaited, checked, decoded. */
     @Override
-    public CompletableFuture<DonorStats> stats() {
-        return link.submit(l -> l.call(Opcode.STATS, null, Opcode.STATS_OK, DonorStats::decode), true);
+    public <T> CompletableFuture<T> request(Opcode opcode, MessageBody body, Function<ByteBuf, T> decode,
+                                            boolean urgent) {
+        return link.submit(l -> l.call(opcode, body, decode), urgent);
     }
 
     @Override
+    public CompletableFuture<DonorStats> stats() {
+        return control.stats();
+    }
+
+    /** ALLOC_SLAB, then REGISTER_SLAB: the slab's address and rkey for one-sided access. */
+    @Override
     public CompletableFuture<Void> allocateSlab(long slabId, long slabBytes) {
-        return link.submit(l -> {
-            l.call(Opcode.ALLOC_SLAB, new SlabAlloc(slabId, slabBytes), Opcode.ALLOC_SLAB_OK,
-                    b -> SlabRef.decode(b, "ALLOC_SLAB_OK"));
-            l.forget(slabId);
-            l.remote(slabId);
-            return null;
-        }, false);
+        return control.allocateSlab(slabId, slabBytes).thenCompose(v -> link.submit(l -> l.register(slabId), false));
     }
 
     @Override
     public CompletableFuture<Void> freeSlab(long slabId) {
-        return link.submit(l -> {
-            l.forget(slabId);
-            l.call(Opcode.FREE_SLAB, new SlabRef(slabId), Opcode.FREE_SLAB_OK, b -> SlabRef.decode(b, "FREE_SLAB_OK"));
-            return null;
-        }, false);
+        link.submit(l -> l.forget(slabId), false); // before the FREE_SLAB: control requests run in order
+        return control.freeSlab(slabId);
     }
 
     @Override
     public CompletableFuture<SlabList> listSlabs() {
-        return link.submit(l -> l.call(Opcode.LIST_SLABS, null, Opcode.LIST_SLABS_OK, SlabList::decode), false);
+        return control.listSlabs();
     }
 
     @Override
     public CompletableFuture<PageIndex> readIndex(long slabId, long firstPage, int count) {
-        return link.submit(l -> {
-            PageIndex index = l.call(Opcode.READ_INDEX, new IndexRequest(slabId, firstPage, count),
-                    Opcode.READ_INDEX_OK, PageIndex::decode);
-            if (index.slabId() != slabId || index.firstPage() != firstPage || index.count() != count) {
-                throw new IOException("READ_INDEX_OK for slab " + index.slabId() + " pages " + index.firstPage()
-                        + "+" + index.count() + ", expected " + slabId + " " + firstPage + "+" + count);
-            }
-            return index;
-        }, false);
+        return control.readIndex(slabId, firstPage, count);
     }
 
     @Override
     public CompletableFuture<Long> heartbeat() {
-        return link.submit(l -> {
-            Heartbeat echo = l.call(Opcode.HEARTBEAT, new Heartbeat(System.nanoTime()), Opcode.HEARTBEAT_OK,
-                    Heartbeat::decode);
-            return System.nanoTime() - echo.senderNanos(); // read the clock after the echo, not before the call
-        }, true);
+        return control.heartbeat();
     }
 
     // ---- the rest

@@ -2,6 +2,7 @@ package dev.valet.client.transport.rdma;
 
 import dev.valet.client.transport.AdaptiveTimeout;
 import dev.valet.client.transport.DonorConnection.DonorRequests;
+import dev.valet.client.transport.DonorControl;
 import dev.valet.client.transport.DonorException;
 import dev.valet.client.transport.DonorUnavailableException;
 import dev.valet.client.transport.EvictAnswer;
@@ -341,22 +342,34 @@ final class RdmaLink implements Agent, PageTransfers.RemoteSlabs, ControlFrames.
         }
     }
 
-    /** A control request and its checked, decoded reply, within the request timeout. */
-    <T> T call(Opcode opcode, MessageBody body, Opcode expected, Function<ByteBuf, T> decode) throws IOException {
-        return control.call(opcode, body, expected, decode, Duration.ofNanos(requestTimeout.nanos()));
+    /**
+     * Control requests run at once on the calling thread, each within {@code timeout}: the handshake's, before the
+     * agent starts (the queue pair is then the connecting thread's).
+     */
+    DonorControl.Requests direct(Duration timeout) {
+        return new DonorControl.Requests() {
+            @Override
+            public <T> CompletableFuture<T> request(Opcode opcode, MessageBody body, Function<ByteBuf, T> decode,
+                                                    boolean urgent) {
+                try {
+                    return CompletableFuture.completedFuture(control.call(opcode, body, decode, timeout));
+                } catch (IOException | RuntimeException e) {
+                    return CompletableFuture.failedFuture(e);
+                }
+            }
+        };
     }
 
-    /** The same within {@code timeout} (the handshake's). */
-    <T> T call(Opcode opcode, MessageBody body, Opcode expected, Function<ByteBuf, T> decode, Duration timeout)
-            throws IOException {
-        return control.call(opcode, body, expected, decode, timeout);
+    /** A control request and its checked, decoded reply, within the request timeout. */
+    <T> T call(Opcode opcode, MessageBody body, Function<ByteBuf, T> decode) throws IOException {
+        return control.call(opcode, body, decode, Duration.ofNanos(requestTimeout.nanos()));
     }
 
     @Override
     public RemoteSlab remote(long slabId) throws IOException {
         RemoteSlab r = remoteSlabs.get(slabId);
         if (r == null) {
-            r = call(Opcode.REGISTER_SLAB, new SlabRef(slabId), Opcode.REGISTER_SLAB_OK, RemoteSlab::decode);
+            r = call(Opcode.REGISTER_SLAB, new SlabRef(slabId), RemoteSlab::decode);
             if (r.slabId() != slabId) {
                 throw new IOException("REGISTER_SLAB_OK for slab " + r.slabId() + ", expected " + slabId);
             }
@@ -365,9 +378,17 @@ final class RdmaLink implements Agent, PageTransfers.RemoteSlabs, ControlFrames.
         return r;
     }
 
-    /** Forgets a slab's remote address (allocated anew, or freed). */
-    void forget(long slabId) {
+    /** Forgets a slab's remote address (freed). */
+    Void forget(long slabId) {
         remoteSlabs.remove(slabId);
+        return null;
+    }
+
+    /** Registers a slab (allocated anew) for one-sided access, forgetting any older registration of its id. */
+    Void register(long slabId) throws IOException {
+        remoteSlabs.remove(slabId);
+        remote(slabId);
+        return null;
     }
 
     /** The agent ended: why, for the requests that fail and for the log. */

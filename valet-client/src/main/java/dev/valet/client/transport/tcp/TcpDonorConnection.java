@@ -3,6 +3,7 @@ package dev.valet.client.transport.tcp;
 import dev.valet.client.transport.AdaptiveTimeout;
 import dev.valet.client.transport.ClientHandshake;
 import dev.valet.client.transport.DonorConnection;
+import dev.valet.client.transport.DonorControl;
 import dev.valet.client.transport.DonorException;
 import dev.valet.client.transport.DonorUnavailableException;
 import dev.valet.client.transport.EvictAnswer;
@@ -10,22 +11,17 @@ import dev.valet.client.transport.ReceivedPages;
 import dev.valet.client.transport.WireCounters;
 import dev.valet.common.auth.ClusterSecret;
 import dev.valet.common.portal.DonorAddress;
-import dev.valet.common.protocol.AuthProof;
 import dev.valet.common.protocol.DonorStats;
 import dev.valet.common.protocol.ErrorReply;
 import dev.valet.common.protocol.Frame;
 import dev.valet.common.protocol.Frames;
-import dev.valet.common.protocol.Heartbeat;
 import dev.valet.common.protocol.HelloOk;
-import dev.valet.common.protocol.IndexRequest;
 import dev.valet.common.protocol.PageIndex;
 import dev.valet.common.protocol.SlabList;
 import dev.valet.common.protocol.MessageBody;
 import dev.valet.common.protocol.Opcode;
 import dev.valet.common.protocol.PageBatch;
 import dev.valet.common.protocol.ProtocolException;
-import dev.valet.common.protocol.SlabAlloc;
-import dev.valet.common.protocol.SlabRef;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -36,7 +32,6 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -49,7 +44,8 @@ import java.util.function.Function;
  * and tell the caller. Page requests (the I/O path) are pooled and answer a callback: they allocate nothing.
  * When the channel closes, every pending request fails with {@link DonorUnavailableException}.
  */
-final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implements DonorConnection {
+final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame>
+        implements DonorConnection, DonorControl.Requests {
     private static final Logger LOG = LoggerFactory.getLogger(TcpDonorConnection.class);
     /** How often pending requests are checked against their deadlines (timeouts are seconds long). */
     static final long DEADLINE_SCAN_MS = 20;
@@ -65,6 +61,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     /** Frames waiting for the event loop, which writes them all and flushes once. */
     private final OutboundQueue outbound = new OutboundQueue(this::sendOpenFrames);
     private final WireCounters wire;
+    private final DonorControl control = new DonorControl(this);
     private volatile Channel channel;
     private volatile HelloOk hello;
     private volatile int maxPagesPerRequest;
@@ -91,26 +88,11 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
      * AUTH_OK. Completes with the donor's HELLO_OK once the connection may carry requests.
      */
     CompletableFuture<HelloOk> hello(String identity) {
-        ClientHandshake handshake = new ClientHandshake(address, identity, secret);
-        return request(Opcode.HELLO, handshake.hello(), f -> HelloOk.decode(f.body()))
-                .thenCompose(ok -> {
-                    AuthProof proof = handshake.answer(ok);
-                    if (proof == null) {
-                        return CompletableFuture.completedFuture(ok);
-                    }
-                    return request(Opcode.AUTH, proof, f -> {
-                        Frames.requireEmpty(f.body(), "AUTH_OK");
-                        return ok;
-                    }).exceptionally(e -> {
-                        throw handshake.refusedAfterAuth(e instanceof CompletionException && e.getCause() != null
-                                ? e.getCause() : e);
-                    });
-                })
-                .thenApply(ok -> {
-                    this.hello = ok;
-                    this.maxPagesPerRequest = Math.min(clientMaxPages, PageBatch.maxPages(ok.maxFrameBytes()));
-                    return ok;
-                });
+        return control.handshake(new ClientHandshake(address, identity, secret)).thenApply(ok -> {
+            this.hello = ok;
+            this.maxPagesPerRequest = Math.min(clientMaxPages, PageBatch.maxPages(ok.maxFrameBytes()));
+            return ok;
+        });
     }
 
     /** The channel, once connected (tests hold its event loop to see what requests ready together become). */
@@ -146,23 +128,17 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
 
     @Override
     public CompletableFuture<DonorStats> stats() {
-        return request(Opcode.STATS, null, f -> DonorStats.decode(f.body()));
+        return control.stats();
     }
 
     @Override
     public CompletableFuture<Void> allocateSlab(long slabId, long slabBytes) {
-        return request(Opcode.ALLOC_SLAB, new SlabAlloc(slabId, slabBytes), f -> {
-            SlabRef.decode(f.body(), "ALLOC_SLAB_OK");
-            return null;
-        });
+        return control.allocateSlab(slabId, slabBytes);
     }
 
     @Override
     public CompletableFuture<Void> freeSlab(long slabId) {
-        return request(Opcode.FREE_SLAB, new SlabRef(slabId), f -> {
-            SlabRef.decode(f.body(), "FREE_SLAB_OK");
-            return null;
-        });
+        return control.freeSlab(slabId);
     }
 
     @Override
@@ -182,7 +158,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     public void writePages(long slabId, int count, PageSource source, WriteAnswer answer) {
         Channel ch;
         try {
-            checkCount(count);
+            DonorControl.checkPageCount(count, maxPagesPerRequest);
             ch = channelOrFail();
         } catch (RuntimeException e) {
             answer.written(e);
@@ -209,7 +185,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
     public void readPages(long slabId, long[] pageIndexes, int count, ReadAnswer answer) {
         Channel ch;
         try {
-            checkCount(count);
+            DonorControl.checkPageCount(count, maxPagesPerRequest);
             ch = channelOrFail();
         } catch (RuntimeException e) {
             answer.pagesRead(null, e);
@@ -257,26 +233,17 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
 
     @Override
     public CompletableFuture<SlabList> listSlabs() {
-        return request(Opcode.LIST_SLABS, null, f -> SlabList.decode(f.body()));
+        return control.listSlabs();
     }
 
     @Override
     public CompletableFuture<PageIndex> readIndex(long slabId, long firstPage, int count) {
-        return request(Opcode.READ_INDEX, new IndexRequest(slabId, firstPage, count), f -> {
-            PageIndex index = PageIndex.decode(f.body());
-            if (index.slabId() != slabId || index.firstPage() != firstPage || index.count() != count) {
-                throw ProtocolException.badBody("READ_INDEX_OK for slab " + index.slabId() + " pages "
-                        + index.firstPage() + "+" + index.count() + ", expected " + slabId + " " + firstPage + "+"
-                        + count);
-            }
-            return index;
-        });
+        return control.readIndex(slabId, firstPage, count);
     }
 
     @Override
     public CompletableFuture<Long> heartbeat() {
-        return request(Opcode.HEARTBEAT, new Heartbeat(System.nanoTime()),
-                f -> System.nanoTime() - Heartbeat.decode(f.body()).senderNanos());
+        return control.heartbeat();
     }
 
     @Override
@@ -294,14 +261,10 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
         });
     }
 
-    private void checkCount(int count) {
-        if (count < 1 || count > maxPagesPerRequest) {
-            throw new IllegalArgumentException(count + " pages in one request; this connection allows 1.."
-                    + maxPagesPerRequest);
-        }
-    }
-
-    private <T> CompletableFuture<T> request(Opcode opcode, MessageBody body, Function<Frame, T> decode) {
+    /** A control request ({@link DonorControl}): its reply is checked like every other and decoded on the loop. */
+    @Override
+    public <T> CompletableFuture<T> request(Opcode opcode, MessageBody body, Function<ByteBuf, T> decode,
+                                            boolean urgent) {
         long id = nextRequestId.getAndIncrement();
         Channel ch = channel;
         if (ch == null) {
@@ -309,7 +272,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
         }
         ByteBuf out = body != null ? Frames.encode(ch.alloc(), opcode, id, body)
                 : Frames.encodeEmpty(ch.alloc(), opcode, id);
-        return send(id, out, opcode.reply(), decode);
+        return send(id, out, opcode.reply(), f -> decode.apply(f.body()));
     }
 
     private <T> CompletableFuture<T> send(long id, ByteBuf frame, Opcode expected, Function<Frame, T> decode) {
@@ -383,18 +346,15 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame> implem
         long roundTrip = System.nanoTime() - p.sentNanos;
         requestTimeout.observe(roundTrip);
         wire.replied(roundTrip);
-        answer(p, frame, op);
+        answer(p, frame);
     }
 
     /** Tells the caller of {@code p} what the donor answered: the reply, its refusal, or a malformed reply. */
-    private void answer(PendingRequest p, Frame frame, Opcode op) {
+    private void answer(PendingRequest p, Frame frame) {
         try {
-            if (op == Opcode.ERROR) {
-                ErrorReply error = ErrorReply.decode(frame.body());
-                p.failed(new DonorException(address.toString(), error.code(), error.message()));
-            } else if (op != p.expected) {
-                throw ProtocolException.badBody("got " + (op != null ? op : "unknown opcode "
-                        + frame.opcodeCode()) + " in reply to a request expecting " + p.expected);
+            DonorException refusal = DonorControl.refusal(address, frame.opcodeCode(), p.expected, frame.body());
+            if (refusal != null) {
+                p.failed(refusal);
             } else {
                 p.replied(frame);
             }
