@@ -234,7 +234,7 @@ final class RdmaLink implements Agent, PageTransfers.RemoteSlabs, ControlFrames.
                 watch(now);
             }
             return work;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | LinkageError e) { // AgentRunner would carry on after anything else
             throw new AgentTerminationException(e);
         }
     }
