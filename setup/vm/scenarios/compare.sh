@@ -15,6 +15,7 @@
 # and a second line compares the two:
 #   compare-ref: ref=REV r1_over_ref=X fio_qd32_read_r1_over_ref=A fio_qd32_write_r1_over_ref=B
 #                fio_qd1_read_r1_over_ref=C fio_qd1_write_r1_over_ref=D
+# VALET_COMPARE_JFR=1 also records a JFR profile of every Valet run's client and donors (jfr_options below).
 # It fails only if a run fails: a workload or fio error, a bad block, a missing number.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../guest/lib.sh
@@ -149,7 +150,10 @@ daemon_stages() {
 # valet_measure COPIES [LABEL]: a fresh stack (3 donors, a 512M swap space in 16M slabs, COPIES copies) measured,
 # undone; LABEL (default rCOPIES) names its metrics.
 valet_measure() {
-    local label="${2:-r$1}"
+    local label="${2:-r$1}" donor_jvm=("${VALET_DONOR_JVM[@]}") client_opts="$VALET_CLIENT_JAVA_OPTS"
+    if [ "${VALET_COMPARE_JFR:-0}" = 1 ]; then
+        jfr_options "$label"
+    fi
     valet_setup
     valet_start_donors 3 512M
     valet_write_config 512M 16M "$1"
@@ -157,6 +161,18 @@ valet_measure() {
     measure "$label" "$VALET_DEV"
     valet_cleanup
     daemon_stages "$label"
+    VALET_DONOR_JVM=("${donor_jvm[@]}") VALET_CLIENT_JAVA_OPTS="$client_opts"
+}
+
+# jfr_options LABEL: with VALET_COMPARE_JFR=1, the client and the donors of run LABEL record a JFR profile (Java
+# methods sampled every 10-20 ms, allocations, locks) into $SCENARIO.LABEL.jfr/{client,donors}/, written when they
+# stop. Read it on the host: setup/vm/jfr-top.sh target/vm/results/latest/compare.r1.jfr/client. The recording
+# costs a few percent: compare such a run only with another recorded run.
+jfr_options() {
+    local dir="$OUT/$SCENARIO.$1.jfr" flags="-XX:StartFlightRecording=settings=profile,dumponexit=true"
+    mkdir -p "$dir/client" "$dir/donors"
+    VALET_DONOR_JVM+=("$flags,filename=$dir/donors")
+    export VALET_CLIENT_JAVA_OPTS+=" $flags,filename=$dir/client"
 }
 
 zram_start 512M

@@ -23,7 +23,7 @@ public final class ValetCommand implements Runnable {
     }
 
     public static void main(String[] args) {
-        NettyTransport.quietLeakDetection();
+        NettyTransport.daemonBufferSettings();
         CommandLine cli = new CommandLine(new ValetCommand());
         cli.setExecutionExceptionHandler(new ErrorReporter());
         cli.setParameterExceptionHandler(new ErrorReporter());

@@ -144,7 +144,7 @@ public final class DonorCommand implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        NettyTransport.quietLeakDetection();
+        NettyTransport.daemonBufferSettings();
         System.exit(new CommandLine(new DonorCommand()).execute(args));
     }
 

@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * request on the event loops and 1450 B on all threads (2026-12-02: futures, lambdas, a timer and a map entry per
  * request); 160 and 970 after the first cuts; about 20 and 45 once requests told preallocated callbacks, runs and
  * TCP requests were pooled and replies decoded in place (2026-12-03). Netty's leak detector is off here as in the
- * daemons ({@link NettyTransport#quietLeakDetection}): its sampled stack traces would be most of what is left.
+ * daemons ({@link NettyTransport#daemonBufferSettings}): its sampled stack traces would be most of what is left.
  * The test prints what it measured.
  */
 class EngineAllocationTest {
@@ -41,7 +41,7 @@ class EngineAllocationTest {
 
     @Test
     void steadySinglePageWritesAndReadsAllocateLittlePerRequest() throws Exception {
-        NettyTransport.quietLeakDetection();
+        NettyTransport.daemonBufferSettings();
         try (EngineHarness h = new EngineHarness(dir).startDonors(2, "128M")) {
             ThreadCosts.Totals t = measure(h);
             double eventLoops = perRequest(t, "valet-client-io");
@@ -60,7 +60,7 @@ class EngineAllocationTest {
      */
     @Test
     void theDonorsRequestPathAllocatesLittlePerRequest() throws Exception {
-        NettyTransport.quietLeakDetection();
+        NettyTransport.daemonBufferSettings();
         try (EngineHarness h = new EngineHarness(dir).startDonorsInProcess(2, "128M")) {
             ThreadCosts.Totals t = measure(h);
             double donorLoops = perRequest(t, "valet-donor-io");

@@ -23,13 +23,27 @@ public enum NettyTransport {
     EPOLL, NIO;
 
     /**
-     * Turns netty's buffer leak detector off for a daemon's paging path, unless {@code io.netty.leakDetection.level}
-     * is set: at its default level it samples one buffer in 128 and records a stack trace for it, kilobytes per
-     * sample, which is most of what a request would still allocate (docs/performance.md). Tests keep it on.
+     * Netty's buffer settings for a daemon's paging path, each unless its own system property is set; call it
+     * first thing in {@code main}, before netty allocates a buffer.
+     * <ul>
+     * <li>The buffer leak detector off ({@code io.netty.leakDetection.level}): at its default level it samples one
+     * buffer in 128 and records a stack trace for it, kilobytes per sample, which was most of what a request still
+     * allocated (docs/performance.md). Tests keep it on.</li>
+     * <li>Large buffers pooled whatever the heap ({@code io.netty.allocator.lowMemory=false}): netty's allocator
+     * calls a JVM whose heap is under 512 MiB "low memory" - and the daemons' heaps are small on purpose (the VM
+     * lab's client 192m, its donors 128m; the client's default 512m counts as less under the serial collector) -
+     * and then takes fresh direct memory, freed again through a
+     * Cleaner, for every buffer beyond its small size classes: each merged frame, each receive of a many-page
+     * reply. In the VM lab's swap workload that was a fifth of the event loops' samples, client and donors alike
+     * (docs/performance.md), and fresh memory on the paging path.</li>
+     * </ul>
      */
-    public static void quietLeakDetection() {
+    public static void daemonBufferSettings() {
         if (System.getProperty("io.netty.leakDetection.level") == null) {
             ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+        }
+        if (System.getProperty("io.netty.allocator.lowMemory") == null) {
+            System.setProperty("io.netty.allocator.lowMemory", "false");
         }
     }
 
