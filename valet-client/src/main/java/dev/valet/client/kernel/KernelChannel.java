@@ -1,6 +1,19 @@
 package dev.valet.client.kernel;
 
 import dev.valet.client.engine.PageIoDone;
+import dev.valet.client.netlink.AttributeDescriptor;
+import dev.valet.client.netlink.AttributeReader;
+import dev.valet.client.netlink.FamilyNotFoundException;
+import dev.valet.client.netlink.GenericHeaderDescriptor;
+import dev.valet.client.netlink.GenericNetlink;
+import dev.valet.client.netlink.MalformedMessageException;
+import dev.valet.client.netlink.MessageReader;
+import dev.valet.client.netlink.MessageWriter;
+import dev.valet.client.netlink.Netlink;
+import dev.valet.client.netlink.NetlinkEndpoint;
+import dev.valet.client.netlink.NetlinkErrnoException;
+import dev.valet.client.netlink.NetlinkHeaderDescriptor;
+import dev.valet.client.netlink.NetlinkSocket;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.config.DeviceConfig;
 import org.slf4j.Logger;

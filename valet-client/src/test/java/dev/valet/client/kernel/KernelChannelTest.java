@@ -1,6 +1,11 @@
 package dev.valet.client.kernel;
 
 import dev.valet.client.engine.PageIoDone;
+import dev.valet.client.netlink.FamilyNotFoundException;
+import dev.valet.client.netlink.GenericNetlink;
+import dev.valet.client.netlink.MessageWriter;
+import dev.valet.client.netlink.Netlink;
+import dev.valet.client.netlink.NetlinkErrnoException;
 import io.netty.buffer.ByteBuf;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package dev.valet.client.kernel;
+package dev.valet.client.netlink;
 
 /**
  * {@code struct genlmsghdr}: 4 bytes after the {@link NetlinkHeaderDescriptor nlmsghdr} of a generic netlink

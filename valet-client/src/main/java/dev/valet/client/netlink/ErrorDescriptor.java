@@ -1,4 +1,4 @@
-package dev.valet.client.kernel;
+package dev.valet.client.netlink;
 
 /**
  * {@code struct nlmsgerr}: the payload of an {@link Netlink#NLMSG_ERROR} message, an acknowledgement when

@@ -1,4 +1,4 @@
-package dev.valet.client.kernel;
+package dev.valet.client.netlink;
 
 import dev.valet.common.posix.LibC;
 
@@ -11,8 +11,8 @@ import java.time.Duration;
  * Request-and-answer generic netlink over one {@link NetlinkEndpoint}: build a request with {@link #request},
  * then {@link #transact} sends it and hands every reply message to a handler until the kernel's acknowledgement
  * (or, for a dump, NLMSG_DONE); an error answer becomes a {@link NetlinkErrnoException} with the kernel's
- * extended-ack message when it gave one. Used for the control path (family lookup, STATUS, CREATE), where a
- * little allocation does not matter; the data path is {@link KernelChannel}'s. Not thread-safe.
+ * extended-ack message when it gave one. For control requests (family lookup, a family's own commands), where a
+ * little allocation does not matter; a data path drives an endpoint with the flyweights directly. Not thread-safe.
  */
 public final class GenericNetlink implements AutoCloseable {
     /** Room for any control request or answer (family descriptions with their op lists are the largest). */
@@ -135,6 +135,14 @@ public final class GenericNetlink implements AutoCloseable {
 
     /** Looks a family up by name with CTRL_CMD_GETFAMILY. */
     public Family resolve(String name) throws IOException {
+        return resolve(name, null);
+    }
+
+    /**
+     * Looks a family up by name with CTRL_CMD_GETFAMILY; {@code hint} (or null) ends the message of the
+     * {@link FamilyNotFoundException} when the kernel has no such family: how to load the module that registers it.
+     */
+    public Family resolve(String name, String hint) throws IOException {
         request("CTRL_CMD_GETFAMILY(" + name + ")", Netlink.GENL_ID_CTRL, Netlink.CTRL_CMD_GETFAMILY,
                 Netlink.CTRL_VERSION, Netlink.NLM_F_ACK).putString(Netlink.CTRL_ATTR_FAMILY_NAME, name);
         Family[] found = new Family[1];
@@ -162,7 +170,7 @@ public final class GenericNetlink implements AutoCloseable {
             });
         } catch (NetlinkErrnoException e) {
             if (e.errno() == Netlink.ENOENT) {
-                throw new FamilyNotFoundException(name);
+                throw new FamilyNotFoundException(name, hint);
             }
             throw e;
         }
@@ -172,7 +180,8 @@ public final class GenericNetlink implements AutoCloseable {
         return found[0];
     }
 
-    static NetlinkErrnoException errorFor(String request, int errno, String kernelMessage) {
+    /** The exception for a request the kernel refused: "REQUEST failed: strerror (errno N)", and its message. */
+    public static NetlinkErrnoException errorFor(String request, int errno, String kernelMessage) {
         String text = request + " failed: " + LibC.INSTANCE.strerror(errno) + " (errno " + errno + ")";
         return new NetlinkErrnoException(MessageReader.withKernelMessage(text, kernelMessage), errno);
     }

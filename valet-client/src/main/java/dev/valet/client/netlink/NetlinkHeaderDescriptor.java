@@ -1,4 +1,4 @@
-package dev.valet.client.kernel;
+package dev.valet.client.netlink;
 
 /**
  * {@code struct nlmsghdr}: 16 bytes in host byte order, at the start of every netlink message.

@@ -1,4 +1,4 @@
-package dev.valet.client.kernel;
+package dev.valet.client.netlink;
 
 import com.kenai.jffi.MemoryIO;
 import dev.valet.common.posix.LibC;

@@ -1,4 +1,4 @@
-package dev.valet.client.kernel;
+package dev.valet.client.netlink;
 
 /** The kernel has no generic netlink family of that name (nlctrl answered ENOENT). */
 public final class FamilyNotFoundException extends NetlinkErrnoException {
@@ -6,9 +6,12 @@ public final class FamilyNotFoundException extends NetlinkErrnoException {
 
     private final String family;
 
-    public FamilyNotFoundException(String family) {
-        super("generic netlink family " + family + " not found"
-                + (ValetGenl.GENL_NAME.equals(family) ? ": is valet.ko loaded? (setup/module.sh load)" : ""),
+    /**
+     * @param family the name looked up
+     * @param hint   what to tell the user (how to load the family's module), or null
+     */
+    public FamilyNotFoundException(String family, String hint) {
+        super("generic netlink family " + family + " not found" + (hint != null ? ": " + hint : ""),
                 Netlink.ENOENT);
         this.family = family;
     }

@@ -1,4 +1,4 @@
-package dev.valet.client.kernel;
+package dev.valet.client.netlink;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -6,7 +6,7 @@ import java.nio.ByteBuffer;
 /**
  * One end of a netlink conversation with the kernel: datagrams out, datagrams in. {@link NetlinkSocket} is the
  * real one; tests put a simulated driver behind this interface. {@link #send} and {@link #receive} may be called
- * from two different threads at once (the channel's sender and receiver), each with its own buffer.
+ * from two different threads at once (a sender and a receiver), each with its own buffer.
  */
 public interface NetlinkEndpoint extends AutoCloseable {
     /** {@link #receive}: nothing arrived within the receive timeout. */

@@ -1,4 +1,4 @@
-package dev.valet.client.kernel;
+package dev.valet.client.netlink;
 
 /**
  * {@code struct nlattr}: a 4-byte header, then the payload, then padding to {@link #ALIGNTO}.

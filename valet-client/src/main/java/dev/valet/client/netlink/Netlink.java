@@ -1,8 +1,8 @@
-package dev.valet.client.kernel;
+package dev.valet.client.netlink;
 
 /**
  * Constants of the Linux netlink and generic netlink ABI ({@code linux/netlink.h}, {@code linux/genetlink.h})
- * and the errno values the channel answers with. The layouts are in the {@code *Descriptor} classes.
+ * and the errno values netlink users meet. The layouts are in the {@code *Descriptor} classes.
  */
 public final class Netlink {
     private Netlink() {
@@ -53,7 +53,7 @@ public final class Netlink {
     public static final int CTRL_ATTR_VERSION = 3;
     public static final int CTRL_ATTR_HDRSIZE = 4;
     public static final int CTRL_ATTR_MAXATTR = 5;
-    /** Version this daemon puts in its requests to nlctrl. */
+    /** Version put in requests to nlctrl. */
     public static final int CTRL_VERSION = 2;
 
     // errno (Linux, all architectures Valet runs on)

@@ -1,4 +1,4 @@
-package dev.valet.client.kernel;
+package dev.valet.client.netlink;
 
 /**
  * {@code struct sockaddr_nl}: 12 bytes.
