@@ -105,7 +105,7 @@ class MessageCodecTest {
                 .endNest();
         int length = writer.finish();
 
-        assertThat(length).isEqualTo(16 + 4 + 3 * KernelChannel.CPL_BYTES);
+        assertThat(length).isEqualTo(16 + 4 + 3 * CompletionSender.CPL_BYTES);
         reader.wrap(buffer, 0, length);
         assertThat(reader.next()).isTrue();
         assertThat(reader.flags()).isEqualTo(Netlink.NLM_F_REQUEST);
