@@ -1,5 +1,9 @@
-package dev.valet.client.engine.placement;
+package dev.valet.tools.placement;
 
+import dev.valet.client.engine.placement.DonorRanker;
+import dev.valet.client.engine.placement.PlacementPolicy;
+import dev.valet.client.engine.placement.PowerOfTwoChoices;
+import dev.valet.client.engine.placement.RandomPlacement;
 import dev.valet.common.config.RankWeights;
 
 import java.io.PrintStream;

@@ -1,10 +1,11 @@
-package dev.valet.client.check;
+package dev.valet.tools.check;
 
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.ReceivedPages;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.PageBatch;
 import dev.valet.common.protocol.PageChecksum;
+import dev.valet.common.protocol.PagePattern;
 import io.netty.buffer.ByteBuf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

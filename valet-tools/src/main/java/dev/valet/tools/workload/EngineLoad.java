@@ -1,4 +1,4 @@
-package dev.valet.client.workload;
+package dev.valet.tools.workload;
 
 import dev.valet.client.engine.Engine;
 import dev.valet.client.engine.PageIoDone;

@@ -1,14 +1,18 @@
-package dev.valet.client.engine;
+package dev.valet.tools.workload;
 
-import dev.valet.client.check.PagePattern;
-import dev.valet.client.workload.EngineLoad;
-import dev.valet.client.workload.ThreadCosts;
+import dev.valet.client.engine.Engine;
 import dev.valet.common.net.NettyTransport;
+import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.FrameHeader;
+import dev.valet.common.protocol.PagePattern;
+import dev.valet.donor.DonorProcess;
+import dev.valet.tools.LocalDonors;
+import dev.valet.tools.LocalDonors.InProcessDonor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.SplittableRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -24,7 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * request); 160 and 970 after the first cuts; about 20 and 45 once requests told preallocated callbacks, runs and
  * TCP requests were pooled and replies decoded in place (2026-12-03). Netty's leak detector is off here as in the
  * daemons ({@link NettyTransport#daemonBufferSettings}): its sampled stack traces would be most of what is left.
- * The test prints what it measured.
+ * The test prints what it measured. It lives with the tools because it drives the engine with them
+ * ({@link EngineLoad}) and measures with them.
  */
 class EngineAllocationTest {
     /** valet-client-io-*: the transport's event loops. */
@@ -35,6 +40,22 @@ class EngineAllocationTest {
     static final int DEPTH = 8;
     static final long WARMUP_OPS = 20_000;
     static final long MEASURED_OPS = 10_000;
+    static final int PREFILL_RUN = 32;
+    /** A 32 MiB swap space of 2 MiB slabs, one copy each, on two donors. */
+    static final String ENGINE = """
+            identity: engine-test
+            swapSpace: 32M
+            slabSize: 2M
+            maxPagesPerFrame: 32
+            requestTimeout: 5s
+            placement:
+              numReplica: 1
+              serverSelectNum: 2
+            failover:
+              heartbeatInterval: 100ms
+              donorTimeout: 2s
+              reReplicationRate: 1G
+            """;
 
     @TempDir
     Path dir;
@@ -42,8 +63,9 @@ class EngineAllocationTest {
     @Test
     void steadySinglePageWritesAndReadsAllocateLittlePerRequest() throws Exception {
         NettyTransport.daemonBufferSettings();
-        try (EngineHarness h = new EngineHarness(dir).startDonors(2, "128M")) {
-            ThreadCosts.Totals t = measure(h);
+        try (DonorProcess a = LocalDonors.process(dir, "d0", "128M", "--no-lock-memory");
+             DonorProcess b = LocalDonors.process(dir, "d1", "128M", "--no-lock-memory")) {
+            ThreadCosts.Totals t = measure(List.of(a.address(), b.address()), new long[] {a.pid(), b.pid()});
             double eventLoops = perRequest(t, "valet-client-io");
             double all = t.allocatedBytes() / (2.0 * MEASURED_OPS);
             System.out.printf("EngineAllocationTest: %.0f B/request on the event loops, %.0f B/request on all"
@@ -61,8 +83,9 @@ class EngineAllocationTest {
     @Test
     void theDonorsRequestPathAllocatesLittlePerRequest() throws Exception {
         NettyTransport.daemonBufferSettings();
-        try (EngineHarness h = new EngineHarness(dir).startDonorsInProcess(2, "128M")) {
-            ThreadCosts.Totals t = measure(h);
+        try (InProcessDonor a = LocalDonors.inProcess("128M");
+             InProcessDonor b = LocalDonors.inProcess("128M")) {
+            ThreadCosts.Totals t = measure(List.of(a.address(), b.address()), new long[0]);
             double donorLoops = perRequest(t, "valet-donor-io");
             System.out.printf("EngineAllocationTest: %.0f B/request on the donors' event loops; by group: %s%n",
                     donorLoops, t.groups());
@@ -72,27 +95,32 @@ class EngineAllocationTest {
     }
 
     /** Warm-up, then {@link #MEASURED_OPS} random single-page writes and as many reads, measured. */
-    private static ThreadCosts.Totals measure(EngineHarness h) throws Exception {
-        Engine engine = h.start(EngineHarness.config(1, 2));
-        long pages = h.pages();
-        h.write(0, pages, 1);  // every slab mapped, every page written: reads read, writes overwrite
-        byte[] page = new byte[FrameHeader.PAGE_SIZE];
-        PagePattern.fill(page, 5, 0, 0, 1);
-        EngineLoad.PageFiller filler = (p, buf, index) -> buf.setBytes(index, page);
-        EngineLoad.PageChecker any = (p, buf, index) -> true;  // what is read is the failover tests' business
-        SplittableRandom random = new SplittableRandom(13);
-
-        ThreadCosts costs = new ThreadCosts(h.donors.stream().mapToLong(d -> d.pid()).toArray());
-        try (EngineLoad load = new EngineLoad(engine, DEPTH, 1)) {
-            for (int round = 0; round < 2; round++) {  // round 0 warms up (JIT), round 1 is measured
-                long ops = round == 0 ? WARMUP_OPS : MEASURED_OPS;
-                load.measure(round == 0 ? null : costs);
-                EngineLoad.Result w = load.write(randomPages(random, pages, ops), filler, n -> { });
-                EngineLoad.Result r = load.read(randomPages(random, pages, ops), any, n -> { });
-                assertThat(w.failedPages() + r.failedPages()).isZero();
+    private static ThreadCosts.Totals measure(List<DonorAddress> donors, long[] donorPids) throws Exception {
+        try (Engine engine = Engine.start(LocalDonors.client(ENGINE), donors)) {
+            long pages = engine.pageCount();
+            byte[] page = new byte[FrameHeader.PAGE_SIZE];
+            PagePattern.fill(page, 5, 0, 0, 1);
+            EngineLoad.PageFiller filler = (p, buf, index) -> buf.setBytes(index, page);
+            EngineLoad.PageChecker any = (p, buf, index) -> true;  // what is read is the failover tests' business
+            try (EngineLoad prefill = new EngineLoad(engine, 8, PREFILL_RUN)) {
+                // every slab mapped, every page written: reads read, writes overwrite
+                assertThat(prefill.write(EngineLoad.sequential(0, pages, PREFILL_RUN), filler, n -> { })
+                        .failedPages()).isZero();
             }
+            SplittableRandom random = new SplittableRandom(13);
+
+            ThreadCosts costs = new ThreadCosts(donorPids);
+            try (EngineLoad load = new EngineLoad(engine, DEPTH, 1)) {
+                for (int round = 0; round < 2; round++) {  // round 0 warms up (JIT), round 1 is measured
+                    long ops = round == 0 ? WARMUP_OPS : MEASURED_OPS;
+                    load.measure(round == 0 ? null : costs);
+                    EngineLoad.Result w = load.write(randomPages(random, pages, ops), filler, n -> { });
+                    EngineLoad.Result r = load.read(randomPages(random, pages, ops), any, n -> { });
+                    assertThat(w.failedPages() + r.failedPages()).isZero();
+                }
+            }
+            return costs.totals();
         }
-        return costs.totals();
     }
 
     /** Bytes per measured request allocated by the threads of {@code group}. */

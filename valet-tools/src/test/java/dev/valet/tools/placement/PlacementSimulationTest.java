@@ -1,8 +1,12 @@
-package dev.valet.client.engine.placement;
+package dev.valet.tools.placement;
 
-import dev.valet.client.engine.placement.PlacementSimulation.Params;
-import dev.valet.client.engine.placement.PlacementSimulation.Result;
+import dev.valet.client.engine.placement.DonorRanker;
+import dev.valet.client.engine.placement.PlacementPolicy;
+import dev.valet.client.engine.placement.PowerOfTwoChoices;
+import dev.valet.client.engine.placement.RandomPlacement;
 import dev.valet.common.config.RankWeights;
+import dev.valet.tools.placement.PlacementSimulation.Params;
+import dev.valet.tools.placement.PlacementSimulation.Result;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;

@@ -1,6 +1,4 @@
-package dev.valet.client.check;
-
-import dev.valet.common.protocol.FrameHeader;
+package dev.valet.common.protocol;
 
 /**
  * The content a checking workload writes to a page: a pseudo-random stream (SplitMix64) seeded by

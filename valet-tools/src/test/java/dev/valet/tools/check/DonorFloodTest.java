@@ -1,9 +1,8 @@
-package dev.valet.client.security;
+package dev.valet.tools.check;
 
-import dev.valet.client.check.PageCheck;
 import dev.valet.client.transport.DonorConnection;
-import dev.valet.client.transport.tcp.TcpTransport;
 import dev.valet.client.transport.TransportSecurity;
+import dev.valet.client.transport.tcp.TcpTransport;
 import dev.valet.common.auth.ClusterSecret;
 import dev.valet.common.net.NettyTransport;
 import dev.valet.common.protocol.AuthChallenge;

@@ -1,9 +1,9 @@
-package dev.valet.client.check;
+package dev.valet.tools.check;
 
-import dev.valet.client.DonorFixture;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.tcp.TcpTransport;
 import dev.valet.donor.DonorProcess;
+import dev.valet.tools.LocalDonors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,9 +20,9 @@ class PageCheckTest {
 
     @Test
     void hundredThousandPagesOverManySlabsComeBackExact() throws Exception {
-        try (DonorProcess donor = DonorFixture.donor(dir, "a", "512M");
-             TcpTransport transport = DonorFixture.transport();
-             DonorConnection c = DonorFixture.connect(transport, donor, "client-a")) {
+        try (DonorProcess donor = LocalDonors.process(dir, "a", "512M");
+             TcpTransport transport = LocalDonors.tcp();
+             DonorConnection c = LocalDonors.connect(transport, donor, "client-a")) {
             // 4 MiB slabs: 100,000 pages span 98 slabs; two rounds so every page is overwritten once.
             PageCheck.Options options = new PageCheck.Options(100_000, 4 << 20, 0, 64, 16, 2, 7, false);
             AtomicLong progress = new AtomicLong();
@@ -46,12 +46,12 @@ class PageCheckTest {
 
     @Test
     void pagesSpreadOverThreeDonorsVerify() throws Exception {
-        try (DonorProcess a = DonorFixture.donor(dir, "a", "128M");
-             DonorProcess b = DonorFixture.donor(dir, "b", "128M");
-             DonorProcess d = DonorFixture.donor(dir, "c", "128M");
-             TcpTransport transport = DonorFixture.transport()) {
-            List<DonorConnection> cs = List.of(DonorFixture.connect(transport, a, "spread"),
-                    DonorFixture.connect(transport, b, "spread"), DonorFixture.connect(transport, d, "spread"));
+        try (DonorProcess a = LocalDonors.process(dir, "a", "128M");
+             DonorProcess b = LocalDonors.process(dir, "b", "128M");
+             DonorProcess d = LocalDonors.process(dir, "c", "128M");
+             TcpTransport transport = LocalDonors.tcp()) {
+            List<DonorConnection> cs = List.of(LocalDonors.connect(transport, a, "spread"),
+                    LocalDonors.connect(transport, b, "spread"), LocalDonors.connect(transport, d, "spread"));
             PageCheck.Result r = new PageCheck(cs, new PageCheck.Options(20_000, 1 << 20, 100, 32, 8, 1, 3, true),
                     n -> { }).run();
             assertThat(r.clean()).as("%s", r).isTrue();

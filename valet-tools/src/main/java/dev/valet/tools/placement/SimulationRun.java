@@ -1,4 +1,6 @@
-package dev.valet.client.engine.placement;
+package dev.valet.tools.placement;
+
+import dev.valet.client.engine.placement.PlacementPolicy;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
