@@ -6,16 +6,13 @@ package dev.valet.tools.bench;
  */
 @FunctionalInterface
 public interface BenchProgress {
-    /** Shows nothing. */
-    BenchProgress NONE = (task, total) -> units -> { };
-
     /** Starts a phase of {@code total} units ({@code -1}: unknown). */
     Phase start(String task, long total);
 
     /** One phase's bar, closed when the phase ends. */
     @FunctionalInterface
     interface Phase extends AutoCloseable {
-        /** {@code units} more are done; called on the thread that runs the phase. */
+        /** {@code units} more are done; called from whichever thread saw them complete. */
         void step(long units);
 
         @Override
