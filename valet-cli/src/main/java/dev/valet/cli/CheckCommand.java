@@ -1,11 +1,11 @@
 package dev.valet.cli;
 
-import dev.valet.client.check.PageCheck;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.DonorTransport;
 import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.portal.DonorAddress;
+import dev.valet.tools.check.PageCheck;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

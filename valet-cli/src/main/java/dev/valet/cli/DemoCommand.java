@@ -1,16 +1,16 @@
 package dev.valet.cli;
 
-import dev.valet.client.check.PagePattern;
 import dev.valet.client.engine.Engine;
 import dev.valet.client.engine.EngineStats;
-import dev.valet.client.workload.EngineLoad;
 import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.config.Durations;
 import dev.valet.common.config.FailoverConfig;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.FrameHeader;
+import dev.valet.common.protocol.PagePattern;
 import dev.valet.donor.DonorProcess;
+import dev.valet.tools.workload.EngineLoad;
 import io.netty.buffer.ByteBuf;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;

@@ -1,6 +1,6 @@
 package dev.valet.cli;
 
-import dev.valet.client.engine.placement.PlacementSimulation;
+import dev.valet.tools.placement.PlacementSimulation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

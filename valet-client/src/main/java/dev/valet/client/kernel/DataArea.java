@@ -1,6 +1,7 @@
 package dev.valet.client.kernel;
 
 import com.kenai.jffi.MemoryIO;
+import dev.valet.client.netlink.Netlink;
 import dev.valet.common.posix.LibC;
 import dev.valet.common.posix.Posix;
 import io.netty.buffer.ByteBuf;

@@ -1,5 +1,8 @@
 package dev.valet.client.kernel;
 
+import dev.valet.client.netlink.AttributeReader;
+import dev.valet.client.netlink.MalformedMessageException;
+
 /**
  * One /dev/valetN as the driver's STATUS describes it. Counters the driver did not send are 0; {@code -1} marks
  * a setting it did not report.

@@ -1,5 +1,9 @@
 package dev.valet.client.kernel;
 
+import dev.valet.client.netlink.AttributeReader;
+import dev.valet.client.netlink.MalformedMessageException;
+import dev.valet.client.netlink.Netlink;
+
 /**
  * One REQ of an IO message, decoded into fields (a flyweight reused for every request: decoding allocates
  * nothing). A request carries no data: {@link #buf} says where its bytes are in the device's {@link DataArea}.

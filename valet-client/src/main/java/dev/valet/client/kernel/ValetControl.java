@@ -1,5 +1,11 @@
 package dev.valet.client.kernel;
 
+import dev.valet.client.netlink.AttributeReader;
+import dev.valet.client.netlink.FamilyNotFoundException;
+import dev.valet.client.netlink.GenericNetlink;
+import dev.valet.client.netlink.Netlink;
+import dev.valet.client.netlink.NetlinkErrnoException;
+
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +27,9 @@ public final class ValetControl implements AutoCloseable {
         this.family = family;
     }
 
+    /** What to do when the VALET family is missing. */
+    static final String MODULE_NOT_LOADED = "is valet.ko loaded? (setup/module.sh load)";
+
     /** What to do when valet.ko speaks another VALET version than this daemon. */
     static final String LOAD_THIS_CHECKOUT = "load the module built from this checkout (swapoff its devices, then"
             + " setup/module.sh unload && setup/module.sh build && setup/module.sh load)";
@@ -34,7 +43,7 @@ public final class ValetControl implements AutoCloseable {
      */
     public static ValetControl open(GenericNetlink netlink) throws IOException {
         try {
-            GenericNetlink.Family family = netlink.resolve(ValetGenl.GENL_NAME);
+            GenericNetlink.Family family = netlink.resolve(ValetGenl.GENL_NAME, MODULE_NOT_LOADED);
             if (family.version() != ValetGenl.GENL_VERSION) {
                 throw new NetlinkErrnoException("the loaded valet.ko speaks VALET version " + family.version()
                         + ", this daemon speaks version " + ValetGenl.GENL_VERSION + ": " + LOAD_THIS_CHECKOUT,

@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * link serves: 1 when every request goes out alone, more when requests ready together share a flush;
  * {@code roundTripNanos / replies} is the mean time from a request's frame to its reply: the transport and the
  * donor's share of a request's time. Counted without allocating; read by {@code valet bench} (through
- * {@link dev.valet.client.workload.ThreadCosts}) as {@code frames_per_flush}, and by the client's stage line.
+ * valet-tools' {@code ThreadCosts}) as {@code frames_per_flush}, and by the client's stage line.
  */
 public final class WireCounters {
     /** For a transport that does not count. */

@@ -6,7 +6,7 @@ import dev.valet.client.transport.tcp.TcpTransport;
 import dev.valet.client.DonorFixture;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.PageChecksum;
-import dev.valet.client.check.PagePattern;
+import dev.valet.common.protocol.PagePattern;
 import dev.valet.donor.DonorProcess;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

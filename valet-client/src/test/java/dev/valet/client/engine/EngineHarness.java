@@ -1,6 +1,5 @@
 package dev.valet.client.engine;
 
-import dev.valet.client.check.PagePattern;
 import dev.valet.client.engine.donors.RemoteDonor;
 import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
@@ -8,6 +7,7 @@ import dev.valet.common.config.FailoverConfig;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.config.DonorConfig;
 import dev.valet.common.portal.DonorAddress;
+import dev.valet.common.protocol.PagePattern;
 import dev.valet.donor.DonorProcess;
 import dev.valet.donor.server.DonorServer;
 import io.netty.buffer.ByteBuf;

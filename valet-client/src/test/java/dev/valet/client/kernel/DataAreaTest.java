@@ -1,5 +1,6 @@
 package dev.valet.client.kernel;
 
+import dev.valet.client.netlink.Netlink;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

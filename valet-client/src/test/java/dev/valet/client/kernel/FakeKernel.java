@@ -1,5 +1,13 @@
 package dev.valet.client.kernel;
 
+import dev.valet.client.netlink.AttributeReader;
+import dev.valet.client.netlink.ErrorDescriptor;
+import dev.valet.client.netlink.MalformedMessageException;
+import dev.valet.client.netlink.MessageReader;
+import dev.valet.client.netlink.MessageWriter;
+import dev.valet.client.netlink.Netlink;
+import dev.valet.client.netlink.NetlinkEndpoint;
+import dev.valet.client.netlink.NetlinkHeaderDescriptor;
 import dev.valet.common.posix.AnonymousMemory;
 
 import java.io.IOException;

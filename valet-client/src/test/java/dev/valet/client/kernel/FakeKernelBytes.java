@@ -1,5 +1,7 @@
 package dev.valet.client.kernel;
 
+import dev.valet.client.netlink.MessageWriter;
+
 import java.util.function.Consumer;
 
 /** Writes a message built by a {@link FakeKernel} builder into a writer and returns the datagram's length. */

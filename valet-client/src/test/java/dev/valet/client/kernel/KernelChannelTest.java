@@ -1,6 +1,11 @@
 package dev.valet.client.kernel;
 
 import dev.valet.client.engine.PageIoDone;
+import dev.valet.client.netlink.FamilyNotFoundException;
+import dev.valet.client.netlink.GenericNetlink;
+import dev.valet.client.netlink.MessageWriter;
+import dev.valet.client.netlink.Netlink;
+import dev.valet.client.netlink.NetlinkErrnoException;
 import io.netty.buffer.ByteBuf;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -156,8 +161,8 @@ class KernelChannelTest {
         assertThat(channel.dataBytes()).isEqualTo(AREA);
         assertThat(kernel.mapped).as("the area CREATE made, mapped once").containsExactly("0:" + AREA);
         assertThat(channel.slots()).isEqualTo(32 * 3);
-        assertThat(channel.preallocatedBytes()).isGreaterThanOrEqualTo(KernelChannel.RECEIVE_BUFFER_BYTES
-                + KernelChannel.SEND_BUFFER_BYTES).isLessThan(1L << 20);
+        assertThat(channel.preallocatedBytes()).isGreaterThanOrEqualTo(RequestReceiver.RECEIVE_BUFFER_BYTES
+                + CompletionSender.SEND_BUFFER_BYTES).isLessThan(1L << 20);
         assertThat(kernel.attachedTo).isSameAs(kernel.data);
     }
 
@@ -227,7 +232,7 @@ class KernelChannelTest {
         assertThat(cpls.get(2L).data()).as("the read's data, from the area").hasSize(ValetGenl.MAX_IO_BYTES);
         assertThat(kernel.cplTypes).containsOnly(ValetGenl.CPL_COOKIE, ValetGenl.CPL_STATUS);
         assertThat(kernel.largestCpl.get()).as("COOKIE (12 bytes) and STATUS (8), nothing else").isEqualTo(20);
-        assertThat(KernelChannel.CPL_BYTES).isEqualTo(24);
+        assertThat(CompletionSender.CPL_BYTES).isEqualTo(24);
     }
 
     @Test
@@ -407,7 +412,7 @@ class KernelChannelTest {
 
     @Test
     void completionsBeyondOneDoneMessageGoInTheNext() throws Exception {
-        int perMessage = (KernelChannel.SEND_BUFFER_BYTES - 20) / KernelChannel.CPL_BYTES;
+        int perMessage = (CompletionSender.SEND_BUFFER_BYTES - 20) / CompletionSender.CPL_BYTES;
         int total = perMessage + 30;
         open(total + 1, 1); // a slot for each, and for the flush whose DONE is stuck
         kernel.doneGate = new CountDownLatch(1);
@@ -581,14 +586,6 @@ class KernelChannelTest {
         assertThat(channel.failure()).isNotDone();
         channel.close(); // twice is fine
         assertThat(kernel.unmapped.get()).isEqualTo(1);
-    }
-
-    @Test
-    void countsPossibleCpus() {
-        assertThat(KernelChannel.countCpus("0-3\n")).isEqualTo(4);
-        assertThat(KernelChannel.countCpus("0")).isEqualTo(1);
-        assertThat(KernelChannel.countCpus("0-1,4,6-7")).isEqualTo(5);
-        assertThat(KernelChannel.possibleCpus()).isGreaterThanOrEqualTo(Runtime.getRuntime().availableProcessors());
     }
 
     @Test

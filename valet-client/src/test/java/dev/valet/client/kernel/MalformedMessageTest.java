@@ -1,5 +1,10 @@
 package dev.valet.client.kernel;
 
+import dev.valet.client.netlink.AttributeReader;
+import dev.valet.client.netlink.MalformedMessageException;
+import dev.valet.client.netlink.MessageReader;
+import dev.valet.client.netlink.MessageWriter;
+import dev.valet.client.netlink.Netlink;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;

@@ -1,5 +1,10 @@
 package dev.valet.client.kernel;
 
+import dev.valet.client.netlink.AttributeDescriptor;
+import dev.valet.client.netlink.AttributeReader;
+import dev.valet.client.netlink.MessageReader;
+import dev.valet.client.netlink.MessageWriter;
+import dev.valet.client.netlink.Netlink;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
@@ -100,7 +105,7 @@ class MessageCodecTest {
                 .endNest();
         int length = writer.finish();
 
-        assertThat(length).isEqualTo(16 + 4 + 3 * KernelChannel.CPL_BYTES);
+        assertThat(length).isEqualTo(16 + 4 + 3 * CompletionSender.CPL_BYTES);
         reader.wrap(buffer, 0, length);
         assertThat(reader.next()).isTrue();
         assertThat(reader.flags()).isEqualTo(Netlink.NLM_F_REQUEST);

@@ -1,8 +1,8 @@
 package dev.valet.client.engine.backup;
 
-import dev.valet.client.check.PagePattern;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.PageChecksum;
+import dev.valet.common.protocol.PagePattern;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;

@@ -1,7 +1,6 @@
 package dev.valet.client.transport.tcp;
 
 import dev.valet.client.DonorFixture;
-import dev.valet.client.check.PagePattern;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.DonorException;
 import dev.valet.client.transport.DonorUnavailableException;
@@ -11,6 +10,7 @@ import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.PageBatch;
 import dev.valet.common.net.NettyTransport;
 import dev.valet.common.protocol.PageChecksum;
+import dev.valet.common.protocol.PagePattern;
 import dev.valet.donor.DonorProcess;
 import io.netty.buffer.ByteBufUtil;
 import org.junit.jupiter.api.Test;
