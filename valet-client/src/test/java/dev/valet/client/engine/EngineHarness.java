@@ -287,9 +287,13 @@ final class EngineHarness implements AutoCloseable {
         }
 
         @Override
-        public void close() throws InterruptedException {
+        public void close() {
             running = false;
-            sampler.join(1000);
+            try {
+                sampler.join(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // kept for the caller: close() must not throw it
+            }
         }
     }
 
@@ -299,14 +303,19 @@ final class EngineHarness implements AutoCloseable {
         }
     }
 
+    /** Closes the engine, then every donor (a paused one is resumed first, so that it can stop cleanly). */
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
         if (engine != null) {
             engine.close();
         }
         for (DonorProcess p : donors) {
             if (p.isAlive()) {
-                p.resume();
+                try {
+                    p.resume();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt(); // kept for the caller: close() must not throw it
+                }
             }
             p.close();
         }

@@ -196,7 +196,7 @@ class ControlMessageCodecTest {
         channel.writeInbound(encoded);
         Frame frame = channel.readInbound();
         assertThat(frame).as("one frame out").isNotNull();
-        assertThat((Object) channel.readInbound()).as("exactly one frame out").isNull();
+        assertThat(channel.<Object>readInbound()).as("exactly one frame out").isNull();
         try {
             assertThat(frame.opcode()).isEqualTo(opcode);
             assertThat(frame.opcodeCode()).isEqualTo(opcode.code());

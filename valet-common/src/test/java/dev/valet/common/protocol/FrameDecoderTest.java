@@ -96,7 +96,7 @@ class FrameDecoderTest {
 
             assertThat(seen).as("run %d", run).isEqualTo(expected);
             assertThat(instances).as("one frame object for all").hasSize(1);
-            assertThat((Object) ch.readInbound()).as("nothing left queued").isNull();
+            assertThat(ch.<Object>readInbound()).as("nothing left queued").isNull();
             assertThat(ch.finish()).isFalse();
             for (ByteBuf piece : pieces) {
                 assertThat(piece.refCnt()).isZero();
