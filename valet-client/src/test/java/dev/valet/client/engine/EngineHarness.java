@@ -6,6 +6,7 @@ import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.config.FailoverConfig;
 import dev.valet.common.protocol.FrameHeader;
+import dev.valet.common.testing.Await;
 import dev.valet.common.config.DonorConfig;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.donor.DonorProcess;
@@ -222,25 +223,8 @@ final class EngineHarness implements AutoCloseable {
 
     /** Waits until {@code d} is in {@code state}; fails after {@code timeout}. */
     static void awaitState(RemoteDonor d, RemoteDonor.State state, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (d.state() != state) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("donor " + d + " not " + state + " within " + timeout + ": " + d.state());
-            }
-            Thread.sleep(5);
-        }
-    }
-
-    /** Waits until {@code condition} holds; fails with {@code what} after {@code timeout}. */
-    static void await(String what, Duration timeout, java.util.function.BooleanSupplier condition)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within " + timeout + ": " + what);
-            }
-            Thread.sleep(20);
-        }
+        Await.until(() -> "donor " + d + " to be " + state + " (it is " + d.state() + ")", timeout,
+                () -> d.state() == state);
     }
 
     /**
