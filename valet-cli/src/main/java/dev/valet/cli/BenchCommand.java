@@ -797,8 +797,8 @@ final class BenchCommand implements Callable<Integer> {
 
     private static void report(String label, CaseResult c) {
         say("%s: %d ops in %.1f s, %.0f ops/s, p50 %d us, p99 %d us, p99.9 %d us, %d errors, %.0f B/op allocated,"
-                        + " client %.1f us/op CPU, donors %.1f us/op CPU", label, c.ops(), c.seconds(), c.opsPerSecond(),
-                c.p50Us(), c.p99Us(), c.p999Us(), c.errors(), c.costs().allocatedBytesPerOp(),
+                        + " client %.1f us/op CPU, donors %.1f us/op CPU", label, c.ops(), c.seconds(),
+                c.opsPerSecond(), c.p50Us(), c.p99Us(), c.p999Us(), c.errors(), c.costs().allocatedBytesPerOp(),
                 c.costs().clientCpuUsPerOp(), c.costs().donorCpuUsPerOp());
     }
 

@@ -25,7 +25,8 @@ import java.util.concurrent.Callable;
 /** {@code valet donor}: lend this machine's idle memory to Valet clients. */
 @Command(name = "donor", mixinStandardHelpOptions = true,
         description = {
-            "Lend this machine's idle memory to Valet clients over TCP, and over RDMA where the host has a device (--transport).",
+            "Lend this machine's idle memory to Valet clients over TCP, and over RDMA where the host has a device"
+                    + " (--transport).",
             "Settings come from donor.yaml (--config); every flag below overrides its YAML key.",
             "Stops cleanly on SIGTERM or Ctrl-C: connections are closed and every lent slab is released."})
 public final class DonorCommand implements Callable<Integer> {

@@ -65,8 +65,8 @@ import java.util.concurrent.locks.LockSupport;
  * bound how many requests it has out at once. The pages are in the driver's data area, mapped once; receive buffer
  * {@link #RECEIVE_BUFFER_BYTES} (IO messages carry only descriptors), send buffer {@link #SEND_BUFFER_BYTES};
  * nothing else is allocated per request here: each slot's {@link PageIoDone} is preallocated and the engine
- * tells it when the request ends. If the pool ever runs dry (a request the driver timed out and reissued while the engine still works on
- * the first), the receiver waits for a slot rather than failing anything.
+ * tells it when the request ends. If the pool ever runs dry (a request the driver timed out and reissued while the
+ * engine still works on the first), the receiver waits for a slot rather than failing anything.
  *
  * <h2>Stop ({@link #close})</h2>
  * DETACH: the driver holds requests in flight and new ones for the next daemon (up to the hold timeout), with their

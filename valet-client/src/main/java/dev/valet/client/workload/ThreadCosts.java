@@ -134,7 +134,10 @@ public final class ThreadCosts {
                 List.copyOf(list));
     }
 
-    /** A thread's group: its name without trailing numbers and their separators ({@code pool-2-thread-7}: pool-2-thread). */
+    /**
+     * A thread's group: its name without trailing numbers and their separators ({@code pool-2-thread-7}:
+     * pool-2-thread).
+     */
     public static String group(String threadName) {
         return threadName == null ? "(gone)" : threadName.replaceAll("([-_.:#/ ]*\\d+)+$", "");
     }

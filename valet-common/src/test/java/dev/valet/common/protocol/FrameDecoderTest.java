@@ -520,7 +520,8 @@ class FrameDecoderTest {
     static byte[] sampleStream() {
         ByteBuf all = Unpooled.buffer();
         List<ByteBuf> parts = List.of(
-                Frames.encode(UnpooledByteBufAllocator.DEFAULT, Opcode.HELLO, 1, new Hello(1, "h\u00e9llo", SAMPLE_NONCE)),
+                Frames.encode(UnpooledByteBufAllocator.DEFAULT, Opcode.HELLO, 1,
+                        new Hello(1, "h\u00e9llo", SAMPLE_NONCE)),
                 Frames.encode(UnpooledByteBufAllocator.DEFAULT, Opcode.STATS, 2, new EmptyBody()),
                 Frames.encode(UnpooledByteBufAllocator.DEFAULT, Opcode.HEARTBEAT, 3, new Heartbeat(99)));
         for (ByteBuf p : parts) {

@@ -33,7 +33,6 @@ import java.time.Duration;
 import java.util.concurrent.CompletionException;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The handshake and TLS between a real donor process and the client transport. */
 class AuthenticationProcessTest {
