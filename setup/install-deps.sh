@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing Valet needs on Debian 12: a JDK 17, Maven, gcc, make and the verbs headers
-# (the build compiles native/verbs), and the packages of the VM test lab (setup/vm/: qemu, Debian's 6.1 guest
-# kernel and headers, busybox, RDMA/NBD user space). Safe to run again: it installs only what is missing and then
+# (the build compiles native/verbs), what the kernel module's checks need (make -C native/kernel check: Debian's
+# kernel headers, and linux-source-6.1 for checkpatch.pl), and the packages of the VM test lab (setup/vm/: qemu,
+# Debian's 6.1 guest kernel, busybox, RDMA/NBD user space). Safe to run again: it installs only what is missing and then
 # prints one line. Needs root (or sudo) only when something is missing. VALET_SKIP_VM_LAB=1 skips the VM lab
 # packages (not the build's).
 set -euo pipefail
@@ -12,16 +13,18 @@ command -v mvn >/dev/null 2>&1 || missing+=(maven)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 
 # VM lab: the guest kernel (linux-image-amd64) boots under qemu and loads its modules from this machine's
-# /lib/modules, so it must stay installed even though this machine runs another kernel. libc6-dev (static libc
-# for setup/vm/hog.c), make (out-of-tree module builds) and iproute2 (`ip`, `rdma` in the guest) are not
-# guaranteed on a minimal Debian 12 and --no-install-recommends would not pull them in.
+# /lib/modules, so it must stay installed even though this machine runs another kernel. iproute2 (`ip`, `rdma` in
+# the guest) is not guaranteed on a minimal Debian 12 and --no-install-recommends would not pull it in.
 vm_packages=(
-    qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static kmod cpio
+    qemu-system-x86 linux-image-amd64 busybox-static kmod cpio
     rdma-core ibverbs-providers ibverbs-utils rdmacm-utils perftest
-    nbdkit nbd-client fio linux-source-6.1 libc6-dev iproute2
+    nbdkit nbd-client fio iproute2
 )
 # The Maven build compiles the verbs shim (native/verbs: make, libibverbs and librdmacm headers and libraries).
-packages=(make libibverbs-dev librdmacm-dev)
+# The kernel module's checks build valet.ko out of tree (make, linux-headers-amd64: the headers of Debian's
+# kernel) and the prober (libc6-dev, also the static libc of setup/vm/hog.c), and run checkpatch.pl from
+# linux-source-6.1's tarball (perl, xz-utils). A minimal Debian 12 with --no-install-recommends lacks some of them.
+packages=(make libibverbs-dev librdmacm-dev linux-headers-amd64 linux-source-6.1 libc6-dev perl xz-utils)
 [ "${VALET_SKIP_VM_LAB:-0}" = 1 ] || packages+=("${vm_packages[@]}")
 # One dpkg-query for all of them keeps a second run fast; "ii" = installed and configured.
 declare -A installed=()

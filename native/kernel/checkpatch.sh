@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Runs the kernel's checkpatch.pl --no-tree -f on the driver's sources (make check). Offline: checkpatch.pl,
+# Runs the kernel's checkpatch.pl --no-tree --strict -f on the driver's sources (make check; --strict adds the
+# checks a new driver gets in review, as "CHECK:" lines, and counts them as failures). Offline: checkpatch.pl,
 # spelling.txt and const_structs.checkpatch are extracted once from Debian's linux-source tarball
 # (/usr/src/linux-source-*.tar.xz, package linux-source-6.1) into build/checkpatch/.
 #
@@ -43,4 +44,4 @@ if [ $# -eq 0 ]; then
 	set -- valet.c valet_uapi.h tools/valet-nlprobe.c
 fi
 # checkpatch.pl finds spelling.txt and const_structs.checkpatch next to itself.
-exec perl "$checkpatch" --no-tree --show-types --summary-file -f "$@"
+exec perl "$checkpatch" --no-tree --strict --show-types --summary-file -f "$@"

@@ -164,7 +164,7 @@ struct valet_dev {
 	/* The data area (see valet_uapi.h) and its block maps. */
 	void *area;
 	u64 area_bytes;
-	spinlock_t area_lock;
+	spinlock_t area_lock;		/* guards the maps, hint and waiters */
 	unsigned long *area_used;	/* held by a request */
 	unsigned long *area_quarantine;	/* freed, but a daemon may write */
 	unsigned int area_blocks;
@@ -630,7 +630,6 @@ static const struct block_device_operations valet_fops = {
 	.open		= valet_open,
 	.release	= valet_release,
 };
-
 
 /* ------------------------------------------------------------------ */
 /* The work item: IO messages to the daemon, hold deadlines            */
@@ -1375,6 +1374,7 @@ static int valet_cmd_attach(struct sk_buff *skb, struct genl_info *info)
 	pr_info("daemon attached (port %u)\n", portid);
 	return 0;
 }
+
 static int valet_cmd_detach(struct sk_buff *skb, struct genl_info *info)
 {
 	struct net *net = genl_info_net(info);
@@ -1402,7 +1402,6 @@ static int valet_cmd_detach(struct sk_buff *skb, struct genl_info *info)
 	mutex_unlock(&valet_ctl_mutex);
 	return ret;
 }
-
 
 static int valet_cmd_create(struct sk_buff *skb, struct genl_info *info)
 {
@@ -1663,7 +1662,6 @@ static int valet_status_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	mutex_unlock(&valet_ctl_mutex);
 	return skb->len;
 }
-
 
 /* The in-flight request a cookie names, with its queue locked; or NULL. */
 static struct valet_pdu *valet_lookup_lock(struct valet_dev *d, u64 cookie,

@@ -75,7 +75,7 @@
 	((unsigned long long)(index) << VALET_DATA_MMAP_SHIFT)
 /* Data area bounds and default (CREATE's DATA_BYTES), in bytes. */
 #define VALET_MIN_DATA_BYTES	VALET_MAX_IO_BYTES
-#define VALET_MAX_DATA_BYTES	(1ULL << 30)
+#define VALET_MAX_DATA_BYTES	(1024ULL * 1024 * 1024)
 #define VALET_DEF_DATA_BYTES	(8 * 1024 * 1024)
 
 enum valet_cmd {
@@ -89,6 +89,7 @@ enum valet_cmd {
 	VALET_CMD_DONE,
 	__VALET_CMD_MAX,
 };
+
 #define VALET_CMD_MAX (__VALET_CMD_MAX - 1)
 
 enum valet_attr {
@@ -120,6 +121,7 @@ enum valet_attr {
 	VALET_ATTR_STAT_SERVED_NS,	/* u64: sum over DONEs of ns from the unicast to the DONE */
 	__VALET_ATTR_MAX,
 };
+
 #define VALET_ATTR_MAX (__VALET_ATTR_MAX - 1)
 
 enum valet_req_attr {
@@ -132,6 +134,7 @@ enum valet_req_attr {
 	VALET_REQ_PAD,
 	__VALET_REQ_MAX,
 };
+
 #define VALET_REQ_MAX (__VALET_REQ_MAX - 1)
 
 enum valet_cpl_attr {
@@ -141,6 +144,7 @@ enum valet_cpl_attr {
 	VALET_CPL_PAD,
 	__VALET_CPL_MAX,
 };
+
 #define VALET_CPL_MAX (__VALET_CPL_MAX - 1)
 
 enum valet_op {

@@ -36,7 +36,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -407,7 +406,7 @@ static void status_reply(struct conn *c, const struct nlmsghdr *nlh)
 			get_uint(tb[VALET_ATTR_DATA_BYTES]) : 0;
 	if (quiet)
 		return;
-	printf("valet%" PRIu32 ":", d->index);
+	printf("valet%u:", d->index);
 	for (int t = VALET_ATTR_SIZE; t <= VALET_ATTR_MAX; t++) {
 		static const char *const names[] = {
 			[VALET_ATTR_SIZE] = "size",
@@ -433,7 +432,7 @@ static void status_reply(struct conn *c, const struct nlmsghdr *nlh)
 		};
 
 		if (tb[t] && names[t])
-			printf(" %s=%" PRIu64, names[t], get_uint(tb[t]));
+			printf(" %s=%llu", names[t], (unsigned long long)get_uint(tb[t]));
 	}
 	printf("\n");
 }
@@ -1009,7 +1008,7 @@ static void undo(struct ctx *x, struct msg *m, const struct probe *p,
 			msg_begin(m, c, VALET_CMD_DESTROY);
 			put_u32(m, VALET_ATTR_INDEX, c->dev[i].index);
 			msg_end(m);
-			fprintf(stderr, "  cleanup: DESTROY new valet%" PRIu32 ": %s\n",
+			fprintf(stderr, "  cleanup: DESTROY new valet%u: %s\n",
 				c->dev[i].index, errname(transact(c, m, NULL)));
 		}
 	}
@@ -1181,7 +1180,7 @@ static int cmd_probe(int argc, char **argv)
 		if (c.dev[i].index == x.index)
 			rejected0 = c.dev[i].rejected;
 	}
-	printf("valet-nlprobe: family %s id %u, %d device(s), daemon %s, cookies aimed at valet%" PRIu32 "\n",
+	printf("valet-nlprobe: family %s id %u, %d device(s), daemon %s, cookies at valet%u\n",
 	       VALET_GENL_NAME, c.family, c.ndev,
 	       x.daemon_attached ? "attached" : "not attached (or no device)",
 	       x.index);
@@ -1224,10 +1223,12 @@ static int cmd_probe(int argc, char **argv)
 	if (!get_status(&c, &m)) {
 		for (i = 0; i < c.ndev; i++)
 			if (c.dev[i].index == x.index)
-				printf("valet%" PRIu32 ": STAT_REJECTED %" PRIu64 " -> %" PRIu64 "\n",
-				       x.index, rejected0, c.dev[i].rejected);
+				printf("valet%u: STAT_REJECTED %llu -> %llu\n", x.index,
+				       (unsigned long long)rejected0,
+				       (unsigned long long)c.dev[i].rejected);
 	}
-	printf("valet-nlprobe: %s\n", failed ? "FAILED: the driver accepted (or misjudged) a case above" :
+	printf("valet-nlprobe: %s\n",
+	       failed ? "FAILED: the driver accepted (or misjudged) a case above" :
 	       "every case was refused");
 	conn_close(&c);
 	free(m.data);
@@ -1254,7 +1255,7 @@ static void create_reply(struct conn *c, const struct nlmsghdr *nlh)
 	parse_attrs((const char *)NLMSG_DATA(nlh) + GENL_HDRLEN,
 		    nlh->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN), tb, VALET_ATTR_MAX);
 	if (tb[VALET_ATTR_INDEX])
-		printf("%" PRIu64 "\n", get_uint(tb[VALET_ATTR_INDEX]));
+		printf("%llu\n", (unsigned long long)get_uint(tb[VALET_ATTR_INDEX]));
 }
 
 static uint64_t parse_size(const char *s)
@@ -1365,7 +1366,7 @@ static pid_t child_io(uint32_t index, bool write, uint64_t offset,
 
 	if (pid)
 		return pid;
-	snprintf(path, sizeof(path), "/dev/valet%" PRIu32, index);
+	snprintf(path, sizeof(path), "/dev/valet%u", index);
 	fd = open(path, O_RDWR | O_DIRECT);
 	want = malloc(len);
 	if (fd < 0 || !want || posix_memalign((void **)&buf, 4096, len))
@@ -1409,15 +1410,15 @@ static int daemon_probe(struct conn *c, struct msg *m, uint32_t index)
 		if (c->dev[i].index == index)
 			d = &c->dev[i];
 	if (!d || !d->data_bytes)
-		die("daemon-probe: no valet%" PRIu32 " (with a data area)", index);
+		die("daemon-probe: no valet%u (with a data area)", index);
 	rejected0 = d->rejected;
 	msg_begin(m, c, VALET_CMD_ATTACH);
 	put_u32(m, VALET_ATTR_VERSION, VALET_GENL_VERSION);
 	msg_end(m);
 	if (report(c, "ATTACH", transact(c, m, NULL)))
 		return 1;
-	printf("daemon-probe: attached to valet%" PRIu32 ", data area %" PRIu64 " bytes\n",
-	       index, d->data_bytes);
+	printf("daemon-probe: attached to valet%u, data area %llu bytes\n",
+	       index, (unsigned long long)d->data_bytes);
 	area = map_area(index, d->data_bytes, &err);
 	if (check(area, "daemon-maps-the-area", errname(err)))
 		return 1;
@@ -1519,7 +1520,8 @@ static int cmd_control(int argc, char **argv)
 		int o;
 
 		if (argc < 2)
-			die("usage: create SIZE [--queue-depth N] [--hold-ms N] [--io-timeout-ms N] [--data-bytes SIZE]");
+			die("usage: create SIZE [--queue-depth N] [--hold-ms N]\n"
+			    "       [--io-timeout-ms N] [--data-bytes SIZE]");
 		msg_begin(&m, &c, VALET_CMD_CREATE);
 		put_u64(&m, VALET_ATTR_SIZE, parse_size(argv[1]));
 		optind = 2;

@@ -8,12 +8,12 @@ import dev.valet.client.kernel.PagingSafety;
 import dev.valet.client.transport.WireCounters;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.portal.DonorAddress;
+import dev.valet.common.posix.TerminationSignals;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import sun.misc.Signal;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -63,12 +63,10 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
         ClientConfig config = client.load();
         List<DonorAddress> donors = ClientOptions.donors(config);
         CountDownLatch stop = new CountDownLatch(1);
-        for (String signal : new String[] {"TERM", "INT"}) {
-            Signal.handle(new Signal(signal), s -> {
-                LOG.info("SIG{}: detaching (requests wait for the next client)", s.getName());
-                stop.countDown();
-            });
-        }
+        TerminationSignals.onTermination(signal -> {
+            LOG.info("SIG{}: detaching (requests wait for the next client)", signal);
+            stop.countDown();
+        });
         checkHeap(config);
         String notLocked = PagingSafety.lockAllMemory();
         if (notLocked != null) {

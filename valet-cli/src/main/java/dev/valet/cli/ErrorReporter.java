@@ -15,8 +15,8 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler, Com
 
     @Override
     public int handleExecutionException(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
-        boolean badInput = e instanceof ConfigException || e instanceof ConfigProblem || e instanceof PortalListException
-                || e instanceof IllegalArgumentException;
+        boolean badInput = e instanceof ConfigException || e instanceof ConfigProblem
+                || e instanceof PortalListException || e instanceof IllegalArgumentException;
         cmd.getErr().println("valet " + cmd.getCommandName() + ": " + (e.getMessage() != null ? e.getMessage()
                 : e.toString()));
         if ("DEBUG".equalsIgnoreCase(System.getenv("VALET_LOG_LEVEL"))) {

@@ -124,12 +124,8 @@ final class LoopbackDonors implements AutoCloseable {
     /** Stops every donor (SIGTERM), then deletes or names the log folder. */
     @Override
     public void close() throws IOException {
-        try {
-            for (DonorProcess p : processes) {
-                p.close();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        for (DonorProcess p : processes) {
+            p.close();
         }
         if (succeeded) {
             Progress.deleteTree(dir);

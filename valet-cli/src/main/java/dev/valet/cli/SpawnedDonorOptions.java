@@ -3,7 +3,9 @@ package dev.valet.cli;
 import dev.valet.common.config.TransportChoice;
 import picocli.CommandLine.Option;
 
-/** The flags shared by the commands that spawn their own donors (demo, bench): where they listen, what carries pages. */
+/**
+ * The flags shared by the commands that spawn their own donors (demo, bench): where they listen, what carries pages.
+ */
 final class SpawnedDonorOptions {
     @Option(names = "--donor-host", paramLabel = "ADDR", defaultValue = "127.0.0.1",
             description = "Address of this machine the spawned donors listen on. RDMA over Soft-RoCE needs the rxe"

@@ -6,12 +6,12 @@ import dev.valet.common.config.DonorConfig;
 import dev.valet.common.config.TransportChoice;
 import dev.valet.common.net.NettyTransport;
 import dev.valet.common.portal.DonorAddress;
+import dev.valet.common.posix.TerminationSignals;
 import dev.valet.donor.memory.MemInfo;
 import dev.valet.donor.server.DonorServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
-import sun.misc.Signal;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -25,7 +25,8 @@ import java.util.concurrent.Callable;
 /** {@code valet donor}: lend this machine's idle memory to Valet clients. */
 @Command(name = "donor", mixinStandardHelpOptions = true,
         description = {
-            "Lend this machine's idle memory to Valet clients over TCP, and over RDMA where the host has a device (--transport).",
+            "Lend this machine's idle memory to Valet clients over TCP, and over RDMA where the host has a device"
+                    + " (--transport).",
             "Settings come from donor.yaml (--config); every flag below overrides its YAML key.",
             "Stops cleanly on SIGTERM or Ctrl-C: connections are closed and every lent slab is released."})
 public final class DonorCommand implements Callable<Integer> {
@@ -122,9 +123,7 @@ public final class DonorCommand implements Callable<Integer> {
         InetSocketAddress bound = server.start();
         // SIGTERM and SIGINT close the server, so call() returns and the process exits 0 (a shutdown hook alone
         // would leave the JVM exiting with the signal's status). The hook stays as a fallback for other exits.
-        for (String signal : new String[] {"TERM", "INT"}) {
-            Signal.handle(new Signal(signal), s -> new Thread(server::close, "valet-donor-shutdown").start());
-        }
+        TerminationSignals.onTermination(signal -> new Thread(server::close, "valet-donor-shutdown").start());
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "valet-donor-shutdown-hook"));
         if (readyFile != null) {
             writeReadyFile(readyFile, bound);

@@ -176,10 +176,19 @@ public final class DonorProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /**
+     * {@link #stop()} if still running. Interrupted meanwhile, it kills the donor and keeps the interrupt on the
+     * thread: close() throws no InterruptedException, which a try-with-resources could otherwise swallow.
+     */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         if (process.isAlive()) {
-            stop();
+            try {
+                stop();
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

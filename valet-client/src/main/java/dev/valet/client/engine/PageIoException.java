@@ -6,6 +6,8 @@ package dev.valet.client.engine;
  * never stale data.
  */
 public final class PageIoException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     public PageIoException(String message) {
         super(message, null, false, false);
     }

@@ -7,6 +7,8 @@ package dev.valet.client.engine;
  * engine's callers.
  */
 final class WaitForDonorsException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     WaitForDonorsException(String message) {
         super(message, null, false, false);
     }

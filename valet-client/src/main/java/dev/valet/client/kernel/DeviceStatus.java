@@ -57,7 +57,7 @@ public record DeviceStatus(int index, long size, int queueDepth, long holdMillis
                 case ValetGenl.ATTR_DATA_BYTES -> dataBytes = a.u64();
                 case ValetGenl.ATTR_ATTACHED -> attached = a.u8() != 0;
                 case ValetGenl.ATTR_STAT_BUSY, ValetGenl.ATTR_STAT_MESSAGES, ValetGenl.ATTR_STAT_QUEUED_NS,
-                     ValetGenl.ATTR_STAT_SERVED_NS -> later[type - ValetGenl.ATTR_STAT_BUSY] = a.u64();
+                        ValetGenl.ATTR_STAT_SERVED_NS -> later[type - ValetGenl.ATTR_STAT_BUSY] = a.u64();
                 case ValetGenl.ATTR_STAT_INFLIGHT, ValetGenl.ATTR_STAT_HELD ->
                         stats[type - ValetGenl.ATTR_STAT_INFLIGHT] = a.u32AsLong();
                 default -> {

@@ -4,6 +4,8 @@ import dev.valet.common.protocol.ErrorCode;
 
 /** A donor refused a request with a typed ERROR. */
 public final class DonorException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     private final ErrorCode code;
 
     public DonorException(String donor, ErrorCode code, String message) {

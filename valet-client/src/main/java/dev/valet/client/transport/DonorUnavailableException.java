@@ -5,6 +5,8 @@ package dev.valet.client.transport;
  * only be slow, and a longer wait may succeed).
  */
 public final class DonorUnavailableException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     private final boolean timedOut;
 
     public DonorUnavailableException(String message) {

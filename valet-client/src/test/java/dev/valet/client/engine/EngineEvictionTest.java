@@ -5,6 +5,7 @@ import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.protocol.DonorStats;
 import dev.valet.common.protocol.FrameHeader;
+import dev.valet.common.testing.Await;
 import dev.valet.donor.DonorProcess;
 import dev.valet.donor.memory.MemInfo;
 import org.junit.jupiter.api.Test;
@@ -13,12 +14,12 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -91,11 +92,11 @@ class EngineEvictionTest {
             }, "workload");
             workload.start();
             setMemInfo(donorName(h, pressured), SHORT);
-            boolean emptied = await(() -> h.slabsOn(pressured).isEmpty() && statsOf(h, pressured) != null
-                    && statsOf(h, pressured).lentBytes() == 0, 60);
+            boolean emptied = Await.holdsWithin(Duration.ofSeconds(60), () -> h.slabsOn(pressured).isEmpty()
+                    && statsOf(h, pressured) != null && statsOf(h, pressured).lentBytes() == 0);
             // A few more rounds with that donor under pressure and empty.
             long gen = generation.get();
-            await(() -> generation.get() >= gen + 2 || failure.get() != null, 60);
+            Await.holdsWithin(Duration.ofSeconds(60), () -> generation.get() >= gen + 2 || failure.get() != null);
             stop.set(true);
             workload.join(60_000);
 
@@ -134,9 +135,11 @@ class EngineEvictionTest {
             RemoteDonor evicting = h.remote(holder);
 
             setMemInfo(donorName(h, holder), SHORT);
-            assertThat(await(() -> slab.catchingUp() != null, 20)).as("migration started").isTrue();
+            assertThat(Await.holdsWithin(Duration.ofSeconds(20), () -> slab.catchingUp() != null))
+                    .as("migration started").isTrue();
             h.write(0, pages, 2);
-            assertThat(await(() -> !slab.replicas().contains(evicting) && slab.replicas().size() == 2, 30))
+            assertThat(Await.holdsWithin(Duration.ofSeconds(30),
+                    () -> !slab.replicas().contains(evicting) && slab.replicas().size() == 2))
                     .as("the copy left %s: %s", evicting, slab).isTrue();
 
             assertThat(h.mismatches(0, pages, 2)).isZero();
@@ -162,7 +165,8 @@ class EngineEvictionTest {
             assertThat(h.slabsOn(pressured)).hasSize((int) (EngineHarness.SWAP / EngineHarness.SLAB));
 
             setMemInfo("d0", SHORT);
-            assertThat(await(() -> statsOf(h, pressured) != null && statsOf(h, pressured).lentBytes() == 0, 60))
+            assertThat(Await.holdsWithin(Duration.ofSeconds(60),
+                    () -> statsOf(h, pressured) != null && statsOf(h, pressured).lentBytes() == 0))
                     .as("d0 emptied: %s", statsOf(h, pressured)).isTrue();
 
             assertThat(h.slabsOn(pressured)).isEmpty();
@@ -188,8 +192,9 @@ class EngineEvictionTest {
             int held = h.slabsOn(pressured).size();
 
             setMemInfo("d0", SHORT);
-            assertThat(await(() -> statsOf(h, pressured) != null && statsOf(h, pressured).evictionsDeclined() > 0,
-                    30)).as("the client declined: %s", statsOf(h, pressured)).isTrue();
+            assertThat(Await.holdsWithin(Duration.ofSeconds(30),
+                    () -> statsOf(h, pressured) != null && statsOf(h, pressured).evictionsDeclined() > 0))
+                    .as("the client declined: %s", statsOf(h, pressured)).isTrue();
 
             assertThat(h.slabsOn(pressured)).hasSize(held);
             DonorStats stats = statsOf(h, pressured);
@@ -210,16 +215,5 @@ class EngineEvictionTest {
 
     private static DonorStats statsOf(EngineHarness h, DonorProcess p) {
         return h.remote(p).stats();
-    }
-
-    private static boolean await(BooleanSupplier condition, int seconds) throws InterruptedException {
-        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            Thread.sleep(50);
-        }
-        return true;
     }
 }

@@ -7,6 +7,7 @@ import dev.valet.client.DonorFixture;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.PageChecksum;
 import dev.valet.common.protocol.PagePattern;
+import dev.valet.common.testing.Await;
 import dev.valet.donor.DonorProcess;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 
@@ -155,11 +157,7 @@ class EngineFailoverTest {
                     .orElseThrow();
             victim.kill();
             // Wait until the copy has started, then rewrite every page of the slab while it runs.
-            long t0 = System.nanoTime();
-            while (slab.catchingUp() == null && System.nanoTime() - t0 < 10_000_000_000L) {
-                Thread.sleep(10);
-            }
-            assertThat(slab.catchingUp()).as("re-replication started").isNotNull();
+            Await.until("re-replication started", Duration.ofSeconds(10), () -> slab.catchingUp() != null);
             h.write(0, pages, 2);
             h.awaitFullyReplicated();
             assertThat(slab.replicas()).hasSize(2);
@@ -198,10 +196,6 @@ class EngineFailoverTest {
     }
 
     private static void awaitLive(RemoteDonor d) throws InterruptedException {
-        long t0 = System.nanoTime();
-        while (!d.isLive() && System.nanoTime() - t0 < 20_000_000_000L) {
-            Thread.sleep(20);
-        }
-        assertThat(d.isLive()).as("donor %s live again", d).isTrue();
+        Await.until(() -> "donor " + d + " live again", Duration.ofSeconds(20), d::isLive);
     }
 }

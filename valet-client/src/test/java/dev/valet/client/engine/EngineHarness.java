@@ -5,6 +5,7 @@ import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.config.FailoverConfig;
 import dev.valet.common.protocol.FrameHeader;
+import dev.valet.common.testing.Await;
 import dev.valet.common.config.DonorConfig;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.PagePattern;
@@ -222,25 +223,8 @@ final class EngineHarness implements AutoCloseable {
 
     /** Waits until {@code d} is in {@code state}; fails after {@code timeout}. */
     static void awaitState(RemoteDonor d, RemoteDonor.State state, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (d.state() != state) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("donor " + d + " not " + state + " within " + timeout + ": " + d.state());
-            }
-            Thread.sleep(5);
-        }
-    }
-
-    /** Waits until {@code condition} holds; fails with {@code what} after {@code timeout}. */
-    static void await(String what, Duration timeout, java.util.function.BooleanSupplier condition)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within " + timeout + ": " + what);
-            }
-            Thread.sleep(20);
-        }
+        Await.until(() -> "donor " + d + " to be " + state + " (it is " + d.state() + ")", timeout,
+                () -> d.state() == state);
     }
 
     /**
@@ -287,9 +271,13 @@ final class EngineHarness implements AutoCloseable {
         }
 
         @Override
-        public void close() throws InterruptedException {
+        public void close() {
             running = false;
-            sampler.join(1000);
+            try {
+                sampler.join(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // kept for the caller: close() must not throw it
+            }
         }
     }
 
@@ -299,14 +287,19 @@ final class EngineHarness implements AutoCloseable {
         }
     }
 
+    /** Closes the engine, then every donor (a paused one is resumed first, so that it can stop cleanly). */
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
         if (engine != null) {
             engine.close();
         }
         for (DonorProcess p : donors) {
             if (p.isAlive()) {
-                p.resume();
+                try {
+                    p.resume();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt(); // kept for the caller: close() must not throw it
+                }
             }
             p.close();
         }

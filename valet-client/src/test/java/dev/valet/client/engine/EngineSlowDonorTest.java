@@ -5,6 +5,7 @@ import dev.valet.client.engine.donors.RemoteDonor.State;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.FrameHeader;
+import dev.valet.common.testing.Await;
 import dev.valet.donor.DonorProcess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -23,7 +24,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
-import static dev.valet.client.engine.EngineHarness.await;
 import static dev.valet.client.engine.EngineHarness.awaitState;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -110,7 +110,7 @@ class EngineSlowDonorTest {
             }
 
             // Resync gives it its copies back: every slab it held has it as a full copy again.
-            await("every slab has its copy on " + frozenDonor + " back", BACK_WITHIN,
+            Await.until("every slab has its copy on " + frozenDonor + " back", BACK_WITHIN,
                     () -> itsSlabs.stream().allMatch(s -> s.replicas().contains(frozenDonor)));
             for (SlabEntry s : engine.slabMap().touched()) {
                 assertThat(s.replicas()).as("%s", s).containsExactlyInAnyOrder(frozenDonor, other);
@@ -148,7 +148,7 @@ class EngineSlowDonorTest {
             for (RemoteDonor d : remotes) {
                 awaitState(d, State.LIVE, BACK_WITHIN);
             }
-            await("both copies back on every slab", BACK_WITHIN, () -> engine.stats().fullyReplicated()
+            Await.until("both copies back on every slab", BACK_WITHIN, () -> engine.stats().fullyReplicated()
                     && engine.slabMap().touched().stream().allMatch(s -> s.replicas().size() == 2));
             // Each copy, read alone, has generation 2 of the pages only the disk had: the resync took them from it.
             assertThat(h.mismatchesOfEachCopyAlone(0, 128, 2)).isZero();
@@ -186,7 +186,7 @@ class EngineSlowDonorTest {
                 awaitState(h.remote(p), State.LIVE, BACK_WITHIN);
             }
             h.write(first + 64, first + 128, 1);
-            await("both copies of every slab", BACK_WITHIN, () -> engine.slabMap().touched().stream()
+            Await.until("both copies of every slab", BACK_WITHIN, () -> engine.slabMap().touched().stream()
                     .allMatch(s -> s.replicas().size() == 2));
             assertThat(h.mismatches(first, first + 128, 1)).isZero();
             assertThat(engine.slabMap().slabOf(first).replicas())
@@ -244,7 +244,7 @@ class EngineSlowDonorTest {
             assertThat(stats.heldFailed()).isZero();
             assertThat(h.mismatches(0, 128, 2)).isZero();
             assertThat(h.mismatches(128, pages, 1)).isZero();
-            await("both copies back on every slab", BACK_WITHIN, () -> engine.stats().fullyReplicated()
+            Await.until("both copies back on every slab", BACK_WITHIN, () -> engine.stats().fullyReplicated()
                     && engine.slabMap().touched().stream().allMatch(s -> s.replicas().containsAll(remotes)));
             assertThat(h.mismatchesOfEachCopyAlone(0, 128, 2)).isZero();
             assertThat(h.mismatchesOfEachCopyAlone(128, pages, 1)).isZero();

@@ -6,6 +6,7 @@ import dev.valet.client.netlink.GenericNetlink;
 import dev.valet.client.netlink.MessageWriter;
 import dev.valet.client.netlink.Netlink;
 import dev.valet.client.netlink.NetlinkErrnoException;
+import dev.valet.common.testing.Await;
 import io.netty.buffer.ByteBuf;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -134,14 +135,6 @@ class KernelChannelTest {
             b[i] = (byte) (i * 7 + seed * 13 + i / 4096);
         }
         return b;
-    }
-
-    private void waitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        assertThat(condition.getAsBoolean()).as("reached within 10s").isTrue();
     }
 
     @SuppressWarnings("unchecked")
@@ -397,7 +390,7 @@ class KernelChannelTest {
             flushes.add(FakeKernel.flush(i));
         }
         kernel.sendIo(FakeKernel.io(array(flushes)));
-        waitUntil(() -> channel.stats().flushes() == 21);
+        Await.until("21 flushes taken", Duration.ofSeconds(10), () -> channel.stats().flushes() == 21);
 
         kernel.doneGate.countDown();
 
@@ -425,7 +418,7 @@ class KernelChannelTest {
             }
             kernel.sendIo(FakeKernel.io(array(flushes)));
         }
-        waitUntil(() -> channel.stats().flushes() == total + 1);
+        Await.until("every flush taken", Duration.ofSeconds(10), () -> channel.stats().flushes() == total + 1);
 
         kernel.doneGate.countDown();
 
@@ -442,7 +435,7 @@ class KernelChannelTest {
         store.gate = new CountDownLatch(1);
         kernel.sendIo(FakeKernel.io(FakeKernel.read(1, 0, 4096, 0), FakeKernel.read(2, 4096, 4096, 4096),
                 FakeKernel.read(3, 8192, 4096, 8192), FakeKernel.read(4, 12288, 4096, 12288)));
-        waitUntil(() -> channel.stats().slotWaits() > 0);
+        Await.until("a request waiting for a slot", Duration.ofSeconds(10), () -> channel.stats().slotWaits() > 0);
         assertThat(channel.stats().slotWaits()).isEqualTo(1);
 
         store.gate.countDown();

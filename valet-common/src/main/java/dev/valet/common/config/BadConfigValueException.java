@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
  * {@link ConfigLoader} passes it on as it is instead of rewording a Jackson message.
  */
 final class BadConfigValueException extends MismatchedInputException {
+    private static final long serialVersionUID = 1L;
 
     BadConfigValueException(JsonParser parser, String problem, Class<?> targetType) {
         super(parser, problem, targetType);

@@ -10,6 +10,7 @@ package dev.valet.common.config;
  * and exit.
  */
 public final class ConfigException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
 
     private final String source;
     private final int line;

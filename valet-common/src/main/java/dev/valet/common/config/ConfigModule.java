@@ -20,6 +20,7 @@ import java.util.function.Function;
  * for a count and {@code 1} for a boolean are refused instead of silently converted.
  */
 final class ConfigModule extends SimpleModule {
+    private static final long serialVersionUID = 1L;
 
     private static final String WHOLE_NUMBER = "a whole number";
     private static final String NUMBER = "a number";

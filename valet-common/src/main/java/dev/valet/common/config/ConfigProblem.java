@@ -6,6 +6,7 @@ package dev.valet.common.config;
  * adds the file, line and column when the value came from YAML. The message reads {@code <key.path>: <problem>}.
  */
 public final class ConfigProblem extends RuntimeException {
+    private static final long serialVersionUID = 1L;
 
     private final String keyPath;
     private final String problem;

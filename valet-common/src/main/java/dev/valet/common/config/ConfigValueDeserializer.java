@@ -18,6 +18,7 @@ import java.io.IOException;
  * @param <T> the value type
  */
 final class ConfigValueDeserializer<T> extends StdScalarDeserializer<T> {
+    private static final long serialVersionUID = 1L;
 
     /**
      * Turns the scalar the parser is on into a value, or throws {@link IllegalArgumentException} with the

@@ -21,7 +21,8 @@ import java.util.Objects;
  *                    allowed {@code 1s} to {@code 10m}
  * @param dataArea    the driver's memory for the pages of the requests it has out (the client maps it; no page
  *                    travels in netlink messages): a request that finds no room waits until one completes, so it bounds
- *                    the bytes under writeback to the client; default {@code 8M}, allowed {@code 512K} (one largest request) to {@code 1G}, a multiple of {@code 4K}
+ *                    the bytes under writeback to the client; default {@code 8M}, allowed {@code 512K} (one largest
+ *                    request) to {@code 1G}, a multiple of {@code 4K}
  */
 public record DeviceConfig(int queueDepth, Duration holdTimeout, Duration ioTimeout, ByteSize dataArea) {
     public static final int DEFAULT_QUEUE_DEPTH = 256;

@@ -98,7 +98,8 @@ public record DonorConfig(
     public static DonorConfig defaults() {
         return new DonorConfig(DEFAULT_LISTEN, DEFAULT_MEMORY, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_SLAB_BYTES,
                 DEFAULT_LOCK_MEMORY, DEFAULT_MEMORY_SAMPLE_INTERVAL, DEFAULT_EWMA_WEIGHT, DEFAULT_GRADIENT_WINDOW,
-                DEFAULT_TRANSPORT, HeadroomConfig.DEFAULTS, AuthConfig.DEFAULTS, TlsConfig.DEFAULTS, LimitsConfig.DEFAULTS);
+                DEFAULT_TRANSPORT, HeadroomConfig.DEFAULTS, AuthConfig.DEFAULTS, TlsConfig.DEFAULTS,
+                LimitsConfig.DEFAULTS);
     }
 
     /** Binds YAML; a key that is absent arrives as null and takes its default. */

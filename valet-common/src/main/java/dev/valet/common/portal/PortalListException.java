@@ -9,6 +9,7 @@ package dev.valet.common.portal;
  * recover from, so callers print the message and stop rather than handle it case by case.
  */
 public final class PortalListException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
 
     private final String source;
     private final int line;

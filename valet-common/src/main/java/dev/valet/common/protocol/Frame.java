@@ -33,7 +33,9 @@ public final class Frame implements ReferenceCounted {
         this.owned = false;
     }
 
-    /** Points this reused frame at a frame whose body is {@code bodyLength} bytes at {@code bodyIndex} of {@code in}. */
+    /**
+     * Points this reused frame at a frame whose body is {@code bodyLength} bytes at {@code bodyIndex} of {@code in}.
+     */
     Frame point(int opcodeCode, long requestId, ByteBuf in, int bodyIndex, int bodyLength) {
         this.opcodeCode = opcodeCode;
         this.requestId = requestId;

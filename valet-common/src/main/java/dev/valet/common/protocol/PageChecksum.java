@@ -16,7 +16,9 @@ public final class PageChecksum {
     private PageChecksum() {
     }
 
-    /** CRC32C of the page at absolute {@code index} of {@code buf}; allocates nothing when the buffer has an address. */
+    /**
+     * CRC32C of the page at absolute {@code index} of {@code buf}; allocates nothing when the buffer has an address.
+     */
     public static int crc32c(ByteBuf buf, int index) {
         CRC32C crc = CRC.get();
         crc.reset();

@@ -29,8 +29,8 @@ public record PagesAck(long slabId, int count) implements MessageBody {
     }
 
     /**
-     * Checks in place, without decoding into a record, that {@code frame}'s body acknowledges {@code count} pages of slab
-     * {@code slabId}.
+     * Checks in place, without decoding into a record, that {@code frame}'s body acknowledges {@code count} pages of
+     * slab {@code slabId}.
      *
      * @throws ProtocolException if it does not
      */

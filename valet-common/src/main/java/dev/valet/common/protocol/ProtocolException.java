@@ -5,6 +5,8 @@ package dev.valet.common.protocol;
  * loses the frame boundary and is fatal; a bad body inside a well-framed frame is not.
  */
 public final class ProtocolException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     private final ErrorCode code;
     private final boolean fatal;
 

@@ -297,7 +297,8 @@ class ClientConfigTest {
     void defaultPortalListIsBesideTheYamlFile() throws IOException {
         Path file = Files.writeString(directory.resolve("valet.yaml"), "requestTimeout: 1s\n");
 
-        assertThat(ConfigLoader.load(file, ClientConfig.class).portalList()).isEqualTo(directory.resolve("portal.list"));
+        assertThat(ConfigLoader.load(file, ClientConfig.class).portalList())
+                .isEqualTo(directory.resolve("portal.list"));
     }
 
     @Test

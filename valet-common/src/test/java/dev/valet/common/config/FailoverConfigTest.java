@@ -122,8 +122,8 @@ class FailoverConfigTest {
                         + " readyTimeout");
         assertThatThrownBy(() -> client("failover:\n  donortimeout: 5s\n"))
                 .hasMessage("valet.yaml:2:3: failover.donortimeout: unknown key 'donortimeout' (did you mean"
-                        + " 'donorTimeout'?); valid keys: heartbeatInterval, donorTimeout, reReplicationRate, migrationRate,"
-                        + " deadAfter, readyTimeout");
+                        + " 'donorTimeout'?); valid keys: heartbeatInterval, donorTimeout, reReplicationRate,"
+                        + " migrationRate, deadAfter, readyTimeout");
     }
 
     @Test

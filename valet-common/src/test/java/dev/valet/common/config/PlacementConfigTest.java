@@ -93,15 +93,16 @@ class PlacementConfigTest {
     @Test
     void serverSelectNumBelowNumReplicaIsRefusedAtItsLine() {
         assertThatThrownBy(() -> client("transport: auto\nplacement:\n  numReplica: 5\n  serverSelectNum: 3\n"))
-                .hasMessage("valet.yaml:4:3: placement.serverSelectNum: must be at least numReplica (5) and at most 1024, got 3");
+                .hasMessage("valet.yaml:4:3: placement.serverSelectNum: must be at least numReplica (5) and at most"
+                        + " 1024, got 3");
     }
 
     @Test
     void defaultServerSelectNumBelowAWrittenNumReplicaIsRefusedWithoutALine() {
         assertThatThrownBy(() -> client("placement:\n  numReplica: 6\n"))
                 .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.line()).isZero())
-                .hasMessage("valet.yaml: placement.serverSelectNum: must be at least numReplica (6) and at most 1024, got 4"
-                        + " (placement.serverSelectNum is not set in this file, so its default applies)");
+                .hasMessage("valet.yaml: placement.serverSelectNum: must be at least numReplica (6) and at most"
+                        + " 1024, got 4 (placement.serverSelectNum is not set in this file, so its default applies)");
     }
 
     @Test

@@ -34,7 +34,8 @@ class ControlMessageCodecTest {
     void helloRoundTrips(@ForAll @IntRange(min = 0, max = 255) int version, @ForAll("identities") String identity,
             @ForAll long requestId) {
         Hello hello = new Hello(version, identity);
-        assertThat(hello.encodedSize()).isEqualTo(2 + identity.getBytes(StandardCharsets.UTF_8).length + AuthProof.BYTES);
+        assertThat(hello.encodedSize())
+                .isEqualTo(2 + identity.getBytes(StandardCharsets.UTF_8).length + AuthProof.BYTES);
         assertThat(roundTrip(Opcode.HELLO, requestId, hello, Hello::decode)).isEqualTo(hello);
     }
 
@@ -196,7 +197,7 @@ class ControlMessageCodecTest {
         channel.writeInbound(encoded);
         Frame frame = channel.readInbound();
         assertThat(frame).as("one frame out").isNotNull();
-        assertThat((Object) channel.readInbound()).as("exactly one frame out").isNull();
+        assertThat(channel.<Object>readInbound()).as("exactly one frame out").isNull();
         try {
             assertThat(frame.opcode()).isEqualTo(opcode);
             assertThat(frame.opcodeCode()).isEqualTo(opcode.code());

@@ -96,7 +96,7 @@ class FrameDecoderTest {
 
             assertThat(seen).as("run %d", run).isEqualTo(expected);
             assertThat(instances).as("one frame object for all").hasSize(1);
-            assertThat((Object) ch.readInbound()).as("nothing left queued").isNull();
+            assertThat(ch.<Object>readInbound()).as("nothing left queued").isNull();
             assertThat(ch.finish()).isFalse();
             for (ByteBuf piece : pieces) {
                 assertThat(piece.refCnt()).isZero();
@@ -520,7 +520,8 @@ class FrameDecoderTest {
     static byte[] sampleStream() {
         ByteBuf all = Unpooled.buffer();
         List<ByteBuf> parts = List.of(
-                Frames.encode(UnpooledByteBufAllocator.DEFAULT, Opcode.HELLO, 1, new Hello(1, "h\u00e9llo", SAMPLE_NONCE)),
+                Frames.encode(UnpooledByteBufAllocator.DEFAULT, Opcode.HELLO, 1,
+                        new Hello(1, "h\u00e9llo", SAMPLE_NONCE)),
                 Frames.encode(UnpooledByteBufAllocator.DEFAULT, Opcode.STATS, 2, new EmptyBody()),
                 Frames.encode(UnpooledByteBufAllocator.DEFAULT, Opcode.HEARTBEAT, 3, new Heartbeat(99)));
         for (ByteBuf p : parts) {

@@ -171,7 +171,7 @@ class PageBatchCodecTest {
         channel.writeInbound(encoded);
         Frame frame = channel.readInbound();
         assertThat(frame).isNotNull();
-        assertThat((Object) channel.readInbound()).isNull();
+        assertThat(channel.<Object>readInbound()).isNull();
         assertThat(channel.finish()).isFalse();
         return frame;
     }

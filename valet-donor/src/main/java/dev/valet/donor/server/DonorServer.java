@@ -33,8 +33,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The donor daemon's TCP side: binds the listen address, runs one {@link DonorHandler} per connection on netty
- * event loops, starts the RDMA listener beside it when {@code transport} asks (see {@link RdmaDonorListener}), and samples the host's free memory on a timer. {@link #close()} stops accepting, closes every
- * connection and unmaps every slab.
+ * event loops, starts the RDMA listener beside it when {@code transport} asks (see {@link RdmaDonorListener}), and
+ * samples the host's free memory on a timer. {@link #close()} stops accepting, closes every connection and unmaps every
+ * slab.
  */
 public final class DonorServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DonorServer.class);

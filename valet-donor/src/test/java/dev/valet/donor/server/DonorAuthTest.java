@@ -4,7 +4,6 @@ import dev.valet.common.auth.ClusterSecret;
 import dev.valet.common.config.LimitsConfig;
 import dev.valet.common.protocol.AuthProof;
 import dev.valet.common.protocol.ErrorCode;
-import dev.valet.common.protocol.Frame;
 import dev.valet.common.protocol.FrameDecoder;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.Frames;

@@ -140,7 +140,8 @@ class DonorFuzzProperties {
     }
 
     @Property(tries = 300)
-    void mutatedRequestsAfterAValidHello(@ForAll @Size(min = 1, max = 4) List<@IntRange(min = 0, max = 7) Integer> kinds,
+    void mutatedRequestsAfterAValidHello(
+            @ForAll @Size(min = 1, max = 4) List<@IntRange(min = 0, max = 7) Integer> kinds,
             @ForAll("mutations") @Size(max = 3) List<long[]> mutations, @ForAll long seed) {
         Random random = new Random(seed);
         byte[] prefix = concat(helloFrame(), frameBytes(Frames.encode(UnpooledByteBufAllocator.DEFAULT,

@@ -28,10 +28,11 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Silence is suspicion, not death: a donor silent for {@code donorTimeout}, or whose connection dropped, is
  * SUSPECTED. Its copies are kept (the {@link Listener} stops writing and counting them) and on every tick it is
- * polled on its connection and a new connection is tried beside it. It is confirmed DEAD only on evidence: reconnecting is refused (nothing listens there),
- * a new instance answers (a restart: its slabs are gone), or it stays silent for {@code deadAfter}. A suspected
- * donor that answers again as the same instance is LIVE again, and the listener resyncs its copies. The client's
- * own stalls (a tick that comes late: GC, scheduling, a frozen VM) are not counted as any donor's silence.
+ * polled on its connection and a new connection is tried beside it. It is confirmed DEAD only on evidence: reconnecting
+ * is refused (nothing listens there), a new instance answers (a restart: its slabs are gone), or it stays silent for
+ * {@code deadAfter}. A suspected donor that answers again as the same instance is LIVE again, and the listener resyncs
+ * its copies. The client's own stalls (a tick that comes late: GC, scheduling, a frozen VM) are not counted as any
+ * donor's silence.
  */
 public final class DonorPool implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DonorPool.class);

@@ -8,6 +8,7 @@ import dev.valet.common.protocol.DonorStats;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One donor of portal.list as the engine sees it: its connection, what it last reported, the round-trip time
@@ -23,6 +24,7 @@ public final class RemoteDonor {
     /** Weight of the newest heartbeat round trip in the latency EWMA. */
     private static final double LATENCY_WEIGHT = 0.3;
 
+    /** How sure the engine is that the donor is alive (the class comment says what each state means). */
     public enum State { CONNECTING, LIVE, SUSPECTED, DEAD }
 
     private final DonorAddress address;
@@ -31,7 +33,8 @@ public final class RemoteDonor {
     private volatile DonorConnection connection;
     private volatile DonorStats stats;
     private volatile long latencyNanos;
-    private volatile long lastHeardNanos;
+    /** Atomic, not just volatile: {@link #excuse} adds to it while a reply may be setting it. */
+    private final AtomicLong lastHeardNanos = new AtomicLong();
     private volatile long instanceId;
     private volatile boolean reconnecting;
     private volatile Duration handshakeTimeout;
@@ -96,26 +99,26 @@ public final class RemoteDonor {
     synchronized void admitted(DonorConnection c, long nowNanos) {
         this.connection = c;
         this.instanceId = c.hello().donorInstanceId();
-        this.lastHeardNanos = nowNanos;
+        this.lastHeardNanos.set(nowNanos);
         this.reconnecting = false;
         this.lastAttemptTimedOut = false;
         this.state = State.LIVE;
     }
 
     void heard(long nowNanos, long rttNanos, DonorStats s) {
-        lastHeardNanos = nowNanos;
+        lastHeardNanos.set(nowNanos);
         long prev = latencyNanos;
         latencyNanos = prev == 0 ? rttNanos : Math.round(LATENCY_WEIGHT * rttNanos + (1 - LATENCY_WEIGHT) * prev);
         stats = s;
     }
 
     long lastHeardNanos() {
-        return lastHeardNanos;
+        return lastHeardNanos.get();
     }
 
     /** The client itself stood still for {@code nanos} (GC, scheduling, a frozen VM): not the donor's silence. */
     void excuse(long nanos) {
-        lastHeardNanos += nanos;
+        lastHeardNanos.addAndGet(nanos);
     }
 
     long instanceId() {
@@ -150,7 +153,7 @@ public final class RemoteDonor {
             return false;
         }
         connection = c;
-        lastHeardNanos = nowNanos;
+        lastHeardNanos.set(nowNanos);
         reconnecting = false;
         state = State.LIVE;
         return true;

@@ -34,6 +34,8 @@ final class ControlFrames {
 
     /** No completion arrived in time: the donor (or this host) may only be slow. */
     static final class CompletionTimeout extends IOException {
+        private static final long serialVersionUID = 1L;
+
         CompletionTimeout(String message) {
             super(message);
         }

@@ -54,8 +54,6 @@ final class PageSlot extends AbstractReferenceCounted {
     CompletableFuture<ReceivedPages> readFuture;
     RemoteSlab remote;
     int phase;
-    /** Work requests posted and not completed yet. */
-    int postedWrs;
     long postedAtNanos;
     /** The next slot in the connection's queue of requests not started yet. */
     PageSlot next;

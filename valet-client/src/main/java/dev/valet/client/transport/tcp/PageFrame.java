@@ -6,7 +6,6 @@ import dev.valet.common.protocol.Frames;
 import dev.valet.common.protocol.Opcode;
 import dev.valet.common.protocol.PageBatch;
 import dev.valet.common.protocol.PageBatchEncoder;
-import dev.valet.common.protocol.PageIndexList;
 import dev.valet.common.protocol.PagesAck;
 import dev.valet.common.protocol.ProtocolException;
 import io.netty.buffer.ByteBuf;

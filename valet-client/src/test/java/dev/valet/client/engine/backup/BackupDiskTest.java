@@ -1,5 +1,6 @@
 package dev.valet.client.engine.backup;
 
+import dev.valet.common.testing.Await;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -157,10 +158,7 @@ class BackupDiskTest {
                     .withRootCauseInstanceOf(IOException.class);
             assertThat(disk.whenWritten(failed)).failsWithin(HANG);
             // The first failure fails every waiting future at once; the second write may still be on its way.
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (disk.failedWrites() < 2 && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
+            Await.holdsWithin(Duration.ofSeconds(10), () -> disk.failedWrites() >= 2);
             assertThat(disk.failedWrites()).isEqualTo(2);
             // Neither the new version (not on disk) nor the old one (no longer the page's content) is served.
             assertThat(disk.read(5, crc(5, 1), dst, 0)).isFalse();

@@ -15,6 +15,7 @@ import dev.valet.common.protocol.Frames;
 import dev.valet.common.protocol.Hello;
 import dev.valet.common.protocol.HelloOk;
 import dev.valet.common.protocol.Opcode;
+import dev.valet.common.testing.Await;
 import dev.valet.donor.DonorProcess;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -32,7 +33,6 @@ import java.time.Duration;
 import java.util.concurrent.CompletionException;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The handshake and TLS between a real donor process and the client transport. */
 class AuthenticationProcessTest {
@@ -186,18 +186,16 @@ class AuthenticationProcessTest {
     }
 
     /** The donor log's line containing {@code text}, waiting up to 10 s for it to be written. */
-    static String waitForLog(Path log, String text) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (true) {
-            for (String line : Files.readAllLines(log)) {
-                if (line.contains(text)) {
-                    return line;
-                }
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no line with '" + text + "' in " + log + ":\n" + Files.readString(log));
-            }
-            Thread.sleep(50);
+    static String waitForLog(Path log, String text) throws Exception {
+        return Await.value(() -> "a line with '" + text + "' in " + log + ":\n" + contents(log), Duration.ofSeconds(10),
+                () -> Files.readAllLines(log).stream().filter(line -> line.contains(text)).findFirst().orElse(null));
+    }
+
+    private static String contents(Path log) {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "(unreadable: " + e + ")";
         }
     }
 }

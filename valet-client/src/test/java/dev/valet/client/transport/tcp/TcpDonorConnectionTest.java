@@ -184,10 +184,13 @@ class TcpDonorConnectionTest {
             long replies = transport.wire().replies();
             List<CompletableFuture<Void>> writes = new ArrayList<>();
             int n = 64; // single pages: a frame per ROOM_PAGES of them
-            try (HeldLoop held = new HeldLoop(c)) {
+            HeldLoop held = new HeldLoop(c);
+            try {
                 for (int i = 0; i < n; i++) {
                     writes.add(write(c, SLAB, i, 1, 1, 5));
                 }
+            } finally {
+                held.release();
             }
             CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
             int writeFrames = n / OpenFrames.ROOM_PAGES;
@@ -197,10 +200,13 @@ class TcpDonorConnectionTest {
 
             List<CompletableFuture<ReceivedPages>> reads = new ArrayList<>();
             long[] order = {17, 3, 40, 41, 42, 0, 63, 8};
-            try (HeldLoop held = new HeldLoop(c)) {
+            HeldLoop heldAgain = new HeldLoop(c);
+            try {
                 for (int i = 0; i < order.length; i += 2) {
                     reads.add(c.readPages(SLAB, new long[] {order[i], order[i + 1]}, 2));
                 }
+            } finally {
+                heldAgain.release();
             }
             byte[] expected = new byte[FrameHeader.PAGE_SIZE];
             for (int r = 0; r < reads.size(); r++) {
@@ -238,12 +244,15 @@ class TcpDonorConnectionTest {
             CompletableFuture<Void> after;
             CompletableFuture<Void> first;
             CompletableFuture<Void> second;
-            try (HeldLoop held = new HeldLoop(c)) {
+            HeldLoop held = new HeldLoop(c);
+            try {
                 before = write(c, SLAB, 4, 1, 1, 7);
                 stale = write(c, SLAB, 5, 1, 3, 7);
                 after = write(c, SLAB, 6, 1, 1, 7);
                 first = write(c, SLAB, 9, 1, 1, 7);
                 second = write(c, SLAB, 9, 1, 2, 7);
+            } finally {
+                held.release();
             }
             before.join();
             after.join();
@@ -263,8 +272,8 @@ class TcpDonorConnectionTest {
         }
     }
 
-    /** Holds the connection's event loop until closed: requests made meanwhile are all ready together. */
-    private static final class HeldLoop implements AutoCloseable {
+    /** Holds the connection's event loop until released: requests made meanwhile are all ready together. */
+    private static final class HeldLoop {
         private final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
 
         HeldLoop(DonorConnection c) throws InterruptedException {
@@ -280,8 +289,7 @@ class TcpDonorConnectionTest {
             holding.await();
         }
 
-        @Override
-        public void close() {
+        void release() {
             release.countDown();
         }
     }
