@@ -167,7 +167,8 @@ valet_measure() {
 # jfr_options LABEL: with VALET_COMPARE_JFR=1, the client and the donors of run LABEL record a JFR profile (Java
 # methods sampled every 10-20 ms, allocations, locks) into $SCENARIO.LABEL.jfr/{client,donors}/, written when they
 # stop. Read it on the host: setup/vm/jfr-top.sh target/vm/results/latest/compare.r1.jfr/client. The recording
-# costs a few percent: compare such a run only with another recorded run.
+# costs time (r1_over_nbd 8.84 recorded against 7.4-7.6 unrecorded): compare such a run only with another recorded
+# run.
 jfr_options() {
     local dir="$OUT/$SCENARIO.$1.jfr" flags="-XX:StartFlightRecording=settings=profile,dumponexit=true"
     mkdir -p "$dir/client" "$dir/donors"

@@ -32,10 +32,10 @@ public enum NettyTransport {
      * <li>Large buffers pooled whatever the heap ({@code io.netty.allocator.lowMemory=false}): netty's allocator
      * calls a JVM whose heap is under 512 MiB "low memory" - and the daemons' heaps are small on purpose (the VM
      * lab's client 192m, its donors 128m; the client's default 512m counts as less under the serial collector) -
-     * and then takes fresh direct memory, freed again through a
-     * Cleaner, for every buffer beyond its small size classes: each merged frame, each receive of a many-page
-     * reply. In the VM lab's swap workload that was a fifth of the event loops' samples, client and donors alike
-     * (docs/performance.md), and fresh memory on the paging path.</li>
+     * and then takes fresh direct memory, freed again through a Cleaner, for every buffer beyond its small size
+     * classes: each merged frame, each receive of a many-page reply. In the VM lab's swap workload that was a fifth
+     * of the event loops' samples, client and donors alike (docs/performance.md), and fresh memory on the paging
+     * path.</li>
      * </ul>
      */
     public static void daemonBufferSettings() {
