@@ -13,6 +13,8 @@ import dev.valet.client.workload.EngineLoad;
 import dev.valet.client.workload.ThreadCosts;
 import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
+import dev.valet.common.config.ConfigLoader;
+import dev.valet.common.config.ConfigOverride;
 import dev.valet.common.config.Durations;
 import dev.valet.common.net.NettyTransport;
 import dev.valet.common.portal.DonorAddress;
@@ -352,15 +354,14 @@ final class BenchCommand implements Callable<Integer> {
     // ---------------------------------------------------------------------------------------------------- engine
 
     private ClientConfig engineConfig(int numReplica) {
-        ClientConfig d = ClientConfig.defaults();
-        ClientConfig c = d.withIdentity("valet-bench-r" + numReplica)
-                .withTransport(spawn.transport())
-                .withConnectTimeout(Durations.parse(connectTimeout))
-                .withSwapSpace(ByteSize.ofBytes(pageCount * PAGE))
-                .withSlabSize(ByteSize.ofBytes(slabBytes))
-                .withPlacement(d.placement().withNumReplica(numReplica)
-                        .withServerSelectNum(Math.max(numReplica, donors)));
-        return spawned.secured(c);
+        return spawned.secured(ConfigLoader.parse("valet bench", "identity: valet-bench-r" + numReplica + "\n",
+                ClientConfig.class, List.of(
+                        new ConfigOverride("transport", spawn.transport, "--transport"),
+                        new ConfigOverride("connectTimeout", connectTimeout, "--connect-timeout"),
+                        new ConfigOverride("swapSpace", ByteSize.ofBytes(pageCount * PAGE), "--span"),
+                        new ConfigOverride("slabSize", ByteSize.ofBytes(slabBytes), "--slab-size"),
+                        new ConfigOverride("placement.numReplica", numReplica, "--replicas"),
+                        new ConfigOverride("placement.serverSelectNum", Math.max(numReplica, donors), "--replicas"))));
     }
 
     private void benchEngine(int numReplica, List<DonorAddress> addresses, Bare bareRef, SplittableRandom random)
@@ -580,9 +581,9 @@ final class BenchCommand implements Callable<Integer> {
 
         Bare(DonorAddress donor, SplittableRandom random) {
             this.random = random;
-            this.transport = Connections.transport(spawned.secured(ClientConfig.defaults()
-                    .withTransport(spawn.transport())
-                    .withConnectTimeout(Durations.parse(connectTimeout))));
+            this.transport = Connections.transport(spawned.secured(ConfigLoader.parse("valet bench", "",
+                    ClientConfig.class, List.of(new ConfigOverride("transport", spawn.transport, "--transport"),
+                            new ConfigOverride("connectTimeout", connectTimeout, "--connect-timeout")))));
             try {
                 this.connection = Connections.openAll(transport, List.of(donor), "valet-bench-bare").get(0);
             } catch (RuntimeException e) {

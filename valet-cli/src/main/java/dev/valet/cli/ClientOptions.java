@@ -2,12 +2,13 @@ package dev.valet.cli;
 
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.config.ConfigLoader;
-import dev.valet.common.config.TransportChoice;
+import dev.valet.common.config.ConfigOverride;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.portal.PortalList;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /** The client-side options every client command shares: valet.yaml and the flags that override it. */
@@ -38,21 +39,21 @@ final class ClientOptions {
 
     /** valet.yaml (if given) with the flags applied over it, validated. */
     ClientConfig load() {
-        ClientConfig c = config != null ? ConfigLoader.load(config, ClientConfig.class) : ClientConfig.defaults();
+        List<ConfigOverride> flags = new ArrayList<>();
         if (portal != null) {
-            c = c.withPortalList(portal);
+            flags.add(new ConfigOverride("portalList", portal, "--portal"));
         }
         if (identity != null) {
-            c = c.withIdentity(identity);
+            flags.add(new ConfigOverride("identity", identity, "--identity"));
         }
         if (transport != null) {
-            c = c.withTransport(TransportChoice.parse(transport));
+            flags.add(new ConfigOverride("transport", transport, "--transport"));
         }
         if (secretFile != null) {
-            c = c.withAuth(c.auth().withSecretFile(secretFile.toString()));
+            flags.add(new ConfigOverride("auth.secretFile", secretFile, "--secret-file"));
         }
-        c.validate();
-        return c;
+        return config != null ? ConfigLoader.load(config, ClientConfig.class, flags)
+                : ConfigLoader.parse("built-in defaults", "", ClientConfig.class, flags);
     }
 
     /** The donors of the configured portal.list. */

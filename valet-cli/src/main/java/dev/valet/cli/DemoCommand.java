@@ -6,8 +6,8 @@ import dev.valet.client.engine.EngineStats;
 import dev.valet.client.workload.EngineLoad;
 import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
-import dev.valet.common.config.Durations;
-import dev.valet.common.config.FailoverConfig;
+import dev.valet.common.config.ConfigLoader;
+import dev.valet.common.config.ConfigOverride;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.donor.DonorProcess;
@@ -19,6 +19,8 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code valet demo}: the whole engine on loopback, with a donor killed (or short of memory) half-way. */
@@ -121,22 +123,25 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private ClientConfig demoConfig(long bytes) {
-        ClientConfig d = ClientConfig.defaults();
-        ClientConfig c = d.withIdentity("valet-demo")
-                .withTransport(spawn.transport())
-                .withSwapSpace(ByteSize.ofBytes(bytes))
-                .withSlabSize(ByteSize.parse(slabSize))
-                .withMaxPagesPerFrame(batch)
-                .withPlacement(d.placement().withNumReplica(replicas).withServerSelectNum(Math.max(replicas, donors)))
-                // Find the killed donor within a second, and repair as fast as loopback allows.
-                .withRequestTimeout(Durations.parse(requestTimeout))
-                .withFailover(new FailoverConfig(Duration.ofMillis(200), Durations.parse(donorTimeout),
-                        ByteSize.ofGibibytes(4)));
+        List<ConfigOverride> flags = new ArrayList<>(List.of(
+                new ConfigOverride("transport", spawn.transport, "--transport"),
+                new ConfigOverride("swapSpace", ByteSize.ofBytes(bytes), "--working-set"),
+                new ConfigOverride("slabSize", slabSize, "--slab-size"),
+                new ConfigOverride("maxPagesPerFrame", batch, "--batch"),
+                new ConfigOverride("placement.numReplica", replicas, "--replicas"),
+                new ConfigOverride("placement.serverSelectNum", Math.max(replicas, donors), "--replicas"),
+                new ConfigOverride("requestTimeout", requestTimeout, "--request-timeout"),
+                new ConfigOverride("failover.donorTimeout", donorTimeout, "--donor-timeout")));
         if (backupDisk != null) {
-            c = c.withBackupDisk(backupDisk.toString());
+            flags.add(new ConfigOverride("backupDisk", backupDisk, "--backup-disk"));
         }
-        c.validate();
-        return c;
+        // Find the killed donor within a second, and repair as fast as loopback allows.
+        return ConfigLoader.parse("valet demo", """
+                identity: valet-demo
+                failover:
+                  heartbeatInterval: 200ms
+                  reReplicationRate: 4G
+                """, ClientConfig.class, flags);
     }
 
     private int run(Engine engine, EngineLoad load, long pages, LoopbackDonors spawned) throws Exception {

@@ -3,6 +3,8 @@ package dev.valet.cli;
 import dev.valet.common.auth.ClusterSecret;
 import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
+import dev.valet.common.config.ConfigLoader;
+import dev.valet.common.config.ConfigOverride;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.donor.DonorProcess;
 import dev.valet.donor.memory.MemInfo;
@@ -111,9 +113,8 @@ final class LoopbackDonors implements AutoCloseable {
 
     /** {@code config} with the donors' cluster secret as its {@code auth.secretFile}. */
     ClientConfig secured(ClientConfig config) {
-        ClientConfig c = config.withAuth(config.auth().withSecretFile(secretFile.toString()));
-        c.validate();
-        return c;
+        return ConfigLoader.override(config, new ConfigOverride("auth.secretFile", secretFile,
+                "the spawned donors' secret"));
     }
 
     /** The command succeeded: its donors' logs are not worth keeping. */

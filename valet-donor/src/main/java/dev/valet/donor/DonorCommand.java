@@ -2,6 +2,7 @@ package dev.valet.donor;
 
 import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ConfigLoader;
+import dev.valet.common.config.ConfigOverride;
 import dev.valet.common.config.DonorConfig;
 import dev.valet.common.config.TransportChoice;
 import dev.valet.common.net.NettyTransport;
@@ -20,6 +21,8 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code valet donor}: lend this machine's idle memory to Valet clients. */
@@ -84,35 +87,25 @@ public final class DonorCommand implements Callable<Integer> {
                     + " format, instead of /proc/meminfo; tests rewrite it to induce memory pressure.")
     Path meminfoFile;
 
-    /** Reads donor.yaml (if given) and applies the flags over it. */
+    /** Reads donor.yaml (if given) with the flags laid over it. */
     DonorConfig effectiveConfig() {
-        DonorConfig c = config != null ? ConfigLoader.load(config, DonorConfig.class) : DonorConfig.defaults();
-        if (listen != null) {
-            c = c.withListen(listen);
+        List<ConfigOverride> flags = new ArrayList<>();
+        flag(flags, "--listen", "listen", listen);
+        flag(flags, "--memory", "memory", memory);
+        flag(flags, "--max-slab", "maxSlabBytes", maxSlab);
+        flag(flags, "--max-frame", "maxFrameBytes", maxFrame);
+        flag(flags, "--lock-memory", "lockMemory", lockMemory);
+        flag(flags, "--transport", "transport", transport);
+        flag(flags, "--secret-file", "auth.secretFile", secretFile);
+        flag(flags, "--allow-unauthenticated", "auth.allowUnauthenticated", allowUnauthenticated ? true : null);
+        return config != null ? ConfigLoader.load(config, DonorConfig.class, flags)
+                : ConfigLoader.parse("built-in defaults", "", DonorConfig.class, flags);
+    }
+
+    private static void flag(List<ConfigOverride> flags, String flag, String keyPath, Object value) {
+        if (value != null) {
+            flags.add(new ConfigOverride(keyPath, value, flag));
         }
-        if (memory != null) {
-            c = c.withMemory(memory);
-        }
-        if (maxSlab != null) {
-            c = c.withMaxSlabBytes(maxSlab);
-        }
-        if (maxFrame != null) {
-            c = c.withMaxFrameBytes(maxFrame);
-        }
-        if (lockMemory != null) {
-            c = c.withLockMemory(lockMemory);
-        }
-        if (transport != null) {
-            c = c.withTransport(transport);
-        }
-        if (secretFile != null) {
-            c = c.withAuth(c.auth().withSecretFile(secretFile.toString()));
-        }
-        if (allowUnauthenticated) {
-            c = c.withAuth(c.auth().withAllowUnauthenticated(true));
-        }
-        c.validate();
-        return c;
     }
 
     @Override

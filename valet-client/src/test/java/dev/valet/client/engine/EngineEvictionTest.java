@@ -2,7 +2,7 @@ package dev.valet.client.engine;
 
 import dev.valet.client.engine.donors.RemoteDonor;
 import dev.valet.common.config.ByteSize;
-import dev.valet.common.config.ClientConfig;
+import dev.valet.common.config.ConfigOverride;
 import dev.valet.common.protocol.DonorStats;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.donor.DonorProcess;
@@ -123,9 +123,7 @@ class EngineEvictionTest {
                 donor(h, "d" + i, "256M", "60s");
             }
             // A slow migration (1 MiB/s: two seconds for the 2 MiB slab) so the rewrites below overlap it.
-            ClientConfig config = EngineHarness.config(2, 3);
-            Engine engine = h.start(config.withFailover(config.failover()
-                    .withMigrationRate(ByteSize.ofMebibytes(1))));
+            Engine engine = h.start(EngineHarness.config(2, 3, ConfigOverride.of("failover.migrationRate", "1M")));
             long pages = EngineHarness.SLAB / FrameHeader.PAGE_SIZE;
             h.write(0, pages, 1);
             SlabEntry slab = engine.slabMap().slabOf(0);
@@ -156,7 +154,7 @@ class EngineEvictionTest {
             DonorProcess pressured = donor(h, "d0", "256M", "10s");
             // Too small for a 2 MiB slab: never has room.
             donor(h, "d1", "1M", "10s");
-            Engine engine = h.start(EngineHarness.config(1, 2).withBackupDisk(dir.resolve("backup.img").toString()));
+            Engine engine = h.start(EngineHarness.config(1, 2, ConfigOverride.of("backupDisk", dir.resolve("backup.img"))));
             long pages = h.pages();
             h.write(0, pages, 1);
             assertThat(h.slabsOn(pressured)).hasSize((int) (EngineHarness.SWAP / EngineHarness.SLAB));

@@ -4,6 +4,7 @@ import dev.valet.client.engine.donors.RemoteDonor;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.tcp.TcpTransport;
 import dev.valet.client.DonorFixture;
+import dev.valet.common.config.ConfigOverride;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.PageChecksum;
 import dev.valet.client.check.PagePattern;
@@ -49,7 +50,7 @@ class EngineFailoverTest {
     @Test
     void twoOfThreeDonorsKilledWithBackupDiskLoseNoPage() throws Exception {
         try (EngineHarness h = new EngineHarness(dir).startDonors(3, "256M")) {
-            h.start(EngineHarness.config(2, 3).withBackupDisk(dir.resolve("backup.img").toString()));
+            h.start(EngineHarness.config(2, 3, ConfigOverride.of("backupDisk", dir.resolve("backup.img"))));
             long pages = h.pages();
             h.write(0, pages, 1);
             h.donors.get(0).kill();
@@ -145,8 +146,7 @@ class EngineFailoverTest {
     void writesDuringReReplicationAreNotLost() throws Exception {
         try (EngineHarness h = new EngineHarness(dir).startDonors(3, "256M")) {
             // A slow copy (1 MiB/s) so the writes below certainly overlap it.
-            Engine engine = h.start(EngineHarness.config(2, 3).withFailover(EngineHarness.config(2, 3).failover()
-                    .withReReplicationRate(dev.valet.common.config.ByteSize.ofMebibytes(1))));
+            Engine engine = h.start(EngineHarness.config(2, 3, ConfigOverride.of("failover.reReplicationRate", "1M")));
             long pages = EngineHarness.SLAB / FrameHeader.PAGE_SIZE;
             h.write(0, pages, 1);
             SlabEntry slab = engine.slabMap().slabOf(0);

@@ -17,7 +17,7 @@ import java.io.IOException;
  *
  * @param <T> the value type
  */
-final class ConfigValueDeserializer<T> extends StdScalarDeserializer<T> {
+class ConfigValueDeserializer<T> extends StdScalarDeserializer<T> {
 
     /**
      * Turns the scalar the parser is on into a value, or throws {@link IllegalArgumentException} with the

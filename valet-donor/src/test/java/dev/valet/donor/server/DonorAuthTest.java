@@ -1,6 +1,7 @@
 package dev.valet.donor.server;
 
 import dev.valet.common.auth.ClusterSecret;
+import dev.valet.common.config.ConfigLoader;
 import dev.valet.common.config.LimitsConfig;
 import dev.valet.common.protocol.AuthProof;
 import dev.valet.common.protocol.ErrorCode;
@@ -30,7 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -55,6 +55,11 @@ class DonorAuthTest {
         store = new SlabStore(1 << 20, 256 * 1024, false, limits.maxSlabsPerClient());
         return new Donor(store, new FreeMemoryTrend(0.7, 8), new HelloOk(9, PAGE, MAX_FRAME, 256 * 1024), secret,
                 limits);
+    }
+
+    /** Limits as donor.yaml's {@code limits:} section would give them. */
+    private static LimitsConfig limits(String yaml) {
+        return ConfigLoader.parse("limits", yaml, LimitsConfig.class);
     }
 
     private EmbeddedDonorClient client(Donor donor) {
@@ -150,7 +155,7 @@ class DonorAuthTest {
     @Test
     void aHandshakeNotDoneInTimeIsClosed() throws IOException {
         ClusterSecret secret = secret("s");
-        Donor donor = donor(secret, LimitsConfig.DEFAULTS.withHandshakeTimeout(Duration.ofSeconds(2)));
+        Donor donor = donor(secret, limits("handshakeTimeout: 2s\n"));
         EmbeddedDonorClient idle = client(donor);
         EmbeddedDonorClient halfway = client(donor);
         halfway.call(Opcode.HELLO, new Hello(FrameHeader.VERSION, "slow"));
@@ -185,7 +190,7 @@ class DonorAuthTest {
     @Test
     void beyondMaxClientsTheNextIsClosedUntilOneLeaves() throws IOException {
         ClusterSecret secret = secret("s");
-        Donor donor = donor(secret, LimitsConfig.DEFAULTS.withMaxClients(2));
+        Donor donor = donor(secret, limits("maxClients: 2\n"));
         EmbeddedDonorClient a = client(donor);
         EmbeddedDonorClient b = client(donor);
         assertThat(a.authenticate("a", secret).opcode()).isEqualTo(Opcode.AUTH_OK);
@@ -206,7 +211,7 @@ class DonorAuthTest {
 
     @Test
     void maxSlabsPerClientHoldsPerIdentityAndFreeingMakesRoom() {
-        Donor donor = donor(null, LimitsConfig.DEFAULTS.withMaxSlabsPerClient(3));
+        Donor donor = donor(null, limits("maxSlabsPerClient: 3\n"));
         EmbeddedDonorClient greedy = client(donor);
         greedy.hello("greedy");
         for (int i = 0; i < 3; i++) {
@@ -230,7 +235,7 @@ class DonorAuthTest {
 
     @Test
     void atMaxInFlightTheDonorStopsReadingUntilRepliesAreWritten() {
-        Donor donor = donor(null, LimitsConfig.DEFAULTS.withMaxInFlightPerConnection(4));
+        Donor donor = donor(null, limits("maxInFlightPerConnection: 4\n"));
         List<Boolean> autoReadSeen = new ArrayList<>();
         EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(MAX_FRAME), new ChannelInboundHandlerAdapter() {
             @Override

@@ -140,11 +140,11 @@ class AuthenticationProcessTest {
         Files.writeString(yaml, "auth:\n  secretFile: cluster.secret\ntls:\n  enabled: true\n"
                 + "  certificateChain: donor.crt.pem\n  privateKey: donor.key.pem\n"
                 + "  trustedCertificates: client.crt.pem\n");
-        SslContext good = TlsContexts.forClient(TlsConfig.of(clientCert.certificate().toString(),
+        SslContext good = TlsContexts.forClient(new TlsConfig(true, clientCert.certificate().toString(),
                 clientCert.privateKey().toString(), donorCert.certificate().toString())).orElseThrow();
-        SslContext trustsStranger = TlsContexts.forClient(TlsConfig.of(clientCert.certificate().toString(),
+        SslContext trustsStranger = TlsContexts.forClient(new TlsConfig(true, clientCert.certificate().toString(),
                 clientCert.privateKey().toString(), stranger.certificate().toString())).orElseThrow();
-        SslContext noClientCert = TlsContexts.forClient(TlsConfig.of("none", "none",
+        SslContext noClientCert = TlsContexts.forClient(new TlsConfig(true, "none", "none",
                 donorCert.certificate().toString())).orElseThrow();
         try (DonorProcess d = donor("tls", "--config", yaml.toString());
              TcpTransport tls = transport(secret, good);
@@ -168,7 +168,7 @@ class AuthenticationProcessTest {
         Path yaml = dir.resolve("donor.yaml");
         Files.writeString(yaml, "tls:\n  enabled: true\n  certificateChain: elsewhere.crt.pem\n"
                 + "  privateKey: elsewhere.key.pem\n");
-        SslContext trusting = TlsContexts.forClient(TlsConfig.of("none", "none",
+        SslContext trusting = TlsContexts.forClient(new TlsConfig(true, "none", "none",
                 elsewhere.certificate().toString())).orElseThrow();
         try (DonorProcess d = donor("elsewhere", "--config", yaml.toString());
              TcpTransport t = transport(null, trusting)) {
