@@ -15,7 +15,6 @@ import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.config.ConfigLoader;
 import dev.valet.common.config.ConfigOverride;
-import dev.valet.common.config.Durations;
 import dev.valet.common.net.NettyTransport;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.FrameHeader;
@@ -34,6 +33,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -72,6 +72,7 @@ import java.util.function.LongSupplier;
                     + " threads) per operation of the client and the donors. Only the measured runs count, not the"
                     + " warm-ups; threads that start and end within a case are not seen.",
             "Exit status 0 only when every case had 0 errors; 1 otherwise; 2 for bad input."})
+@ConfigKeysOf(ClientConfig.class)
 final class BenchCommand implements Callable<Integer> {
     /** Access pattern: consecutive pages, or uniformly random pages of the span. */
     enum Pattern { seq, rand }
@@ -91,27 +92,16 @@ final class BenchCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--donors", paramLabel = "N", defaultValue = "3",
-            description = "Donor processes to start on 127.0.0.1. Default: ${DEFAULT-VALUE}.")
-    int donors;
+    @Mixin
+    LoopbackClusterOptions cluster = new LoopbackClusterOptions(3, "1G", "64M", 1);
 
-    @Option(names = "--donor-memory", paramLabel = "SIZE", defaultValue = "1G",
-            description = "Memory each donor lends. Default: ${DEFAULT-VALUE}.")
-    String donorMemory;
+    @Mixin
+    TransportOption transport;
 
-    @Option(names = "--lock-memory", negatable = true, defaultValue = "false", fallbackValue = "true",
-            description = "Let the donors lock their memory (mlock). Off by default, as in the demo: donors on"
-                    + " the same machine as the client would only pin it twice. Default: ${DEFAULT-VALUE}.")
-    boolean lockMemory;
-
-    @Option(names = "--span", paramLabel = "SIZE", defaultValue = "256M",
+    @Option(names = "--span", paramLabel = "SIZE", defaultValue = "256M", converter = Converters.Size.class,
             description = "Swap space of each engine (and of the bare reference): pages are chosen within it."
                     + " Default: ${DEFAULT-VALUE}.")
-    String span;
-
-    @Option(names = "--slab-size", paramLabel = "SIZE", defaultValue = "64M",
-            description = "Slab size (slabSize). Default: ${DEFAULT-VALUE}.")
-    String slabSize;
+    ByteSize span;
 
     @Option(names = "--patterns", paramLabel = "P", split = ",", defaultValue = "seq,rand",
             description = "Access patterns, comma-separated: ${COMPLETION-CANDIDATES} (rand: uniform over the"
@@ -152,18 +142,12 @@ final class BenchCommand implements Callable<Integer> {
                     + " Default: ${DEFAULT-VALUE}.")
     boolean reference;
 
-    @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
-            description = "Seed of the random pages (SplittableRandom) and of the page contents."
-                    + " Default: ${DEFAULT-VALUE}.")
-    long seed;
-
-    @Mixin
-    SpawnedDonorOptions spawn;
-
     @Option(names = "--connect-timeout", paramLabel = "DURATION", defaultValue = "2s",
-            description = "How long connecting to a donor and its HELLO may take (YAML key connectTimeout); slow"
-                    + " machines (an emulated VM) need more. Default: ${DEFAULT-VALUE}.")
-    String connectTimeout;
+            converter = Converters.Time.class,
+            description = "How long connecting to a donor and its HELLO may take; slow machines (an emulated VM)"
+                    + " need more. Default: ${DEFAULT-VALUE}.")
+    @ConfigKey("connectTimeout")
+    Duration connectTimeout;
 
     @Option(names = "--json", paramLabel = "FILE",
             description = "Also write every result, the configuration and the machine's facts to this JSON file;"
@@ -270,11 +254,10 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         validate();
         String startedAt = Instant.now().toString();
-        try (LoopbackDonors spawned = LoopbackDonors.start("bench", donors, donorMemory, lockMemory,
-                spawn.donorHost)) {
+        try (LoopbackDonors spawned = cluster.start("bench", false)) {
             this.spawned = spawned;
             List<DonorAddress> addresses = spawned.addresses();
-            SplittableRandom random = new SplittableRandom(seed);
+            SplittableRandom random = new SplittableRandom(cluster.seed);
             Bare bareRef = null;
             if (reference && depths.contains(1)) {
                 bareRef = new Bare(addresses.get(0), random.split());
@@ -315,8 +298,8 @@ final class BenchCommand implements Callable<Integer> {
         operations = operations.stream().sorted().toList();
         depths = List.copyOf(new LinkedHashSet<>(depths));
         replicas = List.copyOf(new LinkedHashSet<>(replicas));
-        if (donors < 1) {
-            throw new CommandLine.ParameterException(cl, "--donors must be at least 1, got " + donors);
+        if (cluster.donors < 1) {
+            throw new CommandLine.ParameterException(cl, "--donors must be at least 1, got " + cluster.donors);
         }
         for (int d : depths) {
             if (d < 1 || d > 4096) {
@@ -324,8 +307,8 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         for (int r : replicas) {
-            if (r < 1 || r > donors) {
-                throw new CommandLine.ParameterException(cl, "--replicas: each must be 1 to --donors (" + donors
+            if (r < 1 || r > cluster.donors) {
+                throw new CommandLine.ParameterException(cl, "--replicas: each must be 1 to --donors (" + cluster.donors
                         + "), got " + r);
             }
         }
@@ -333,8 +316,8 @@ final class BenchCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--ops, --warmup-ops and --seconds must not be negative,"
                     + " and --ops and --seconds not both 0");
         }
-        long spanBytes = ByteSize.parse(span).bytes();
-        slabBytes = ByteSize.parse(slabSize).bytes();
+        long spanBytes = span.bytes();
+        slabBytes = cluster.slabSize.bytes();
         if (spanBytes < PAGE || spanBytes % PAGE != 0 || slabBytes < PAGE || slabBytes % PAGE != 0) {
             throw new CommandLine.ParameterException(cl, "--span and --slab-size must be multiples of 4K");
         }
@@ -342,33 +325,31 @@ final class BenchCommand implements Callable<Integer> {
         if (pageCount > Integer.MAX_VALUE) {
             throw new CommandLine.ParameterException(cl, "--span " + span + " is too large");
         }
-        ByteSize.parse(donorMemory);
-        try {
-            spawn.transport();
-            Durations.parse(connectTimeout);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(cl, e.getMessage());
+        for (int r : replicas) {
+            engineConfig(r); // a flag that breaks a key's rule stops the bench before it starts anything
         }
     }
 
     // ---------------------------------------------------------------------------------------------------- engine
 
-    private ClientConfig engineConfig(int numReplica) {
-        return spawned.secured(ConfigLoader.parse("valet bench", "identity: valet-bench-r" + numReplica + "\n",
-                ClientConfig.class, List.of(
-                        new ConfigOverride("transport", spawn.transport, "--transport"),
-                        new ConfigOverride("connectTimeout", connectTimeout, "--connect-timeout"),
-                        new ConfigOverride("swapSpace", ByteSize.ofBytes(pageCount * PAGE), "--span"),
-                        new ConfigOverride("slabSize", ByteSize.ofBytes(slabBytes), "--slab-size"),
-                        new ConfigOverride("placement.numReplica", numReplica, "--replicas"),
-                        new ConfigOverride("placement.serverSelectNum", Math.max(numReplica, donors), "--replicas"))));
+    /** The engine's configuration: the flags, then {@code more} (the started donors' secret). */
+    private ClientConfig engineConfig(int numReplica, ConfigOverride... more) {
+        List<ConfigOverride> flags = new ArrayList<>(ConfigFlags.given(this, transport));
+        flags.addAll(List.of(
+                new ConfigOverride("swapSpace", ByteSize.ofBytes(pageCount * PAGE), "--span"),
+                new ConfigOverride("slabSize", ByteSize.ofBytes(slabBytes), "--slab-size"),
+                new ConfigOverride("placement.numReplica", numReplica, "--replicas"),
+                new ConfigOverride("placement.serverSelectNum", Math.max(numReplica, cluster.donors), "--replicas")));
+        flags.addAll(List.of(more));
+        return ConfigLoader.parse("valet bench", "identity: valet-bench-r" + numReplica + "\n", ClientConfig.class,
+                flags);
     }
 
     private void benchEngine(int numReplica, List<DonorAddress> addresses, Bare bareRef, SplittableRandom random)
             throws Exception {
-        ClientConfig config = engineConfig(numReplica);
+        ClientConfig config = engineConfig(numReplica, spawned.secret());
         String target = "engine r" + numReplica;
-        PageContents contents = new PageContents(pageCount, seed);
+        PageContents contents = new PageContents(pageCount, cluster.seed);
         try (Engine engine = Engine.start(config, addresses)) {
             int live = engine.stats().liveDonors();
             if (live < addresses.size()) {
@@ -570,7 +551,7 @@ final class BenchCommand implements Callable<Integer> {
      * placement, no health checks. Opened once, before the engines, and measured alongside each.
      */
     private final class Bare implements AutoCloseable {
-        final PageContents contents = new PageContents(pageCount, seed);
+        final PageContents contents = new PageContents(pageCount, cluster.seed);
         final SplittableRandom random;
         private final DonorTransport transport;
         private final DonorConnection connection;
@@ -581,9 +562,10 @@ final class BenchCommand implements Callable<Integer> {
 
         Bare(DonorAddress donor, SplittableRandom random) {
             this.random = random;
-            this.transport = Connections.transport(spawned.secured(ConfigLoader.parse("valet bench", "",
-                    ClientConfig.class, List.of(new ConfigOverride("transport", spawn.transport, "--transport"),
-                            new ConfigOverride("connectTimeout", connectTimeout, "--connect-timeout")))));
+            List<ConfigOverride> flags = new ArrayList<>(ConfigFlags.given(BenchCommand.this,
+                    BenchCommand.this.transport));
+            flags.add(spawned.secret());
+            this.transport = Connections.transport(ConfigLoader.parse("valet bench", "", ClientConfig.class, flags));
             try {
                 this.connection = Connections.openAll(transport, List.of(donor), "valet-bench-bare").get(0);
             } catch (RuntimeException e) {
@@ -810,8 +792,8 @@ final class BenchCommand implements Callable<Integer> {
     private void print() {
         PrintWriter out = spec.commandLine().getOut();
         String row = "%-8s %-6s %6s %9s %12s %9s %9s %9s %7s %9s %10s %10s%n";
-        out.printf("%nbench: engine, %d donors on %s, transport %s, 4 KiB single-page operations%n", donors,
-                spawn.donorHost, spawn.transport());
+        out.printf("%nbench: engine, %d donors on %s, transport %s, 4 KiB single-page operations%n", cluster.donors,
+                cluster.donorHost, transport.orDefault());
         out.printf(row, "pattern", "op", "depth", "replicas", "ops/s", "p50_us", "p99_us", "p99.9_us", "errors",
                 "alloc_B", "client_us", "donors_us");
         for (CaseResult c : cases) {
@@ -898,8 +880,10 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private Config config() {
-        return new Config(donors, donorMemory, span, slabSize, patterns.stream().map(Enum::name).toList(),
-                operations.stream().map(Enum::name).toList(), depths, replicas, ops, seconds, warmupOps, seed, PAGE, 1);
+        return new Config(cluster.donors, cluster.donorMemory.toString(), span.toString(),
+                cluster.slabSize.toString(), patterns.stream().map(Enum::name).toList(),
+                operations.stream().map(Enum::name).toList(), depths, replicas, ops, seconds, warmupOps, cluster.seed,
+                PAGE, 1);
     }
 
     private String commandLine() {

@@ -35,17 +35,16 @@ class EngineEvictionTest {
     Path dir;
 
     private DonorProcess donor(EngineHarness h, String name, String memory, String evictTimeout) throws IOException {
-        Path yaml = dir.resolve(name + ".yaml");
-        Files.writeString(yaml, """
+        setMemInfo(name, PLENTY);
+        DonorProcess p = DonorProcess.start(dir, name, "127.0.0.1", 0, """
+                memory: %s
+                lockMemory: false
                 memorySampleInterval: 100ms
                 headroom:
                   evictBelow: 512M
                   expandAbove: 1G
                   evictTimeout: %s
-                """.formatted(evictTimeout));
-        setMemInfo(name, PLENTY);
-        DonorProcess p = DonorProcess.start(dir, name, "--config", yaml.toString(), "--memory", memory,
-                "--no-lock-memory", "--meminfo-file", meminfo(name).toString());
+                """.formatted(memory, evictTimeout), meminfo(name));
         h.donors.add(p);
         return p;
     }
@@ -154,7 +153,8 @@ class EngineEvictionTest {
             DonorProcess pressured = donor(h, "d0", "256M", "10s");
             // Too small for a 2 MiB slab: never has room.
             donor(h, "d1", "1M", "10s");
-            Engine engine = h.start(EngineHarness.config(1, 2, ConfigOverride.of("backupDisk", dir.resolve("backup.img"))));
+            Engine engine = h.start(EngineHarness.config(1, 2,
+                    ConfigOverride.of("backupDisk", dir.resolve("backup.img"))));
             long pages = h.pages();
             h.write(0, pages, 1);
             assertThat(h.slabsOn(pressured)).hasSize((int) (EngineHarness.SWAP / EngineHarness.SLAB));

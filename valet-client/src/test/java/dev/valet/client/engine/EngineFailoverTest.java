@@ -187,7 +187,7 @@ class EngineFailoverTest {
             RemoteDonor d = h.remote(victim);
             victim.kill();
             h.awaitFullyReplicated();
-            h.donors.set(2, DonorProcess.start(dir, "d2-again", port, "--memory", "256M", "--no-lock-memory"));
+            h.donors.set(2, DonorProcess.start(dir, "d2-again", port, "memory: 256M\nlockMemory: false\n"));
             awaitLive(d);
             assertThat(d.placedSlabs()).isEmpty();
             // New slabs may land on it again.

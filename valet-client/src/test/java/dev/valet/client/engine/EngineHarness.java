@@ -43,7 +43,7 @@ final class EngineHarness implements AutoCloseable {
 
     EngineHarness startDonors(int n, String memory) throws IOException {
         for (int i = 0; i < n; i++) {
-            donors.add(DonorProcess.start(dir, "d" + i, "--memory", memory, "--no-lock-memory"));
+            donors.add(DonorProcess.start(dir, "d" + i, "memory: " + memory + "\nlockMemory: false\n"));
         }
         return this;
     }

@@ -446,7 +446,7 @@ class EngineSlowDonorTest {
             try {
                 Thread.sleep(2000);
                 assertThat(starting).as("start waits for a second live donor").isNotDone();
-                h.donors.add(DonorProcess.start(dir, "late", port, "--memory", "256M", "--no-lock-memory"));
+                h.donors.add(DonorProcess.start(dir, "late", port, "memory: 256M\nlockMemory: false\n"));
                 h.engine = starting.get(30, TimeUnit.SECONDS);
             } finally {
                 // Whatever happened, do not leave an engine running behind the test.
@@ -473,7 +473,8 @@ class EngineSlowDonorTest {
     void startGivesUpAfterReadyTimeoutNamingTheMissingDonor() throws Exception {
         try (EngineHarness h = new EngineHarness(dir).startDonors(1, "256M")) {
             DonorAddress missing = new DonorAddress("127.0.0.1", freePort());
-            ClientConfig config = config(2, 2, Duration.ofSeconds(30), ConfigOverride.of("failover.readyTimeout", "2s"));
+            ClientConfig config = config(2, 2, Duration.ofSeconds(30),
+                    ConfigOverride.of("failover.readyTimeout", "2s"));
             config.validate();
             long t0 = System.nanoTime();
             assertThatThrownBy(() -> {

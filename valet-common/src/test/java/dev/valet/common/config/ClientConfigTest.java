@@ -240,7 +240,8 @@ class ClientConfigTest {
                 .hasMessage("failover.donorTimeout: must be at least twice heartbeatInterval (2s) and at most 1h,"
                         + " got 1s");
         assertThatThrownBy(() -> defaultsWith(PlacementConfig.DEFAULTS, FailoverConfig.DEFAULTS,
-                new DeviceConfig(0, Duration.ofSeconds(60), Duration.ofSeconds(30), ByteSize.ofMebibytes(8))).validate())
+                new DeviceConfig(0, Duration.ofSeconds(60), Duration.ofSeconds(30), ByteSize.ofMebibytes(8)))
+                .validate())
                 .hasMessage("device.queueDepth: must be between 1 and 4096, got 0");
         assertThatThrownBy(() -> defaultsWith(ByteSize.ofBytes(6000), "none").validate())
                 .hasMessage("slabSize: must be a multiple of 4K (4096 bytes), got 6000");

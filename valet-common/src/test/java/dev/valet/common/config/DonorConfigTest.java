@@ -108,9 +108,10 @@ class DonorConfigTest {
 
     @Test
     void flagsOverrideTheFile() {
-        DonorConfig effective = ConfigLoader.parse("donor.yaml", "listen: 0.0.0.0:7070\nmemory: 2G\nlockMemory: false\n",
-                DonorConfig.class, List.of(new ConfigOverride("listen", "0.0.0.0:9999", "--listen"),
-                        new ConfigOverride("memory", ByteSize.parse("8G"), "--memory")));
+        String file = "listen: 0.0.0.0:7070\nmemory: 2G\nlockMemory: false\n";
+        DonorConfig effective = ConfigLoader.parse("donor.yaml", file, DonorConfig.class, List.of(
+                new ConfigOverride("listen", "0.0.0.0:9999", "--listen"),
+                new ConfigOverride("memory", ByteSize.parse("8G"), "--memory")));
 
         assertThat(effective.listen()).hasToString("0.0.0.0:9999");
         assertThat(effective.memory()).hasToString("8G");
