@@ -3,7 +3,8 @@ package dev.valet.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
-import dev.valet.common.config.Durations;
+import dev.valet.common.config.ConfigLoader;
+import dev.valet.common.config.ConfigOverride;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.tools.bench.BenchPlan;
 import dev.valet.tools.bench.BenchPlan.Op;
@@ -22,7 +23,9 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -55,31 +58,21 @@ import java.util.concurrent.Callable;
                     + " threads) per operation of the client and the donors. Only the measured runs count, not the"
                     + " warm-ups; threads that start and end within a case are not seen.",
             "Exit status 0 only when every case had 0 errors; 1 otherwise; 2 for bad input."})
+@ConfigKeysOf(ClientConfig.class)
 final class BenchCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--donors", paramLabel = "N", defaultValue = "3",
-            description = "Donor processes to start on 127.0.0.1. Default: ${DEFAULT-VALUE}.")
-    int donors;
+    @Mixin
+    LoopbackClusterOptions cluster = new LoopbackClusterOptions(3, "1G", "64M", 1);
 
-    @Option(names = "--donor-memory", paramLabel = "SIZE", defaultValue = "1G",
-            description = "Memory each donor lends. Default: ${DEFAULT-VALUE}.")
-    String donorMemory;
+    @Mixin
+    TransportOption transport;
 
-    @Option(names = "--lock-memory", negatable = true, defaultValue = "false", fallbackValue = "true",
-            description = "Let the donors lock their memory (mlock). Off by default, as in the demo: donors on"
-                    + " the same machine as the client would only pin it twice. Default: ${DEFAULT-VALUE}.")
-    boolean lockMemory;
-
-    @Option(names = "--span", paramLabel = "SIZE", defaultValue = "256M",
+    @Option(names = "--span", paramLabel = "SIZE", defaultValue = "256M", converter = Converters.Size.class,
             description = "Swap space of each engine (and of the bare reference): pages are chosen within it."
                     + " Default: ${DEFAULT-VALUE}.")
-    String span;
-
-    @Option(names = "--slab-size", paramLabel = "SIZE", defaultValue = "64M",
-            description = "Slab size (slabSize). Default: ${DEFAULT-VALUE}.")
-    String slabSize;
+    ByteSize span;
 
     @Option(names = "--patterns", paramLabel = "P", split = ",", defaultValue = "seq,rand",
             description = "Access patterns, comma-separated: ${COMPLETION-CANDIDATES} (rand: uniform over the"
@@ -120,18 +113,12 @@ final class BenchCommand implements Callable<Integer> {
                     + " Default: ${DEFAULT-VALUE}.")
     boolean reference;
 
-    @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
-            description = "Seed of the random pages (SplittableRandom) and of the page contents."
-                    + " Default: ${DEFAULT-VALUE}.")
-    long seed;
-
-    @Mixin
-    SpawnedDonorOptions spawn;
-
     @Option(names = "--connect-timeout", paramLabel = "DURATION", defaultValue = "2s",
-            description = "How long connecting to a donor and its HELLO may take (YAML key connectTimeout); slow"
-                    + " machines (an emulated VM) need more. Default: ${DEFAULT-VALUE}.")
-    String connectTimeout;
+            converter = Converters.Time.class,
+            description = "How long connecting to a donor and its HELLO may take; slow machines (an emulated VM)"
+                    + " need more. Default: ${DEFAULT-VALUE}.")
+    @ConfigKey("connectTimeout")
+    Duration connectTimeout;
 
     @Option(names = "--json", paramLabel = "FILE",
             description = "Also write every result, the configuration and the machine's facts to this JSON file;"
@@ -149,22 +136,18 @@ final class BenchCommand implements Callable<Integer> {
 
     private long pageCount;
     private long slabBytes;
-    /** The donors of this run; every connection proves their cluster secret. */
-    private LoopbackDonors spawned;
 
     @Override
     public Integer call() throws Exception {
         validate();
         String startedAt = Instant.now().toString();
-        try (LoopbackDonors spawned = LoopbackDonors.start("bench", donors, donorMemory, lockMemory,
-                spawn.donorHost)) {
-            this.spawned = spawned;
-            EngineBench.Cluster cluster = new EngineBench.Cluster(spawned.addresses(),
-                    spawned.processes().stream().mapToLong(p -> p.pid()).toArray(), this::engineConfig,
-                    bareConfig());
-            BenchResults results = new EngineBench(plan(), cluster, this::bar, System.err).run();
+        try (LoopbackDonors spawned = cluster.start("bench", false)) {
+            EngineBench.Cluster donors = new EngineBench.Cluster(spawned.addresses(),
+                    spawned.processes().stream().mapToLong(p -> p.pid()).toArray(),
+                    r -> engineConfig(r, spawned.secret()), bareConfig(spawned.secret()));
+            BenchResults results = new EngineBench(plan(), donors, this::bar, System.err).run();
             String title = String.format("bench: engine, %d donors on %s, transport %s, 4 KiB single-page operations",
-                    donors, spawn.donorHost, spawn.transport());
+                    cluster.donors, cluster.donorHost, transport.orDefault());
             BenchTable.print(spec.commandLine().getOut(), title, results);
             if (json != null) {
                 writeJson(BenchReport.of(commandLine(), startedAt, config(), results));
@@ -185,8 +168,8 @@ final class BenchCommand implements Callable<Integer> {
         operations = operations.stream().sorted().toList();
         depths = List.copyOf(new LinkedHashSet<>(depths));
         replicas = List.copyOf(new LinkedHashSet<>(replicas));
-        if (donors < 1) {
-            throw new CommandLine.ParameterException(cl, "--donors must be at least 1, got " + donors);
+        if (cluster.donors < 1) {
+            throw new CommandLine.ParameterException(cl, "--donors must be at least 1, got " + cluster.donors);
         }
         for (int d : depths) {
             if (d < 1 || d > 4096) {
@@ -194,17 +177,17 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         for (int r : replicas) {
-            if (r < 1 || r > donors) {
-                throw new CommandLine.ParameterException(cl, "--replicas: each must be 1 to --donors (" + donors
-                        + "), got " + r);
+            if (r < 1 || r > cluster.donors) {
+                throw new CommandLine.ParameterException(cl, "--replicas: each must be 1 to --donors ("
+                        + cluster.donors + "), got " + r);
             }
         }
         if (ops < 0 || warmupOps < 0 || seconds < 0 || (ops == 0 && seconds == 0)) {
             throw new CommandLine.ParameterException(cl, "--ops, --warmup-ops and --seconds must not be negative,"
                     + " and --ops and --seconds not both 0");
         }
-        long spanBytes = ByteSize.parse(span).bytes();
-        slabBytes = ByteSize.parse(slabSize).bytes();
+        long spanBytes = span.bytes();
+        slabBytes = cluster.slabSize.bytes();
         if (spanBytes < PAGE || spanBytes % PAGE != 0 || slabBytes < PAGE || slabBytes % PAGE != 0) {
             throw new CommandLine.ParameterException(cl, "--span and --slab-size must be multiples of 4K");
         }
@@ -212,37 +195,34 @@ final class BenchCommand implements Callable<Integer> {
         if (pageCount > Integer.MAX_VALUE) {
             throw new CommandLine.ParameterException(cl, "--span " + span + " is too large");
         }
-        ByteSize.parse(donorMemory);
-        try {
-            spawn.transport();
-            Durations.parse(connectTimeout);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(cl, e.getMessage());
+        for (int r : replicas) {
+            engineConfig(r); // a flag that breaks a key's rule stops the bench before it starts anything
         }
     }
 
-    private ClientConfig engineConfig(int numReplica) {
-        ClientConfig d = ClientConfig.defaults();
-        ClientConfig c = d.withIdentity("valet-bench-r" + numReplica)
-                .withTransport(spawn.transport())
-                .withConnectTimeout(Durations.parse(connectTimeout))
-                .withSwapSpace(ByteSize.ofBytes(pageCount * PAGE))
-                .withSlabSize(ByteSize.ofBytes(slabBytes))
-                .withPlacement(d.placement().withNumReplica(numReplica)
-                        .withServerSelectNum(Math.max(numReplica, donors)));
-        return spawned.secured(c);
+    /** An engine's configuration: the flags, then {@code more} (the started donors' secret). */
+    private ClientConfig engineConfig(int numReplica, ConfigOverride... more) {
+        List<ConfigOverride> flags = new ArrayList<>(ConfigFlags.given(this, transport));
+        flags.addAll(List.of(
+                new ConfigOverride("swapSpace", ByteSize.ofBytes(pageCount * PAGE), "--span"),
+                new ConfigOverride("slabSize", ByteSize.ofBytes(slabBytes), "--slab-size"),
+                new ConfigOverride("placement.numReplica", numReplica, "--replicas"),
+                new ConfigOverride("placement.serverSelectNum", Math.max(numReplica, cluster.donors), "--replicas")));
+        flags.addAll(List.of(more));
+        return ConfigLoader.parse("valet bench", "identity: valet-bench-r" + numReplica + "\n", ClientConfig.class,
+                flags);
     }
 
     /** The bare reference's connection: the transport and timeouts asked for, the donors' secret. */
-    private ClientConfig bareConfig() {
-        return spawned.secured(ClientConfig.defaults()
-                .withTransport(spawn.transport())
-                .withConnectTimeout(Durations.parse(connectTimeout)));
+    private ClientConfig bareConfig(ConfigOverride secret) {
+        List<ConfigOverride> flags = new ArrayList<>(ConfigFlags.given(this, transport));
+        flags.add(secret);
+        return ConfigLoader.parse("valet bench", "", ClientConfig.class, flags);
     }
 
     private BenchPlan plan() {
         return new BenchPlan(pageCount, slabBytes, patterns, operations, depths, replicas, ops, seconds, warmupOps,
-                reference, seed);
+                reference, cluster.seed);
     }
 
     /** A progress bar per phase of the benchmark (nothing drawn with --no-progress). */
@@ -262,8 +242,10 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private BenchReport.Config config() {
-        return new BenchReport.Config(donors, donorMemory, span, slabSize, patterns.stream().map(Enum::name).toList(),
-                operations.stream().map(Enum::name).toList(), depths, replicas, ops, seconds, warmupOps, seed, PAGE, 1);
+        return new BenchReport.Config(cluster.donors, cluster.donorMemory.toString(), span.toString(),
+                cluster.slabSize.toString(), patterns.stream().map(Enum::name).toList(),
+                operations.stream().map(Enum::name).toList(), depths, replicas, ops, seconds, warmupOps, cluster.seed,
+                PAGE, 1);
     }
 
     private String commandLine() {

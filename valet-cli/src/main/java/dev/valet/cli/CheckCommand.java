@@ -2,8 +2,8 @@ package dev.valet.cli;
 
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.DonorTransport;
-import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
+import dev.valet.common.config.ConfigLoader;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.tools.check.PageCheck;
 import me.tongfei.progressbar.ProgressBar;
@@ -22,27 +22,18 @@ import java.util.concurrent.Callable;
             "  check: donors=N pages=P verified=V mismatches=M failed_requests=F"
                     + " write_pages_per_s=W read_pages_per_s=R",
             "Exit status 0 only when every page verified; 1 otherwise; 2 for bad input.",
-            "With --spawn-donors N it starts N donor processes on loopback itself (no portal.list needed)."})
+            "With --spawn-donors N (or --donors N) it starts N donor processes on this machine itself and checks"
+                    + " against them instead of portal.list; 0, the default, checks the donors of portal.list."})
 final class CheckCommand implements Callable<Integer> {
     @Mixin
-    ClientOptions client;
+    ClientConfigOptions client;
 
-    @Option(names = "--spawn-donors", paramLabel = "N", defaultValue = "0",
-            description = "Start N donor processes on 127.0.0.1 (free ports) and check against them instead of"
-                    + " portal.list; they are stopped at the end. Default: ${DEFAULT-VALUE} (use portal.list).")
-    int spawnDonors;
-
-    @Option(names = "--donor-memory", paramLabel = "SIZE", defaultValue = "1G",
-            description = "With --spawn-donors: memory each spawned donor lends. Default: ${DEFAULT-VALUE}.")
-    String donorMemory;
+    @Mixin
+    LoopbackClusterOptions cluster = new LoopbackClusterOptions(0, "1G", "16M", 42);
 
     @Option(names = "--pages", paramLabel = "N", defaultValue = "65536",
             description = "Pages (4 KiB each) to write and verify. Default: ${DEFAULT-VALUE} (256 MiB).")
     long pages;
-
-    @Option(names = "--slab-size", paramLabel = "SIZE", defaultValue = "16M",
-            description = "Slab size (multiple of 4K, at most the donors' maxSlabBytes). Default: ${DEFAULT-VALUE}.")
-    String slabSize;
 
     @Option(names = "--first-slab", paramLabel = "ID", defaultValue = "0",
             description = "Id of the first slab; ids run upward from it. Default: ${DEFAULT-VALUE}.")
@@ -61,10 +52,6 @@ final class CheckCommand implements Callable<Integer> {
                     + " checks the last. Default: ${DEFAULT-VALUE}.")
     int rounds;
 
-    @Option(names = "--seed", paramLabel = "N", defaultValue = "42",
-            description = "Seed of the page pattern. Default: ${DEFAULT-VALUE}.")
-    long seed;
-
     @Option(names = "--keep", description = "Keep the slabs on the donors afterwards (default: free them).")
     boolean keep;
 
@@ -74,13 +61,13 @@ final class CheckCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ClientConfig config = client.load();
-        PageCheck.Options options = new PageCheck.Options(pages, ByteSize.parse(slabSize).bytes(), firstSlab, batch,
-                window, rounds, seed, !keep);
-        if (spawnDonors == 0) {
-            return check(config, ClientOptions.donors(config), options);
+        PageCheck.Options options = new PageCheck.Options(pages, cluster.slabSize.bytes(), firstSlab, batch,
+                window, rounds, cluster.seed, !keep);
+        if (cluster.donors == 0) {
+            return check(config, ClientConfigOptions.donors(config), options);
         }
-        try (LoopbackDonors spawned = LoopbackDonors.start("check", spawnDonors, donorMemory, false)) {
-            int status = check(spawned.secured(config), spawned.addresses(), options);
+        try (LoopbackDonors spawned = cluster.start("check", false)) {
+            int status = check(ConfigLoader.override(config, spawned.secret()), spawned.addresses(), options);
             if (status == 0) {
                 spawned.succeeded();
             }

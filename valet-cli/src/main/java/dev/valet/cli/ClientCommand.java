@@ -46,7 +46,7 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
     private static final long BASE_HEAP_BYTES = 128L << 20;
 
     @Mixin
-    ClientOptions client;
+    ClientConfigOptions client;
 
     @Option(names = "--ready-file", paramLabel = "FILE",
             description = "Once /dev/valetN is ready, write its path (e.g. /dev/valet0) to this file (atomically),"
@@ -61,7 +61,7 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ClientConfig config = client.load();
-        List<DonorAddress> donors = ClientOptions.donors(config);
+        List<DonorAddress> donors = ClientConfigOptions.donors(config);
         CountDownLatch stop = new CountDownLatch(1);
         TerminationSignals.onTermination(signal -> {
             LOG.info("SIG{}: detaching (requests wait for the next client)", signal);

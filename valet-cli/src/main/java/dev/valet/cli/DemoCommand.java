@@ -4,8 +4,8 @@ import dev.valet.client.engine.Engine;
 import dev.valet.client.engine.EngineStats;
 import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
-import dev.valet.common.config.Durations;
-import dev.valet.common.config.FailoverConfig;
+import dev.valet.common.config.ConfigLoader;
+import dev.valet.common.config.ConfigOverride;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.PagePattern;
@@ -19,6 +19,8 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code valet demo}: the whole engine on loopback, with a donor killed (or short of memory) half-way. */
@@ -35,26 +37,29 @@ import java.util.concurrent.Callable;
             "(iops = 4 KiB pages per second; p99_us = 99th percentile of a read request, microseconds).",
             "Exit status 0 only when lost=0, every page verified, every slab has all its copies again and (with"
                     + " --evict) that donor holds no slab."})
+@ConfigKeysOf(ClientConfig.class)
 final class DemoCommand implements Callable<Integer> {
-    @Option(names = "--working-set", paramLabel = "SIZE", defaultValue = "1G",
-            description = "Bytes written and verified (the swap space). Default: ${DEFAULT-VALUE}.")
-    String workingSet;
+    /** The demo's engine: quick to find the killed donor (a heartbeat every 200ms), repairing as fast as it can. */
+    private static final String DEMO_YAML = """
+            identity: valet-demo
+            failover:
+              heartbeatInterval: 200ms
+              reReplicationRate: 4G
+            """;
 
-    @Option(names = "--donors", paramLabel = "N", defaultValue = "3",
-            description = "Donor processes to start on 127.0.0.1. Default: ${DEFAULT-VALUE}.")
-    int donors;
+    @Mixin
+    LoopbackClusterOptions cluster = new LoopbackClusterOptions(3, "2G", "64M", 1);
+
+    @Mixin
+    TransportOption transport;
+
+    @Option(names = "--working-set", paramLabel = "SIZE", defaultValue = "1G", converter = Converters.Size.class,
+            description = "Bytes written and verified (the swap space, swapSpace). Default: ${DEFAULT-VALUE}.")
+    ByteSize workingSet;
 
     @Option(names = "--replicas", paramLabel = "N", defaultValue = "2",
             description = "Copies of every slab (placement.numReplica). Default: ${DEFAULT-VALUE}.")
     int replicas;
-
-    @Option(names = "--slab-size", paramLabel = "SIZE", defaultValue = "64M",
-            description = "Slab size (slabSize). Default: ${DEFAULT-VALUE}.")
-    String slabSize;
-
-    @Option(names = "--donor-memory", paramLabel = "SIZE", defaultValue = "2G",
-            description = "Memory each donor lends. Default: ${DEFAULT-VALUE}.")
-    String donorMemory;
 
     @Option(names = "--kill", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "SIGKILL one donor half-way through the writes (--no-kill to keep them all; --evict"
@@ -63,14 +68,14 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--evict",
             description = "Instead of killing a donor, make its host short of memory half-way through the writes"
-                    + " (the donors read their free memory from a file of the demo's, the donor's --meminfo-file"
-                    + " test hook; they keep " + LoopbackDonors.EVICT_BELOW + " free): it evicts every slab it"
+                    + " (the donors read their free memory from a file of the demo's, the donor's meminfo test"
+                    + " hook; they keep " + LoopbackDonors.EVICT_BELOW + " free): it evicts every slab it"
                     + " holds, and the demo fails unless all of them moved with no page lost.")
     boolean evict;
 
     @Option(names = "--backup-disk", paramLabel = "FILE",
-            description = "Also write every page to this file (backupDisk) and read from it when no donor can."
-                    + " Default: none.")
+            description = "Also write every page to this file and read from it when no donor can.")
+    @ConfigKey("backupDisk")
     Path backupDisk;
 
     @Option(names = "--batch", paramLabel = "N", defaultValue = "64",
@@ -81,33 +86,27 @@ final class DemoCommand implements Callable<Integer> {
             description = "Requests in flight. Default: ${DEFAULT-VALUE}.")
     int window;
 
-    @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
-            description = "Seed of the page contents. Default: ${DEFAULT-VALUE}.")
-    long seed;
-
-    @Mixin
-    SpawnedDonorOptions spawn;
-
     @Option(names = "--request-timeout", paramLabel = "DURATION", defaultValue = "5s",
-            description = "How long one request to a donor may take (YAML key requestTimeout)."
-                    + " Default: ${DEFAULT-VALUE}.")
-    String requestTimeout;
+            converter = Converters.Time.class,
+            description = "How long one request to a donor may take. Default: ${DEFAULT-VALUE}.")
+    @ConfigKey("requestTimeout")
+    Duration requestTimeout;
 
-    @Option(names = "--donor-timeout", paramLabel = "DURATION", defaultValue = "1s",
-            description = "Silence after which a donor is dead (YAML key failover.donorTimeout); slow machines"
-                    + " (an emulated VM) need more. Default: ${DEFAULT-VALUE}.")
-    String donorTimeout;
+    @Option(names = "--donor-timeout", paramLabel = "DURATION", defaultValue = "1s", converter = Converters.Time.class,
+            description = "Silence after which a donor is suspected; slow machines (an emulated VM) need more."
+                    + " Default: ${DEFAULT-VALUE}.")
+    @ConfigKey("failover.donorTimeout")
+    Duration donorTimeout;
 
     @Option(names = "--no-progress", description = "Do not draw progress bars.")
     boolean noProgress;
 
     @Override
     public Integer call() throws Exception {
-        long bytes = ByteSize.parse(workingSet).bytes();
-        long pages = bytes / FrameHeader.PAGE_SIZE;
-        try (LoopbackDonors spawned = LoopbackDonors.start("demo", donors, donorMemory, false, spawn.donorHost,
-                evict)) {
-            ClientConfig config = spawned.secured(demoConfig(bytes));
+        long pages = workingSet.bytes() / FrameHeader.PAGE_SIZE;
+        demoConfig(); // a bad flag stops the demo before it starts anything
+        try (LoopbackDonors spawned = cluster.start("demo", evict)) {
+            ClientConfig config = demoConfig(spawned.secret());
             int status;
             try (Engine engine = Engine.start(config, spawned.addresses());
                  EngineLoad load = new EngineLoad(engine, window, batch)) {
@@ -120,23 +119,17 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private ClientConfig demoConfig(long bytes) {
-        ClientConfig d = ClientConfig.defaults();
-        ClientConfig c = d.withIdentity("valet-demo")
-                .withTransport(spawn.transport())
-                .withSwapSpace(ByteSize.ofBytes(bytes))
-                .withSlabSize(ByteSize.parse(slabSize))
-                .withMaxPagesPerFrame(batch)
-                .withPlacement(d.placement().withNumReplica(replicas).withServerSelectNum(Math.max(replicas, donors)))
-                // Find the killed donor within a second, and repair as fast as loopback allows.
-                .withRequestTimeout(Durations.parse(requestTimeout))
-                .withFailover(new FailoverConfig(Duration.ofMillis(200), Durations.parse(donorTimeout),
-                        ByteSize.ofGibibytes(4)));
-        if (backupDisk != null) {
-            c = c.withBackupDisk(backupDisk.toString());
-        }
-        c.validate();
-        return c;
+    /** {@link #DEMO_YAML} with the flags, then {@code more} (the started donors' secret), laid over it. */
+    private ClientConfig demoConfig(ConfigOverride... more) {
+        List<ConfigOverride> flags = new ArrayList<>(ConfigFlags.given(this, transport));
+        flags.addAll(List.of(
+                new ConfigOverride("swapSpace", workingSet, "--working-set"),
+                new ConfigOverride("slabSize", cluster.slabSize, "--slab-size"),
+                new ConfigOverride("maxPagesPerFrame", batch, "--batch"),
+                new ConfigOverride("placement.numReplica", replicas, "--replicas"),
+                new ConfigOverride("placement.serverSelectNum", Math.max(replicas, cluster.donors), "--replicas")));
+        flags.addAll(List.of(more));
+        return ConfigLoader.parse("valet demo", DEMO_YAML, ClientConfig.class, flags);
     }
 
     private int run(Engine engine, EngineLoad load, long pages, LoopbackDonors spawned) throws Exception {
@@ -205,7 +198,7 @@ final class DemoCommand implements Callable<Integer> {
     private final byte[] page = new byte[FrameHeader.PAGE_SIZE];
 
     private void fill(long pageNo, ByteBuf buf, int index) {
-        PagePattern.fill(page, seed, 0, pageNo, 1);
+        PagePattern.fill(page, cluster.seed, 0, pageNo, 1);
         buf.setBytes(index, page);
     }
 
@@ -213,7 +206,7 @@ final class DemoCommand implements Callable<Integer> {
 
     private boolean check(long pageNo, ByteBuf buf, int index) {
         byte[] e = expected.get();
-        PagePattern.fill(e, seed, 0, pageNo, 1);
+        PagePattern.fill(e, cluster.seed, 0, pageNo, 1);
         for (int i = 0; i < FrameHeader.PAGE_SIZE; i++) {
             if (buf.getByte(index + i) != e[i]) {
                 return false;

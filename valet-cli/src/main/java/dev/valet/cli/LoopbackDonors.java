@@ -2,7 +2,7 @@ package dev.valet.cli;
 
 import dev.valet.common.auth.ClusterSecret;
 import dev.valet.common.config.ByteSize;
-import dev.valet.common.config.ClientConfig;
+import dev.valet.common.config.ConfigOverride;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.donor.DonorProcess;
 import dev.valet.donor.memory.MemInfo;
@@ -14,10 +14,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Donor processes a command starts on 127.0.0.1 for itself (check, demo, bench), with their logs in a scratch
+ * Donor processes a command starts on this machine for itself (check, demo, bench), with their logs in a scratch
  * folder that is deleted when the command succeeds and kept, and named, when it does not. They share a fresh
  * random cluster secret (a 0600 file in that folder), so the command's own connections run the authentication
- * handshake like any real cluster's: {@link #secured} gives a client configuration that proves it.
+ * handshake like any real cluster's: {@link #secret} is the client key that proves it.
  */
 final class LoopbackDonors implements AutoCloseable {
     static final String EVICT_BELOW = "512M";
@@ -36,51 +36,41 @@ final class LoopbackDonors implements AutoCloseable {
     }
 
     /**
-     * Starts {@code count} donors lending {@code memory} each; {@code lockMemory} false is the usual choice here:
-     * donors on the client's own machine would only pin the same memory twice.
+     * Starts {@code count} donors lending {@code memory} each, listening on {@code host} (an address of this machine);
+     * {@code lockMemory} false is the usual choice here: donors on the client's own machine would only pin the same
+     * memory twice. With {@code memoryHook}, each donor learns its host's free memory from a file in the scratch
+     * folder instead of /proc/meminfo (the donor's test hook, docs/operations.md): plenty, until
+     * {@link #runShortOfMemory} says otherwise. Such donors keep {@value #EVICT_BELOW} free and sample every
+     * {@value #SAMPLE_INTERVAL}.
      */
-    static LoopbackDonors start(String purpose, int count, String memory, boolean lockMemory) throws IOException {
-        return start(purpose, count, memory, lockMemory, "127.0.0.1");
-    }
-
-    /** Like {@link #start(String, int, String, boolean)}, the donors listening on {@code host} (an own address). */
-    static LoopbackDonors start(String purpose, int count, String memory, boolean lockMemory, String host)
-            throws IOException {
-        return start(purpose, count, memory, lockMemory, host, false);
-    }
-
-    /**
-     * Like {@link #start(String, int, String, boolean, String)}; with {@code memoryHook}, each donor learns its
-     * host's free memory from a file in the scratch folder instead of /proc/meminfo (the donor's documented
-     * {@code --meminfo-file} test hook): plenty, until {@link #runShortOfMemory} says otherwise. Such donors keep
-     * {@value #EVICT_BELOW} free and sample every {@value #SAMPLE_INTERVAL}.
-     */
-    static LoopbackDonors start(String purpose, int count, String memory, boolean lockMemory, String host,
+    static LoopbackDonors start(String purpose, int count, ByteSize memory, boolean lockMemory, String host,
                                 boolean memoryHook) throws IOException {
         LoopbackDonors donors = new LoopbackDonors(Files.createTempDirectory("valet-" + purpose + "-"));
         System.err.printf("starting %d donors on %s (logs in %s)%n", count, host, donors.dir);
         try {
             ClusterSecret.generate(donors.secretFile);
-            Path config = donors.dir.resolve("donor.yaml");
+            String yaml = """
+                    memory: %s
+                    lockMemory: %s
+                    auth:
+                      secretFile: %s
+                    """.formatted(memory, lockMemory, donors.secretFile.getFileName());
             if (memoryHook) {
-                Files.writeString(config, """
+                yaml += """
                         memorySampleInterval: %s
                         headroom:
                           evictBelow: %s
                           expandAbove: 1G
                           evictTimeout: 60s
-                        """.formatted(SAMPLE_INTERVAL, EVICT_BELOW));
+                        """.formatted(SAMPLE_INTERVAL, EVICT_BELOW);
             }
             for (int i = 0; i < count; i++) {
-                List<String> args = new ArrayList<>(List.of("--memory", memory,
-                        lockMemory ? "--lock-memory" : "--no-lock-memory",
-                        "--secret-file", donors.secretFile.toString()));
+                Path meminfo = null;
                 if (memoryHook) {
-                    MemInfo.write(donors.meminfo(i), PLENTY);
-                    args.addAll(List.of("--config", config.toString(), "--meminfo-file", donors.meminfo(i).toString()));
+                    meminfo = donors.meminfo(i);
+                    MemInfo.write(meminfo, PLENTY);
                 }
-                donors.processes.add(DonorProcess.start(donors.dir, String.valueOf(i), host, 0,
-                        args.toArray(String[]::new)));
+                donors.processes.add(DonorProcess.start(donors.dir, String.valueOf(i), host, 0, yaml, meminfo));
             }
         } catch (IOException | RuntimeException e) {
             donors.close();
@@ -109,11 +99,9 @@ final class LoopbackDonors implements AutoCloseable {
         return processes.stream().map(DonorProcess::address).toList();
     }
 
-    /** {@code config} with the donors' cluster secret as its {@code auth.secretFile}. */
-    ClientConfig secured(ClientConfig config) {
-        ClientConfig c = config.withAuth(config.auth().withSecretFile(secretFile.toString()));
-        c.validate();
-        return c;
+    /** The donors' cluster secret as a client's {@code auth.secretFile}. */
+    ConfigOverride secret() {
+        return new ConfigOverride("auth.secretFile", secretFile, "the started donors' secret");
     }
 
     /** The command succeeded: its donors' logs are not worth keeping. */

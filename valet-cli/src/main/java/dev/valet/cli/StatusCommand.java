@@ -24,12 +24,12 @@ import java.util.concurrent.CompletionException;
             "A donor that cannot be reached is shown as DOWN with the reason. Exit status 1 if any is down."})
 final class StatusCommand implements Callable<Integer> {
     @Mixin
-    ClientOptions client;
+    ClientConfigOptions client;
 
     @Override
     public Integer call() {
         ClientConfig config = client.load();
-        List<DonorAddress> donors = ClientOptions.donors(config);
+        List<DonorAddress> donors = ClientConfigOptions.donors(config);
         int down = 0;
         try (DonorTransport transport = Connections.transport(config)) {
             List<CompletableFuture<DonorConnection>> futures = Connections.open(transport, donors,

@@ -1,7 +1,6 @@
 package dev.valet.cli;
 
 import dev.valet.common.net.NettyTransport;
-import dev.valet.donor.DonorCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -12,7 +11,8 @@ import picocli.CommandLine.Command;
             "Run 'valet <command> --help' for the options of each command."},
         subcommands = {DonorCommand.class, DemoCommand.class, CheckCommand.class, StatusCommand.class,
             SimulatePlacementCommand.class, BenchCommand.class, ClientCommand.class,
-            CommandLine.HelpCommand.class})
+            CommandLine.HelpCommand.class},
+        modelTransformer = ConfigFlags.Help.class)
 public final class ValetCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

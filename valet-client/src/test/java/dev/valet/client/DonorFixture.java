@@ -16,7 +16,7 @@ public final class DonorFixture {
 
     /** A donor process lending {@code memory}, with the donor's default memory locking. */
     public static DonorProcess donor(Path dir, String name, String memory) throws IOException {
-        return DonorProcess.start(dir, name, "--memory", memory);
+        return DonorProcess.start(dir, name, "memory: " + memory + "\n");
     }
 
     public static TcpTransport transport() {

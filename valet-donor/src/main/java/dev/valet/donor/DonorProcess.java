@@ -12,7 +12,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * A donor daemon running as a separate JVM on loopback: what tests, {@code valet check} and the demo start, so
  * they exercise the real process (its own memory, its own sockets, a real SIGKILL) rather than an in-process stand-in.
- * It listens on port 0 and reports the port it got through its ready file.
+ * It is configured by donor.yaml text, written to {@code donor-<name>.yaml} in the work folder (so a relative path
+ * in it is relative to that folder), with the {@code listen} key added; it runs {@link DonorDaemon#main}, listens on
+ * port 0 unless told otherwise, and reports the port it got through its ready file.
  */
 public final class DonorProcess implements AutoCloseable {
     /** A donor that is still starting after this long (a loaded machine, an emulator) is given up. */
@@ -24,52 +26,67 @@ public final class DonorProcess implements AutoCloseable {
     /** What it was started with, for {@link #restart()}. */
     private final Path workDir;
     private final String name;
-    private final String[] extraArgs;
+    private final String donorYaml;
+    private final Path meminfoFile;
 
     private DonorProcess(Process process, DonorAddress address, Path log, Path workDir, String name,
-                         String[] extraArgs) {
+                         String donorYaml, Path meminfoFile) {
         this.process = process;
         this.address = address;
         this.log = log;
         this.workDir = workDir;
         this.name = name;
-        this.extraArgs = extraArgs.clone();
+        this.donorYaml = donorYaml;
+        this.meminfoFile = meminfoFile;
     }
 
     /**
-     * Starts a donor with this JVM's class path and waits until it listens.
+     * Starts a donor on a free port of 127.0.0.1 with this JVM's class path, and waits until it listens.
      *
-     * @param workDir   where its ready file and its log ({@code donor-<name>.log}) go
+     * @param workDir   where its donor.yaml, ready file and log ({@code donor-<name>.log}) go
      * @param name      a short name for the files and the log
-     * @param extraArgs more {@code valet donor} flags, e.g. {@code --memory 512M}
+     * @param donorYaml its settings, as donor.yaml would write them ({@code "memory: 64M\nlockMemory: false\n"}),
+     *                  without {@code listen}
      */
-    public static DonorProcess start(Path workDir, String name, String... extraArgs) throws IOException {
-        return start(workDir, name, 0, extraArgs);
+    public static DonorProcess start(Path workDir, String name, String donorYaml) throws IOException {
+        return start(workDir, name, 0, donorYaml);
     }
 
-    /** Like {@link #start(Path, String, String...)} on a given port of 127.0.0.1 (0: any free port). */
-    public static DonorProcess start(Path workDir, String name, int port, String... extraArgs) throws IOException {
-        return start(workDir, name, "127.0.0.1", port, extraArgs);
+    /** Like {@link #start(Path, String, String)} on a given port of 127.0.0.1 (0: any free port). */
+    public static DonorProcess start(Path workDir, String name, int port, String donorYaml) throws IOException {
+        return start(workDir, name, "127.0.0.1", port, donorYaml);
     }
 
     /**
-     * Like {@link #start(Path, String, int, String...)} on {@code host}, an address of this machine (RDMA over
+     * Like {@link #start(Path, String, int, String)} on {@code host}, an address of this machine (RDMA over
      * Soft-RoCE needs the rxe device's address: rdma_cm does not route 127.0.0.1).
      */
-    public static DonorProcess start(Path workDir, String name, String host, int port, String... extraArgs)
+    public static DonorProcess start(Path workDir, String name, String host, int port, String donorYaml)
             throws IOException {
+        return start(workDir, name, host, port, donorYaml, null);
+    }
+
+    /**
+     * Like {@link #start(Path, String, String, int, String)}, the donor reading its host's free memory from
+     * {@code meminfoFile} (in /proc/meminfo's format) instead of /proc/meminfo: a test rewrites it to put the donor
+     * under memory pressure (docs/operations.md, "Test hook").
+     */
+    public static DonorProcess start(Path workDir, String name, String host, int port, String donorYaml,
+                                     Path meminfoFile) throws IOException {
         Files.createDirectories(workDir);
         Path ready = workDir.resolve("donor-" + name + ".ready");
         Path log = workDir.resolve("donor-" + name + ".log");
+        Path yaml = workDir.resolve("donor-" + name + ".yaml");
         Files.deleteIfExists(ready);
+        Files.writeString(yaml, "listen: \"" + host + ":" + port + "\"\n" + donorYaml);
         List<String> cmd = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-cp", System.getProperty("java.class.path"),
-                DonorCommand.class.getName(),
-                "--listen", host + ":" + port,
-                "--ready-file", ready.toString()));
-        cmd.addAll(List.of(extraArgs));
+                DonorDaemon.class.getName(), yaml.toString(), ready.toString()));
+        if (meminfoFile != null) {
+            cmd.add(meminfoFile.toString());
+        }
         Process p = new ProcessBuilder(cmd)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
@@ -89,7 +106,7 @@ public final class DonorProcess implements AutoCloseable {
                 Thread.sleep(20);
             }
             return new DonorProcess(p, DonorAddress.parse(Files.readString(ready).trim()), log, workDir, name,
-                    extraArgs);
+                    donorYaml, meminfoFile);
         } catch (InterruptedException e) {
             p.destroyForcibly();
             Thread.currentThread().interrupt();
@@ -156,14 +173,14 @@ public final class DonorProcess implements AutoCloseable {
 
     /**
      * A restart on the same address: SIGKILL if still running, then a new process (a new donor instance, empty) on
-     * the same host and port with the same flags, logging to the same file. Returns the new process; this one is
+     * the same host and port with the same settings, logging to the same file. Returns the new process; this one is
      * dead.
      */
     public DonorProcess restart() throws IOException, InterruptedException {
         if (process.isAlive()) {
             kill();
         }
-        return start(workDir, name, address.host(), address.port(), extraArgs);
+        return start(workDir, name, address.host(), address.port(), donorYaml, meminfoFile);
     }
 
     /** SIGTERM and wait for a clean exit; returns the exit code. */

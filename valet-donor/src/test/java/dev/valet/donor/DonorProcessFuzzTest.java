@@ -83,7 +83,7 @@ class DonorProcessFuzzTest {
     @Timeout(90)
     void donorSurvivesHostileClientsAndKeepsServingGoodOnes() throws Exception {
         long started = System.nanoTime();
-        DonorProcess donor = DonorProcess.start(dir, "fuzz", "--memory", "64M", "--no-lock-memory");
+        DonorProcess donor = DonorProcess.start(dir, "fuzz", "memory: 64M\nlockMemory: false\n");
         int exit;
         try {
             InetSocketAddress address = donor.address().toSocketAddress();

@@ -24,13 +24,9 @@ public final class LocalDonors {
     private LocalDonors() {
     }
 
-    /** A donor process lending {@code memory}; {@code flags} are more of {@code valet donor}'s. */
-    public static DonorProcess process(Path dir, String name, String memory, String... flags) throws IOException {
-        String[] args = new String[flags.length + 2];
-        args[0] = "--memory";
-        args[1] = memory;
-        System.arraycopy(flags, 0, args, 2, flags.length);
-        return DonorProcess.start(dir, name, args);
+    /** A donor process lending {@code memory}, with more of donor.yaml's keys in {@code moreYaml}. */
+    public static DonorProcess process(Path dir, String name, String memory, String moreYaml) throws IOException {
+        return DonorProcess.start(dir, name, "memory: " + memory + "\n" + moreYaml);
     }
 
     /** A donor server in this JVM and where it listens. */

@@ -2,7 +2,7 @@ package dev.valet.client.engine;
 
 import dev.valet.client.engine.donors.RemoteDonor;
 import dev.valet.common.config.ByteSize;
-import dev.valet.common.config.ClientConfig;
+import dev.valet.common.config.ConfigOverride;
 import dev.valet.common.protocol.DonorStats;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.testing.Await;
@@ -36,17 +36,16 @@ class EngineEvictionTest {
     Path dir;
 
     private DonorProcess donor(EngineHarness h, String name, String memory, String evictTimeout) throws IOException {
-        Path yaml = dir.resolve(name + ".yaml");
-        Files.writeString(yaml, """
+        setMemInfo(name, PLENTY);
+        DonorProcess p = DonorProcess.start(dir, name, "127.0.0.1", 0, """
+                memory: %s
+                lockMemory: false
                 memorySampleInterval: 100ms
                 headroom:
                   evictBelow: 512M
                   expandAbove: 1G
                   evictTimeout: %s
-                """.formatted(evictTimeout));
-        setMemInfo(name, PLENTY);
-        DonorProcess p = DonorProcess.start(dir, name, "--config", yaml.toString(), "--memory", memory,
-                "--no-lock-memory", "--meminfo-file", meminfo(name).toString());
+                """.formatted(memory, evictTimeout), meminfo(name));
         h.donors.add(p);
         return p;
     }
@@ -124,9 +123,7 @@ class EngineEvictionTest {
                 donor(h, "d" + i, "256M", "60s");
             }
             // A slow migration (1 MiB/s: two seconds for the 2 MiB slab) so the rewrites below overlap it.
-            ClientConfig config = EngineHarness.config(2, 3);
-            Engine engine = h.start(config.withFailover(config.failover()
-                    .withMigrationRate(ByteSize.ofMebibytes(1))));
+            Engine engine = h.start(EngineHarness.config(2, 3, ConfigOverride.of("failover.migrationRate", "1M")));
             long pages = EngineHarness.SLAB / FrameHeader.PAGE_SIZE;
             h.write(0, pages, 1);
             SlabEntry slab = engine.slabMap().slabOf(0);
@@ -159,7 +156,8 @@ class EngineEvictionTest {
             DonorProcess pressured = donor(h, "d0", "256M", "10s");
             // Too small for a 2 MiB slab: never has room.
             donor(h, "d1", "1M", "10s");
-            Engine engine = h.start(EngineHarness.config(1, 2).withBackupDisk(dir.resolve("backup.img").toString()));
+            Engine engine = h.start(EngineHarness.config(1, 2,
+                    ConfigOverride.of("backupDisk", dir.resolve("backup.img"))));
             long pages = h.pages();
             h.write(0, pages, 1);
             assertThat(h.slabsOn(pressured)).hasSize((int) (EngineHarness.SWAP / EngineHarness.SLAB));

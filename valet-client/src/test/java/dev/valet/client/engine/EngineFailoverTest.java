@@ -4,6 +4,7 @@ import dev.valet.client.engine.donors.RemoteDonor;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.tcp.TcpTransport;
 import dev.valet.client.DonorFixture;
+import dev.valet.common.config.ConfigOverride;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.PageChecksum;
 import dev.valet.common.protocol.PagePattern;
@@ -51,7 +52,7 @@ class EngineFailoverTest {
     @Test
     void twoOfThreeDonorsKilledWithBackupDiskLoseNoPage() throws Exception {
         try (EngineHarness h = new EngineHarness(dir).startDonors(3, "256M")) {
-            h.start(EngineHarness.config(2, 3).withBackupDisk(dir.resolve("backup.img").toString()));
+            h.start(EngineHarness.config(2, 3, ConfigOverride.of("backupDisk", dir.resolve("backup.img"))));
             long pages = h.pages();
             h.write(0, pages, 1);
             h.donors.get(0).kill();
@@ -147,8 +148,7 @@ class EngineFailoverTest {
     void writesDuringReReplicationAreNotLost() throws Exception {
         try (EngineHarness h = new EngineHarness(dir).startDonors(3, "256M")) {
             // A slow copy (1 MiB/s) so the writes below certainly overlap it.
-            Engine engine = h.start(EngineHarness.config(2, 3).withFailover(EngineHarness.config(2, 3).failover()
-                    .withReReplicationRate(dev.valet.common.config.ByteSize.ofMebibytes(1))));
+            Engine engine = h.start(EngineHarness.config(2, 3, ConfigOverride.of("failover.reReplicationRate", "1M")));
             long pages = EngineHarness.SLAB / FrameHeader.PAGE_SIZE;
             h.write(0, pages, 1);
             SlabEntry slab = engine.slabMap().slabOf(0);
@@ -185,7 +185,7 @@ class EngineFailoverTest {
             RemoteDonor d = h.remote(victim);
             victim.kill();
             h.awaitFullyReplicated();
-            h.donors.set(2, DonorProcess.start(dir, "d2-again", port, "--memory", "256M", "--no-lock-memory"));
+            h.donors.set(2, DonorProcess.start(dir, "d2-again", port, "memory: 256M\nlockMemory: false\n"));
             awaitLive(d);
             assertThat(d.placedSlabs()).isEmpty();
             // New slabs may land on it again.

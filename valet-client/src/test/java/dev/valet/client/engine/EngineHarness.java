@@ -1,9 +1,9 @@
 package dev.valet.client.engine;
 
 import dev.valet.client.engine.donors.RemoteDonor;
-import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
-import dev.valet.common.config.FailoverConfig;
+import dev.valet.common.config.ConfigLoader;
+import dev.valet.common.config.ConfigOverride;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.testing.Await;
 import dev.valet.common.config.DonorConfig;
@@ -44,7 +44,7 @@ final class EngineHarness implements AutoCloseable {
 
     EngineHarness startDonors(int n, String memory) throws IOException {
         for (int i = 0; i < n; i++) {
-            donors.add(DonorProcess.start(dir, "d" + i, "--memory", memory, "--no-lock-memory"));
+            donors.add(DonorProcess.start(dir, "d" + i, "memory: " + memory + "\nlockMemory: false\n"));
         }
         return this;
     }
@@ -52,26 +52,31 @@ final class EngineHarness implements AutoCloseable {
     /** {@code n} donor servers in this JVM on ephemeral loopback ports, their memory not locked. */
     EngineHarness startDonorsInProcess(int n, String memory) throws InterruptedException {
         for (int i = 0; i < n; i++) {
-            DonorServer server = new DonorServer(DonorConfig.defaults()
-                    .withListen(DonorAddress.parseListen("127.0.0.1:0"))
-                    .withMemory(ByteSize.parse(memory)).withLockMemory(false));
+            DonorServer server = new DonorServer(ConfigLoader.parse("donor.yaml",
+                    "listen: 127.0.0.1:0\nmemory: " + memory + "\nlockMemory: false\n", DonorConfig.class));
             inProcess.add(server);
             inProcessAddresses.add(DonorAddress.parse("127.0.0.1:" + server.start().getPort()));
         }
         return this;
     }
 
-    static ClientConfig config(int replicas, int donorCount) {
-        ClientConfig d = ClientConfig.defaults();
-        return d.withIdentity("engine-test")
-                .withSwapSpace(ByteSize.ofBytes(SWAP))
-                .withSlabSize(ByteSize.ofBytes(SLAB))
-                .withMaxPagesPerFrame(BATCH)
-                .withRequestTimeout(Duration.ofSeconds(5))
-                .withPlacement(d.placement().withNumReplica(replicas)
-                        .withServerSelectNum(Math.max(replicas, donorCount)))
-                .withFailover(new FailoverConfig(Duration.ofMillis(100), Duration.ofSeconds(2),
-                        ByteSize.ofGibibytes(1)));
+    /** The engine tests' valet.yaml, with {@code more} keys set over it (e.g. {@code failover.migrationRate}). */
+    static ClientConfig config(int replicas, int donorCount, ConfigOverride... more) {
+        ClientConfig config = ConfigLoader.parse("engine-test", """
+                identity: engine-test
+                swapSpace: %d
+                slabSize: %d
+                maxPagesPerFrame: %d
+                requestTimeout: 5s
+                placement:
+                  numReplica: %d
+                  serverSelectNum: %d
+                failover:
+                  heartbeatInterval: 100ms
+                  donorTimeout: 2s
+                  reReplicationRate: 1G
+                """.formatted(SWAP, SLAB, BATCH, replicas, Math.max(replicas, donorCount)), ClientConfig.class);
+        return ConfigLoader.override(config, more);
     }
 
     Engine start(ClientConfig config) throws IOException {

@@ -3,6 +3,8 @@ package dev.valet.client.engine;
 import dev.valet.client.engine.donors.RemoteDonor;
 import dev.valet.client.engine.donors.RemoteDonor.State;
 import dev.valet.common.config.ClientConfig;
+import dev.valet.common.config.ConfigLoader;
+import dev.valet.common.config.ConfigOverride;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.testing.Await;
@@ -45,10 +47,14 @@ class EngineSlowDonorTest {
     Path dir;
 
     /** The harness's config, with {@code device.holdTimeout} and a long {@code failover.deadAfter}. */
-    private static ClientConfig config(int replicas, int donors, Duration holdTimeout) {
-        ClientConfig c = EngineHarness.config(replicas, donors);
-        return c.withDevice(c.device().withHoldTimeout(holdTimeout))
-                .withFailover(c.failover().withDeadAfter(Duration.ofSeconds(60)));
+    private static ClientConfig config(int replicas, int donors, Duration holdTimeout, ConfigOverride... more) {
+        ClientConfig c = EngineHarness.config(replicas, donors, ConfigOverride.of("device.holdTimeout", holdTimeout),
+                ConfigOverride.of("failover.deadAfter", "60s"));
+        return ConfigLoader.override(c, more);
+    }
+
+    private static ConfigOverride backupDisk(Path file) {
+        return ConfigOverride.of("backupDisk", file);
     }
 
     @Test
@@ -126,8 +132,7 @@ class EngineSlowDonorTest {
     @Timeout(120)
     void writesTheBackupDiskAloneTookWhileEveryDonorWasFrozenReachTheCopiesWhenTheyThaw() throws Exception {
         try (EngineHarness h = new EngineHarness(dir).startDonors(2, "256M")) {
-            ClientConfig c = config(2, 2, Duration.ofSeconds(30));
-            Engine engine = h.start(c.withBackupDisk(dir.resolve("backup.img").toString()));
+            Engine engine = h.start(config(2, 2, Duration.ofSeconds(30), backupDisk(dir.resolve("backup.img"))));
             long pages = h.pages();
             h.write(0, pages, 1);
             List<RemoteDonor> remotes = h.donors.stream().map(h::remote).toList();
@@ -163,8 +168,7 @@ class EngineSlowDonorTest {
         // take, the slab was placed afterwards on empty copies counted as current, reads found them without those
         // pages and dropped them, and the disk, full by then, missed a later write only those copies had.
         try (EngineHarness h = new EngineHarness(dir).startDonors(2, "256M")) {
-            ClientConfig c = config(2, 2, Duration.ofSeconds(60));
-            Engine engine = h.start(c.withBackupDisk(dir.resolve("backup.img").toString()));
+            Engine engine = h.start(config(2, 2, Duration.ofSeconds(60), backupDisk(dir.resolve("backup.img"))));
             long first = h.pages() - EngineHarness.SLAB / FrameHeader.PAGE_SIZE; // the last slab, never placed yet
             h.write(0, 128, 1);
             for (DonorProcess p : h.donors) {
@@ -429,9 +433,8 @@ class EngineSlowDonorTest {
             int port = freePort();
             DonorAddress missing = new DonorAddress("127.0.0.1", port);
             List<DonorAddress> addresses = List.of(h.donors.get(0).address(), missing);
-            ClientConfig config = config(2, 2, Duration.ofSeconds(30))
-                    .withFailover(config(2, 2, Duration.ofSeconds(30)).failover()
-                            .withReadyTimeout(Duration.ofSeconds(30)));
+            ClientConfig config = config(2, 2, Duration.ofSeconds(30),
+                    ConfigOverride.of("failover.readyTimeout", "30s"));
             config.validate();
             CompletableFuture<Engine> starting = CompletableFuture.supplyAsync(() -> {
                 try {
@@ -443,7 +446,7 @@ class EngineSlowDonorTest {
             try {
                 Thread.sleep(2000);
                 assertThat(starting).as("start waits for a second live donor").isNotDone();
-                h.donors.add(DonorProcess.start(dir, "late", port, "--memory", "256M", "--no-lock-memory"));
+                h.donors.add(DonorProcess.start(dir, "late", port, "memory: 256M\nlockMemory: false\n"));
                 h.engine = starting.get(30, TimeUnit.SECONDS);
             } finally {
                 // Whatever happened, do not leave an engine running behind the test.
@@ -470,8 +473,8 @@ class EngineSlowDonorTest {
     void startGivesUpAfterReadyTimeoutNamingTheMissingDonor() throws Exception {
         try (EngineHarness h = new EngineHarness(dir).startDonors(1, "256M")) {
             DonorAddress missing = new DonorAddress("127.0.0.1", freePort());
-            ClientConfig base = config(2, 2, Duration.ofSeconds(30));
-            ClientConfig config = base.withFailover(base.failover().withReadyTimeout(Duration.ofSeconds(2)));
+            ClientConfig config = config(2, 2, Duration.ofSeconds(30),
+                    ConfigOverride.of("failover.readyTimeout", "2s"));
             config.validate();
             long t0 = System.nanoTime();
             assertThatThrownBy(() -> {

@@ -3,6 +3,7 @@ package dev.valet.client.transport;
 import dev.valet.client.DonorFixture;
 import dev.valet.client.transport.rdma.RdmaTransport;
 import dev.valet.common.config.ClientConfig;
+import dev.valet.common.config.ConfigLoader;
 import dev.valet.common.config.TransportChoice;
 import dev.valet.donor.DonorProcess;
 import org.junit.jupiter.api.BeforeAll;
@@ -10,7 +11,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.CompletionException;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,7 +32,7 @@ class TransportsTest {
     }
 
     private static ClientConfig config(TransportChoice t) {
-        return ClientConfig.defaults().withTransport(t).withConnectTimeout(Duration.ofSeconds(5));
+        return ConfigLoader.parse("valet.yaml", "transport: " + t + "\nconnectTimeout: 5s\n", ClientConfig.class);
     }
 
     @Test

@@ -1,7 +1,5 @@
 package dev.valet.common.config;
 
-import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.valet.common.auth.ClusterSecret;
 
 import java.nio.file.Path;
@@ -21,19 +19,11 @@ import java.util.Optional;
  *                             to connect to a non-loopback donor, unless this is {@code true}; default
  *                             {@code false}; must stay {@code false} when {@code secretFile} is set
  */
-public record AuthConfig(String secretFile, boolean allowUnauthenticated) {
+public record AuthConfig(@RelativeToConfigFile String secretFile, boolean allowUnauthenticated) {
     public static final AuthConfig DEFAULTS = new AuthConfig(OptionalPath.NONE, false);
 
     public AuthConfig {
         Objects.requireNonNull(secretFile, "secretFile");
-    }
-
-    @JsonCreator
-    private static AuthConfig fromYaml(
-            @JsonProperty("secretFile") String secretFile,
-            @JsonProperty("allowUnauthenticated") Boolean allowUnauthenticated) {
-        return new AuthConfig(Objects.requireNonNullElse(secretFile, DEFAULTS.secretFile),
-                Objects.requireNonNullElse(allowUnauthenticated, DEFAULTS.allowUnauthenticated));
     }
 
     /** The secret file, or empty when authentication is off. */
@@ -44,18 +34,6 @@ public record AuthConfig(String secretFile, boolean allowUnauthenticated) {
     /** The cluster secret, read from {@code secretFile}, or empty when authentication is off. */
     public Optional<ClusterSecret> loadSecret() {
         return secretPath().map(ClusterSecret::load);
-    }
-
-    public AuthConfig withSecretFile(String secretFile) {
-        return new AuthConfig(secretFile, allowUnauthenticated);
-    }
-
-    public AuthConfig withAllowUnauthenticated(boolean allow) {
-        return new AuthConfig(secretFile, allow);
-    }
-
-    AuthConfig resolveRelativePaths(Path directory) {
-        return withSecretFile(OptionalPath.resolve(directory, secretFile));
     }
 
     /** @throws ConfigProblem with the key path relative to {@code auth}; reads the secret file to check it */

@@ -1,8 +1,5 @@
 package dev.valet.common.config;
 
-import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonProperty;
-
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -13,14 +10,9 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The client daemon's settings, read from {@code valet.yaml}. Every key is optional; an absent key takes the
- * default documented on its component below and in {@code docs/configuration.md}. Command-line flags override
- * the file through the {@code with...} methods; call {@link #validate()} after applying them.
- *
- * <p>To add a key: add the component, its {@code DEFAULT_} constant, a {@code @JsonProperty} parameter to
- * {@link #fromYaml}, a {@code with...} method, its rule in {@link #validate()}, and a line in the sample
- * {@code valet.yaml} and {@code docs/configuration.md}. Keep creator parameters as wrapper types so an absent
- * key arrives as {@code null}.
+ * The client daemon's settings, read from {@code valet.yaml} by {@link ConfigLoader}. Every key is optional; an
+ * absent key takes its default from {@link #defaults()}. Each key is described below, and with its type and bounds
+ * in {@code docs/configuration.md}; how to add one is there too.
  *
  * @param identity         the name donors know this client by: slabs belong to it, so a client that restarts
  *                         under the same identity can find them again; 1 to 255 bytes of UTF-8, letters,
@@ -54,29 +46,19 @@ import java.util.Optional;
  */
 public record ClientConfig(
         String identity,
-        Path portalList,
+        @RelativeToConfigFile Path portalList,
         Duration connectTimeout,
         Duration requestTimeout,
         int maxPagesPerFrame,
         TransportChoice transport,
         ByteSize swapSpace,
         ByteSize slabSize,
-        String backupDisk,
+        @RelativeToConfigFile String backupDisk,
         PlacementConfig placement,
         FailoverConfig failover,
         DeviceConfig device,
         AuthConfig auth,
-        TlsConfig tls) implements ValidatedConfig, FileRelativeConfig<ClientConfig> {
-
-    public static final Path DEFAULT_PORTAL_LIST = Path.of("portal.list");
-    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
-    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(5);
-    public static final int DEFAULT_MAX_PAGES_PER_FRAME = 128;
-    public static final TransportChoice DEFAULT_TRANSPORT = TransportChoice.AUTO;
-    public static final ByteSize DEFAULT_SWAP_SPACE = ByteSize.ofGibibytes(8);
-    public static final ByteSize DEFAULT_SLAB_SIZE = ByteSize.ofGibibytes(1);
-    /** The {@code backupDisk} value that means "no backup disk". */
-    public static final String NO_BACKUP_DISK = OptionalPath.NONE;
+        TlsConfig tls) implements ValidatedConfig {
 
     /** The identity travels on the wire with a one-byte length. */
     public static final int MAX_IDENTITY_BYTES = 255;
@@ -103,9 +85,14 @@ public record ClientConfig(
 
     /** Every key at its default: what an empty {@code valet.yaml} gives, before relative paths are resolved. */
     public static ClientConfig defaults() {
-        return new ClientConfig(defaultIdentity(), DEFAULT_PORTAL_LIST, DEFAULT_CONNECT_TIMEOUT,
-                DEFAULT_REQUEST_TIMEOUT, DEFAULT_MAX_PAGES_PER_FRAME, DEFAULT_TRANSPORT, DEFAULT_SWAP_SPACE,
-                DEFAULT_SLAB_SIZE, NO_BACKUP_DISK, PlacementConfig.DEFAULTS, FailoverConfig.DEFAULTS,
+        return Defaults.VALUE;
+    }
+
+    /** In a holder, so that the host name is looked up only when the defaults are first needed. */
+    private static final class Defaults {
+        static final ClientConfig VALUE = new ClientConfig(defaultIdentity(), Path.of("portal.list"),
+                Duration.ofSeconds(2), Duration.ofSeconds(5), 128, TransportChoice.AUTO, ByteSize.ofGibibytes(8),
+                ByteSize.ofGibibytes(1), OptionalPath.NONE, PlacementConfig.DEFAULTS, FailoverConfig.DEFAULTS,
                 DeviceConfig.DEFAULTS, AuthConfig.DEFAULTS, TlsConfig.DEFAULTS);
     }
 
@@ -115,40 +102,6 @@ public record ClientConfig(
      */
     public static String defaultIdentity() {
         return LocalHostName.IDENTITY;
-    }
-
-    /** Binds YAML; a key that is absent arrives as null and takes its default. */
-    @JsonCreator
-    private static ClientConfig fromYaml(
-            @JsonProperty("identity") String identity,
-            @JsonProperty("portalList") Path portalList,
-            @JsonProperty("connectTimeout") Duration connectTimeout,
-            @JsonProperty("requestTimeout") Duration requestTimeout,
-            @JsonProperty("maxPagesPerFrame") Integer maxPagesPerFrame,
-            @JsonProperty("transport") TransportChoice transport,
-            @JsonProperty("swapSpace") ByteSize swapSpace,
-            @JsonProperty("slabSize") ByteSize slabSize,
-            @JsonProperty("backupDisk") String backupDisk,
-            @JsonProperty("placement") PlacementConfig placement,
-            @JsonProperty("failover") FailoverConfig failover,
-            @JsonProperty("device") DeviceConfig device,
-            @JsonProperty("auth") AuthConfig auth,
-            @JsonProperty("tls") TlsConfig tls) {
-        return new ClientConfig(
-                identity != null ? identity : defaultIdentity(),
-                Objects.requireNonNullElse(portalList, DEFAULT_PORTAL_LIST),
-                Objects.requireNonNullElse(connectTimeout, DEFAULT_CONNECT_TIMEOUT),
-                Objects.requireNonNullElse(requestTimeout, DEFAULT_REQUEST_TIMEOUT),
-                Objects.requireNonNullElse(maxPagesPerFrame, DEFAULT_MAX_PAGES_PER_FRAME),
-                Objects.requireNonNullElse(transport, DEFAULT_TRANSPORT),
-                Objects.requireNonNullElse(swapSpace, DEFAULT_SWAP_SPACE),
-                Objects.requireNonNullElse(slabSize, DEFAULT_SLAB_SIZE),
-                Objects.requireNonNullElse(backupDisk, NO_BACKUP_DISK),
-                Objects.requireNonNullElse(placement, PlacementConfig.DEFAULTS),
-                Objects.requireNonNullElse(failover, FailoverConfig.DEFAULTS),
-                Objects.requireNonNullElse(device, DeviceConfig.DEFAULTS),
-                Objects.requireNonNullElse(auth, AuthConfig.DEFAULTS),
-                Objects.requireNonNullElse(tls, TlsConfig.DEFAULTS));
     }
 
     /**
@@ -185,85 +138,6 @@ public record ClientConfig(
     /** Number of slabs the swap space is cut into (the last may be partly beyond the end of the swap space). */
     public long slabCount() {
         return (swapSpace.bytes() + slabSize.bytes() - 1) / slabSize.bytes();
-    }
-
-    /** Resolves {@code portalList} against the YAML file's directory unless it is absolute. */
-    @Override
-    public ClientConfig resolveRelativePaths(Path directory) {
-        return withPortalList(directory.resolve(portalList).normalize())
-                .withBackupDisk(OptionalPath.resolve(directory, backupDisk))
-                .withAuth(auth.resolveRelativePaths(directory))
-                .withTls(tls.resolveRelativePaths(directory));
-    }
-
-    public ClientConfig withIdentity(String identity) {
-        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
-    }
-
-    public ClientConfig withPortalList(Path portalList) {
-        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
-    }
-
-    public ClientConfig withConnectTimeout(Duration connectTimeout) {
-        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
-    }
-
-    public ClientConfig withRequestTimeout(Duration requestTimeout) {
-        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
-    }
-
-    public ClientConfig withMaxPagesPerFrame(int maxPagesPerFrame) {
-        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
-    }
-
-    public ClientConfig withTransport(TransportChoice transport) {
-        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
-    }
-
-    public ClientConfig withSwapSpace(ByteSize swapSpace) {
-        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
-    }
-
-    public ClientConfig withSlabSize(ByteSize slabSize) {
-        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
-    }
-
-    public ClientConfig withBackupDisk(String backupDisk) {
-        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
-    }
-
-    public ClientConfig withPlacement(PlacementConfig placement) {
-        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
-    }
-
-    public ClientConfig withFailover(FailoverConfig failover) {
-        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
-    }
-
-    public ClientConfig withDevice(DeviceConfig device) {
-        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
-    }
-
-    public ClientConfig withAuth(AuthConfig auth) {
-        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
-    }
-
-    public ClientConfig withTls(TlsConfig tls) {
-        return new ClientConfig(identity, portalList, connectTimeout, requestTimeout, maxPagesPerFrame, transport,
-                swapSpace, slabSize, backupDisk, placement, failover, device, auth, tls);
     }
 
     /** Why {@code identity} is not a valid identity, or null if it is. */

@@ -1,47 +1,41 @@
 package dev.valet.common.config;
 
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
-import com.fasterxml.jackson.databind.exc.InvalidDefinitionException;
-import com.fasterxml.jackson.databind.exc.MismatchedInputException;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
-import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 
 import java.io.IOException;
-import java.lang.reflect.RecordComponent;
 import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 /**
  * Reads a YAML configuration file into a configuration record, or explains exactly what is wrong with it.
  *
+ * <p>The record declares each key once: a component (its javadoc is the key's documentation), its default in the
+ * record's public static {@code defaults()} (a section's {@code DEFAULTS}), its rules in its {@code validate()}.
+ * The loader puts the
+ * configuration together as a tree: the defaults, the file laid over them (a path the file writes is resolved
+ * against its directory, see {@link RelativeToConfigFile}), then the {@link ConfigOverride}s of command-line flags.
+ * It binds that tree with the record's canonical constructor and checks the rules, so a flag's value is read and
+ * checked exactly as the same key in the file would be.
+ *
  * <p>Binding is strict so that a typo can never quietly fall back to a default: unknown keys, keys without a
- * value, duplicate keys, quoted numbers and fractional counts are all refused. The record supplies defaults for
- * the keys that are absent (an empty file gives all defaults). After binding, relative paths are resolved against
- * the file's directory ({@link FileRelativeConfig}) and the record's rules are checked ({@link ValidatedConfig}).
- *
- * <p>Every failure is a {@link ConfigException} reading {@code <file>:<line>:<column>: <key>: <problem>}.
- *
- * <p>Target types are records with a {@code @JsonCreator} whose parameters are wrapper types ({@code Integer},
- * not {@code int}) so that an absent key arrives as {@code null} and can be given its default.
+ * value, duplicate keys, quoted numbers and fractional counts are all refused. Every failure is a
+ * {@link ConfigException} reading {@code <file>:<line>:<column>: <key>: <problem>}, or {@code <flag>: <key>:
+ * <problem>} when a flag set the key.
  */
 public final class ConfigLoader {
 
@@ -68,14 +62,23 @@ public final class ConfigLoader {
     }
 
     /**
-     * Reads, binds and validates a YAML file (UTF-8). Relative paths in the result are resolved against the
-     * file's directory.
+     * Reads, binds and validates a YAML file (UTF-8). Relative paths in the file and in the defaults are resolved
+     * against the file's directory.
      *
      * @throws ConfigException if the file is missing or unreadable, or anything in it is wrong
      */
     public static <T> T load(Path file, Class<T> type) {
-        String source = file.toString();
-        return read(source, readFile(file), type, file.toAbsolutePath().getParent());
+        return load(file, type, List.of());
+    }
+
+    /**
+     * Like {@link #load(Path, Class)}, with {@code overrides} laid over the file: a path they give is kept as it is
+     * (relative to the working directory).
+     *
+     * @throws ConfigException if anything in the file or the overrides is wrong
+     */
+    public static <T> T load(Path file, Class<T> type, List<ConfigOverride> overrides) {
+        return read(file.toString(), readFile(file), type, file.toAbsolutePath().getParent(), overrides);
     }
 
     /**
@@ -86,187 +89,60 @@ public final class ConfigLoader {
      * @throws ConfigException if anything in the text is wrong
      */
     public static <T> T parse(String sourceName, String yamlText, Class<T> type) {
-        return read(sourceName, yamlText, type, null);
-    }
-
-    private static <T> T read(String source, String yamlText, Class<T> type, Path directory) {
-        YamlKeyIndex keys = YamlKeyIndex.scan(source, yamlText, MAPPER);
-        T config = bind(source, yamlText, type, keys);
-        if (!keys.keysWithoutValue().isEmpty()) {
-            throw error(source, keys, keys.keysWithoutValue().get(0), "no value given (write a value, or remove"
-                    + " the key to use the default)", null);
-        }
-        if (directory != null && config instanceof FileRelativeConfig<?> relative) {
-            config = type.cast(relative.resolveRelativePaths(directory));
-        }
-        if (config instanceof ValidatedConfig validated) {
-            try {
-                validated.validate();
-            } catch (ConfigProblem problem) {
-                String note = keys.locationOf(problem.keyPath()).isPresent() ? ""
-                        : " (" + problem.keyPath() + " is not set in this file, so its default applies)";
-                throw error(source, keys, problem.keyPath(), problem.problem() + note, problem);
-            }
-        }
-        return config;
-    }
-
-    private static <T> T bind(String source, String yamlText, Class<T> type, YamlKeyIndex keys) {
-        try {
-            return keys.isEmpty() ? MAPPER.treeToValue(MAPPER.createObjectNode(), type)
-                    : MAPPER.readValue(yamlText, type);
-        } catch (InvalidDefinitionException e) {
-            throw new IllegalStateException("cannot bind configuration to " + type.getName() + ": "
-                    + e.getOriginalMessage(), e);
-        } catch (UnrecognizedPropertyException e) {
-            String keyPath = keyPath(e);
-            throw error(source, keys, keyPath,
-                    unknownKey(e.getPropertyName(), e.getKnownPropertyIds(), e.getReferringClass()), e);
-        } catch (ValueInstantiationException e) {
-            Throwable cause = e.getCause() == null ? e : e.getCause();
-            throw error(source, keys, keyPath(e), String.valueOf(cause.getMessage()), e);
-        } catch (MismatchedInputException e) {
-            throw error(source, keys, keyPath(e), mismatch(e), e);
-        } catch (JsonMappingException e) {
-            throw error(source, keys, keyPath(e), e.getOriginalMessage(), e);
-        } catch (StreamReadException e) {
-            throw YamlKeyIndex.syntaxError(source, yamlText, e);
-        } catch (IOException e) {
-            throw new ConfigException(source, 0, 0, "", "cannot read: " + e.getMessage(), e);
-        }
+        return parse(sourceName, yamlText, type, List.of());
     }
 
     /**
-     * An error at the key's own line when the file has it, else at the place Jackson reported, else with no
-     * place at all.
+     * Like {@link #parse(String, String, Class)}, with {@code overrides} laid over the text.
+     *
+     * @throws ConfigException if anything in the text or the overrides is wrong
      */
-    private static ConfigException error(String source, YamlKeyIndex keys, String keyPath, String problem,
-            Throwable cause) {
-        Optional<JsonLocation> location = keys.locationOf(keyPath);
-        if (location.isEmpty() && cause instanceof JsonMappingException mapping && mapping.getLocation() != null
-                && !keyPath.isEmpty()) {
-            location = Optional.of(mapping.getLocation());
-        }
-        int line = location.map(JsonLocation::getLineNr).orElse(0);
-        int column = location.map(JsonLocation::getColumnNr).orElse(0);
-        return new ConfigException(source, line, column, keyPath, problem, cause);
+    public static <T> T parse(String sourceName, String yamlText, Class<T> type, List<ConfigOverride> overrides) {
+        return read(sourceName, yamlText, type, null, overrides);
     }
 
     /**
-     * A value of the wrong shape. Values have their own deserializers with their own messages; what reaches here is
-     * mostly a section (a record) given as a single value or a list: say which keys the section takes.
+     * {@code config} with some keys set otherwise, bound and validated again: what a command does to a loaded
+     * configuration ({@code auth.secretFile} of the donors it started itself), and what a test does to a
+     * configuration of its own.
+     *
+     * @throws ConfigException naming the override's origin if its value is wrong or breaks a rule
      */
-    private static String mismatch(MismatchedInputException e) {
-        Class<?> target = e.getTargetType();
-        if (e instanceof BadConfigValueException || target == null || !target.isRecord()) {
-            return e.getOriginalMessage();
-        }
-        List<String> sectionKeys = new ArrayList<>();
-        for (RecordComponent component : target.getRecordComponents()) {
-            sectionKeys.add(component.getName());
-        }
-        return "expected a section with the keys " + String.join(", ", sectionKeys) + " (one per line, indented"
-                + " under this key), got " + shapeOf(e);
+    public static <T extends Record> T override(T config, ConfigOverride... overrides) {
+        @SuppressWarnings("unchecked")
+        Class<T> type = (Class<T>) config.getClass();
+        String name = type.getSimpleName();
+        return new ConfigBinding<>(MAPPER, type, name, YamlDocument.scan(name, "", MAPPER), List.of(overrides), false)
+                .read(ConfigTree.of(config, MAPPER), new HashMap<>());
     }
 
-    private static String shapeOf(MismatchedInputException e) {
-        if (e.getProcessor() instanceof JsonParser parser && parser.currentToken() != null) {
-            return switch (parser.currentToken()) {
-                case START_ARRAY -> "a list";
-                case VALUE_STRING -> "'" + currentText(parser) + "'";
-                case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT, VALUE_TRUE, VALUE_FALSE -> currentText(parser);
-                default -> "a single value";
-            };
+    /**
+     * The default of a key as it would be written in YAML ({@code 1G}, {@code 3s}), or empty when the key is a
+     * section or its default is computed from other keys ({@link ComputedDefault}).
+     *
+     * @param keyPath dotted path of the key, {@code failover.donorTimeout}
+     * @throws IllegalArgumentException if {@code type} has no such key
+     */
+    public static Optional<String> defaultText(Class<?> type, String keyPath) {
+        if (ConfigTree.typeAt(type, keyPath) == null) {
+            throw new IllegalArgumentException(type.getSimpleName() + " has no key " + keyPath);
         }
-        return "a single value";
+        JsonNode node = ConfigTree.defaultsOf(type, MAPPER);
+        for (String key : keyPath.split("\\.")) {
+            node = node.path(key);
+        }
+        return node.isValueNode() ? Optional.of(node.asText()) : Optional.empty();
     }
 
-    private static String currentText(JsonParser parser) {
-        try {
-            return parser.getText();
-        } catch (IOException e) {
-            return "a single value";
+    private static <T> T read(String source, String yamlText, Class<T> type, Path directory,
+                              List<ConfigOverride> overrides) {
+        YamlDocument document = YamlDocument.scan(source, yamlText, MAPPER);
+        ObjectNode tree = ConfigTree.overlay(ConfigTree.defaultsOf(type, MAPPER), document.tree());
+        Map<String, String> writtenText = new HashMap<>(document.writtenText());
+        if (directory != null) {
+            ConfigTree.resolvePaths(tree, type, directory, writtenText::remove);
         }
-    }
-
-    /** The dotted path Jackson was binding, in the same form as {@link YamlKeyIndex} keys: {@code a.b[2].c}. */
-    private static String keyPath(JsonMappingException e) {
-        StringBuilder path = new StringBuilder();
-        for (JsonMappingException.Reference reference : e.getPath()) {
-            if (reference.getFieldName() != null) {
-                if (path.length() > 0) {
-                    path.append('.');
-                }
-                path.append(reference.getFieldName());
-            } else if (reference.getIndex() >= 0) {
-                path.append('[').append(reference.getIndex()).append(']');
-            }
-        }
-        return path.toString();
-    }
-
-    private static String unknownKey(String key, Collection<Object> knownKeys, Class<?> owner) {
-        List<String> valid = new ArrayList<>();
-        knownKeys.forEach(known -> valid.add(String.valueOf(known)));
-        valid.sort(Comparator.comparingInt((String name) -> declarationOrder(owner, name))
-                .thenComparing(Comparator.naturalOrder()));
-        String suggestion = closest(key, valid).map(match -> " (did you mean '" + match + "'?)").orElse("");
-        return "unknown key '" + key + "'" + suggestion + "; valid keys: " + String.join(", ", valid);
-    }
-
-    /** Where a key's record component is declared, so keys are listed in the order the documentation uses. */
-    private static int declarationOrder(Class<?> owner, String key) {
-        RecordComponent[] components = owner == null || !owner.isRecord() ? new RecordComponent[0]
-                : owner.getRecordComponents();
-        for (int i = 0; i < components.length; i++) {
-            if (components[i].getName().equals(key)) {
-                return i;
-            }
-        }
-        return components.length;
-    }
-
-    /** The valid key the operator most likely meant: same letters ignoring case and separators, or a near typo. */
-    private static Optional<String> closest(String key, List<String> valid) {
-        String squashed = squash(key);
-        String best = null;
-        int bestDistance = 3;
-        for (String candidate : valid) {
-            if (squash(candidate).equals(squashed)) {
-                return Optional.of(candidate);
-            }
-            int distance = editDistance(key.toLowerCase(Locale.ROOT), candidate.toLowerCase(Locale.ROOT));
-            if (distance < bestDistance) {
-                best = candidate;
-                bestDistance = distance;
-            }
-        }
-        return Optional.ofNullable(best);
-    }
-
-    private static String squash(String key) {
-        return key.replaceAll("[-_. ]", "").toLowerCase(Locale.ROOT);
-    }
-
-    /** Optimal string alignment distance: Levenshtein plus swapping two adjacent letters, each costing 1. */
-    private static int editDistance(String a, String b) {
-        int[][] d = new int[a.length() + 1][b.length() + 1];
-        for (int i = 0; i <= a.length(); i++) {
-            d[i][0] = i;
-        }
-        for (int j = 0; j <= b.length(); j++) {
-            d[0][j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            for (int j = 1; j <= b.length(); j++) {
-                int substitution = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-                d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + substitution);
-                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
-                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-                }
-            }
-        }
-        return d[a.length()][b.length()];
+        return new ConfigBinding<>(MAPPER, type, source, document, overrides, true).read(tree, writtenText);
     }
 
     private static String readFile(Path file) {

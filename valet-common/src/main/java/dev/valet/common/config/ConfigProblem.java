@@ -2,8 +2,8 @@ package dev.valet.common.config;
 
 /**
  * A configuration value that breaks a rule, found by {@link ValidatedConfig#validate()}. It names the key but
- * not the file, because validation also runs on values that came from command-line flags; {@link ConfigLoader}
- * adds the file, line and column when the value came from YAML. The message reads {@code <key.path>: <problem>}.
+ * not the file; {@link ConfigLoader} adds the file, line and column when the value came from YAML, or the flag
+ * when it came from a {@link ConfigOverride}. The message reads {@code <key.path>: <problem>}.
  */
 public final class ConfigProblem extends RuntimeException {
     private static final long serialVersionUID = 1L;

@@ -17,7 +17,7 @@ import java.io.IOException;
  *
  * @param <T> the value type
  */
-final class ConfigValueDeserializer<T> extends StdScalarDeserializer<T> {
+class ConfigValueDeserializer<T> extends StdScalarDeserializer<T> {
     private static final long serialVersionUID = 1L;
 
     /**

@@ -1,8 +1,5 @@
 package dev.valet.common.config;
 
-import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonProperty;
-
 import java.time.Duration;
 import java.util.Objects;
 
@@ -25,53 +22,17 @@ import java.util.Objects;
  *                    request) to {@code 1G}, a multiple of {@code 4K}
  */
 public record DeviceConfig(int queueDepth, Duration holdTimeout, Duration ioTimeout, ByteSize dataArea) {
-    public static final int DEFAULT_QUEUE_DEPTH = 256;
+    /** The data area's default and bounds are the driver's (VALET_DEF/MIN/MAX_DATA_BYTES of valet_uapi.h). */
+    public static final DeviceConfig DEFAULTS = new DeviceConfig(256, Duration.ofSeconds(60), Duration.ofSeconds(30),
+            ByteSize.ofMebibytes(8));
     public static final int MAX_QUEUE_DEPTH = 4096;
-    /** The driver's bounds and default for a data area (VALET_MIN/MAX/DEF_DATA_BYTES of valet_uapi.h). */
     public static final ByteSize MIN_DATA_AREA = ByteSize.ofKibibytes(512);
     public static final ByteSize MAX_DATA_AREA = ByteSize.ofGibibytes(1);
-    public static final ByteSize DEFAULT_DATA_AREA = ByteSize.ofMebibytes(8);
-    public static final DeviceConfig DEFAULTS = new DeviceConfig(DEFAULT_QUEUE_DEPTH, Duration.ofSeconds(60),
-            Duration.ofSeconds(30), DEFAULT_DATA_AREA);
-
-    /** With the default {@code dataArea}. */
-    public DeviceConfig(int queueDepth, Duration holdTimeout, Duration ioTimeout) {
-        this(queueDepth, holdTimeout, ioTimeout, DEFAULT_DATA_AREA);
-    }
 
     public DeviceConfig {
         Objects.requireNonNull(holdTimeout, "holdTimeout");
         Objects.requireNonNull(ioTimeout, "ioTimeout");
         Objects.requireNonNull(dataArea, "dataArea");
-    }
-
-    @JsonCreator
-    private static DeviceConfig fromYaml(
-            @JsonProperty("queueDepth") Integer queueDepth,
-            @JsonProperty("holdTimeout") Duration holdTimeout,
-            @JsonProperty("ioTimeout") Duration ioTimeout,
-            @JsonProperty("dataArea") ByteSize dataArea) {
-        return new DeviceConfig(
-                Objects.requireNonNullElse(queueDepth, DEFAULTS.queueDepth),
-                Objects.requireNonNullElse(holdTimeout, DEFAULTS.holdTimeout),
-                Objects.requireNonNullElse(ioTimeout, DEFAULTS.ioTimeout),
-                Objects.requireNonNullElse(dataArea, DEFAULTS.dataArea));
-    }
-
-    public DeviceConfig withQueueDepth(int queueDepth) {
-        return new DeviceConfig(queueDepth, holdTimeout, ioTimeout, dataArea);
-    }
-
-    public DeviceConfig withHoldTimeout(Duration holdTimeout) {
-        return new DeviceConfig(queueDepth, holdTimeout, ioTimeout, dataArea);
-    }
-
-    public DeviceConfig withIoTimeout(Duration ioTimeout) {
-        return new DeviceConfig(queueDepth, holdTimeout, ioTimeout, dataArea);
-    }
-
-    public DeviceConfig withDataArea(ByteSize dataArea) {
-        return new DeviceConfig(queueDepth, holdTimeout, ioTimeout, dataArea);
     }
 
     /** @throws ConfigProblem with the key path relative to {@code device} */

@@ -1,22 +1,20 @@
 package dev.valet.common.config;
 
-import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import dev.valet.common.auth.ClusterSecret;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.SlabList;
-
-import java.nio.file.Path;
 
 import java.time.Duration;
 import java.util.Objects;
 
 /**
- * The donor daemon's settings, read from {@code donor.yaml}. Every key is optional; an absent key takes the
- * default documented on its component below and in {@code docs/configuration.md}. Command-line flags override
- * the file through the {@code with...} methods; call {@link #validate()} after applying them.
+ * The donor daemon's settings, read from {@code donor.yaml} by {@link ConfigLoader}. Every key is optional; an
+ * absent key takes its default from {@link #defaults()}. Each key is described below, and with its type and bounds
+ * in {@code docs/configuration.md}.
  *
- * @param listen               address and port the donor accepts clients on; default {@code 0.0.0.0:7070}
+ * @param listen               address and port the donor accepts clients on; default {@code 0.0.0.0:7070}; port
+ *                             0 picks a free port (the donor reports the one it got in its ready file)
  * @param memory               the most memory this donor lends, summed over all clients; default {@code 1G},
  *                             at least {@code 4K}
  * @param maxFrameBytes        largest wire frame the donor accepts; a bigger one closes the connection, which
@@ -45,7 +43,7 @@ import java.util.Objects;
  * @param limits               what one client or a flood of connections may take; see {@link LimitsConfig}
  */
 public record DonorConfig(
-        DonorAddress listen,
+        @JsonDeserialize(using = ConfigModule.ListenAddressDeserializer.class) DonorAddress listen,
         ByteSize memory,
         ByteSize maxFrameBytes,
         ByteSize maxSlabBytes,
@@ -57,17 +55,12 @@ public record DonorConfig(
         HeadroomConfig headroom,
         AuthConfig auth,
         TlsConfig tls,
-        LimitsConfig limits) implements ValidatedConfig, FileRelativeConfig<DonorConfig> {
+        LimitsConfig limits) implements ValidatedConfig {
 
-    public static final DonorAddress DEFAULT_LISTEN = DonorAddress.parse("0.0.0.0:7070");
-    public static final ByteSize DEFAULT_MEMORY = ByteSize.ofGibibytes(1);
-    public static final ByteSize DEFAULT_MAX_FRAME_BYTES = ByteSize.ofMebibytes(1);
-    public static final ByteSize DEFAULT_MAX_SLAB_BYTES = ByteSize.ofGibibytes(1);
-    public static final boolean DEFAULT_LOCK_MEMORY = true;
-    public static final Duration DEFAULT_MEMORY_SAMPLE_INTERVAL = Duration.ofSeconds(1);
-    public static final double DEFAULT_EWMA_WEIGHT = 0.7;
-    public static final Duration DEFAULT_GRADIENT_WINDOW = Duration.ofSeconds(8);
-    public static final TransportChoice DEFAULT_TRANSPORT = TransportChoice.AUTO;
+    private static final DonorConfig DEFAULTS = new DonorConfig(DonorAddress.parse("0.0.0.0:7070"),
+            ByteSize.ofGibibytes(1), ByteSize.ofMebibytes(1), ByteSize.ofGibibytes(1), true, Duration.ofSeconds(1),
+            0.7, Duration.ofSeconds(8), TransportChoice.AUTO, HeadroomConfig.DEFAULTS, AuthConfig.DEFAULTS,
+            TlsConfig.DEFAULTS, LimitsConfig.DEFAULTS);
 
     /** The page size slabs are made of; slab sizes are whole pages. */
     public static final long PAGE_BYTES = 4096;
@@ -96,42 +89,7 @@ public record DonorConfig(
 
     /** Every key at its default: what an empty {@code donor.yaml} gives. */
     public static DonorConfig defaults() {
-        return new DonorConfig(DEFAULT_LISTEN, DEFAULT_MEMORY, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_SLAB_BYTES,
-                DEFAULT_LOCK_MEMORY, DEFAULT_MEMORY_SAMPLE_INTERVAL, DEFAULT_EWMA_WEIGHT, DEFAULT_GRADIENT_WINDOW,
-                DEFAULT_TRANSPORT, HeadroomConfig.DEFAULTS, AuthConfig.DEFAULTS, TlsConfig.DEFAULTS,
-                LimitsConfig.DEFAULTS);
-    }
-
-    /** Binds YAML; a key that is absent arrives as null and takes its default. */
-    @JsonCreator
-    private static DonorConfig fromYaml(
-            @JsonProperty("listen") DonorAddress listen,
-            @JsonProperty("memory") ByteSize memory,
-            @JsonProperty("maxFrameBytes") ByteSize maxFrameBytes,
-            @JsonProperty("maxSlabBytes") ByteSize maxSlabBytes,
-            @JsonProperty("lockMemory") Boolean lockMemory,
-            @JsonProperty("memorySampleInterval") Duration memorySampleInterval,
-            @JsonProperty("ewmaWeight") Double ewmaWeight,
-            @JsonProperty("gradientWindow") Duration gradientWindow,
-            @JsonProperty("transport") TransportChoice transport,
-            @JsonProperty("headroom") HeadroomConfig headroom,
-            @JsonProperty("auth") AuthConfig auth,
-            @JsonProperty("tls") TlsConfig tls,
-            @JsonProperty("limits") LimitsConfig limits) {
-        return new DonorConfig(
-                Objects.requireNonNullElse(listen, DEFAULT_LISTEN),
-                Objects.requireNonNullElse(memory, DEFAULT_MEMORY),
-                Objects.requireNonNullElse(maxFrameBytes, DEFAULT_MAX_FRAME_BYTES),
-                Objects.requireNonNullElse(maxSlabBytes, DEFAULT_MAX_SLAB_BYTES),
-                Objects.requireNonNullElse(lockMemory, DEFAULT_LOCK_MEMORY),
-                Objects.requireNonNullElse(memorySampleInterval, DEFAULT_MEMORY_SAMPLE_INTERVAL),
-                Objects.requireNonNullElse(ewmaWeight, DEFAULT_EWMA_WEIGHT),
-                Objects.requireNonNullElse(gradientWindow, DEFAULT_GRADIENT_WINDOW),
-                Objects.requireNonNullElse(transport, DEFAULT_TRANSPORT),
-                Objects.requireNonNullElse(headroom, HeadroomConfig.DEFAULTS),
-                Objects.requireNonNullElse(auth, AuthConfig.DEFAULTS),
-                Objects.requireNonNullElse(tls, TlsConfig.DEFAULTS),
-                Objects.requireNonNullElse(limits, LimitsConfig.DEFAULTS));
+        return DEFAULTS;
     }
 
     /**
@@ -163,12 +121,6 @@ public record DonorConfig(
         ConfigRules.inSection("limits", () -> limits.validate(SlabList.maxEntries((int) maxFrameBytes.bytes())));
     }
 
-    /** Resolves the auth and TLS file paths against the YAML file's directory unless they are absolute. */
-    @Override
-    public DonorConfig resolveRelativePaths(Path directory) {
-        return withAuth(auth.resolveRelativePaths(directory)).withTls(tls.resolveRelativePaths(directory));
-    }
-
     /**
      * Why this donor must not start as configured, or {@code null}: no secret while listening on an address
      * other hosts can reach, and {@code auth.allowUnauthenticated} not set.
@@ -182,70 +134,5 @@ public record DonorConfig(
                 + " file of at least " + ClusterSecret.MIN_BYTES + " random bytes with mode"
                 + " 0600, or listen on loopback, or set auth.allowUnauthenticated: true (or"
                 + " --allow-unauthenticated) to accept any client";
-    }
-
-    public DonorConfig withListen(DonorAddress listen) {
-        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
-    }
-
-    public DonorConfig withMemory(ByteSize memory) {
-        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
-    }
-
-    public DonorConfig withMaxFrameBytes(ByteSize maxFrameBytes) {
-        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
-    }
-
-    public DonorConfig withMaxSlabBytes(ByteSize maxSlabBytes) {
-        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
-    }
-
-    public DonorConfig withLockMemory(boolean lockMemory) {
-        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
-    }
-
-    public DonorConfig withMemorySampleInterval(Duration memorySampleInterval) {
-        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
-    }
-
-    public DonorConfig withEwmaWeight(double ewmaWeight) {
-        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
-    }
-
-    public DonorConfig withGradientWindow(Duration gradientWindow) {
-        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
-    }
-
-    public DonorConfig withTransport(TransportChoice transport) {
-        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
-    }
-
-    public DonorConfig withHeadroom(HeadroomConfig headroom) {
-        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
-    }
-
-    public DonorConfig withAuth(AuthConfig auth) {
-        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
-    }
-
-    public DonorConfig withTls(TlsConfig tls) {
-        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
-    }
-
-    public DonorConfig withLimits(LimitsConfig limits) {
-        return new DonorConfig(listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,
-                ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits);
     }
 }

@@ -1,8 +1,5 @@
 package dev.valet.common.config;
 
-import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonProperty;
-
 import java.time.Duration;
 import java.util.Objects;
 
@@ -26,81 +23,22 @@ import java.util.Objects;
  *                           default {@code 2m}, allowed {@code 1s} to {@code 1h}
  */
 public record FailoverConfig(Duration heartbeatInterval, Duration donorTimeout, ByteSize reReplicationRate,
-                             ByteSize migrationRate, Duration deadAfter, Duration readyTimeout) {
+                             ByteSize migrationRate, @ComputedDefault Duration deadAfter, Duration readyTimeout) {
+    /** {@code deadAfter} is left to the constructor, which derives it from {@code donorTimeout}. */
     public static final FailoverConfig DEFAULTS = new FailoverConfig(Duration.ofSeconds(1), Duration.ofSeconds(3),
-            ByteSize.ofMebibytes(256), ByteSize.ofGibibytes(1), Duration.ofSeconds(60), Duration.ofMinutes(2));
+            ByteSize.ofMebibytes(256), ByteSize.ofGibibytes(1), null, Duration.ofMinutes(2));
 
-    /** With the default {@code migrationRate}, {@code deadAfter} and {@code readyTimeout}. */
-    public FailoverConfig(Duration heartbeatInterval, Duration donorTimeout, ByteSize reReplicationRate) {
-        this(heartbeatInterval, donorTimeout, reReplicationRate, DEFAULTS.migrationRate);
-    }
-
-    /** With the default {@code deadAfter} and {@code readyTimeout}. */
-    public FailoverConfig(Duration heartbeatInterval, Duration donorTimeout, ByteSize reReplicationRate,
-                          ByteSize migrationRate) {
-        this(heartbeatInterval, donorTimeout, reReplicationRate, migrationRate, defaultDeadAfter(donorTimeout),
-                DEFAULTS.readyTimeout);
-    }
-
+    /** A null {@code deadAfter} takes its default: {@code 60s}, or {@code donorTimeout} when that is longer. */
     public FailoverConfig {
         Objects.requireNonNull(heartbeatInterval, "heartbeatInterval");
         Objects.requireNonNull(donorTimeout, "donorTimeout");
         Objects.requireNonNull(reReplicationRate, "reReplicationRate");
         Objects.requireNonNull(migrationRate, "migrationRate");
-        Objects.requireNonNull(deadAfter, "deadAfter");
         Objects.requireNonNull(readyTimeout, "readyTimeout");
-    }
-
-    @JsonCreator
-    private static FailoverConfig fromYaml(
-            @JsonProperty("heartbeatInterval") Duration heartbeatInterval,
-            @JsonProperty("donorTimeout") Duration donorTimeout,
-            @JsonProperty("reReplicationRate") ByteSize reReplicationRate,
-            @JsonProperty("migrationRate") ByteSize migrationRate,
-            @JsonProperty("deadAfter") Duration deadAfter,
-            @JsonProperty("readyTimeout") Duration readyTimeout) {
-        return new FailoverConfig(
-                Objects.requireNonNullElse(heartbeatInterval, DEFAULTS.heartbeatInterval),
-                Objects.requireNonNullElse(donorTimeout, DEFAULTS.donorTimeout),
-                Objects.requireNonNullElse(reReplicationRate, DEFAULTS.reReplicationRate),
-                Objects.requireNonNullElse(migrationRate, DEFAULTS.migrationRate),
-                deadAfter != null ? deadAfter : defaultDeadAfter(
-                        Objects.requireNonNullElse(donorTimeout, DEFAULTS.donorTimeout)),
-                Objects.requireNonNullElse(readyTimeout, DEFAULTS.readyTimeout));
-    }
-
-    public FailoverConfig withHeartbeatInterval(Duration d) {
-        return new FailoverConfig(d, donorTimeout, reReplicationRate, migrationRate, deadAfter,
-                readyTimeout);
-    }
-
-    public FailoverConfig withDonorTimeout(Duration d) {
-        return new FailoverConfig(heartbeatInterval, d, reReplicationRate, migrationRate, deadAfter,
-                readyTimeout);
-    }
-
-    public FailoverConfig withReReplicationRate(ByteSize rate) {
-        return new FailoverConfig(heartbeatInterval, donorTimeout, rate, migrationRate, deadAfter,
-                readyTimeout);
-    }
-
-    public FailoverConfig withMigrationRate(ByteSize rate) {
-        return new FailoverConfig(heartbeatInterval, donorTimeout, reReplicationRate, rate, deadAfter,
-                readyTimeout);
-    }
-
-    /** {@code 60s}, or {@code donorTimeout} when that is longer. */
-    private static Duration defaultDeadAfter(Duration donorTimeout) {
-        Duration d = Duration.ofSeconds(60);
-        return donorTimeout != null && donorTimeout.compareTo(d) > 0 ? donorTimeout : d;
-    }
-
-    public FailoverConfig withDeadAfter(Duration d) {
-        return new FailoverConfig(heartbeatInterval, donorTimeout, reReplicationRate, migrationRate, d, readyTimeout);
-    }
-
-    public FailoverConfig withReadyTimeout(Duration d) {
-        return new FailoverConfig(heartbeatInterval, donorTimeout, reReplicationRate, migrationRate, deadAfter, d);
+        if (deadAfter == null) {
+            Duration minute = Duration.ofSeconds(60);
+            deadAfter = donorTimeout.compareTo(minute) > 0 ? donorTimeout : minute;
+        }
     }
 
     /** @throws ConfigProblem with the key path relative to {@code failover} */

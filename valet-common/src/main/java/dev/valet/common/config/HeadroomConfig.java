@@ -1,8 +1,5 @@
 package dev.valet.common.config;
 
-import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonProperty;
-
 import java.time.Duration;
 import java.util.Objects;
 
@@ -34,35 +31,6 @@ public record HeadroomConfig(ByteSize evictBelow, ByteSize expandAbove, VictimPo
         Objects.requireNonNull(expandAbove, "expandAbove");
         Objects.requireNonNull(victim, "victim");
         Objects.requireNonNull(evictTimeout, "evictTimeout");
-    }
-
-    @JsonCreator
-    private static HeadroomConfig fromYaml(
-            @JsonProperty("evictBelow") ByteSize evictBelow,
-            @JsonProperty("expandAbove") ByteSize expandAbove,
-            @JsonProperty("victim") VictimPolicy victim,
-            @JsonProperty("evictTimeout") Duration evictTimeout) {
-        return new HeadroomConfig(
-                Objects.requireNonNullElse(evictBelow, DEFAULTS.evictBelow),
-                Objects.requireNonNullElse(expandAbove, DEFAULTS.expandAbove),
-                Objects.requireNonNullElse(victim, DEFAULTS.victim),
-                Objects.requireNonNullElse(evictTimeout, DEFAULTS.evictTimeout));
-    }
-
-    public HeadroomConfig withEvictBelow(ByteSize v) {
-        return new HeadroomConfig(v, expandAbove, victim, evictTimeout);
-    }
-
-    public HeadroomConfig withExpandAbove(ByteSize v) {
-        return new HeadroomConfig(evictBelow, v, victim, evictTimeout);
-    }
-
-    public HeadroomConfig withVictim(VictimPolicy v) {
-        return new HeadroomConfig(evictBelow, expandAbove, v, evictTimeout);
-    }
-
-    public HeadroomConfig withEvictTimeout(Duration v) {
-        return new HeadroomConfig(evictBelow, expandAbove, victim, v);
     }
 
     /** @throws ConfigProblem with the key path relative to {@code headroom} */

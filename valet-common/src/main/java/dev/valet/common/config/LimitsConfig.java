@@ -1,8 +1,5 @@
 package dev.valet.common.config;
 
-import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonProperty;
-
 import java.time.Duration;
 import java.util.Objects;
 
@@ -34,40 +31,6 @@ public record LimitsConfig(int maxClients, int maxSlabsPerClient, int maxInFligh
     public LimitsConfig {
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
-    }
-
-    @JsonCreator
-    private static LimitsConfig fromYaml(
-            @JsonProperty("maxClients") Integer maxClients,
-            @JsonProperty("maxSlabsPerClient") Integer maxSlabsPerClient,
-            @JsonProperty("maxInFlightPerConnection") Integer maxInFlightPerConnection,
-            @JsonProperty("idleTimeout") Duration idleTimeout,
-            @JsonProperty("handshakeTimeout") Duration handshakeTimeout) {
-        return new LimitsConfig(Objects.requireNonNullElse(maxClients, DEFAULTS.maxClients),
-                Objects.requireNonNullElse(maxSlabsPerClient, DEFAULTS.maxSlabsPerClient),
-                Objects.requireNonNullElse(maxInFlightPerConnection, DEFAULTS.maxInFlightPerConnection),
-                Objects.requireNonNullElse(idleTimeout, DEFAULTS.idleTimeout),
-                Objects.requireNonNullElse(handshakeTimeout, DEFAULTS.handshakeTimeout));
-    }
-
-    public LimitsConfig withMaxClients(int n) {
-        return new LimitsConfig(n, maxSlabsPerClient, maxInFlightPerConnection, idleTimeout, handshakeTimeout);
-    }
-
-    public LimitsConfig withMaxSlabsPerClient(int n) {
-        return new LimitsConfig(maxClients, n, maxInFlightPerConnection, idleTimeout, handshakeTimeout);
-    }
-
-    public LimitsConfig withMaxInFlightPerConnection(int n) {
-        return new LimitsConfig(maxClients, maxSlabsPerClient, n, idleTimeout, handshakeTimeout);
-    }
-
-    public LimitsConfig withIdleTimeout(Duration d) {
-        return new LimitsConfig(maxClients, maxSlabsPerClient, maxInFlightPerConnection, d, handshakeTimeout);
-    }
-
-    public LimitsConfig withHandshakeTimeout(Duration d) {
-        return new LimitsConfig(maxClients, maxSlabsPerClient, maxInFlightPerConnection, idleTimeout, d);
     }
 
     /**

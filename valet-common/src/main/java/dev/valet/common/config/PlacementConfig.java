@@ -1,8 +1,5 @@
 package dev.valet.common.config;
 
-import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonProperty;
-
 import java.util.Objects;
 
 /**
@@ -17,34 +14,12 @@ import java.util.Objects;
  * @param weights         how the candidates are ranked; see {@link RankWeights}
  */
 public record PlacementConfig(int numReplica, int serverSelectNum, RankWeights weights) {
-    public static final int DEFAULT_NUM_REPLICA = 2;
-    public static final int DEFAULT_SERVER_SELECT_NUM = 4;
+    public static final PlacementConfig DEFAULTS = new PlacementConfig(2, 4, RankWeights.DEFAULTS);
     public static final int MAX_NUM_REPLICA = 8;
     public static final int MAX_SERVER_SELECT_NUM = 1024;
-    public static final PlacementConfig DEFAULTS = new PlacementConfig(DEFAULT_NUM_REPLICA,
-            DEFAULT_SERVER_SELECT_NUM, RankWeights.DEFAULTS);
 
     public PlacementConfig {
         Objects.requireNonNull(weights, "weights");
-    }
-
-    @JsonCreator
-    private static PlacementConfig fromYaml(
-            @JsonProperty("numReplica") Integer numReplica,
-            @JsonProperty("serverSelectNum") Integer serverSelectNum,
-            @JsonProperty("weights") RankWeights weights) {
-        return new PlacementConfig(
-                Objects.requireNonNullElse(numReplica, DEFAULT_NUM_REPLICA),
-                Objects.requireNonNullElse(serverSelectNum, DEFAULT_SERVER_SELECT_NUM),
-                Objects.requireNonNullElse(weights, RankWeights.DEFAULTS));
-    }
-
-    public PlacementConfig withNumReplica(int n) {
-        return new PlacementConfig(n, serverSelectNum, weights);
-    }
-
-    public PlacementConfig withServerSelectNum(int n) {
-        return new PlacementConfig(numReplica, n, weights);
     }
 
     /** @throws ConfigProblem with the key path relative to {@code placement} */

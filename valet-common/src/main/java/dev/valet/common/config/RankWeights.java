@@ -1,10 +1,5 @@
 package dev.valet.common.config;
 
-import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonProperty;
-
-import java.util.Objects;
-
 /**
  * How much each signal counts when donors are ranked for a new slab ({@code placement.weights} in valet.yaml).
  * Each signal is normalised across the candidates to 0..1 before it is weighed, so the weights compare directly.
@@ -16,19 +11,6 @@ import java.util.Objects;
  */
 public record RankWeights(double freeMemory, double freeMemoryGradient, double load, double latency) {
     public static final RankWeights DEFAULTS = new RankWeights(1.0, 1.0, 0.5, 0.5);
-
-    @JsonCreator
-    private static RankWeights fromYaml(
-            @JsonProperty("freeMemory") Double freeMemory,
-            @JsonProperty("freeMemoryGradient") Double freeMemoryGradient,
-            @JsonProperty("load") Double load,
-            @JsonProperty("latency") Double latency) {
-        return new RankWeights(
-                Objects.requireNonNullElse(freeMemory, DEFAULTS.freeMemory),
-                Objects.requireNonNullElse(freeMemoryGradient, DEFAULTS.freeMemoryGradient),
-                Objects.requireNonNullElse(load, DEFAULTS.load),
-                Objects.requireNonNullElse(latency, DEFAULTS.latency));
-    }
 
     /** @throws ConfigProblem for a negative or non-finite weight, or when every weight is 0 */
     void validate() {

@@ -1,8 +1,5 @@
 package dev.valet.common.config;
 
-import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonProperty;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -22,7 +19,8 @@ import java.util.Optional;
  *                            which checks the donor's certificate against it; on a donor, setting it makes every
  *                            client present a certificate that chains to it; default {@code none}
  */
-public record TlsConfig(boolean enabled, String certificateChain, String privateKey, String trustedCertificates) {
+public record TlsConfig(boolean enabled, @RelativeToConfigFile String certificateChain,
+                        @RelativeToConfigFile String privateKey, @RelativeToConfigFile String trustedCertificates) {
     public static final TlsConfig DEFAULTS = new TlsConfig(false, OptionalPath.NONE, OptionalPath.NONE,
             OptionalPath.NONE);
 
@@ -30,18 +28,6 @@ public record TlsConfig(boolean enabled, String certificateChain, String private
         Objects.requireNonNull(certificateChain, "certificateChain");
         Objects.requireNonNull(privateKey, "privateKey");
         Objects.requireNonNull(trustedCertificates, "trustedCertificates");
-    }
-
-    @JsonCreator
-    private static TlsConfig fromYaml(
-            @JsonProperty("enabled") Boolean enabled,
-            @JsonProperty("certificateChain") String certificateChain,
-            @JsonProperty("privateKey") String privateKey,
-            @JsonProperty("trustedCertificates") String trustedCertificates) {
-        return new TlsConfig(Objects.requireNonNullElse(enabled, DEFAULTS.enabled),
-                Objects.requireNonNullElse(certificateChain, DEFAULTS.certificateChain),
-                Objects.requireNonNullElse(privateKey, DEFAULTS.privateKey),
-                Objects.requireNonNullElse(trustedCertificates, DEFAULTS.trustedCertificates));
     }
 
     public Optional<Path> certificateChainPath() {
@@ -54,16 +40,6 @@ public record TlsConfig(boolean enabled, String certificateChain, String private
 
     public Optional<Path> trustedCertificatesPath() {
         return OptionalPath.of(trustedCertificates);
-    }
-
-    /** TLS on, with these files ({@code none} for a file not used). */
-    public static TlsConfig of(String certificateChain, String privateKey, String trustedCertificates) {
-        return new TlsConfig(true, certificateChain, privateKey, trustedCertificates);
-    }
-
-    TlsConfig resolveRelativePaths(Path directory) {
-        return new TlsConfig(enabled, OptionalPath.resolve(directory, certificateChain),
-                OptionalPath.resolve(directory, privateKey), OptionalPath.resolve(directory, trustedCertificates));
     }
 
     /**

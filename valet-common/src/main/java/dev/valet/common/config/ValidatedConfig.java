@@ -2,9 +2,8 @@ package dev.valet.common.config;
 
 /**
  * A configuration type with rules beyond what its value types check on their own: ranges, multiples and
- * relations between keys. {@link ConfigLoader} calls {@link #validate()} after binding, so no caller ever
- * sees a loaded configuration that breaks a rule. Code that changes a configuration afterwards (command-line
- * flags through the {@code with...} methods) calls {@link #validate()} again.
+ * relations between keys. {@link ConfigLoader} calls {@link #validate()} after binding the file and the
+ * command-line flags' {@link ConfigOverride}s, so no caller ever sees a loaded configuration that breaks a rule.
  */
 public interface ValidatedConfig {
 

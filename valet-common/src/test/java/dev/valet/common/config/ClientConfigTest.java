@@ -54,8 +54,9 @@ class ClientConfigTest {
         assertThat(config.backupDiskPath()).isEmpty();
         assertThat(config.placement()).isEqualTo(new PlacementConfig(2, 4, new RankWeights(1.0, 1.0, 0.5, 0.5)));
         assertThat(config.failover()).isEqualTo(new FailoverConfig(Duration.ofSeconds(1), Duration.ofSeconds(3),
-                ByteSize.ofMebibytes(256)));
-        assertThat(config.device()).isEqualTo(new DeviceConfig(256, Duration.ofSeconds(60), Duration.ofSeconds(30)));
+                ByteSize.ofMebibytes(256), ByteSize.ofGibibytes(1), Duration.ofSeconds(60), Duration.ofMinutes(2)));
+        assertThat(config.device()).isEqualTo(new DeviceConfig(256, Duration.ofSeconds(60), Duration.ofSeconds(30),
+                ByteSize.ofMebibytes(8)));
     }
 
     @Test
@@ -92,7 +93,8 @@ class ClientConfigTest {
         assertThat(config).isEqualTo(new ClientConfig("db-7", Path.of("donors.list"), Duration.ofSeconds(1),
                 Duration.ofSeconds(2), 64, TransportChoice.TCP, ByteSize.ofGibibytes(32), ByteSize.ofMebibytes(256),
                 "/dev/sdb", new PlacementConfig(3, 16, new RankWeights(2.0, 0.25, 0.0, 1000.0)),
-                new FailoverConfig(Duration.ofMillis(250), Duration.ofMillis(1500), ByteSize.ofGibibytes(1)),
+                new FailoverConfig(Duration.ofMillis(250), Duration.ofMillis(1500), ByteSize.ofGibibytes(1),
+                        ByteSize.ofGibibytes(1), Duration.ofSeconds(60), Duration.ofMinutes(2)),
                 new DeviceConfig(64, Duration.ofMinutes(5), Duration.ofSeconds(10), ByteSize.ofMebibytes(64)),
                 AuthConfig.DEFAULTS, TlsConfig.DEFAULTS));
         assertThat(config.backupDiskPath()).contains(Path.of("/dev/sdb"));
@@ -112,7 +114,7 @@ class ClientConfigTest {
 
         assertThat(config).isEqualTo(new ClientConfig("db-7@rack.7", Path.of("/etc/valet/portal.list"),
                 Duration.ofMillis(500), Duration.ofMinutes(1), 1024, TransportChoice.RDMA,
-                ClientConfig.DEFAULT_SWAP_SPACE, ClientConfig.DEFAULT_SLAB_SIZE, ClientConfig.NO_BACKUP_DISK,
+                ByteSize.ofGibibytes(8), ByteSize.ofGibibytes(1), "none",
                 PlacementConfig.DEFAULTS, FailoverConfig.DEFAULTS, DeviceConfig.DEFAULTS, AuthConfig.DEFAULTS,
                 TlsConfig.DEFAULTS));
     }
@@ -222,26 +224,28 @@ class ClientConfigTest {
 
     @Test
     void rulesBrokenInNestedSectionsNameTheDottedKey() {
-        ClientConfig defaults = ClientConfig.defaults();
-
-        assertThatThrownBy(() -> defaults.withPlacement(PlacementConfig.DEFAULTS.withNumReplica(9)).validate())
+        assertThatThrownBy(() -> defaultsWith(new PlacementConfig(9, 4, RankWeights.DEFAULTS),
+                FailoverConfig.DEFAULTS, DeviceConfig.DEFAULTS).validate())
                 .isInstanceOfSatisfying(ConfigProblem.class, p -> {
                     assertThat(p.keyPath()).isEqualTo("placement.numReplica");
                     assertThat(p.problem()).isEqualTo("must be between 1 and 8, got 9");
                 })
                 .hasMessage("placement.numReplica: must be between 1 and 8, got 9");
-        assertThatThrownBy(() -> defaults.withPlacement(new PlacementConfig(2, 4, new RankWeights(1, 1, -1, 1)))
-                .validate())
+        assertThatThrownBy(() -> defaultsWith(new PlacementConfig(2, 4, new RankWeights(1, 1, -1, 1)),
+                FailoverConfig.DEFAULTS, DeviceConfig.DEFAULTS).validate())
                 .hasMessage("placement.weights.load: must be between 0 and 1000, got -1.0");
-        assertThatThrownBy(() -> defaults.withFailover(FailoverConfig.DEFAULTS.withDonorTimeout(Duration.ofSeconds(1)))
-                .validate())
+        assertThatThrownBy(() -> defaultsWith(PlacementConfig.DEFAULTS, new FailoverConfig(Duration.ofSeconds(1),
+                Duration.ofSeconds(1), ByteSize.ofMebibytes(256), ByteSize.ofGibibytes(1), Duration.ofSeconds(60),
+                Duration.ofMinutes(2)), DeviceConfig.DEFAULTS).validate())
                 .hasMessage("failover.donorTimeout: must be at least twice heartbeatInterval (2s) and at most 1h,"
                         + " got 1s");
-        assertThatThrownBy(() -> defaults.withDevice(DeviceConfig.DEFAULTS.withQueueDepth(0)).validate())
+        assertThatThrownBy(() -> defaultsWith(PlacementConfig.DEFAULTS, FailoverConfig.DEFAULTS,
+                new DeviceConfig(0, Duration.ofSeconds(60), Duration.ofSeconds(30), ByteSize.ofMebibytes(8)))
+                .validate())
                 .hasMessage("device.queueDepth: must be between 1 and 4096, got 0");
-        assertThatThrownBy(() -> defaults.withSlabSize(ByteSize.ofBytes(6000)).validate())
+        assertThatThrownBy(() -> defaultsWith(ByteSize.ofBytes(6000), "none").validate())
                 .hasMessage("slabSize: must be a multiple of 4K (4096 bytes), got 6000");
-        assertThatThrownBy(() -> defaults.withBackupDisk("").validate())
+        assertThatThrownBy(() -> defaultsWith(ByteSize.ofGibibytes(1), "").validate())
                 .hasMessage("backupDisk: must be a path or none");
     }
 
@@ -253,35 +257,57 @@ class ClientConfigTest {
     }
 
     @Test
-    void withMethodsChangeOneKey() {
+    void overridesChangeOneKey() {
         ClientConfig defaults = ClientConfig.defaults();
 
-        assertThat(defaults.withIdentity("other")).isEqualTo(new ClientConfig("other", defaults.portalList(),
+        assertThat(override(defaults, "identity", "other")).isEqualTo(new ClientConfig("other", defaults.portalList(),
                 defaults.connectTimeout(), defaults.requestTimeout(), defaults.maxPagesPerFrame(),
                 defaults.transport(), defaults.swapSpace(), defaults.slabSize(), defaults.backupDisk(),
                 defaults.placement(), defaults.failover(), defaults.device(), defaults.auth(), defaults.tls()));
-        assertThat(defaults.withPortalList(Path.of("/x")).portalList()).isEqualTo(Path.of("/x"));
-        assertThat(defaults.withConnectTimeout(Duration.ofSeconds(9)).connectTimeout())
+        assertThat(override(defaults, "portalList", "/x").portalList()).isEqualTo(Path.of("/x"));
+        assertThat(override(defaults, "connectTimeout", "9s").connectTimeout()).isEqualTo(Duration.ofSeconds(9));
+        assertThat(override(defaults, "requestTimeout", Duration.ofSeconds(9)).requestTimeout())
                 .isEqualTo(Duration.ofSeconds(9));
-        assertThat(defaults.withRequestTimeout(Duration.ofSeconds(9)).requestTimeout())
-                .isEqualTo(Duration.ofSeconds(9));
-        assertThat(defaults.withMaxPagesPerFrame(7).maxPagesPerFrame()).isEqualTo(7);
-        assertThat(defaults.withTransport(TransportChoice.TCP).transport()).isEqualTo(TransportChoice.TCP);
-        assertThat(defaults.withSwapSpace(ByteSize.ofGibibytes(2)).swapSpace()).hasToString("2G");
-        assertThat(defaults.withSlabSize(ByteSize.ofMebibytes(64)).slabSize()).hasToString("64M");
-        assertThat(defaults.withBackupDisk("/dev/sdb").backupDisk()).isEqualTo("/dev/sdb");
+        assertThat(override(defaults, "maxPagesPerFrame", "7").maxPagesPerFrame()).isEqualTo(7);
+        assertThat(override(defaults, "transport", TransportChoice.TCP).transport()).isEqualTo(TransportChoice.TCP);
+        assertThat(override(defaults, "swapSpace", "2G").swapSpace()).hasToString("2G");
+        assertThat(override(defaults, "slabSize", ByteSize.ofMebibytes(64)).slabSize()).hasToString("64M");
+        assertThat(override(defaults, "backupDisk", "/dev/sdb").backupDisk()).isEqualTo("/dev/sdb");
         PlacementConfig placement = new PlacementConfig(3, 9, RankWeights.DEFAULTS);
-        assertThat(defaults.withPlacement(placement).placement()).isEqualTo(placement);
-        FailoverConfig failover = FailoverConfig.DEFAULTS.withHeartbeatInterval(Duration.ofMillis(100));
-        assertThat(defaults.withFailover(failover).failover()).isEqualTo(failover);
-        DeviceConfig device = DeviceConfig.DEFAULTS.withQueueDepth(32);
-        assertThat(defaults.withDevice(device).device()).isEqualTo(device);
-        assertThat(defaults.withSwapSpace(ByteSize.ofGibibytes(2)).withPlacement(placement))
-                .isEqualTo(defaults.withPlacement(placement).withSwapSpace(ByteSize.ofGibibytes(2)))
+        assertThat(override(defaults, "placement", placement).placement()).isEqualTo(placement);
+        assertThat(override(defaults, "failover.heartbeatInterval", "100ms").failover()).isEqualTo(new FailoverConfig(
+                Duration.ofMillis(100), Duration.ofSeconds(3), ByteSize.ofMebibytes(256), ByteSize.ofGibibytes(1),
+                Duration.ofSeconds(60), Duration.ofMinutes(2)));
+        assertThat(override(defaults, "device.queueDepth", 32).device()).isEqualTo(new DeviceConfig(32,
+                Duration.ofSeconds(60), Duration.ofSeconds(30), ByteSize.ofMebibytes(8)));
+        ConfigOverride swapSpace = ConfigOverride.of("swapSpace", "2G");
+        ConfigOverride placed = ConfigOverride.of("placement", placement);
+        assertThat(ConfigLoader.override(defaults, swapSpace, placed))
+                .isEqualTo(ConfigLoader.override(defaults, placed, swapSpace))
                 .isEqualTo(new ClientConfig(defaults.identity(), defaults.portalList(), defaults.connectTimeout(),
                         defaults.requestTimeout(), defaults.maxPagesPerFrame(), defaults.transport(),
                         ByteSize.ofGibibytes(2), defaults.slabSize(), defaults.backupDisk(), placement,
                         defaults.failover(), defaults.device(), defaults.auth(), defaults.tls()));
+    }
+
+    private static ClientConfig override(ClientConfig config, String keyPath, Object value) {
+        return ConfigLoader.override(config, ConfigOverride.of(keyPath, value));
+    }
+
+    /** The defaults with these sections, not validated: for calling validate() itself. */
+    private static ClientConfig defaultsWith(PlacementConfig placement, FailoverConfig failover, DeviceConfig device) {
+        ClientConfig d = ClientConfig.defaults();
+        return new ClientConfig(d.identity(), d.portalList(), d.connectTimeout(), d.requestTimeout(),
+                d.maxPagesPerFrame(), d.transport(), d.swapSpace(), d.slabSize(), d.backupDisk(), placement, failover,
+                device, d.auth(), d.tls());
+    }
+
+    /** The defaults with this slab size and backup disk, not validated: for calling validate() itself. */
+    private static ClientConfig defaultsWith(ByteSize slabSize, String backupDisk) {
+        ClientConfig d = ClientConfig.defaults();
+        return new ClientConfig(d.identity(), d.portalList(), d.connectTimeout(), d.requestTimeout(),
+                d.maxPagesPerFrame(), d.transport(), d.swapSpace(), slabSize, backupDisk, d.placement(), d.failover(),
+                d.device(), d.auth(), d.tls());
     }
 
     @Test

@@ -44,7 +44,8 @@ class ConfigLoaderTest {
 
     @Test
     void absentKeysTakeTheirDefaults() {
-        assertThat(donor("memory: 8G\n")).isEqualTo(DonorConfig.defaults().withMemory(ByteSize.parse("8G")));
+        assertThat(donor("memory: 8G\n"))
+                .isEqualTo(ConfigLoader.override(DonorConfig.defaults(), ConfigOverride.of("memory", "8G")));
     }
 
     @Test

@@ -47,7 +47,8 @@ class DeviceConfigTest {
 
     @Test
     void absentKeysInTheSectionTakeTheirDefaults() {
-        assertThat(device("device:\n  queueDepth: 64\n")).isEqualTo(DeviceConfig.DEFAULTS.withQueueDepth(64));
+        assertThat(device("device:\n  queueDepth: 64\n")).isEqualTo(new DeviceConfig(64, Duration.ofSeconds(60),
+                Duration.ofSeconds(30), ByteSize.ofMebibytes(8)));
         assertThat(device("device: {}\n")).isEqualTo(DeviceConfig.DEFAULTS);
     }
 
@@ -97,25 +98,35 @@ class DeviceConfigTest {
 
     @Test
     void validateNamesKeysRelativeToTheSection() {
-        assertThatThrownBy(() -> DeviceConfig.DEFAULTS.withIoTimeout(Duration.ofHours(1)).validate())
+        assertThatThrownBy(() -> new DeviceConfig(256, Duration.ofSeconds(60), Duration.ofHours(1),
+                ByteSize.ofMebibytes(8)).validate())
                 .isInstanceOfSatisfying(ConfigProblem.class, p -> assertThat(p.keyPath()).isEqualTo("ioTimeout"))
                 .hasMessage("ioTimeout: must be between 1s and 10m, got 1h");
-        assertThatThrownBy(() -> ClientConfig.defaults()
-                .withDevice(DeviceConfig.DEFAULTS.withHoldTimeout(Duration.ofMillis(1))).validate())
+        ClientConfig d = ClientConfig.defaults();
+        assertThatThrownBy(() -> new ClientConfig(d.identity(), d.portalList(), d.connectTimeout(),
+                d.requestTimeout(), d.maxPagesPerFrame(), d.transport(), d.swapSpace(), d.slabSize(), d.backupDisk(),
+                d.placement(), d.failover(), new DeviceConfig(256, Duration.ofMillis(1), Duration.ofSeconds(30),
+                ByteSize.ofMebibytes(8)), d.auth(), d.tls()).validate())
                 .isInstanceOfSatisfying(ConfigProblem.class,
                         p -> assertThat(p.keyPath()).isEqualTo("device.holdTimeout"));
     }
 
     @Test
-    void withMethodsChangeOneKey() {
+    void overridesChangeOneKey() {
         DeviceConfig d = DeviceConfig.DEFAULTS;
 
-        assertThat(d.withQueueDepth(8)).isEqualTo(new DeviceConfig(8, d.holdTimeout(), d.ioTimeout()));
-        assertThat(d.withHoldTimeout(Duration.ofSeconds(5)))
-                .isEqualTo(new DeviceConfig(d.queueDepth(), Duration.ofSeconds(5), d.ioTimeout()));
-        assertThat(d.withIoTimeout(Duration.ofSeconds(5)))
-                .isEqualTo(new DeviceConfig(d.queueDepth(), d.holdTimeout(), Duration.ofSeconds(5)));
-        assertThat(d.withDataArea(ByteSize.ofMebibytes(64)))
+        assertThat(override("queueDepth", 8))
+                .isEqualTo(new DeviceConfig(8, d.holdTimeout(), d.ioTimeout(), d.dataArea()));
+        assertThat(override("holdTimeout", "5s"))
+                .isEqualTo(new DeviceConfig(d.queueDepth(), Duration.ofSeconds(5), d.ioTimeout(), d.dataArea()));
+        assertThat(override("ioTimeout", Duration.ofSeconds(5)))
+                .isEqualTo(new DeviceConfig(d.queueDepth(), d.holdTimeout(), Duration.ofSeconds(5), d.dataArea()));
+        assertThat(override("dataArea", "64M"))
                 .isEqualTo(new DeviceConfig(d.queueDepth(), d.holdTimeout(), d.ioTimeout(), ByteSize.ofMebibytes(64)));
     }
+
+    private static DeviceConfig override(String keyPath, Object value) {
+        return ConfigLoader.override(DeviceConfig.DEFAULTS, ConfigOverride.of(keyPath, value));
+    }
+
 }

@@ -6,6 +6,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.time.Duration;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
@@ -71,8 +72,8 @@ class DonorConfigTest {
         assertThatThrownBy(() -> donor("headroom:\n  evictTimeout: 10ms\n"))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining(":2:3: headroom.evictTimeout: must be between 100ms and 10m, got 10ms");
-        assertThat(donor("headroom:\n  victim: oldest\n").headroom())
-                .isEqualTo(HeadroomConfig.DEFAULTS.withVictim(VictimPolicy.OLDEST));
+        assertThat(donor("headroom:\n  victim: oldest\n").headroom()).isEqualTo(new HeadroomConfig(
+                ByteSize.ofMebibytes(512), ByteSize.ofGibibytes(1), VictimPolicy.OLDEST, Duration.ofSeconds(30)));
     }
 
     @Test
@@ -81,38 +82,52 @@ class DonorConfigTest {
     }
 
     @Test
-    void withMethodsChangeOneKey() {
+    void overridesChangeOneKey() {
         DonorConfig defaults = DonorConfig.defaults();
         DonorAddress listen = DonorAddress.parse("0.0.0.0:9999");
 
-        assertThat(defaults.withListen(listen)).isEqualTo(new DonorConfig(listen, defaults.memory(),
+        assertThat(override(defaults, "listen", listen)).isEqualTo(new DonorConfig(listen, defaults.memory(),
                 defaults.maxFrameBytes(), defaults.maxSlabBytes(), defaults.lockMemory(),
                 defaults.memorySampleInterval(), defaults.ewmaWeight(), defaults.gradientWindow(),
                 defaults.transport(), defaults.headroom(), defaults.auth(), defaults.tls(), defaults.limits()));
-        assertThat(defaults.withMemory(ByteSize.parse("8G")).memory()).hasToString("8G");
-        assertThat(defaults.withMaxFrameBytes(ByteSize.parse("2M")).maxFrameBytes()).hasToString("2M");
-        assertThat(defaults.withMaxSlabBytes(ByteSize.parse("64M")).maxSlabBytes()).hasToString("64M");
-        assertThat(defaults.withLockMemory(false).lockMemory()).isFalse();
-        assertThat(defaults.withMemorySampleInterval(Duration.ofMillis(100)).memorySampleInterval())
+        assertThat(override(defaults, "memory", "8G").memory()).hasToString("8G");
+        assertThat(override(defaults, "maxFrameBytes", "2M").maxFrameBytes()).hasToString("2M");
+        assertThat(override(defaults, "maxSlabBytes", ByteSize.parse("64M")).maxSlabBytes()).hasToString("64M");
+        assertThat(override(defaults, "lockMemory", false).lockMemory()).isFalse();
+        assertThat(override(defaults, "memorySampleInterval", "100ms").memorySampleInterval())
                 .isEqualTo(Duration.ofMillis(100));
-        assertThat(defaults.withEwmaWeight(0.5).ewmaWeight()).isEqualTo(0.5);
-        assertThat(defaults.withGradientWindow(Duration.ofSeconds(30)).gradientWindow())
+        assertThat(override(defaults, "ewmaWeight", "0.5").ewmaWeight()).isEqualTo(0.5);
+        assertThat(override(defaults, "gradientWindow", Duration.ofSeconds(30)).gradientWindow())
                 .isEqualTo(Duration.ofSeconds(30));
-        assertThat(defaults.withTransport(TransportChoice.RDMA).transport()).isEqualTo(TransportChoice.RDMA);
-        assertThat(defaults.withMemory(ByteSize.parse("8G")).withListen(listen))
-                .isEqualTo(defaults.withListen(listen).withMemory(ByteSize.parse("8G")));
+        assertThat(override(defaults, "transport", "rdma").transport()).isEqualTo(TransportChoice.RDMA);
+        ConfigOverride memory = ConfigOverride.of("memory", "8G");
+        ConfigOverride listening = ConfigOverride.of("listen", listen);
+        assertThat(ConfigLoader.override(defaults, memory, listening))
+                .isEqualTo(ConfigLoader.override(defaults, listening, memory));
     }
 
     @Test
     void flagsOverrideTheFile() {
-        DonorConfig fromFile = donor("listen: 0.0.0.0:7070\nmemory: 2G\nlockMemory: false\n");
-
-        DonorConfig effective = fromFile.withListen(DonorAddress.parse("0.0.0.0:9999"))
-                .withMemory(ByteSize.parse("8G"));
+        String file = "listen: 0.0.0.0:7070\nmemory: 2G\nlockMemory: false\n";
+        DonorConfig effective = ConfigLoader.parse("donor.yaml", file, DonorConfig.class, List.of(
+                new ConfigOverride("listen", "0.0.0.0:9999", "--listen"),
+                new ConfigOverride("memory", ByteSize.parse("8G"), "--memory")));
 
         assertThat(effective.listen()).hasToString("0.0.0.0:9999");
         assertThat(effective.memory()).hasToString("8G");
         assertThat(effective.lockMemory()).isFalse();
+    }
+
+    private static DonorConfig override(DonorConfig config, String keyPath, Object value) {
+        return ConfigLoader.override(config, ConfigOverride.of(keyPath, value));
+    }
+
+    /** The defaults with this EWMA weight, not validated: for calling validate() itself. */
+    private static DonorConfig defaultsWithEwmaWeight(double ewmaWeight) {
+        DonorConfig d = DonorConfig.defaults();
+        return new DonorConfig(d.listen(), d.memory(), d.maxFrameBytes(), d.maxSlabBytes(), d.lockMemory(),
+                d.memorySampleInterval(), ewmaWeight, d.gradientWindow(), d.transport(), d.headroom(), d.auth(),
+                d.tls(), d.limits());
     }
 
     @ParameterizedTest(name = "{0}: {1}")
@@ -161,7 +176,7 @@ class DonorConfigTest {
 
     @Test
     void validateReportsOverridesWithoutAFile() {
-        DonorConfig overridden = DonorConfig.defaults().withEwmaWeight(1.5);
+        DonorConfig overridden = defaultsWithEwmaWeight(1.5);
 
         assertThatThrownBy(overridden::validate)
                 .isInstanceOfSatisfying(ConfigProblem.class, e -> {
@@ -173,7 +188,11 @@ class DonorConfigTest {
 
     @Test
     void everyValueIsRequiredInCode() {
-        assertThatThrownBy(() -> DonorConfig.defaults().withListen(null))
+        DonorConfig d = DonorConfig.defaults();
+
+        assertThatThrownBy(() -> new DonorConfig(null, d.memory(), d.maxFrameBytes(), d.maxSlabBytes(),
+                d.lockMemory(), d.memorySampleInterval(), d.ewmaWeight(), d.gradientWindow(), d.transport(),
+                d.headroom(), d.auth(), d.tls(), d.limits()))
                 .isInstanceOf(NullPointerException.class)
                 .hasMessage("listen");
     }

@@ -39,13 +39,13 @@ class FailoverConfigTest {
                   donorTimeout: 30s
                   reReplicationRate: 2G
                 """)).isEqualTo(new FailoverConfig(Duration.ofMillis(100), Duration.ofSeconds(30),
-                ByteSize.ofGibibytes(2)));
+                ByteSize.ofGibibytes(2), ByteSize.ofGibibytes(1), Duration.ofSeconds(60), Duration.ofMinutes(2)));
     }
 
     @Test
     void absentKeysInTheSectionTakeTheirDefaults() {
         assertThat(failover("failover:\n  reReplicationRate: 64M\n"))
-                .isEqualTo(FailoverConfig.DEFAULTS.withReReplicationRate(ByteSize.ofMebibytes(64)));
+                .isEqualTo(failover(Duration.ofSeconds(1), Duration.ofSeconds(3), ByteSize.ofMebibytes(64)));
         assertThat(failover("failover: {}\n")).isEqualTo(FailoverConfig.DEFAULTS);
     }
 
@@ -96,8 +96,7 @@ class FailoverConfigTest {
     @Test
     void acceptsTheEdgesOfEachRange() {
         assertThat(failover("failover:\n  heartbeatInterval: 10ms\n  donorTimeout: 20ms\n"))
-                .isEqualTo(new FailoverConfig(Duration.ofMillis(10), Duration.ofMillis(20),
-                        ByteSize.ofMebibytes(256)));
+                .isEqualTo(failover(Duration.ofMillis(10), Duration.ofMillis(20), ByteSize.ofMebibytes(256)));
         assertThat(failover("failover:\n  heartbeatInterval: 1m\n  donorTimeout: 2m\n").donorTimeout())
                 .isEqualTo(Duration.ofMinutes(2));
         assertThat(failover("failover:\n  heartbeatInterval: 1500ms\n").donorTimeout())
@@ -128,27 +127,59 @@ class FailoverConfigTest {
 
     @Test
     void validateNamesKeysRelativeToTheSection() {
-        assertThatThrownBy(() -> FailoverConfig.DEFAULTS.withHeartbeatInterval(Duration.ofMinutes(2)).validate())
+        assertThatThrownBy(() -> failover(Duration.ofMinutes(2), Duration.ofSeconds(3), ByteSize.ofMebibytes(256))
+                .validate())
                 .isInstanceOfSatisfying(ConfigProblem.class,
                         p -> assertThat(p.keyPath()).isEqualTo("heartbeatInterval"))
                 .hasMessage("heartbeatInterval: must be between 10ms and 1m, got 2m");
-        assertThatThrownBy(() -> FailoverConfig.DEFAULTS.withReReplicationRate(ByteSize.ofKibibytes(1)).validate())
+        assertThatThrownBy(() -> failover(Duration.ofSeconds(1), Duration.ofSeconds(3), ByteSize.ofKibibytes(1))
+                .validate())
                 .hasMessage("reReplicationRate: must be between 1M and 64G, got 1K");
-        assertThatThrownBy(() -> ClientConfig.defaults()
-                .withFailover(FailoverConfig.DEFAULTS.withHeartbeatInterval(Duration.ofSeconds(2))).validate())
+        ClientConfig d = ClientConfig.defaults();
+        assertThatThrownBy(() -> new ClientConfig(d.identity(), d.portalList(), d.connectTimeout(),
+                d.requestTimeout(), d.maxPagesPerFrame(), d.transport(), d.swapSpace(), d.slabSize(), d.backupDisk(),
+                d.placement(), failover(Duration.ofSeconds(2), Duration.ofSeconds(3), ByteSize.ofMebibytes(256)),
+                d.device(), d.auth(), d.tls()).validate())
                 .isInstanceOfSatisfying(ConfigProblem.class,
                         p -> assertThat(p.keyPath()).isEqualTo("failover.donorTimeout"));
     }
 
     @Test
-    void withMethodsChangeOneKey() {
+    void overridesChangeOneKey() {
         FailoverConfig defaults = FailoverConfig.DEFAULTS;
 
-        assertThat(defaults.withHeartbeatInterval(Duration.ofMillis(50))).isEqualTo(new FailoverConfig(
-                Duration.ofMillis(50), defaults.donorTimeout(), defaults.reReplicationRate()));
-        assertThat(defaults.withDonorTimeout(Duration.ofSeconds(9))).isEqualTo(new FailoverConfig(
-                defaults.heartbeatInterval(), Duration.ofSeconds(9), defaults.reReplicationRate()));
-        assertThat(defaults.withReReplicationRate(ByteSize.ofGibibytes(1))).isEqualTo(new FailoverConfig(
-                defaults.heartbeatInterval(), defaults.donorTimeout(), ByteSize.ofGibibytes(1)));
+        assertThat(override("heartbeatInterval", "50ms")).isEqualTo(failover(Duration.ofMillis(50),
+                defaults.donorTimeout(), defaults.reReplicationRate()));
+        assertThat(override("donorTimeout", "9s")).isEqualTo(failover(defaults.heartbeatInterval(),
+                Duration.ofSeconds(9), defaults.reReplicationRate()));
+        assertThat(override("reReplicationRate", "1G")).isEqualTo(failover(defaults.heartbeatInterval(),
+                defaults.donorTimeout(), ByteSize.ofGibibytes(1)));
     }
+
+    /** {@code deadAfter} is derived from {@code donorTimeout} unless written, in a file or by an override. */
+    @Test
+    void deadAfterDefaultsToDonorTimeoutWhenThatIsLonger() {
+        assertThat(failover("failover:\n  donorTimeout: 2m\n").deadAfter()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(failover("failover:\n  donorTimeout: 30s\n").deadAfter()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(failover("failover:\n  donorTimeout: 2m\n  deadAfter: 5m\n").deadAfter())
+                .isEqualTo(Duration.ofMinutes(5));
+        assertThat(override("donorTimeout", "90s").deadAfter()).isEqualTo(Duration.ofSeconds(90));
+        FailoverConfig written = failover("failover:\n  deadAfter: 10m\n");
+        assertThat(ConfigLoader.override(written, ConfigOverride.of("donorTimeout", "90s")).deadAfter())
+                .isEqualTo(Duration.ofMinutes(10));
+        assertThatThrownBy(() -> failover("failover:\n  donorTimeout: 2m\n  deadAfter: 1m\n"))
+                .hasMessage("valet.yaml:3:3: failover.deadAfter: must be at least donorTimeout (2m) and at most 24h,"
+                        + " got 1m");
+    }
+
+    private static FailoverConfig override(String keyPath, String value) {
+        return ConfigLoader.override(FailoverConfig.DEFAULTS, ConfigOverride.of(keyPath, value));
+    }
+
+    /** With the default {@code migrationRate}, {@code deadAfter} (derived) and {@code readyTimeout}. */
+    private static FailoverConfig failover(Duration heartbeatInterval, Duration donorTimeout, ByteSize rate) {
+        return new FailoverConfig(heartbeatInterval, donorTimeout, rate, ByteSize.ofGibibytes(1), null,
+                Duration.ofMinutes(2));
+    }
+
 }

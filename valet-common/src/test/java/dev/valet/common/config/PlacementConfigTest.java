@@ -231,10 +231,9 @@ class PlacementConfigTest {
     }
 
     /**
-     * A value where a section belongs is refused at the right key and line, but today the problem is Jackson's own
-     * text, naming Java classes ("Cannot construct instance of `dev.valet.common.config.PlacementConfig` (although
-     * at least one Creator exists): no int/Int-argument constructor/factory method ..."): ConfigLoader.bind passes
-     * a JsonMappingException's original message through unchanged. Only the place is pinned here.
+     * A value where a section belongs is refused at the right key and line. The problem names the section's keys
+     * ("expected a section with the keys numReplica, serverSelectNum, weights (...), got 3"), as ConfigLoaderTest
+     * pins for a section of its own; only the place is pinned here.
      */
     @Test
     void valueWhereASectionBelongsIsRefusedAtItsLine() {
@@ -254,9 +253,9 @@ class PlacementConfigTest {
 
     @Test
     void validateNamesKeysRelativeToTheSection() {
-        assertThatThrownBy(() -> PlacementConfig.DEFAULTS.withNumReplica(0).validate())
+        assertThatThrownBy(() -> new PlacementConfig(0, 4, RankWeights.DEFAULTS).validate())
                 .isInstanceOfSatisfying(ConfigProblem.class, p -> assertThat(p.keyPath()).isEqualTo("numReplica"));
-        assertThatThrownBy(() -> PlacementConfig.DEFAULTS.withServerSelectNum(1).validate())
+        assertThatThrownBy(() -> new PlacementConfig(2, 1, RankWeights.DEFAULTS).validate())
                 .hasMessage("serverSelectNum: must be at least numReplica (2) and at most 1024, got 1");
         assertThatThrownBy(() -> new PlacementConfig(2, 4, new RankWeights(1, 1, 1, Double.NaN)).validate())
                 .hasMessage("weights.latency: must be between 0 and 1000, got NaN");
@@ -265,10 +264,11 @@ class PlacementConfigTest {
     }
 
     @Test
-    void withMethodsChangeOneKey() {
-        assertThat(PlacementConfig.DEFAULTS.withNumReplica(3)).isEqualTo(new PlacementConfig(3, 4,
-                RankWeights.DEFAULTS));
-        assertThat(PlacementConfig.DEFAULTS.withServerSelectNum(16)).isEqualTo(new PlacementConfig(2, 16,
-                RankWeights.DEFAULTS));
+    void overridesChangeOneKey() {
+        assertThat(ConfigLoader.override(PlacementConfig.DEFAULTS, ConfigOverride.of("numReplica", 3)))
+                .isEqualTo(new PlacementConfig(3, 4, RankWeights.DEFAULTS));
+        assertThat(ConfigLoader.override(PlacementConfig.DEFAULTS, ConfigOverride.of("serverSelectNum", "16")))
+                .isEqualTo(new PlacementConfig(2, 16, RankWeights.DEFAULTS));
     }
+
 }

@@ -1,6 +1,5 @@
 package dev.valet.common.config;
 
-import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.portal.PortalList;
@@ -35,7 +34,8 @@ class SampleConfigFilesTest {
     void sampleValetYamlIsTheDefaultsWithThePortalListBesideIt() {
         ClientConfig config = ConfigLoader.load(ROOT.resolve("valet.yaml"), ClientConfig.class);
 
-        assertThat(config).isEqualTo(ClientConfig.defaults().withPortalList(ROOT.resolve("portal.list")));
+        assertThat(config).isEqualTo(ConfigLoader.override(ClientConfig.defaults(),
+                ConfigOverride.of("portalList", ROOT.resolve("portal.list"))));
     }
 
     @Test
@@ -114,7 +114,7 @@ class SampleConfigFilesTest {
     private static void assertSampleAndDocsMentionEveryKey(Class<?> type, String sample, String docs)
             throws IOException {
         String text = Files.readString(ROOT.resolve(sample));
-        YamlKeyIndex index = YamlKeyIndex.scan(sample, text, new YAMLMapper());
+        YamlDocument index = YamlDocument.scan(sample, text, new YAMLMapper());
         for (String path : keyPaths(type, "")) {
             boolean commentedOut = !path.contains(".") && text.contains("# " + path + ":");
             assertThat(index.locationOf(path).isPresent() || commentedOut)
@@ -147,12 +147,11 @@ class SampleConfigFilesTest {
 
     /**
      * Whether a component's type is a section of keys ({@code placement:} followed by an indented mapping) rather
-     * than a value: sections are records bound through their own {@code @JsonCreator}; value records such as
-     * {@link ByteSize} are read from one scalar by {@link ConfigModule}.
+     * than a value: sections are records; value records such as {@link ByteSize} are read from one scalar by
+     * {@link ConfigModule}.
      */
     private static boolean isSection(Class<?> type) {
-        return type.isRecord() && Arrays.stream(type.getDeclaredMethods())
-                .anyMatch(method -> method.isAnnotationPresent(JsonCreator.class));
+        return ConfigTree.isSection(type);
     }
 
     private static Class<?> componentType(Class<?> type, String path) {

@@ -77,13 +77,17 @@ class SecurityConfigTest {
         DonorConfig open = DonorConfig.defaults();
         assertThat(open.unauthenticatedExposure()).contains("refusing to listen on 0.0.0.0:7070 without"
                 + " authentication").contains("auth.secretFile").contains("auth.allowUnauthenticated: true");
-        assertThat(open.withListen(DonorAddress.parseListen("127.0.0.1:0")).unauthenticatedExposure()).isNull();
-        assertThat(open.withListen(DonorAddress.parseListen("[::1]:7070")).unauthenticatedExposure()).isNull();
-        assertThat(open.withListen(DonorAddress.parseListen("localhost:7070")).unauthenticatedExposure()).isNull();
-        assertThat(open.withAuth(open.auth().withAllowUnauthenticated(true)).unauthenticatedExposure()).isNull();
+        assertThat(override(open, "listen", "127.0.0.1:0").unauthenticatedExposure()).isNull();
+        assertThat(override(open, "listen", DonorAddress.parseListen("[::1]:7070")).unauthenticatedExposure()).isNull();
+        assertThat(override(open, "listen", "localhost:7070").unauthenticatedExposure()).isNull();
+        assertThat(override(open, "auth.allowUnauthenticated", true).unauthenticatedExposure()).isNull();
         secret("rw-------");
-        assertThat(open.withAuth(open.auth().withSecretFile(dir.resolve("cluster.secret").toString()))
-                .unauthenticatedExposure()).isNull();
+        assertThat(override(open, "auth.secretFile", dir.resolve("cluster.secret")).unauthenticatedExposure())
+                .isNull();
+    }
+
+    private static DonorConfig override(DonorConfig config, String keyPath, Object value) {
+        return ConfigLoader.override(config, ConfigOverride.of(keyPath, value));
     }
 
     @Test

@@ -1,6 +1,8 @@
 package dev.valet.donor.memory;
 
 import dev.valet.common.config.ByteSize;
+import dev.valet.common.config.ConfigLoader;
+import dev.valet.common.config.ConfigOverride;
 import dev.valet.common.config.HeadroomConfig;
 import dev.valet.common.config.VictimPolicy;
 import dev.valet.common.protocol.ErrorCode;
@@ -91,7 +93,7 @@ class HeadroomGuardTest {
 
     @Test
     void oldestVictimsAreTheFirstAllocated() throws Exception {
-        HeadroomGuard guard = guard(HEADROOM.withVictim(VictimPolicy.OLDEST));
+        HeadroomGuard guard = guard(ConfigLoader.override(HEADROOM, ConfigOverride.of("victim", "oldest")));
         written("a", 1, 300);
         written("b", 2, 100);
         written("a", 3, 200);
@@ -204,7 +206,7 @@ class HeadroomGuardTest {
 
     @Test
     void evictBelowZeroNeverEvicts() throws Exception {
-        HeadroomGuard guard = guard(HEADROOM.withEvictBelow(ByteSize.ofBytes(0)));
+        HeadroomGuard guard = guard(ConfigLoader.override(HEADROOM, ConfigOverride.of("evictBelow", "0")));
         written("a", 1, 1);
         guard.onSample(0, 0);
         assertThat(guard.underPressure()).isFalse();

@@ -1,6 +1,7 @@
 package dev.valet.donor.server;
 
 import dev.valet.common.auth.ClusterSecret;
+import dev.valet.common.config.ConfigLoader;
 import dev.valet.common.config.LimitsConfig;
 import dev.valet.common.protocol.AuthProof;
 import dev.valet.common.protocol.ErrorCode;
@@ -29,7 +30,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -54,6 +54,11 @@ class DonorAuthTest {
         store = new SlabStore(1 << 20, 256 * 1024, false, limits.maxSlabsPerClient());
         return new Donor(store, new FreeMemoryTrend(0.7, 8), new HelloOk(9, PAGE, MAX_FRAME, 256 * 1024), secret,
                 limits);
+    }
+
+    /** Limits as donor.yaml's {@code limits:} section would give them. */
+    private static LimitsConfig limits(String yaml) {
+        return ConfigLoader.parse("limits", yaml, LimitsConfig.class);
     }
 
     private EmbeddedDonorClient client(Donor donor) {
@@ -149,7 +154,7 @@ class DonorAuthTest {
     @Test
     void aHandshakeNotDoneInTimeIsClosed() throws IOException {
         ClusterSecret secret = secret("s");
-        Donor donor = donor(secret, LimitsConfig.DEFAULTS.withHandshakeTimeout(Duration.ofSeconds(2)));
+        Donor donor = donor(secret, limits("handshakeTimeout: 2s\n"));
         EmbeddedDonorClient idle = client(donor);
         EmbeddedDonorClient halfway = client(donor);
         halfway.call(Opcode.HELLO, new Hello(FrameHeader.VERSION, "slow"));
@@ -184,7 +189,7 @@ class DonorAuthTest {
     @Test
     void beyondMaxClientsTheNextIsClosedUntilOneLeaves() throws IOException {
         ClusterSecret secret = secret("s");
-        Donor donor = donor(secret, LimitsConfig.DEFAULTS.withMaxClients(2));
+        Donor donor = donor(secret, limits("maxClients: 2\n"));
         EmbeddedDonorClient a = client(donor);
         EmbeddedDonorClient b = client(donor);
         assertThat(a.authenticate("a", secret).opcode()).isEqualTo(Opcode.AUTH_OK);
@@ -205,7 +210,7 @@ class DonorAuthTest {
 
     @Test
     void maxSlabsPerClientHoldsPerIdentityAndFreeingMakesRoom() {
-        Donor donor = donor(null, LimitsConfig.DEFAULTS.withMaxSlabsPerClient(3));
+        Donor donor = donor(null, limits("maxSlabsPerClient: 3\n"));
         EmbeddedDonorClient greedy = client(donor);
         greedy.hello("greedy");
         for (int i = 0; i < 3; i++) {
@@ -229,7 +234,7 @@ class DonorAuthTest {
 
     @Test
     void atMaxInFlightTheDonorStopsReadingUntilRepliesAreWritten() {
-        Donor donor = donor(null, LimitsConfig.DEFAULTS.withMaxInFlightPerConnection(4));
+        Donor donor = donor(null, limits("maxInFlightPerConnection: 4\n"));
         List<Boolean> autoReadSeen = new ArrayList<>();
         EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(MAX_FRAME), new ChannelInboundHandlerAdapter() {
             @Override

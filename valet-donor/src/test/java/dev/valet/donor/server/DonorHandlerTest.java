@@ -461,9 +461,8 @@ class DonorHandlerTest {
 
     @Test
     void underPressureTheDonorRefusesSlabsEvictsThroughTheWritersConnectionAndFreesOnlyOnTheOwnersFree() {
-        donor = new Donor(store, new FreeMemoryTrend(1.0, 8), helloOk, EmbeddedDonorClient.NO_EVICTION
-                .withEvictBelow(dev.valet.common.config.ByteSize.ofMebibytes(1))
-                .withExpandAbove(dev.valet.common.config.ByteSize.ofMebibytes(2)));
+        donor = new Donor(store, new FreeMemoryTrend(1.0, 8), helloOk,
+                EmbeddedDonorClient.headroom("evictBelow: 1M\nexpandAbove: 2M\n"));
         donor.sample(System.nanoTime(), 64L << 20);
         EmbeddedDonorClient owner = helloed("a");
         EmbeddedDonorClient status = helloed("a");

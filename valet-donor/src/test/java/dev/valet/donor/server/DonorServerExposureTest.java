@@ -1,7 +1,7 @@
 package dev.valet.donor.server;
 
+import dev.valet.common.config.ConfigLoader;
 import dev.valet.common.config.DonorConfig;
-import dev.valet.common.portal.DonorAddress;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -10,12 +10,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class DonorServerExposureTest {
     @Test
     void noSecretOnAWildcardAddressRefusesToStartAndSaysHowToFixIt() {
-        DonorConfig config = DonorConfig.defaults().withListen(DonorAddress.parseListen("0.0.0.0:0"));
+        DonorConfig config = ConfigLoader.parse("donor.yaml", "listen: 0.0.0.0:0\n", DonorConfig.class);
         assertThatThrownBy(() -> new DonorServer(config)).isInstanceOf(IllegalStateException.class)
                 .hasMessageStartingWith("refusing to listen on 0.0.0.0:0 without authentication")
                 .hasMessageContaining("auth.secretFile").hasMessageContaining("--secret-file")
                 .hasMessageContaining("auth.allowUnauthenticated: true");
-        DonorConfig v6 = DonorConfig.defaults().withListen(DonorAddress.parseListen("[::]:0"));
+        DonorConfig v6 = ConfigLoader.parse("donor.yaml", "listen: \"[::]:0\"\n", DonorConfig.class);
         assertThatThrownBy(() -> new DonorServer(v6)).hasMessageStartingWith("refusing to listen on [::]:0");
     }
 }

@@ -1,8 +1,8 @@
 package dev.valet.donor.server;
 
+import dev.valet.common.config.ConfigLoader;
 import dev.valet.common.config.DonorConfig;
 import dev.valet.common.config.TransportChoice;
-import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.rdma.Rdma;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,7 +30,8 @@ class DonorServerTransportTest {
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = probe.getLocalPort();
         }
-        return DonorConfig.defaults().withListen(DonorAddress.parse("127.0.0.1:" + port)).withTransport(t);
+        return ConfigLoader.parse("donor.yaml", "listen: 127.0.0.1:" + port + "\ntransport: " + t + "\n",
+                DonorConfig.class);
     }
 
     @Test

@@ -1,7 +1,7 @@
 package dev.valet.donor.server;
 
 import dev.valet.common.auth.ClusterSecret;
-import dev.valet.common.config.ByteSize;
+import dev.valet.common.config.ConfigLoader;
 import dev.valet.common.config.HeadroomConfig;
 import dev.valet.common.protocol.AuthChallenge;
 import dev.valet.common.protocol.AuthProof;
@@ -41,8 +41,12 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 final class EmbeddedDonorClient {
     /** A headroom that never evicts (evictBelow 0), for tests of the protocol rather than of memory pressure. */
-    static final HeadroomConfig NO_EVICTION = HeadroomConfig.DEFAULTS.withEvictBelow(ByteSize.ofBytes(0))
-            .withExpandAbove(ByteSize.ofBytes(1));
+    static final HeadroomConfig NO_EVICTION = headroom("evictBelow: 0\nexpandAbove: 1\n");
+
+    /** Headroom as donor.yaml's {@code headroom:} section would give it. */
+    static HeadroomConfig headroom(String yaml) {
+        return ConfigLoader.parse("headroom", yaml, HeadroomConfig.class);
+    }
 
     final EmbeddedChannel channel;
     private final EmbeddedChannel replyDecoder;

@@ -58,12 +58,10 @@ class DonorFloodTest {
     @Test
     void aFloodNeitherDownsTheDonorNorStarvesALegitimateClient() throws Exception {
         ClusterSecret secret = ClusterSecret.generate(dir.resolve("cluster.secret"));
-        Path yaml = dir.resolve("donor.yaml");
-        Files.writeString(yaml, "auth:\n  secretFile: cluster.secret\nlimits:\n  maxClients: " + MAX_CLIENTS + "\n"
-                + "  maxInFlightPerConnection: 16\n  handshakeTimeout: 1s\n");
         TransportSecurity security = TransportSecurity.withSecret(secret);
-        try (DonorProcess donor = DonorProcess.start(dir, "flood", "--config", yaml.toString(), "--memory", "256M",
-                "--no-lock-memory");
+        try (DonorProcess donor = DonorProcess.start(dir, "flood", "memory: 256M\nlockMemory: false\n"
+                + "auth:\n  secretFile: cluster.secret\nlimits:\n  maxClients: " + MAX_CLIENTS + "\n"
+                + "  maxInFlightPerConnection: 16\n  handshakeTimeout: 1s\n");
              TcpTransport transport = new TcpTransport(NettyTransport.select(), 2,
                      Duration.ofSeconds(10), Duration.ofSeconds(30), 64, security)) {
             DonorConnection legit = transport.connect(donor.address(), "legit").join();

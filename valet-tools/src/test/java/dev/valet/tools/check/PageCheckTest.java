@@ -20,7 +20,7 @@ class PageCheckTest {
 
     @Test
     void hundredThousandPagesOverManySlabsComeBackExact() throws Exception {
-        try (DonorProcess donor = LocalDonors.process(dir, "a", "512M");
+        try (DonorProcess donor = LocalDonors.process(dir, "a", "512M", "");
              TcpTransport transport = LocalDonors.tcp();
              DonorConnection c = LocalDonors.connect(transport, donor, "client-a")) {
             // 4 MiB slabs: 100,000 pages span 98 slabs; two rounds so every page is overwritten once.
@@ -46,9 +46,9 @@ class PageCheckTest {
 
     @Test
     void pagesSpreadOverThreeDonorsVerify() throws Exception {
-        try (DonorProcess a = LocalDonors.process(dir, "a", "128M");
-             DonorProcess b = LocalDonors.process(dir, "b", "128M");
-             DonorProcess d = LocalDonors.process(dir, "c", "128M");
+        try (DonorProcess a = LocalDonors.process(dir, "a", "128M", "");
+             DonorProcess b = LocalDonors.process(dir, "b", "128M", "");
+             DonorProcess d = LocalDonors.process(dir, "c", "128M", "");
              TcpTransport transport = LocalDonors.tcp()) {
             List<DonorConnection> cs = List.of(LocalDonors.connect(transport, a, "spread"),
                     LocalDonors.connect(transport, b, "spread"), LocalDonors.connect(transport, d, "spread"));

@@ -63,8 +63,8 @@ class EngineAllocationTest {
     @Test
     void steadySinglePageWritesAndReadsAllocateLittlePerRequest() throws Exception {
         NettyTransport.daemonBufferSettings();
-        try (DonorProcess a = LocalDonors.process(dir, "d0", "128M", "--no-lock-memory");
-             DonorProcess b = LocalDonors.process(dir, "d1", "128M", "--no-lock-memory")) {
+        try (DonorProcess a = LocalDonors.process(dir, "d0", "128M", "lockMemory: false\n");
+             DonorProcess b = LocalDonors.process(dir, "d1", "128M", "lockMemory: false\n")) {
             ThreadCosts.Totals t = measure(List.of(a.address(), b.address()), new long[] {a.pid(), b.pid()});
             double eventLoops = perRequest(t, "valet-client-io");
             double all = t.allocatedBytes() / (2.0 * MEASURED_OPS);

@@ -39,13 +39,9 @@ class AuthenticationProcessTest {
     @TempDir
     Path dir;
 
-    private DonorProcess donor(String name, String... extra) throws IOException {
-        String[] args = new String[extra.length + 3];
-        args[0] = "--memory";
-        args[1] = "64M";
-        args[2] = "--no-lock-memory";
-        System.arraycopy(extra, 0, args, 3, extra.length);
-        return DonorProcess.start(dir, name, args);
+    /** A donor lending 64M, unlocked, with {@code donorYaml}'s settings too. */
+    private DonorProcess donor(String name, String donorYaml) throws IOException {
+        return DonorProcess.start(dir, name, "memory: 64M\nlockMemory: false\n" + donorYaml);
     }
 
     private static TcpTransport transport(ClusterSecret secret, SslContext tls) {
@@ -66,7 +62,7 @@ class AuthenticationProcessTest {
     @Test
     void peersWithTheSameSecretConnectAndServe() throws Exception {
         ClusterSecret secret = ClusterSecret.generate(dir.resolve("cluster.secret"));
-        try (DonorProcess d = donor("auth", "--secret-file", secret.file().toString());
+        try (DonorProcess d = donor("auth", "auth:\n  secretFile: " + secret.file() + "\n");
              TcpTransport t = transport(secret, null);
              DonorConnection c = t.connect(d.address(), "alpha").join()) {
             c.allocateSlab(1, 1 << 20).join();
@@ -80,7 +76,7 @@ class AuthenticationProcessTest {
     void aClientWithoutOrWithAnotherSecretIsRefused() throws Exception {
         ClusterSecret secret = ClusterSecret.generate(dir.resolve("cluster.secret"));
         ClusterSecret other = ClusterSecret.generate(dir.resolve("other.secret"));
-        try (DonorProcess d = donor("refuse", "--secret-file", secret.file().toString());
+        try (DonorProcess d = donor("refuse", "auth:\n  secretFile: " + secret.file() + "\n");
              TcpTransport none = transport(null, null);
              TcpTransport wrong = transport(other, null)) {
             assertThat(connectFailure(none, d.address(), "anon")).isInstanceOf(DonorUnavailableException.class)
@@ -95,7 +91,7 @@ class AuthenticationProcessTest {
     @Test
     void aForgedAuthGetsAClosedConnectionAndOneLogLine() throws Exception {
         ClusterSecret secret = ClusterSecret.generate(dir.resolve("cluster.secret"));
-        try (DonorProcess d = donor("forged", "--secret-file", secret.file().toString());
+        try (DonorProcess d = donor("forged", "auth:\n  secretFile: " + secret.file() + "\n");
              Socket s = new Socket("127.0.0.1", d.address().port())) {
             s.setSoTimeout(10_000);
             s.getOutputStream().write(bytes(Frames.encode(UnpooledByteBufAllocator.DEFAULT, Opcode.HELLO, 1,
@@ -115,7 +111,7 @@ class AuthenticationProcessTest {
     @Test
     void aClientWithASecretRefusesADonorWithoutOne() throws Exception {
         ClusterSecret secret = ClusterSecret.generate(dir.resolve("cluster.secret"));
-        try (DonorProcess d = donor("open");
+        try (DonorProcess d = donor("open", "");
              TcpTransport t = transport(secret, null)) {
             assertThat(connectFailure(t, d.address(), "careful")).isInstanceOf(DonorUnavailableException.class)
                     .hasMessageContaining("the donor does not authenticate");
@@ -136,17 +132,16 @@ class AuthenticationProcessTest {
         TestCertificates.Identity donorCert = TestCertificates.create(dir, "donor");
         TestCertificates.Identity clientCert = TestCertificates.create(dir, "client");
         TestCertificates.Identity stranger = TestCertificates.create(dir, "stranger");
-        Path yaml = dir.resolve("donor.yaml");
-        Files.writeString(yaml, "auth:\n  secretFile: cluster.secret\ntls:\n  enabled: true\n"
+        String yaml = "auth:\n  secretFile: cluster.secret\ntls:\n  enabled: true\n"
                 + "  certificateChain: donor.crt.pem\n  privateKey: donor.key.pem\n"
-                + "  trustedCertificates: client.crt.pem\n");
-        SslContext good = TlsContexts.forClient(TlsConfig.of(clientCert.certificate().toString(),
+                + "  trustedCertificates: client.crt.pem\n";
+        SslContext good = TlsContexts.forClient(new TlsConfig(true, clientCert.certificate().toString(),
                 clientCert.privateKey().toString(), donorCert.certificate().toString())).orElseThrow();
-        SslContext trustsStranger = TlsContexts.forClient(TlsConfig.of(clientCert.certificate().toString(),
+        SslContext trustsStranger = TlsContexts.forClient(new TlsConfig(true, clientCert.certificate().toString(),
                 clientCert.privateKey().toString(), stranger.certificate().toString())).orElseThrow();
-        SslContext noClientCert = TlsContexts.forClient(TlsConfig.of("none", "none",
+        SslContext noClientCert = TlsContexts.forClient(new TlsConfig(true, "none", "none",
                 donorCert.certificate().toString())).orElseThrow();
-        try (DonorProcess d = donor("tls", "--config", yaml.toString());
+        try (DonorProcess d = donor("tls", yaml);
              TcpTransport tls = transport(secret, good);
              TcpTransport wrongTrust = transport(secret, trustsStranger);
              TcpTransport anonymous = transport(secret, noClientCert);
@@ -165,12 +160,11 @@ class AuthenticationProcessTest {
     @Test
     void aTrustedCertificateForAnotherAddressIsRefused() throws Exception {
         TestCertificates.Identity elsewhere = TestCertificates.create(dir, "elsewhere", "ip:192.0.2.1");
-        Path yaml = dir.resolve("donor.yaml");
-        Files.writeString(yaml, "tls:\n  enabled: true\n  certificateChain: elsewhere.crt.pem\n"
-                + "  privateKey: elsewhere.key.pem\n");
-        SslContext trusting = TlsContexts.forClient(TlsConfig.of("none", "none",
+        String yaml = "tls:\n  enabled: true\n  certificateChain: elsewhere.crt.pem\n"
+                + "  privateKey: elsewhere.key.pem\n";
+        SslContext trusting = TlsContexts.forClient(new TlsConfig(true, "none", "none",
                 elsewhere.certificate().toString())).orElseThrow();
-        try (DonorProcess d = donor("elsewhere", "--config", yaml.toString());
+        try (DonorProcess d = donor("elsewhere", yaml);
              TcpTransport t = transport(null, trusting)) {
             // Trusted, but issued for 192.0.2.1, not the 127.0.0.1 the client dialled.
             assertThat(connectFailure(t, d.address(), "x")).hasMessageContaining("TLS handshake failed");

@@ -4,7 +4,11 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.exc.StreamReadException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 
@@ -13,48 +17,53 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * Where each key of a YAML document is written. Jackson's tree model keeps no locations and its binding errors
- * point wherever the parser happened to stop, so {@link ConfigLoader} reads the document once with a bare
- * parser to learn the line and column of every key; with that, any error about a key, including a rule broken
- * after binding, can send the operator to the right line.
+ * A YAML document read once with a bare parser: its keys and values as a tree, where each key is written, and each
+ * scalar exactly as written. Jackson's own tree keeps neither: {@link ConfigLoader} needs the places so that any
+ * error about a key, including a rule broken after binding, sends the operator to the right line, and the written
+ * text so that a value is read as the operator wrote it ({@code identity: 007} is the text {@code 007}, not the
+ * number 7; see {@link ConfigTreeParser}).
  *
  * <p>The same pass refuses what binding would silently accept: a root that is not a mapping, a key written
  * twice (YAML keeps the last one) and a second document after {@code ---}. It also notes keys given no value,
  * which the loader refuses once binding has had the chance to report an unknown key instead.
  */
-final class YamlKeyIndex {
+final class YamlDocument {
 
     /** {@code key: [fd00::1]:7070} without quotes. */
     private static final Pattern UNQUOTED_IPV6 = Pattern.compile(":\\s+\\[[0-9A-Fa-f:.%]*]:");
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     private final Map<String, JsonLocation> keyLocations = new HashMap<>();
+    private final Map<String, String> writtenText = new HashMap<>();
     private final List<String> keysWithoutValue = new ArrayList<>();
     private final String source;
+    private ObjectNode tree = NODES.objectNode();
     private boolean empty;
 
-    private YamlKeyIndex(String source) {
+    private YamlDocument(String source) {
         this.source = source;
     }
 
     /**
-     * Reads {@code yamlText} and indexes its keys.
+     * Reads {@code yamlText}: its tree, and where each key and value is written.
      *
      * @throws ConfigException for YAML syntax errors, a root that is not a mapping, duplicate keys and more than
      *                         one document
      */
-    static YamlKeyIndex scan(String source, String yamlText, ObjectMapper yamlMapper) {
-        YamlKeyIndex index = new YamlKeyIndex(source);
+    static YamlDocument scan(String source, String yamlText, ObjectMapper yamlMapper) {
+        YamlDocument index = new YamlDocument(source);
         try (JsonParser parser = yamlMapper.createParser(yamlText)) {
             JsonToken root = parser.nextToken();
             if (root == null || root == JsonToken.VALUE_NULL) {
                 index.empty = true;
             } else if (root == JsonToken.START_OBJECT) {
-                index.scanMapping(parser, "");
+                index.tree = index.scanMapping(parser, "");
             } else {
                 String hint = root == JsonToken.VALUE_STRING ? " (is the ':' after a key missing?)" : "";
                 throw index.error(parser.currentTokenLocation(), "", "expected a mapping of keys to values, like"
@@ -75,6 +84,18 @@ final class YamlKeyIndex {
     /** True when the document has no content at all: an empty file, only comments, or a bare {@code ~}. */
     boolean isEmpty() {
         return empty;
+    }
+
+    /**
+     * The document's keys and values; a key without a value holds a {@code NullNode}. Empty for an empty document.
+     */
+    ObjectNode tree() {
+        return tree;
+    }
+
+    /** Every scalar of the document as written, by key path ({@code a.b[2].c}). */
+    Map<String, String> writtenText() {
+        return writtenText;
     }
 
     /** Where the key at {@code keyPath} ({@code a.b[2].c}) is written, if it is. */
@@ -110,7 +131,8 @@ final class YamlKeyIndex {
                 location == null ? 0 : location.getColumnNr(), "", "YAML syntax error: " + e.getOriginalMessage(), e);
     }
 
-    private void scanMapping(JsonParser parser, String path) throws IOException {
+    private ObjectNode scanMapping(JsonParser parser, String path) throws IOException {
+        ObjectNode mapping = NODES.objectNode();
         while (parser.nextToken() == JsonToken.FIELD_NAME) {
             String key = parser.currentName();
             String keyPath = path.isEmpty() ? key : path + "." + key;
@@ -120,27 +142,83 @@ final class YamlKeyIndex {
                 throw error(location, keyPath, "duplicate key '" + key + "' (first set on line "
                         + earlier.getLineNr() + "; keep one of them)");
             }
-            scanValue(parser, parser.nextToken(), keyPath);
+            mapping.set(key, scanValue(parser, parser.nextToken(), keyPath));
         }
+        return mapping;
     }
 
-    private void scanValue(JsonParser parser, JsonToken token, String path) throws IOException {
+    private JsonNode scanValue(JsonParser parser, JsonToken token, String path) throws IOException {
         switch (token) {
-            case START_OBJECT -> scanMapping(parser, path);
+            case START_OBJECT -> {
+                return scanMapping(parser, path);
+            }
             case START_ARRAY -> {
+                ArrayNode list = NODES.arrayNode();
                 int index = 0;
                 JsonToken element;
                 while ((element = parser.nextToken()) != JsonToken.END_ARRAY) {
                     String elementPath = path + "[" + index++ + "]";
                     keyLocations.put(elementPath, parser.currentTokenLocation());
-                    scanValue(parser, element, elementPath);
+                    list.add(scanValue(parser, element, elementPath));
                 }
+                return list;
             }
-            case VALUE_NULL -> keysWithoutValue.add(path);
+            case VALUE_NULL -> {
+                keysWithoutValue.add(path);
+                return NODES.nullNode();
+            }
             default -> {
-                // a scalar: its key's location is all the index needs
+                writtenText.put(path, parser.getText());
+                return scalar(parser, token);
             }
         }
+    }
+
+    /** The scalar the parser is on, typed as YAML types it: text, whole number, number or boolean. */
+    private static JsonNode scalar(JsonParser parser, JsonToken token) throws IOException {
+        return switch (token) {
+            case VALUE_NUMBER_INT -> switch (parser.getNumberType()) {
+                case INT -> NODES.numberNode(parser.getIntValue());
+                case LONG -> NODES.numberNode(parser.getLongValue());
+                default -> NODES.numberNode(parser.getBigIntegerValue());
+            };
+            case VALUE_NUMBER_FLOAT -> NODES.numberNode(floatValue(parser));
+            case VALUE_TRUE, VALUE_FALSE -> NODES.booleanNode(token == JsonToken.VALUE_TRUE);
+            default -> NODES.textNode(parser.getText());
+        };
+    }
+
+    /** A YAML float, including YAML's own spellings, which the parser tags as floats but cannot convert. */
+    private static double floatValue(JsonParser parser) throws IOException {
+        try {
+            return parser.getDoubleValue();
+        } catch (StreamReadException e) {
+            return switch (parser.getText().toLowerCase(Locale.ROOT)) {
+                case ".nan" -> Double.NaN;
+                case ".inf", "+.inf" -> Double.POSITIVE_INFINITY;
+                case "-.inf" -> Double.NEGATIVE_INFINITY;
+                default -> throw e;
+            };
+        }
+    }
+
+    /**
+     * One scalar given outside a document (a command-line flag's value), typed as YAML would type it: {@code 64} a
+     * whole number, {@code true} a boolean; anything that is not a lone scalar, or is empty, stays text.
+     */
+    static JsonNode scalar(String text, ObjectMapper yamlMapper) {
+        try (JsonParser parser = yamlMapper.createParser(text)) {
+            JsonToken token = parser.nextToken();
+            if (token != null && token.isScalarValue() && token != JsonToken.VALUE_NULL) {
+                JsonNode node = scalar(parser, token);
+                if (parser.nextToken() == null) {
+                    return node;
+                }
+            }
+        } catch (IOException notAScalar) {
+            // a syntax error: leave it to the key's own reader to refuse the text
+        }
+        return NODES.textNode(text);
     }
 
     private ConfigException error(JsonLocation location, String keyPath, String problem) {
