@@ -3,7 +3,7 @@
  * valet: /dev/valetN, a blk-mq block device whose requests are served by a
  * user-space daemon (valet-client) over the VALET generic netlink family.
  *
- * The contract is valet_uapi.h (version 2); the design is in README.md. In
+ * The contract is valet_uapi.h (version 3); the design is in README.md. In
  * short:
  *
  *  - Each device owns a data area, allocated with it, which the attached
@@ -21,6 +21,9 @@
  *    copies a read's data from the area into the bio and completes it.
  *  - Without a daemon, requests are held, and sent again to the next daemon
  *    that attaches, until HOLD_MS after they were first held; then they fail.
+ *  - A device may also own a tier area: memory the driver only allocates,
+ *    hands to the attached daemon (mmap) and frees with the device. It is the
+ *    daemon's host tier, kept here so that it survives the daemon.
  *
  * Locking: valet_ctl_mutex serialises control (create, destroy, attach,
  * detach, status); valet_daemon_lock protects who the daemon is; each
@@ -172,6 +175,10 @@ struct valet_dev {
 	bool area_waiters;		/* a request found no room */
 	wait_queue_head_t area_wait;	/* queue_rq waiting for room */
 
+	/* The tier area (see valet_uapi.h): only the daemon touches it. */
+	void *tier;			/* NULL: none */
+	u64 tier_bytes;
+
 	spinlock_t lock;		/* protects open_count and dying */
 	unsigned int open_count;
 	bool dying;
@@ -215,6 +222,7 @@ static void valet_dev_free(struct valet_dev *d)
 	bitmap_free(d->area_used);
 	bitmap_free(d->area_quarantine);
 	vfree(d->area);
+	vfree(d->tier);
 	kfree(d->queues);
 	kfree_rcu(d, rcu);
 }
@@ -978,8 +986,9 @@ static struct gendisk *valet_alloc_disk(struct valet_dev *d)
 	return disk;
 }
 
-/* The per-queue state and the data area: everything a device allocates. */
-static int valet_dev_alloc_state(struct valet_dev *d, u64 area_bytes)
+/* The per-queue state and the areas: everything a device allocates. */
+static int valet_dev_alloc_state(struct valet_dev *d, u64 area_bytes,
+				 u64 tier_bytes)
 {
 	unsigned int i;
 
@@ -1007,6 +1016,13 @@ static int valet_dev_alloc_state(struct valet_dev *d, u64 area_bytes)
 		return -ENOMEM;
 	spin_lock_init(&d->area_lock);
 	init_waitqueue_head(&d->area_wait);
+	if (tier_bytes) {
+		/* Zeroed: a new tier holds nothing. Freed only with the device. */
+		d->tier = vmalloc_user(tier_bytes);
+		if (!d->tier)
+			return -ENOMEM;
+		d->tier_bytes = tier_bytes;
+	}
 	return 0;
 }
 
@@ -1044,7 +1060,7 @@ static void valet_dev_set_daemon(struct valet_dev *d, bool attached, u64 epoch,
 /* Called with valet_ctl_mutex held. */
 static struct valet_dev *valet_dev_create(u64 size, u32 queue_depth,
 					  u32 hold_ms, u32 io_timeout_ms,
-					  u64 area_bytes)
+					  u64 area_bytes, u64 tier_bytes)
 {
 	struct gendisk *disk;
 	struct valet_dev *d;
@@ -1063,7 +1079,7 @@ static struct valet_dev *valet_dev_create(u64 size, u32 queue_depth,
 	d->io_timeout_ms = io_timeout_ms;
 	refcount_set(&d->ref, 1);
 	spin_lock_init(&d->lock);
-	ret = valet_dev_alloc_state(d, area_bytes);
+	ret = valet_dev_alloc_state(d, area_bytes, tier_bytes);
 	if (ret) {
 		valet_dev_free(d);
 		return ERR_PTR(ret);
@@ -1120,9 +1136,9 @@ static struct valet_dev *valet_dev_create(u64 size, u32 queue_depth,
 	if (ret)
 		goto out_disk;
 
-	pr_info("valet%u: %llu bytes, %u queues of depth %u, data area %llu bytes, hold %u ms, I/O timeout %u ms\n",
-		index, size, d->nr_queues, queue_depth, area_bytes, hold_ms,
-		io_timeout_ms);
+	pr_info("valet%u: %llu bytes, %u queues of depth %u, data area %llu bytes, tier area %llu bytes, hold %u ms, I/O timeout %u ms\n",
+		index, size, d->nr_queues, queue_depth, area_bytes, tier_bytes,
+		hold_ms, io_timeout_ms);
 	return d;
 
 out_disk:
@@ -1181,7 +1197,7 @@ static void valet_dev_destroy(struct valet_dev *d)
 }
 
 /* ------------------------------------------------------------------ */
-/* The data device: the daemon maps data areas from /dev/valet-data     */
+/* The data device: the daemon maps the areas from /dev/valet-data      */
 /* ------------------------------------------------------------------ */
 
 static bool valet_is_daemon_process(void)
@@ -1200,26 +1216,33 @@ static int valet_data_open(struct inode *inode, struct file *file)
 }
 
 /*
- * Maps device INDEX's area: offset VALET_DATA_MMAP_OFFSET(INDEX), shared,
- * at most the area's size. Only the attached daemon's process may.
+ * Maps device INDEX's data area (offset VALET_DATA_MMAP_OFFSET(INDEX)) or
+ * its tier area (VALET_TIER_MMAP_OFFSET(INDEX)), shared, at most the area's
+ * size. Only the attached daemon's process may.
  */
 static int valet_data_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	const unsigned long shift = VALET_DATA_MMAP_SHIFT - PAGE_SHIFT;
+	const unsigned long tier = BIT(VALET_TIER_MMAP_SHIFT - PAGE_SHIFT);
 	unsigned long size = vma->vm_end - vma->vm_start;
 	unsigned long index = vma->vm_pgoff >> shift;
+	unsigned long within = vma->vm_pgoff & (BIT(shift) - 1);
 	struct valet_dev *d;
+	void *area;
+	u64 bytes;
 	int ret;
 
 	if (!valet_is_daemon_process())
 		return -EPERM;
-	if (vma->vm_pgoff & (BIT(shift) - 1) || !(vma->vm_flags & VM_SHARED))
+	if ((within && within != tier) || !(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
 	d = valet_dev_get(index);
 	if (!d)
 		return -ENODEV;
-	ret = size > d->area_bytes ? -EINVAL :
-	      remap_vmalloc_range(vma, d->area, 0);
+	area = within ? d->tier : d->area;
+	bytes = within ? d->tier_bytes : d->area_bytes;
+	ret = !area || size > bytes ? -EINVAL :
+	      remap_vmalloc_range(vma, area, 0);
 	valet_dev_put(d);
 	return ret;
 }
@@ -1410,6 +1433,7 @@ static int valet_cmd_create(struct sk_buff *skb, struct genl_info *info)
 	u32 io_timeout_ms = VALET_DEF_IO_TIMEOUT_MS;
 	u64 area_bytes = VALET_DEF_DATA_BYTES;
 	u32 hold_ms = VALET_DEF_HOLD_MS;
+	u64 tier_bytes = 0;
 	struct sk_buff *reply;
 	struct valet_dev *d;
 	u32 index;
@@ -1439,6 +1463,21 @@ static int valet_cmd_create(struct sk_buff *skb, struct genl_info *info)
 			return -EINVAL;
 		}
 	}
+	if (attrs[VALET_ATTR_TIER_BYTES]) {
+		tier_bytes = nla_get_u64(attrs[VALET_ATTR_TIER_BYTES]);
+		if (tier_bytes > VALET_MAX_TIER_BYTES) {
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    attrs[VALET_ATTR_TIER_BYTES],
+					    "valet: TIER_BYTES is above VALET_MAX_TIER_BYTES (1 GiB)");
+			return -ERANGE;
+		}
+		if (!IS_ALIGNED(tier_bytes, VALET_BLOCK_SIZE)) {
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    attrs[VALET_ATTR_TIER_BYTES],
+					    "valet: TIER_BYTES is not a multiple of 4096");
+			return -EINVAL;
+		}
+	}
 	if (attrs[VALET_ATTR_QUEUE_DEPTH])
 		queue_depth = nla_get_u32(attrs[VALET_ATTR_QUEUE_DEPTH]);
 	if (attrs[VALET_ATTR_HOLD_MS])
@@ -1452,7 +1491,7 @@ static int valet_cmd_create(struct sk_buff *skb, struct genl_info *info)
 
 	mutex_lock(&valet_ctl_mutex);
 	d = valet_dev_create(size, queue_depth, hold_ms, io_timeout_ms,
-			     area_bytes);
+			     area_bytes, tier_bytes);
 	if (!IS_ERR(d))
 		index = d->index;
 	mutex_unlock(&valet_ctl_mutex);
@@ -1460,6 +1499,9 @@ static int valet_cmd_create(struct sk_buff *skb, struct genl_info *info)
 		nlmsg_free(reply);
 		if (PTR_ERR(d) == -ENOSPC)
 			NL_SET_ERR_MSG(info->extack, "valet: too many devices");
+		else if (PTR_ERR(d) == -ENOMEM)
+			NL_SET_ERR_MSG(info->extack,
+				       "valet: no memory for the device or its areas");
 		return PTR_ERR(d);
 	}
 
@@ -1552,6 +1594,8 @@ static int valet_fill_status(struct sk_buff *skb, struct valet_dev *d,
 	    nla_put_u32(skb, VALET_ATTR_HOLD_MS, d->hold_ms) ||
 	    nla_put_u32(skb, VALET_ATTR_IO_TIMEOUT_MS, d->io_timeout_ms) ||
 	    nla_put_u64_64bit(skb, VALET_ATTR_DATA_BYTES, d->area_bytes,
+			      VALET_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, VALET_ATTR_TIER_BYTES, d->tier_bytes,
 			      VALET_ATTR_PAD) ||
 	    nla_put_u8(skb, VALET_ATTR_ATTACHED, attached) ||
 	    nla_put_u32(skb, VALET_ATTR_STAT_INFLIGHT, inflight) ||
@@ -1839,6 +1883,8 @@ static const struct nla_policy valet_create_policy[VALET_ATTR_MAX + 1] = {
 						    VALET_MIN_IO_TIMEOUT_MS),
 	[VALET_ATTR_DATA_BYTES]	= NLA_POLICY_FULL_RANGE(NLA_U64,
 							&valet_data_bytes_range),
+	/* Checked by CREATE itself, so that the refusal names the bound. */
+	[VALET_ATTR_TIER_BYTES]	= { .type = NLA_U64 },
 	[VALET_ATTR_PAD]	= { .type = NLA_FLAG },
 };
 
@@ -1929,7 +1975,12 @@ static int __init valet_init(void)
 		     VALET_ATTR_STAT_REJECTED);
 	BUILD_BUG_ON(VALET_MSG_REQS * VALET_REQ_BYTES + GENL_HDRLEN +
 		     NLA_HDRLEN * 2 > NLMSG_GOODSIZE);
-	BUILD_BUG_ON(VALET_MAX_DATA_BYTES > (1ULL << VALET_DATA_MMAP_SHIFT));
+	/* Each device's range: its data area, then (at the tier shift) its tier. */
+	BUILD_BUG_ON(VALET_TIER_MMAP_SHIFT >= VALET_DATA_MMAP_SHIFT);
+	BUILD_BUG_ON(VALET_MAX_DATA_BYTES > (1ULL << VALET_TIER_MMAP_SHIFT));
+	BUILD_BUG_ON(VALET_MAX_TIER_BYTES > (1ULL << VALET_TIER_MMAP_SHIFT));
+	/* CREATE's refusal names the bound as "1 GiB". */
+	BUILD_BUG_ON(VALET_MAX_TIER_BYTES != SZ_1G);
 
 	valet_wq = alloc_workqueue("valet", WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
 	if (!valet_wq)
@@ -1947,7 +1998,7 @@ static int __init valet_init(void)
 	ret = genl_register_family(&valet_family);
 	if (ret)
 		goto out_misc;
-	pr_info("loaded: generic netlink family %s version %d, requests up to %u bytes, data areas on %s\n",
+	pr_info("loaded: generic netlink family %s version %d, requests up to %u bytes, data and tier areas on %s\n",
 		VALET_GENL_NAME, VALET_GENL_VERSION, VALET_MAX_IO_BYTES,
 		VALET_DATA_DEVICE);
 	return 0;

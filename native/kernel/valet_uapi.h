@@ -9,11 +9,12 @@
  *   ATTACH   become the daemon: the sender's port gets every I/O request.
  *            Held requests are re-sent to it at once.
  *   DETACH   stop being the daemon; requests are held (see HOLD_MS).
- *   CREATE   make /dev/valetN of SIZE bytes; replies with INDEX.
+ *   CREATE   make /dev/valetN of SIZE bytes (and its areas); replies with
+ *            INDEX.
  *   DESTROY  remove /dev/valetN (refused with EBUSY while it is open).
  *   STATUS   one reply per device (or for INDEX only), with STAT_* counters.
  *
- * Data path (version 2: page data never rides in netlink messages):
+ * Data path (since version 2: page data never rides in netlink messages):
  *   IO       driver -> daemon: one or more REQ (nested), each with COOKIE,
  *            OP, OFFSET, LENGTH and, for reads and writes, BUF: where the
  *            request's LENGTH bytes are in the device's data area. A write's
@@ -34,6 +35,17 @@
  * may not, BLK_STS_RESOURCE) until a completion frees some. The area thus
  * bounds the bytes under writeback to the daemon.
  *
+ * The tier area (version 3): VALET_ATTR_TIER_BYTES of memory (0: none) the
+ * driver allocates, zeroed, with the device (CREATE) and frees only with it
+ * (DESTROY, module unload). The driver never reads or writes it: it is the
+ * daemon's own memory (its host tier of pages), kept by the driver so that it
+ * survives the daemon (a SIGKILL included) and is never swapped out. The
+ * attached daemon maps it from VALET_DATA_DEVICE as it maps the data area,
+ * at VALET_TIER_MMAP_OFFSET(index), length at most TIER_BYTES; any other
+ * process is refused (EPERM). A restarted daemon ATTACHes first (only the
+ * attached daemon may map it: two daemons never share it), then maps it and
+ * finds there what its predecessor left.
+ *
  * The cookie is the request's blk-mq tag with a generation and the device:
  * a stale (earlier generation), unknown or second completion of a request is
  * refused and counted (STAT_REJECTED), and changes nothing.
@@ -45,14 +57,16 @@
  * Details of the messages:
  *   - Every command needs CAP_NET_ADMIN (GENL_ADMIN_PERM) and CAP_SYS_ADMIN.
  *   - ATTACH carries VERSION; a driver of another version refuses it
- *     (EPROTO, with a message naming both versions).
+ *     (EPROTO, with a message naming its version).
  *   - CREATE carries SIZE and optionally QUEUE_DEPTH, HOLD_MS,
- *     IO_TIMEOUT_MS and DATA_BYTES; its reply carries INDEX and SIZE.
+ *     IO_TIMEOUT_MS, DATA_BYTES and TIER_BYTES (a multiple of
+ *     VALET_BLOCK_SIZE, at most VALET_MAX_TIER_BYTES; 0 or absent: no tier);
+ *     its reply carries INDEX and SIZE.
  *   - STATUS has three forms: with INDEX, one reply for that device;
  *     without, one message per device and then the acknowledgment; with
  *     NLM_F_DUMP, a dump of every device. Each message carries INDEX, SIZE,
- *     QUEUE_DEPTH, HOLD_MS, IO_TIMEOUT_MS, DATA_BYTES, ATTACHED and the
- *     STAT_* counters.
+ *     QUEUE_DEPTH, HOLD_MS, IO_TIMEOUT_MS, DATA_BYTES, TIER_BYTES, ATTACHED
+ *     and the STAT_* counters.
  *   - IO carries a top-level INDEX (the device) before its REQ nests; the
  *     COOKIE is opaque to the daemon and only echoed back in CPL.
  *   - CPL nests in DONE must have NLA_F_NESTED set.
@@ -61,7 +75,7 @@
 #define _UAPI_LINUX_VALET_H
 
 #define VALET_GENL_NAME		"VALET"
-#define VALET_GENL_VERSION	2
+#define VALET_GENL_VERSION	3
 
 /* Largest single request the driver issues (max_hw_sectors), in bytes. */
 #define VALET_MAX_IO_BYTES	(512 * 1024)
@@ -77,6 +91,19 @@
 #define VALET_MIN_DATA_BYTES	VALET_MAX_IO_BYTES
 #define VALET_MAX_DATA_BYTES	(1024ULL * 1024 * 1024)
 #define VALET_DEF_DATA_BYTES	(8 * 1024 * 1024)
+
+/*
+ * Where device INDEX's tier area is in VALET_DATA_DEVICE: half way into its
+ * range, beyond the largest data area.
+ */
+#define VALET_TIER_MMAP_SHIFT	39
+#define VALET_TIER_MMAP_OFFSET(index) \
+	(VALET_DATA_MMAP_OFFSET(index) | (1ULL << VALET_TIER_MMAP_SHIFT))
+/*
+ * Tier area bound (CREATE's TIER_BYTES), in bytes: the daemon addresses the
+ * tier as one Java buffer, whose indices are below 2^31.
+ */
+#define VALET_MAX_TIER_BYTES	(1024ULL * 1024 * 1024)
 
 enum valet_cmd {
 	VALET_CMD_UNSPEC,
@@ -119,6 +146,7 @@ enum valet_attr {
 	VALET_ATTR_STAT_MESSAGES,	/* u64: IO messages sent */
 	VALET_ATTR_STAT_QUEUED_NS,	/* u64: sum over sends of ns from queue_rq to the unicast */
 	VALET_ATTR_STAT_SERVED_NS,	/* u64: sum over DONEs of ns from the unicast to the DONE */
+	VALET_ATTR_TIER_BYTES,		/* u64: size of the device's tier area, 0: none */
 	__VALET_ATTR_MAX,
 };
 

@@ -18,7 +18,8 @@
  *
  *   valet-nlprobe status [INDEX]	STATUS of every device (a dump), or one
  *   valet-nlprobe create SIZE [--queue-depth N] [--hold-ms N]
- *		[--io-timeout-ms N] [--data-bytes SIZE]	prints the new index
+ *		[--io-timeout-ms N] [--data-bytes SIZE] [--tier-bytes SIZE]
+ *	CREATE; prints the new index
  *   valet-nlprobe destroy INDEX
  *   valet-nlprobe stall SECONDS
  *	Attaches as the daemon and never answers (an attached but hung
@@ -29,6 +30,14 @@
  *	read and a write issued by child processes through the area, and
  *	checks that completions with another generation, an unknown queue,
  *	no STATUS, or a second completion are refused and change nothing.
+ *   valet-nlprobe tier-probe INDEX [--expect zero|SEED] [--fill SEED]
+ *		[--hang]
+ *	Checks that the tier area of /dev/valetINDEX may not be mapped before
+ *	ATTACH, attaches as its daemon, maps the whole tier (a longer mapping
+ *	and another process are refused), checks that it holds zeros or the
+ *	pattern of SEED (--expect), fills it with the pattern of SEED (--fill),
+ *	 then detaches; with --hang it prints "tier-probe: ready" and waits to
+ *	be killed instead, still attached and mapping it.
  *
  * Exit status: 0 success, 1 a check failed or a command was refused,
  * 2 usage or set-up error (no VALET family: valet.ko not loaded).
@@ -79,6 +88,7 @@ struct device {
 	bool attached;
 	uint64_t rejected;
 	uint64_t data_bytes;
+	uint64_t tier_bytes;
 };
 
 struct conn {
@@ -404,6 +414,8 @@ static void status_reply(struct conn *c, const struct nlmsghdr *nlh)
 		      get_uint(tb[VALET_ATTR_STAT_REJECTED]) : 0;
 	d->data_bytes = tb[VALET_ATTR_DATA_BYTES] ?
 			get_uint(tb[VALET_ATTR_DATA_BYTES]) : 0;
+	d->tier_bytes = tb[VALET_ATTR_TIER_BYTES] ?
+			get_uint(tb[VALET_ATTR_TIER_BYTES]) : 0;
 	if (quiet)
 		return;
 	printf("valet%u:", d->index);
@@ -429,6 +441,7 @@ static void status_reply(struct conn *c, const struct nlmsghdr *nlh)
 			[VALET_ATTR_STAT_MESSAGES] = "messages",
 			[VALET_ATTR_STAT_QUEUED_NS] = "queued_ns",
 			[VALET_ATTR_STAT_SERVED_NS] = "served_ns",
+			[VALET_ATTR_TIER_BYTES] = "tier_bytes",
 		};
 
 		if (tb[t] && names[t])
@@ -670,6 +683,29 @@ static bool b_create_area_unaligned(struct ctx *x, struct msg *m,
 	return true;
 }
 
+static bool b_create_tier_huge(struct ctx *x, struct msg *m,
+			       const char **why)
+{
+	create_size(x, m, 64ULL << 20);
+	put_u64(m, VALET_ATTR_TIER_BYTES, VALET_MAX_TIER_BYTES * 2);
+	return true;
+}
+
+static bool b_create_tier_unaligned(struct ctx *x, struct msg *m,
+				    const char **why)
+{
+	create_size(x, m, 64ULL << 20);
+	put_u64(m, VALET_ATTR_TIER_BYTES, (1ULL << 20) + 512);
+	return true;
+}
+
+static bool b_create_tier_u32(struct ctx *x, struct msg *m, const char **why)
+{
+	create_size(x, m, 64ULL << 20);
+	put_u32(m, VALET_ATTR_TIER_BYTES, 1 << 20);
+	return true;
+}
+
 static bool b_create_size0(struct ctx *x, struct msg *m, const char **why)
 {
 	create_size(x, m, 0);
@@ -808,6 +844,15 @@ static bool b_attach_other_version(struct ctx *x, struct msg *m, const char **wh
 	return true;
 }
 
+/* A daemon of the version before: refused, so it cannot miss the tier. */
+static bool b_attach_old_version(struct ctx *x, struct msg *m,
+				 const char **why)
+{
+	msg_begin(m, x->c, VALET_CMD_ATTACH);
+	put_u32(m, VALET_ATTR_VERSION, VALET_GENL_VERSION - 1);
+	return true;
+}
+
 static bool b_attach_no_version(struct ctx *x, struct msg *m,
 				const char **why)
 {
@@ -930,6 +975,9 @@ static const struct probe probes[] = {
 	PROBE("create-data-area-too-small", ERANGE, b_create_area_small),
 	PROBE("create-data-area-too-large", ERANGE, b_create_area_huge),
 	PROBE("create-data-area-unaligned", EINVAL, b_create_area_unaligned),
+	PROBE("create-tier-area-too-large", ERANGE, b_create_tier_huge),
+	PROBE("create-tier-area-unaligned", EINVAL, b_create_tier_unaligned),
+	PROBE("create-tier-bytes-as-u32", EINVAL, b_create_tier_u32),
 	PROBE("create-size-0", ERANGE, b_create_size0),
 	PROBE("create-size-unaligned", EINVAL, b_create_unaligned),
 	PROBE("create-size-huge", ERANGE, b_create_huge),
@@ -949,6 +997,7 @@ static const struct probe probes[] = {
 	PROBE("destroy-no-such-device", ENODEV, b_destroy_missing),
 	PROBE("status-no-such-device", ENODEV, b_status_missing),
 	PROBE("attach-other-version", EPROTO, b_attach_other_version),
+	PROBE("attach-old-version", EPROTO, b_attach_old_version),
 	PROBE("attach-without-version", EINVAL, b_attach_no_version),
 	PROBE("attach-version-as-u8", EINVAL, b_attach_version_u8),
 	PROBE("attach-while-attached", EBUSY, b_attach_second),
@@ -1097,8 +1146,8 @@ static void drop_caps(bool all)
 		die("capset: %s", strerror(errno));
 }
 
-/* Maps @bytes of device @index's data area; NULL and *err on failure. */
-static void *map_area(uint32_t index, uint64_t bytes, int *err)
+/* Maps @bytes of VALET_DATA_DEVICE at @offset; NULL and *err on failure. */
+static void *map_at(uint64_t offset, uint64_t bytes, int *err)
 {
 	int fd = open(VALET_DATA_DEVICE, O_RDWR | O_CLOEXEC);
 	void *p;
@@ -1108,26 +1157,47 @@ static void *map_area(uint32_t index, uint64_t bytes, int *err)
 		return NULL;
 	}
 	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		 (off_t)VALET_DATA_MMAP_OFFSET(index));
+		 (off_t)offset);
 	*err = p == MAP_FAILED ? errno : 0;
 	close(fd);
 	return p == MAP_FAILED ? NULL : p;
 }
 
-/* A process that is not the daemon must not map a data area. */
-static int probe_mapping(struct ctx *x)
+/* Maps @bytes of device @index's data area; NULL and *err on failure. */
+static void *map_area(uint32_t index, uint64_t bytes, int *err)
+{
+	return map_at(VALET_DATA_MMAP_OFFSET(index), bytes, err);
+}
+
+/* Maps @bytes of device @index's tier area; NULL and *err on failure. */
+static void *map_tier(uint32_t index, uint64_t bytes, int *err)
+{
+	return map_at(VALET_TIER_MMAP_OFFSET(index), bytes, err);
+}
+
+/* A mapping a process that is not the daemon must not get: EPERM. */
+static int probe_refused_map(const char *name, uint64_t offset)
 {
 	int err;
-	void *p = map_area(x->index, VALET_BLOCK_SIZE, &err);
+	void *p = map_at(offset, VALET_BLOCK_SIZE, &err);
 
 	if (p) {
 		munmap(p, VALET_BLOCK_SIZE);
-		printf("  FAIL %-30s accepted\n", "data-mmap-not-the-daemon");
+		printf("  FAIL %-30s accepted\n", name);
 		return 1;
 	}
-	printf("  %s %-30s %s\n", err == EPERM ? "ok  " : "FAIL",
-	       "data-mmap-not-the-daemon", errname(err));
+	printf("  %s %-30s %s\n", err == EPERM ? "ok  " : "FAIL", name,
+	       errname(err));
 	return err == EPERM ? 0 : 1;
+}
+
+/* A process that is not the daemon must not map a data or tier area. */
+static int probe_mapping(struct ctx *x)
+{
+	return probe_refused_map("data-mmap-not-the-daemon",
+				 VALET_DATA_MMAP_OFFSET(x->index)) +
+	       probe_refused_map("tier-mmap-not-the-daemon",
+				 VALET_TIER_MMAP_OFFSET(x->index));
 }
 
 static int cmd_probe(int argc, char **argv)
@@ -1400,7 +1470,7 @@ static int daemon_probe(struct conn *c, struct msg *m, uint32_t index)
 	const uint64_t gen_bit = 1ULL << 32;
 	struct device *d = NULL;
 	uint64_t rejected0;
-	unsigned char *area, *want;
+	unsigned char *area, *want, *longer;
 	struct io_req r;
 	int failed = 0, err, i;
 	pid_t pid;
@@ -1422,8 +1492,10 @@ static int daemon_probe(struct conn *c, struct msg *m, uint32_t index)
 	area = map_area(index, d->data_bytes, &err);
 	if (check(area, "daemon-maps-the-area", errname(err)))
 		return 1;
-	failed += check(!map_area(index, d->data_bytes + 4096, &err) &&
-			err == EINVAL, "map-longer-than-the-area", errname(err));
+	/* The call first: check()'s arguments have no order of evaluation. */
+	longer = map_area(index, d->data_bytes + 4096, &err);
+	failed += check(!longer && err == EINVAL, "map-longer-than-the-area",
+			errname(err));
 
 	pid = fork();
 	if (pid == 0)
@@ -1486,6 +1558,146 @@ static int daemon_probe(struct conn *c, struct msg *m, uint32_t index)
 	return failed ? 1 : 0;
 }
 
+/*
+ * The first byte of @len bytes at @p that differs from the pattern of @seed
+ * (zeros when @seed is -1), or -1 when none does.
+ */
+static long tier_mismatch(const unsigned char *p, size_t len, long seed)
+{
+	unsigned char want[4096];
+
+	for (size_t at = 0; at < len; at += sizeof(want)) {
+		size_t n = len - at < sizeof(want) ? len - at : sizeof(want);
+
+		if (seed < 0)
+			memset(want, 0, n);
+		else
+			fill(want, n, (unsigned int)(seed + at / 4096 * 3));
+		if (memcmp(p + at, want, n))
+			for (size_t i = 0; i < n; i++)
+				if (p[at + i] != want[i])
+					return (long)(at + i);
+	}
+	return -1;
+}
+
+static void tier_fill(unsigned char *p, size_t len, long seed)
+{
+	for (size_t at = 0; at < len; at += 4096)
+		fill(p + at, len - at < 4096 ? len - at : 4096,
+		     (unsigned int)(seed + at / 4096 * 3));
+}
+
+/*
+ * The tier area from the daemon's side: refused before ATTACH and to other
+ * processes; what one daemon left is what the next one finds.
+ */
+static int tier_probe(struct conn *c, struct msg *m, uint32_t index,
+		      long expect, long fill_seed, bool hang)
+{
+	struct device *d = NULL;
+	unsigned char *tier, *other;
+	char detail[64];
+	int failed = 0, err, i;
+	long bad;
+	pid_t pid;
+
+	err = get_status(c, m);
+	for (i = 0; !err && i < c->ndev; i++)
+		if (c->dev[i].index == index)
+			d = &c->dev[i];
+	if (!d || !d->tier_bytes)
+		die("tier-probe: no valet%u (with a tier area)", index);
+	if (d->attached)
+		die("tier-probe: valet%u has a daemon attached", index);
+	tier = map_tier(index, VALET_BLOCK_SIZE, &err);
+	failed += check(!tier && err == EPERM, "tier-map-before-attach",
+			errname(err));
+	msg_begin(m, c, VALET_CMD_ATTACH);
+	put_u32(m, VALET_ATTR_VERSION, VALET_GENL_VERSION);
+	msg_end(m);
+	if (report(c, "ATTACH", transact(c, m, NULL)))
+		return 1;
+	printf("tier-probe: attached to valet%u, tier area %llu bytes\n", index,
+	       (unsigned long long)d->tier_bytes);
+	tier = map_tier(index, d->tier_bytes, &err);
+	if (check(tier, "daemon-maps-the-tier", errname(err)))
+		return 1;
+	other = map_tier(index, d->tier_bytes + 4096, &err);
+	failed += check(!other && err == EINVAL, "map-longer-than-the-tier",
+			errname(err));
+	other = map_at(VALET_DATA_MMAP_OFFSET(index) | (1ULL << 38), 4096,
+		       &err);
+	failed += check(!other && err == EINVAL, "map-between-data-and-tier",
+			errname(err));
+	pid = fork();
+	if (pid == 0)
+		_exit(map_tier(index, 4096, &err) || err != EPERM ? 1 : 0);
+	failed += check(child_ok(pid), "other-process-may-not-map-tier",
+			"EPERM");
+	if (expect != -2) {
+		bad = tier_mismatch(tier, d->tier_bytes, expect);
+		if (bad < 0)
+			snprintf(detail, sizeof(detail), "%s",
+				 expect < 0 ? "zeros" : "the pattern");
+		else
+			snprintf(detail, sizeof(detail), "byte %ld differs",
+				 bad);
+		failed += check(bad < 0, "tier-holds-what-was-left", detail);
+	}
+	if (fill_seed >= 0) {
+		tier_fill(tier, d->tier_bytes, fill_seed);
+		printf("tier-probe: filled with the pattern of %ld\n",
+		       fill_seed);
+	}
+	if (hang) {
+		printf("tier-probe: ready, waiting to be killed\n");
+		for (;;)
+			pause();
+	}
+	munmap(tier, d->tier_bytes);
+	msg_begin(m, c, VALET_CMD_DETACH);
+	msg_end(m);
+	report(c, "DETACH", transact(c, m, NULL));
+	printf("tier-probe: %s\n", failed ? "FAILED" : "every check passed");
+	return failed ? 1 : 0;
+}
+
+static int cmd_tier_probe(struct conn *c, struct msg *m, int argc,
+			  char **argv)
+{
+	static const struct option opts[] = {
+		{ "expect", required_argument, NULL, 'e' },
+		{ "fill", required_argument, NULL, 'f' },
+		{ "hang", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long expect = -2, fill_seed = -1;
+	bool hang = false;
+	int o;
+
+	if (argc < 2)
+		die("usage: tier-probe INDEX [--expect zero|SEED] [--fill SEED] [--hang]");
+	optind = 2;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o == 'e')
+			expect = strcmp(optarg, "zero") == 0 ? -1 :
+				 strtol(optarg, NULL, 0);
+		else if (o == 'f')
+			fill_seed = strtol(optarg, NULL, 0);
+		else if (o == 'h')
+			hang = true;
+		else
+			return 2;
+	}
+	if (expect < -1 && expect != -2)
+		die("tier-probe: bad --expect");
+	if (fill_seed < -1)
+		die("tier-probe: bad --fill");
+	return tier_probe(c, m, (uint32_t)strtoul(argv[1], NULL, 0), expect,
+			  fill_seed, hang);
+}
+
 static int cmd_control(int argc, char **argv)
 {
 	struct msg m = { .data = malloc(BUF_SIZE) };
@@ -1515,13 +1727,14 @@ static int cmd_control(int argc, char **argv)
 			{ "hold-ms", required_argument, NULL, 'h' },
 			{ "io-timeout-ms", required_argument, NULL, 't' },
 			{ "data-bytes", required_argument, NULL, 'd' },
+			{ "tier-bytes", required_argument, NULL, 'T' },
 			{ NULL, 0, NULL, 0 },
 		};
 		int o;
 
 		if (argc < 2)
 			die("usage: create SIZE [--queue-depth N] [--hold-ms N]\n"
-			    "       [--io-timeout-ms N] [--data-bytes SIZE]");
+			    "       [--io-timeout-ms N] [--data-bytes SIZE] [--tier-bytes SIZE]");
 		msg_begin(&m, &c, VALET_CMD_CREATE);
 		put_u64(&m, VALET_ATTR_SIZE, parse_size(argv[1]));
 		optind = 2;
@@ -1536,6 +1749,9 @@ static int cmd_control(int argc, char **argv)
 				put_u32(&m, VALET_ATTR_IO_TIMEOUT_MS, v);
 			else if (o == 'd')
 				put_u64(&m, VALET_ATTR_DATA_BYTES,
+					parse_size(optarg));
+			else if (o == 'T')
+				put_u64(&m, VALET_ATTR_TIER_BYTES,
 					parse_size(optarg));
 			else
 				return 2;
@@ -1576,8 +1792,10 @@ static int cmd_control(int argc, char **argv)
 			die("usage: daemon-probe INDEX");
 		return daemon_probe(&c, &m, (uint32_t)strtoul(argv[1], NULL, 0));
 	}
-	die("unknown command '%s' (probe, status, create, destroy, stall, daemon-probe)",
-	    cmd);
+	if (strcmp(cmd, "tier-probe") == 0)
+		return cmd_tier_probe(&c, &m, argc, argv);
+	die("unknown command '%s' (probe, status, create, destroy, stall,\n"
+	    "daemon-probe, tier-probe)", cmd);
 	return 2;
 }
 

@@ -5,8 +5,10 @@
 # (tools/valet-nlprobe), CREATE /dev/valet0 and check its queue, hold a read for HOLD_MS and then fail it with EIO,
 # fail a read after IO_TIMEOUT + HOLD at an attached daemon that never answers, serve a read and a write through the
 # data area as a minimal daemon that also sends stale, unknown, incomplete and double completions (daemon-probe),
-# refuse DESTROY and rmmod while the device is open, DESTROY it, and unload with a device left (module exit removes
-# it). Swap served by the real daemon (valet-client) is tested in its own scenarios.
+# keep a device's tier area across daemons (one fills it and is SIGKILLed, the next finds the pattern; other processes
+# may not map it; DESTROY frees it: tier-probe), refuse DESTROY and rmmod while the device is open, DESTROY it, and
+# unload with a device left (module exit removes it). Swap served by the real daemon (valet-client) is tested in its
+# own scenarios.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../guest/lib.sh
 . "$REPO/setup/vm/guest/lib.sh"
@@ -14,12 +16,15 @@ set -euo pipefail
 src="$REPO/native/kernel"
 dev=/dev/valet0
 stall_pid=""
+tier_pid=""
 
 cleanup() {
     exec 3<&- 2>/dev/null || true
     [ -z "$stall_pid" ] || kill "$stall_pid" 2>/dev/null || true
+    [ -z "$tier_pid" ] || kill -9 "$tier_pid" 2>/dev/null || true
     if grep -q '^valet ' /proc/modules; then
         [ ! -x "${probe:-}" ] || "$probe" destroy 0 2>/dev/null || true
+        [ ! -x "${probe:-}" ] || "$probe" destroy 1 2>/dev/null || true
         rmmod valet 2>/dev/null || true
     fi
 }
@@ -45,9 +50,14 @@ if [ "$fresh" = 0 ]; then
     probe="$PWD/build/tools/valet-nlprobe"
 fi
 
-# status_field NAME: a field of valet0's line in "valet-nlprobe status".
+# status_field NAME [INDEX]: a field of valetINDEX's line (default valet0) in "valet-nlprobe status".
 status_field() {
-    "$probe" status 0 | tr ' ' '\n' | sed -n "s/^$1=//p"
+    "$probe" status "${2:-0}" | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+
+# vmalloc_kb: the kernel's vmalloc'd memory (where the driver's areas are), in KiB.
+vmalloc_kb() {
+    awk '$1 == "VmallocUsed:" { print $2 }' /proc/meminfo
 }
 
 # --- load; the prober with no device and no daemon --------------------------------------------------------------------
@@ -107,6 +117,38 @@ for _ in $(seq 50); do [ "$(status_field attached)" = 0 ] && break; sleep 0.1; d
 # --- the daemon's side of version 2: the data area, tag + generation cookies -----------------------------------------
 "$probe" daemon-probe 0 || fail "valet-nlprobe daemon-probe: the data area or a completion check failed"
 [ "$(status_field attached)" = 0 ] || fail "daemon-probe detached, but a daemon is still attached"
+
+# --- the tier area (version 3): driver memory that outlives its daemon, freed by DESTROY ------------------------------
+[ "$(status_field tier_bytes)" = 0 ] || fail "valet0 was created without a tier, STATUS says $(status_field tier_bytes)"
+vm_before="$(vmalloc_kb)"
+tier="$("$probe" create 16M --data-bytes 1M --tier-bytes 32M)" || fail "CREATE with a 32 MiB tier failed"
+wait_for_file "/dev/valet$tier" 10 || fail "/dev/valet$tier did not appear"
+[ "$(status_field tier_bytes "$tier")" = $((32 << 20)) ] || fail "STATUS tier_bytes $(status_field tier_bytes "$tier")"
+vm_created="$(vmalloc_kb)"
+# Both areas are vmalloc'd: 1 MiB of data area and 32 MiB of tier.
+metric areas_vmalloc_kb $((vm_created - vm_before))
+[ $((vm_created - vm_before)) -ge $((33 << 10)) ] ||
+    fail "vmalloc grew by $((vm_created - vm_before)) KiB for 33 MiB of areas"
+# The first daemon finds zeros, fills the tier and is SIGKILLed while attached and mapping it.
+"$probe" tier-probe "$tier" --expect zero --fill 7 --hang >tier1.log 2>&1 &
+tier_pid=$!
+for _ in $(seq 300); do grep -q 'waiting to be killed' tier1.log && break; sleep 0.1; done
+cat tier1.log
+grep -q 'waiting to be killed' tier1.log || fail "tier-probe (first daemon) did not get to fill the tier"
+! grep -q FAIL tier1.log || fail "tier-probe (first daemon) failed a check"
+kill -9 "$tier_pid"
+wait "$tier_pid" 2>/dev/null || true
+tier_pid=""
+for _ in $(seq 50); do [ "$(status_field attached "$tier")" = 0 ] && break; sleep 0.1; done
+[ "$(status_field attached "$tier")" = 0 ] || fail "the SIGKILLed daemon is still attached"
+# The next daemon finds the pattern, and leaves another; the one after finds that.
+"$probe" tier-probe "$tier" --expect 7 --fill 9 || fail "tier-probe: the tier lost what a SIGKILLed daemon left"
+"$probe" tier-probe "$tier" --expect 9 || fail "tier-probe: the tier lost what a detached daemon left"
+"$probe" destroy "$tier" || fail "DESTROY of the device with a tier failed"
+[ ! -e "/dev/valet$tier" ] || fail "/dev/valet$tier still exists after DESTROY"
+vm_destroyed="$(vmalloc_kb)"
+[ $((vm_created - vm_destroyed)) -ge $((33 << 10)) ] ||
+    fail "vmalloc shrank by only $((vm_created - vm_destroyed)) KiB when the device with 33 MiB of areas went"
 
 # --- open: DESTROY and rmmod refused ------------------------------------------------------------------------------------
 exec 3<"$dev"

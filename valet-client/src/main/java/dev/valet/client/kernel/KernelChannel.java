@@ -5,6 +5,7 @@ import dev.valet.client.netlink.NetlinkEndpoint;
 import dev.valet.client.netlink.NetlinkSocket;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.config.DeviceConfig;
+import io.netty.buffer.ByteBuf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,8 +17,8 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Serves /dev/valetN: the daemon's end of the VALET generic netlink family ({@code native/kernel/valet_uapi.h},
- * version 2). This is what the daemon holds; the work is done by its parts, one job each:
- * {@link ServedDevice} (which device, and its data area), {@link RequestReceiver} (thread {@code valet-kernel-rx}:
+ * version 3). This is what the daemon holds; the work is done by its parts, one job each:
+ * {@link ServedDevice} (which device, and its areas), {@link RequestReceiver} (thread {@code valet-kernel-rx}:
  * IO messages in, requests to the engine), {@link EngineAnswers} (the engine's answer per slot),
  * {@link CompletionSender} (thread {@code valet-kernel-tx}: DONE messages out), {@link DataPortControl} (ATTACH and
  * DETACH) and {@link CpuTopology} (how many hardware queues, so how many slots).
@@ -28,7 +29,18 @@ import java.util.concurrent.locks.LockSupport;
  * (with VALET_ATTR_VERSION) on the data socket, so held requests come here at once; then, when there was none,
  * CREATE it with the {@code device:} settings of valet.yaml (DATA_BYTES from {@code device.dataArea}). ATTACH comes
  * before CREATE because the kernel reads a new disk (partition scan) before CREATE returns, and that read needs a
- * daemon. Last, the device's data area is mapped, unless a request already did.
+ * daemon. Then the device's data area is mapped, unless a request already did. Last, the host tier (below).
+ *
+ * <h2>The host tier</h2>
+ * A device may own a tier area (CREATE's TIER_BYTES, from {@link Settings#tierBytes}; an existing device keeps its
+ * own): memory the driver allocated with the device and frees only with it, so what the tier keeps there survives
+ * this daemon, a SIGKILL included, and is never swapped out. Once the device is known and ATTACHed (only the attached
+ * daemon may map the tier, so two daemons never recover the same one), the channel maps it and the
+ * {@link TierOpener} makes the page store that serves from it over the backing store. A fresh tier is all zeros
+ * and holds nothing the backing store lacks: the requests of a new device go to the backing store until the tier
+ * is open, then to the tier. An existing tier may hold pages only it has (its daemon was killed): the requests the
+ * driver held come at once after ATTACH, and wait ({@link HeldRequests}) until the opener has recovered the tier;
+ * then they go to it, first. A device without a tier is served by the backing store alone.
  *
  * <h2>The data area</h2>
  * Page data never rides in netlink messages: the driver keeps each device's pages in a data area it allocated at
@@ -45,7 +57,8 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <h2>Stop ({@link #close})</h2>
  * DETACH: the driver holds requests in flight and new ones for the next daemon (up to the hold timeout), with their
- * data in its area, so nothing is failed; then both threads stop, the sockets close and the area is unmapped.
+ * data in its area, so nothing is failed; then both threads stop, the sockets close, the tier's store is closed and
+ * the areas are unmapped.
  */
 public final class KernelChannel implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KernelChannel.class);
@@ -60,6 +73,19 @@ public final class KernelChannel implements AutoCloseable {
     private static final Duration QUIESCE_TIMEOUT = Duration.ofSeconds(10);
 
     /**
+     * Makes the page store that serves a device from its tier area: the host tier over {@code backing}. It runs
+     * once per start, on the thread that opens the channel, while the driver's requests wait; for an existing tier
+     * it recovers what an earlier daemon left there first. {@code tierMemory} is the whole tier area, mapped shared
+     * from the driver (valid until the channel closes). When the store it returns is {@link AutoCloseable}, the
+     * channel closes it once no request is in it and only then unmaps the tier: it must not touch
+     * {@code tierMemory} after its close returns.
+     */
+    @FunctionalInterface
+    public interface TierOpener {
+        PageStore open(ByteBuf tierMemory, PageStore backing) throws IOException;
+    }
+
+    /**
      * What the channel needs to know.
      *
      * @param deviceBytes    size of the device to find or create (swapSpace)
@@ -67,10 +93,11 @@ public final class KernelChannel implements AutoCloseable {
      * @param holdTimeout    how long the driver holds requests while no daemon is attached
      * @param ioTimeout      one request's timeout in the driver
      * @param dataBytes      size of the data area of a device this daemon creates (CREATE's DATA_BYTES)
+     * @param tierBytes      size of the tier area of a device this daemon creates (CREATE's TIER_BYTES), 0: none
      * @param hardwareQueues the most hardware queues the driver may use (the possible CPUs)
      */
     public record Settings(long deviceBytes, int queueDepth, Duration holdTimeout, Duration ioTimeout,
-                           long dataBytes, int hardwareQueues) {
+                           long dataBytes, long tierBytes, int hardwareQueues) {
         public Settings {
             if (deviceBytes <= 0 || deviceBytes % ValetGenl.BLOCK_SIZE != 0) {
                 throw new IllegalArgumentException("device size " + deviceBytes + " is not a positive multiple of "
@@ -82,17 +109,27 @@ public final class KernelChannel implements AutoCloseable {
                         + ValetGenl.BLOCK_SIZE + " from " + ValetGenl.MIN_DATA_BYTES + " to "
                         + ValetGenl.MAX_DATA_BYTES);
             }
+            if (tierBytes < 0 || tierBytes > ValetGenl.MAX_TIER_BYTES || tierBytes % ValetGenl.BLOCK_SIZE != 0) {
+                throw new IllegalArgumentException("tier area of " + tierBytes + " bytes: must be 0 (none) or a"
+                        + " multiple of " + ValetGenl.BLOCK_SIZE + " up to " + ValetGenl.MAX_TIER_BYTES);
+            }
             if (queueDepth < 1 || hardwareQueues < 1) {
                 throw new IllegalArgumentException("queue depth " + queueDepth + ", hardware queues "
                         + hardwareQueues);
             }
         }
 
+        /** Without a tier area. */
+        public Settings(long deviceBytes, int queueDepth, Duration holdTimeout, Duration ioTimeout, long dataBytes,
+                        int hardwareQueues) {
+            this(deviceBytes, queueDepth, holdTimeout, ioTimeout, dataBytes, 0, hardwareQueues);
+        }
+
         /** From valet.yaml: {@code swapSpace} and the {@code device:} section; hardware queues = possible CPUs. */
         public static Settings from(ClientConfig config) {
             DeviceConfig d = config.device();
             return new Settings(config.swapSpace().bytes(), d.queueDepth(), d.holdTimeout(), d.ioTimeout(),
-                    d.dataArea().bytes(), CpuTopology.possibleCpus());
+                    d.dataArea().bytes(), 0, CpuTopology.possibleCpus());
         }
 
         /** Slots for a device of {@code queueDepth} tags per hardware queue. */
@@ -124,12 +161,16 @@ public final class KernelChannel implements AutoCloseable {
     private final CompletionSender sender;
     private final EngineAnswers answers;
     private final RequestReceiver receiver;
+    private final PageStore backing;
     private final CompletableFuture<Throwable> failure = new CompletableFuture<>();
     private boolean attached;
     private boolean closed;
+    /** What the {@link TierOpener} made, or null (no tier, or not open yet). */
+    private volatile PageStore tierStore;
 
     private KernelChannel(PageStore store, ValetControl control, NetlinkEndpoint data, int slots, Settings settings,
                           DataArea.Mapper mapper) {
+        this.backing = store;
         int familyId = control.familyId();
         this.control = control;
         this.data = data;
@@ -144,14 +185,27 @@ public final class KernelChannel implements AutoCloseable {
     }
 
     /**
-     * Opens the channel for {@code store}: finds or creates the device (see the class comment) and serves it until
-     * {@link #close()}.
+     * Opens the channel for {@code store}, without a host tier: finds or creates the device (see the class comment)
+     * and serves it until {@link #close()}. {@code settings} must ask for no tier area, and an existing device must
+     * have none.
      *
      * @throws dev.valet.client.netlink.FamilyNotFoundException when valet.ko is not loaded
      * @throws IOException naming what to do when the loaded module speaks another version, another daemon is
      *                     attached, the existing device does not fit valet.yaml, or the data area cannot be mapped
      */
     public static KernelChannel open(PageStore store, Settings settings) throws IOException {
+        return open(store, settings, null);
+    }
+
+    /**
+     * Opens the channel for {@code backing} with a host tier: as {@link #open(PageStore, Settings)}, and once the
+     * device's tier area is mapped, {@code tier} (null: none) makes the store that serves from then on. A device
+     * without a tier area (none asked for, or an existing one made without) is served by {@code backing} alone.
+     *
+     * @throws IOException as {@link #open(PageStore, Settings)}, when the tier area cannot be mapped, when the
+     *                     opener fails, or when an existing device has a tier area and {@code tier} is null
+     */
+    public static KernelChannel open(PageStore backing, Settings settings, TierOpener tier) throws IOException {
         ValetControl control = ValetControl.open();
         NetlinkSocket socket;
         try {
@@ -162,7 +216,7 @@ public final class KernelChannel implements AutoCloseable {
         }
         try {
             socket.setReceiveTimeout(POLL);
-            return open(store, settings, control, socket, socket, DataArea::map);
+            return open(backing, settings, control, socket, socket, DataArea::map, tier);
         } catch (IOException | RuntimeException e) {
             socket.close();
             control.close();
@@ -175,9 +229,18 @@ public final class KernelChannel implements AutoCloseable {
      * driver). {@code dataSocket}, when not null, is the data endpoint's real socket, whose buffers are sized here.
      */
     static KernelChannel open(PageStore store, Settings settings, ValetControl control, NetlinkEndpoint data,
-                              NetlinkSocket dataSocket, DataArea.Mapper mapper) throws IOException {
+                              NetlinkSocket dataSocket, DataArea.Mapper mapper, TierOpener tier) throws IOException {
+        if (tier == null && settings.tierBytes() != 0) {
+            throw new IllegalArgumentException("a tier area of " + settings.tierBytes() + " bytes, but no tier to"
+                    + " open in it");
+        }
         List<DeviceStatus> devices = control.status();
         DeviceStatus existing = ServedDevice.choose(devices, settings);
+        if (existing != null && existing.tierBytes() != 0 && tier == null) {
+            throw new IOException(existing.devicePath() + " has a tier area of " + existing.tierBytes() + " bytes,"
+                    + " which may hold pages its donors lack, but this daemon runs without a host tier to recover"
+                    + " them: start it with a host tier (any size: the device keeps its own)");
+        }
         int queueDepth = Math.max(settings.queueDepth(), existing != null ? existing.queueDepth() : 0);
         int slots = settings.slotsFor(queueDepth);
         if (dataSocket != null) {
@@ -185,7 +248,7 @@ public final class KernelChannel implements AutoCloseable {
         }
         KernelChannel channel = new KernelChannel(store, control, data, slots, settings, mapper);
         try {
-            channel.start(existing, settings);
+            channel.start(existing, settings, tier);
             return channel;
         } catch (IOException | RuntimeException e) {
             channel.close();
@@ -212,9 +275,12 @@ public final class KernelChannel implements AutoCloseable {
         }
     }
 
-    private void start(DeviceStatus existing, Settings settings) throws IOException {
+    private void start(DeviceStatus existing, Settings settings, TierOpener tier) throws IOException {
         if (existing != null) {
             device.adopt(existing); // before ATTACH: the requests held for it arrive at once
+            if (existing.tierBytes() != 0) {
+                receiver.holdRequests(); // until the tier an earlier daemon left is recovered
+            }
         }
         receiver.start();
         sender.start();
@@ -226,8 +292,18 @@ public final class KernelChannel implements AutoCloseable {
             device.create(settings);
         }
         DataArea a = device.mapOwnArea();
-        LOG.info("kernel channel: {} request slots, data area {} bytes, receive buffer {} bytes, send buffer {} bytes",
-                pool.slots(), a.bytes(), RequestReceiver.RECEIVE_BUFFER_BYTES, CompletionSender.SEND_BUFFER_BYTES);
+        DataArea t = device.mapTier(); // after ATTACH: only the attached daemon may map it
+        if (t != null) {
+            long began = System.nanoTime();
+            PageStore opened = tier.open(t.buffer(), backing);
+            tierStore = opened;
+            receiver.serveWith(opened);
+            LOG.info("host tier open in the tier area of {} ({} bytes) after {} ms", device.path(), t.bytes(),
+                    (System.nanoTime() - began) / 1_000_000);
+        }
+        LOG.info("kernel channel: {} request slots, data area {} bytes, tier area {} bytes, receive buffer {} bytes,"
+                        + " send buffer {} bytes", pool.slots(), a.bytes(), device.tierBytes(),
+                RequestReceiver.RECEIVE_BUFFER_BYTES, CompletionSender.SEND_BUFFER_BYTES);
     }
 
     private boolean receiving() {
@@ -253,6 +329,11 @@ public final class KernelChannel implements AutoCloseable {
     /** Size of the device's data area (the driver's memory, mapped here). */
     public long dataBytes() {
         return device.dataBytes();
+    }
+
+    /** Size of the device's tier area (the driver's memory for the host tier), 0 when it has none. */
+    public long tierBytes() {
+        return device.tierBytes();
     }
 
     /** Bytes preallocated for the channel: slot arrays, receive, send and control buffers (not the data area). */
@@ -291,18 +372,43 @@ public final class KernelChannel implements AutoCloseable {
         sender.stop();
         join(receiver.thread());
         join(sender.thread());
+        int dropped = receiver.dropHeld();
+        if (dropped > 0) {
+            LOG.warn("{} requests waited for a tier that did not open: the driver holds them for the next daemon",
+                    dropped);
+        }
         long deadline = System.nanoTime() + QUIESCE_TIMEOUT.toNanos();
         while (answers.inEngine() > 0 && System.nanoTime() - deadline < 0) {
             LockSupport.parkNanos(1_000_000);
         }
         data.close();
         control.close();
-        device.unmap(answers.inEngine(), QUIESCE_TIMEOUT);
+        int stillInEngine = answers.inEngine();
+        if (closeTierStore() && stillInEngine == 0) {
+            device.unmapTier();
+        } else if (device.tierBytes() != 0) {
+            LOG.warn("the tier area stays mapped: its store may still use it");
+        }
+        device.unmap(stillInEngine, QUIESCE_TIMEOUT);
         Stats s = stats();
         LOG.info("kernel channel closed: {} requests ({} reads, {} writes, {} flushes), {} refused, {} failed,"
                         + " {} completions in {} DONE messages, {} malformed, {} overruns", s.requests(), s.reads(),
                 s.writes(), s.flushes(), s.invalid(), s.failed(), s.completions(), s.doneMessages(), s.malformed(),
                 s.overruns());
+    }
+
+    /** Closes what the tier opener made, if it is closeable; false when that failed (it may still use the tier). */
+    private boolean closeTierStore() {
+        if (!(tierStore instanceof AutoCloseable closeable)) {
+            return true;
+        }
+        try {
+            closeable.close();
+            return true;
+        } catch (Exception e) {
+            LOG.warn("closing the host tier failed: {}", e.toString());
+            return false;
+        }
     }
 
     private static void join(Thread t) {

@@ -7,6 +7,7 @@ import dev.valet.client.netlink.MalformedMessageException;
 import dev.valet.client.netlink.MessageReader;
 import dev.valet.client.netlink.Netlink;
 import dev.valet.client.netlink.NetlinkEndpoint;
+import io.netty.buffer.ByteBuf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,15 +21,20 @@ import java.util.concurrent.locks.LockSupport;
  * The channel's {@code valet-kernel-rx} thread: receives IO messages (one datagram at a time into a preallocated
  * buffer), checks the whole message first (a malformed one is dropped and counted: nothing is read outside it),
  * then for each REQ takes a free slot and: READ → {@code store.read} into the data area at BUF; WRITE →
- * {@code store.write} from the data area at BUF (no copy); FLUSH → completes at once with 0 (the engine
- * acknowledges a write only once every standing copy stored it, so every write the driver has seen complete is
- * already durable); an invalid request (offset or length not a multiple of 4096, longer than VALET_MAX_IO_BYTES,
- * outside the device, BUF missing, not a multiple of 4096 or BUF + LENGTH past the data area, no op, another
- * device's) completes at once with -EINVAL (-EIO for another device's), an unknown op with -EOPNOTSUPP. It also
- * takes the kernel's answers to ATTACH/DETACH (for {@link DataPortControl}) and its errors for DONE messages. A
- * data area that cannot be mapped stops it (a channel failure): its requests stay with the driver. If the pool
- * ever runs dry (a request the driver timed out and reissued while the engine still works on the first), it waits
- * for a slot rather than failing anything.
+ * {@code store.write} from the data area at BUF (no copy); FLUSH → completes at once with 0 (every write the driver
+ * has seen complete is already where the store keeps it for good: the engine acknowledges a write only once every
+ * standing copy stored it, a host tier once it is in the tier area, which outlives the daemon); an invalid request
+ * (offset or length not a multiple of 4096, longer than VALET_MAX_IO_BYTES, outside the device, BUF missing, not a
+ * multiple of 4096 or BUF + LENGTH past the data area, no op, another device's) completes at once with -EINVAL
+ * (-EIO for another device's), an unknown op with -EOPNOTSUPP. It also takes the kernel's answers to ATTACH/DETACH
+ * (for {@link DataPortControl}) and its errors for DONE messages. A data area that cannot be mapped stops it (a
+ * channel failure): its requests stay with the driver. If the pool ever runs dry (a request the driver timed out
+ * and reissued while the engine still works on the first), it waits for a slot rather than failing anything.
+ *
+ * <p>The store can change once: the channel starts serving with the backing store and switches to the host tier
+ * that wraps it ({@link #serveWith}) once the tier area is mapped and recovered; requests already in the backing
+ * store finish there. A channel that starts {@linkplain #holdRequests holding} keeps reads and writes
+ * ({@link HeldRequests}) until that switch, and then hands them to the tier first.
  */
 final class RequestReceiver {
     private static final Logger LOG = LoggerFactory.getLogger(KernelChannel.class);
@@ -39,7 +45,11 @@ final class RequestReceiver {
      */
     static final int RECEIVE_BUFFER_BYTES = 16 * 1024;
 
-    private final PageStore store;
+    /** Where reads and writes go: the backing store, then the tier once {@link #serveWith} says so. */
+    private volatile PageStore store;
+    /** While true, reads and writes wait in {@link #held} (guarded by it) instead of going to the store. */
+    private volatile boolean holding;
+    private final HeldRequests held;
     private final SlotPool pool;
     private final ServedDevice device;
     private final EngineAnswers answers;
@@ -74,6 +84,7 @@ final class RequestReceiver {
                     CompletableFuture<Throwable> failure) {
         this.store = store;
         this.pool = pool;
+        this.held = new HeldRequests(pool.slots());
         this.device = device;
         this.answers = answers;
         this.sender = sender;
@@ -90,6 +101,44 @@ final class RequestReceiver {
 
     void start() {
         thread.start();
+    }
+
+    /** Before {@link #start}: keep reads and writes until {@link #serveWith} (the tier is not recovered yet). */
+    void holdRequests() {
+        holding = true;
+    }
+
+    /**
+     * From now on reads and writes go to {@code next}; the held ones first, in order, from the calling thread while
+     * the receiver waits (so the store never sees two threads at once).
+     */
+    void serveWith(PageStore next) {
+        synchronized (held) {
+            store = next;
+            if (holding) {
+                DataArea a = device.area();
+                for (int i = 0; i < held.count(); i++) {
+                    call(next, held.slot(i), held.op(i), held.firstPage(i), held.pages(i), a.buffer(), held.buf(i));
+                }
+                if (held.count() > 0) {
+                    LOG.info("{} requests that came while the tier was recovered went to it", held.count());
+                }
+                held.clear();
+                holding = false;
+            }
+        }
+    }
+
+    /**
+     * After the receiver stopped, when the store never got ready: forgets the held requests (they were never
+     * answered, so the driver holds them again for the next daemon once this one has detached); returns how many.
+     */
+    int dropHeld() {
+        synchronized (held) {
+            int n = held.count();
+            held.clear();
+            return n;
+        }
     }
 
     /** Ends at the next message or receive timeout; {@link #thread()} to join it. */
@@ -231,14 +280,37 @@ final class RequestReceiver {
         }
         long firstPage = r.offset / ValetGenl.BLOCK_SIZE;
         int pages = (int) (r.length / ValetGenl.BLOCK_SIZE);
+        if (r.op == ValetGenl.OP_READ) {
+            reads++;
+        } else {
+            writes++;
+        }
+        if (holding && hold(slot, r.op, firstPage, pages, (int) r.buf)) {
+            return;
+        }
+        call(store, slot, r.op, firstPage, pages, a.buffer(), (int) r.buf);
+    }
+
+    /** Keeps the request for {@link #serveWith} unless it has just run: false then (serve it now). */
+    private boolean hold(int slot, int op, long firstPage, int pages, int buf) {
+        synchronized (held) {
+            if (!holding) {
+                return false;
+            }
+            held.add(slot, op, firstPage, pages, buf);
+            return true;
+        }
+    }
+
+    /** Hands a read or write to {@code to}; one that throws at once is answered as failed. */
+    private void call(PageStore to, int slot, int op, long firstPage, int pages, ByteBuf area,
+                      int buf) {
         PageIoDone done = answers.begin(slot);
         try {
-            if (r.op == ValetGenl.OP_READ) {
-                reads++;
-                store.read(firstPage, pages, a.buffer(), (int) r.buf, done);
+            if (op == ValetGenl.OP_READ) {
+                to.read(firstPage, pages, area, buf, done);
             } else {
-                writes++;
-                store.write(firstPage, pages, a.buffer(), (int) r.buf, done);
+                to.write(firstPage, pages, area, buf, done);
             }
         } catch (RuntimeException e) {
             done.pageIoDone(e);

@@ -9,10 +9,11 @@ import java.util.List;
 
 /**
  * The /dev/valetN a channel serves: an existing one it adopts (left by an earlier daemon, possibly with held
- * requests) or one it creates, and that device's data area, mapped once. The area is mapped lazily, by the first
- * read or write that needs it, because the first requests of a new device arrive before CREATE's answer says which
- * device it is: the IO message's INDEX names it, and its size is the DATA_BYTES asked for (or, for an existing
- * device, the one STATUS reported).
+ * requests) or one it creates, and that device's areas, each mapped once. The data area is mapped lazily, by the
+ * first read or write that needs it, because the first requests of a new device arrive before CREATE's answer says
+ * which device it is: the IO message's INDEX names it, and its size is the DATA_BYTES asked for (or, for an existing
+ * device, the one STATUS reported). The tier area, if the device has one, is mapped once the device is known
+ * ({@link #mapTier}).
  */
 final class ServedDevice {
     private static final Logger LOG = LoggerFactory.getLogger(KernelChannel.class);
@@ -24,6 +25,10 @@ final class ServedDevice {
     private volatile DataArea area;
     /** The data area's size: the DATA_BYTES asked for in CREATE, or an existing device's. */
     private volatile long dataBytes;
+    /** The tier area's size (0: none): the TIER_BYTES asked for in CREATE, or an existing device's. */
+    private volatile long tierBytes;
+    /** Mapped by {@link #mapTier}, on the thread that starts the channel; null while not (or no tier). */
+    private volatile DataArea tier;
     /** -1 until known (CREATE may still be answering when the first requests of a new device arrive). */
     private volatile int index = -1;
     private volatile long bytes;
@@ -33,6 +38,7 @@ final class ServedDevice {
         this.mapper = mapper;
         this.bytes = settings.deviceBytes();
         this.dataBytes = settings.dataBytes();
+        this.tierBytes = settings.tierBytes();
     }
 
     /** The existing device to serve, null to create one, or an error when what exists does not fit. */
@@ -71,24 +77,37 @@ final class ServedDevice {
                     + existing.devicePath() + ": does valet.ko speak VALET version " + ValetGenl.GENL_VERSION
                     + "? " + ValetControl.LOAD_THIS_CHECKOUT);
         }
+        if (existing.tierBytes() < 0 || existing.tierBytes() > ValetGenl.MAX_TIER_BYTES) {
+            throw new IOException("the driver reports a tier area of " + existing.tierBytes() + " bytes for "
+                    + existing.devicePath() + ", beyond " + ValetGenl.MAX_TIER_BYTES + ": "
+                    + ValetControl.LOAD_THIS_CHECKOUT);
+        }
+        if (existing.tierBytes() != tierBytes) {
+            LOG.warn("{} has a tier area of {} bytes, not the {} bytes configured: its own is used (the host tier's"
+                    + " size applies only to devices this daemon creates)", existing.devicePath(),
+                    existing.tierBytes(), tierBytes);
+        }
+        tierBytes = existing.tierBytes();
     }
 
     /** After ATTACH: says what was adopted, and that valet.yaml's device settings did not apply to it. */
     void adopted(DeviceStatus existing) {
-        LOG.info("attached to {} ({} bytes, queue depth {}, hold {}ms, io timeout {}ms, data area {} bytes; {}"
-                        + " requests held for a daemon); the device settings of valet.yaml apply only to devices"
-                        + " this daemon creates", existing.devicePath(), existing.size(), existing.queueDepth(),
-                existing.holdMillis(), existing.ioTimeoutMillis(), existing.dataBytes(), existing.held());
+        LOG.info("attached to {} ({} bytes, queue depth {}, hold {}ms, io timeout {}ms, data area {} bytes, tier area"
+                        + " {} bytes; {} requests held for a daemon); the device settings of valet.yaml apply only"
+                        + " to devices this daemon creates", existing.devicePath(), existing.size(),
+                existing.queueDepth(), existing.holdMillis(), existing.ioTimeoutMillis(), existing.dataBytes(),
+                existing.tierBytes(), existing.held());
     }
 
     /** CREATE, after ATTACH: the kernel reads the new disk (partition scan) before CREATE returns. */
     void create(KernelChannel.Settings settings) throws IOException {
         index = control.create(settings.deviceBytes(), settings.queueDepth(), millis(settings.holdTimeout()),
-                millis(settings.ioTimeout()), settings.dataBytes());
+                millis(settings.ioTimeout()), settings.dataBytes(), settings.tierBytes());
         bytes = settings.deviceBytes();
-        LOG.info("created {} ({} bytes, queue depth {}, hold {}ms, io timeout {}ms, data area {} bytes)",
-                DeviceStatus.devicePath(index), bytes, settings.queueDepth(), settings.holdTimeout().toMillis(),
-                settings.ioTimeout().toMillis(), settings.dataBytes());
+        LOG.info("created {} ({} bytes, queue depth {}, hold {}ms, io timeout {}ms, data area {} bytes, tier area {}"
+                        + " bytes)", DeviceStatus.devicePath(index), bytes, settings.queueDepth(),
+                settings.holdTimeout().toMillis(), settings.ioTimeout().toMillis(), settings.dataBytes(),
+                settings.tierBytes());
     }
 
     /**
@@ -117,11 +136,33 @@ final class ServedDevice {
         synchronized (areaLock) {
             DataArea a = area;
             if (a == null) {
-                a = mapper.map(deviceIndex, dataBytes);
+                a = mapper.map(DataArea.Kind.DATA, deviceIndex, dataBytes);
                 area = a;
                 LOG.debug("mapped the data area of /dev/valet{}: {} bytes", deviceIndex, a.bytes());
             }
             return a;
+        }
+    }
+
+    /**
+     * Maps the tier area of the device adopted or created, after ATTACH (only the attached daemon may); null when
+     * it has none.
+     */
+    DataArea mapTier() throws IOException {
+        if (tierBytes == 0) {
+            return null;
+        }
+        DataArea t = mapper.map(DataArea.Kind.TIER, index, tierBytes);
+        tier = t;
+        LOG.info("mapped the tier area of {}: {} bytes", path(), t.bytes());
+        return t;
+    }
+
+    /** Unmaps the tier area, if mapped: only once nothing can touch it any more. */
+    void unmapTier() {
+        DataArea t = tier;
+        if (t != null) {
+            t.close();
         }
     }
 
@@ -150,6 +191,11 @@ final class ServedDevice {
 
     long dataBytes() {
         return dataBytes;
+    }
+
+    /** The tier area's size, 0 when the device has none. */
+    long tierBytes() {
+        return tierBytes;
     }
 
     String path() {

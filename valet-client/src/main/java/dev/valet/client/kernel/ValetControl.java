@@ -3,6 +3,7 @@ package dev.valet.client.kernel;
 import dev.valet.client.netlink.AttributeReader;
 import dev.valet.client.netlink.FamilyNotFoundException;
 import dev.valet.client.netlink.GenericNetlink;
+import dev.valet.client.netlink.MessageWriter;
 import dev.valet.client.netlink.Netlink;
 import dev.valet.client.netlink.NetlinkErrnoException;
 
@@ -105,19 +106,23 @@ public final class ValetControl implements AutoCloseable {
     }
 
     /**
-     * CREATE: a new /dev/valetN of {@code size} bytes with a data area of {@code dataBytes}; returns N. Attach a
-     * daemon first: the kernel reads the new disk (partition scan) before CREATE returns.
+     * CREATE: a new /dev/valetN of {@code size} bytes with a data area of {@code dataBytes} and a tier area of
+     * {@code tierBytes} (0: none); returns N. Attach a daemon first: the kernel reads the new disk (partition scan)
+     * before CREATE returns.
      */
-    public int create(long size, int queueDepth, int holdMillis, int ioTimeoutMillis, long dataBytes)
-            throws IOException {
+    public int create(long size, int queueDepth, int holdMillis, int ioTimeoutMillis, long dataBytes,
+                      long tierBytes) throws IOException {
         int[] index = {-1};
-        netlink.request("CREATE(" + size + " bytes)", family.id(), ValetGenl.CMD_CREATE, ValetGenl.GENL_VERSION,
-                        Netlink.NLM_F_ACK)
+        MessageWriter request = netlink.request("CREATE(" + size + " bytes)", family.id(), ValetGenl.CMD_CREATE,
+                        ValetGenl.GENL_VERSION, Netlink.NLM_F_ACK)
                 .putU64(ValetGenl.ATTR_SIZE, size)
                 .putU32(ValetGenl.ATTR_QUEUE_DEPTH, queueDepth)
                 .putU32(ValetGenl.ATTR_HOLD_MS, holdMillis)
                 .putU32(ValetGenl.ATTR_IO_TIMEOUT_MS, ioTimeoutMillis)
                 .putU64(ValetGenl.ATTR_DATA_BYTES, dataBytes);
+        if (tierBytes != 0) {
+            request.putU64(ValetGenl.ATTR_TIER_BYTES, tierBytes);
+        }
         netlink.transact(m -> {
             m.attributes(attributes);
             while (attributes.next()) {

@@ -6,16 +6,17 @@ package dev.valet.client.kernel;
  * ({@code VALET_CMD_ATTACH} is {@link #CMD_ATTACH}); {@code ValetUapiHeaderTest} parses the header and fails on
  * any difference, so the two sides cannot drift. Read the header for what each command and attribute means.
  *
- * <p>Version 2: page data never rides in netlink messages. Each device has a data area the driver allocates at
- * CREATE ({@link #ATTR_DATA_BYTES}); the attached daemon maps it ({@link DataArea}) and a request's
- * {@link #REQ_BUF} says where its bytes are in it.
+ * <p>Since version 2, page data never rides in netlink messages. Each device has a data area the driver allocates
+ * at CREATE ({@link #ATTR_DATA_BYTES}); the attached daemon maps it ({@link DataArea}) and a request's
+ * {@link #REQ_BUF} says where its bytes are in it. Version 3 adds the tier area ({@link #ATTR_TIER_BYTES}): memory
+ * the driver keeps for the daemon's host tier, so that it outlives the daemon.
  */
 public final class ValetGenl {
     private ValetGenl() {
     }
 
     public static final String GENL_NAME = "VALET";
-    public static final int GENL_VERSION = 2;
+    public static final int GENL_VERSION = 3;
 
     /** Largest single request the driver issues (max_hw_sectors), in bytes. */
     public static final int MAX_IO_BYTES = 512 * 1024;
@@ -29,6 +30,10 @@ public final class ValetGenl {
     public static final int MIN_DATA_BYTES = MAX_IO_BYTES;
     public static final long MAX_DATA_BYTES = 1L << 30;
     public static final int DEF_DATA_BYTES = 8 * 1024 * 1024;
+    /** Device N's tier area is at file offset {@link #tierMmapOffset}(N) of {@link #DATA_DEVICE}. */
+    public static final int TIER_MMAP_SHIFT = 39;
+    /** Tier area bound (CREATE's {@link #ATTR_TIER_BYTES}), in bytes: the tier is one buffer, int-indexed. */
+    public static final long MAX_TIER_BYTES = 1L << 30;
 
     // enum valet_cmd
     public static final int CMD_UNSPEC = 0;
@@ -82,7 +87,9 @@ public final class ValetGenl {
     public static final int ATTR_STAT_QUEUED_NS = 24;
     /** u64: sum over DONEs of ns from the unicast to the DONE. */
     public static final int ATTR_STAT_SERVED_NS = 25;
-    public static final int ATTR_MAX = 25;
+    /** u64: size of the device's tier area, 0: none. */
+    public static final int ATTR_TIER_BYTES = 26;
+    public static final int ATTR_MAX = 26;
 
     // enum valet_req_attr
     public static final int REQ_UNSPEC = 0;
@@ -116,5 +123,10 @@ public final class ValetGenl {
     /** {@code VALET_DATA_MMAP_OFFSET(index)}: where device {@code index}'s data area is in {@link #DATA_DEVICE}. */
     public static long dataMmapOffset(int index) {
         return (index & 0xffffffffL) << DATA_MMAP_SHIFT;
+    }
+
+    /** {@code VALET_TIER_MMAP_OFFSET(index)}: where device {@code index}'s tier area is in {@link #DATA_DEVICE}. */
+    public static long tierMmapOffset(int index) {
+        return dataMmapOffset(index) | 1L << TIER_MMAP_SHIFT;
     }
 }

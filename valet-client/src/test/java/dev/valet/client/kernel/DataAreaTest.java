@@ -50,7 +50,7 @@ class DataAreaTest {
 
         assertThatThrownBy(() -> DataArea.map(absent, 3, 1 << 20)).isInstanceOf(IOException.class)
                 .hasMessage("cannot map the data area of /dev/valet3 from " + absent + ": open(" + absent
-                        + ", O_RDWR) failed: No such file or directory (errno 2): is valet.ko of VALET version 2"
+                        + ", O_RDWR) failed: No such file or directory (errno 2): is valet.ko of VALET version 3"
                         + " loaded? (setup/module.sh load)");
     }
 

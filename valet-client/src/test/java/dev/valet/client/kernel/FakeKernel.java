@@ -35,7 +35,9 @@ import java.util.function.Consumer;
  * <p>Each device has a data area, as the driver allocates one at CREATE: memory of this process that
  * {@link #mapper()} hands to the channel as its {@link DataArea}, so both sides see the same bytes. The test puts a
  * write's data there ({@link #place}) before it sends the IO; the bytes of a successful read are taken from there
- * when its CPL arrives ({@link Cpl#data()}), as the driver copies them out at completion.
+ * when its CPL arrives ({@link Cpl#data()}), as the driver copies them out at completion. A device may also have a
+ * tier area ({@link #tiers}), which outlives the channels as the driver's does. Only the attached port's process
+ * may map either, as in the driver: here, only while a port is attached.
  */
 final class FakeKernel {
     static final int FAMILY = 0x1d;
@@ -50,6 +52,8 @@ final class FakeKernel {
     final List<DeviceStatus> devices = new ArrayList<>();
     /** Each device's data area, by index. Never unmapped: an engine thread of a test may still touch it. */
     final Map<Integer, AnonymousMemory> areas = new ConcurrentHashMap<>();
+    /** Each device's tier area, by index (devices without one have none here). */
+    final Map<Integer, AnonymousMemory> tiers = new ConcurrentHashMap<>();
     /** Reads sent and not completed: cookie → {device, BUF, LENGTH}. */
     private final Map<Long, long[]> readsOut = new ConcurrentHashMap<>();
     /** Every attribute type seen inside a CPL, and the largest CPL nest payload. */
@@ -57,9 +61,12 @@ final class FakeKernel {
     final AtomicInteger largestCpl = new AtomicInteger();
     /** The largest DONE datagram. */
     final AtomicInteger largestDone = new AtomicInteger();
-    /** "index:bytes" of every map call, and how many mappings were closed. */
+    /** "index:bytes" of every map call of a data area, and how many mappings were closed. */
     final List<String> mapped = new CopyOnWriteArrayList<>();
     final AtomicInteger unmapped = new AtomicInteger();
+    /** "index:bytes" of every map call of a tier area, and how many of those mappings were closed. */
+    final List<String> tierMapped = new CopyOnWriteArrayList<>();
+    final AtomicInteger tierUnmapped = new AtomicInteger();
     volatile IOException mapError;
     /** The version the family registers (nlctrl's CTRL_ATTR_VERSION), and the one ATTACH must carry. */
     volatile int familyVersion = ValetGenl.GENL_VERSION;
@@ -142,16 +149,25 @@ final class FakeKernel {
 
     /** STATUS of an idle device with a hold of 60 s and an I/O timeout of 30 s. */
     static DeviceStatus device(int index, long size, int queueDepth, long dataBytes, boolean attached, long held) {
-        return new DeviceStatus(index, size, queueDepth, 60000, 30000, dataBytes, attached, 0, held, 0, 0, 0, 0, 0, 0,
-                0, 0, 0, 0, 0, 0);
+        return device(index, size, queueDepth, dataBytes, 0, attached, held);
     }
 
-    /** A device that exists before the daemon starts (left by an earlier one), with its data area. */
+    /** The same with a tier area of {@code tierBytes}. */
+    static DeviceStatus device(int index, long size, int queueDepth, long dataBytes, long tierBytes, boolean attached,
+                               long held) {
+        return new DeviceStatus(index, size, queueDepth, 60000, 30000, dataBytes, tierBytes, attached, 0, held, 0, 0,
+                0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    }
+
+    /** A device that exists before the daemon starts (left by an earlier one), with its areas. */
     void addDevice(DeviceStatus d) {
         synchronized (devices) {
             devices.add(d);
         }
         areas.put(d.index(), AnonymousMemory.map(d.dataBytes(), false));
+        if (d.tierBytes() > 0) {
+            tiers.put(d.index(), AnonymousMemory.map(d.tierBytes(), false));
+        }
     }
 
     /** Puts a write's data in device {@code index}'s area at {@code buf}, as the block layer's pages would be. */
@@ -159,20 +175,26 @@ final class FakeKernel {
         areas.get(index).buffer().setBytes((int) buf, bytes);
     }
 
-    /** The data area of device {@code index} as the channel maps it. */
+    /** The areas of device {@code index} as the channel maps them. */
     DataArea.Mapper mapper() {
-        return (index, bytes) -> {
-            mapped.add(index + ":" + bytes);
+        return (kind, index, bytes) -> {
+            boolean tier = kind == DataArea.Kind.TIER;
+            (tier ? tierMapped : mapped).add(index + ":" + bytes);
             IOException error = mapError;
             if (error != null) {
                 throw error;
             }
-            AnonymousMemory area = areas.get(index);
-            if (area == null || bytes > area.size()) {
-                throw new IOException("cannot map the data area of /dev/valet" + index + ": no area of " + bytes
-                        + " bytes (ENXIO)");
+            if (attachedTo == null) {
+                throw new IOException("cannot map the " + kind.what() + " of /dev/valet" + index + ": not the"
+                        + " attached daemon (EPERM)");
             }
-            return DataArea.over(index, area.buffer(), bytes, unmapped::incrementAndGet);
+            AnonymousMemory area = (tier ? tiers : areas).get(index);
+            if (area == null || bytes > area.size()) {
+                throw new IOException("cannot map the " + kind.what() + " of /dev/valet" + index + ": no area of "
+                        + bytes + " bytes (ENXIO)");
+            }
+            return DataArea.over(kind, index, area.buffer(), bytes,
+                    tier ? tierUnmapped::incrementAndGet : unmapped::incrementAndGet);
         };
     }
 
@@ -353,6 +375,7 @@ final class FakeKernel {
                                     .putU32(ValetGenl.ATTR_HOLD_MS, (int) d.holdMillis())
                                     .putU32(ValetGenl.ATTR_IO_TIMEOUT_MS, (int) d.ioTimeoutMillis())
                                     .putU64(ValetGenl.ATTR_DATA_BYTES, d.dataBytes())
+                                    .putU64(ValetGenl.ATTR_TIER_BYTES, d.tierBytes())
                                     .putU8(ValetGenl.ATTR_ATTACHED, d.attached() ? 1 : 0)
                                     .putU32(ValetGenl.ATTR_STAT_HELD, (int) d.held())
                                     .putU64(ValetGenl.ATTR_STAT_BUSY, d.busy()).finish());
@@ -366,6 +389,7 @@ final class FakeKernel {
                     int hold = -1;
                     int timeout = -1;
                     long dataBytes = ValetGenl.DEF_DATA_BYTES;
+                    long tierBytes = 0;
                     m.attributes(a);
                     while (a.next()) {
                         switch (a.type()) {
@@ -374,18 +398,22 @@ final class FakeKernel {
                             case ValetGenl.ATTR_HOLD_MS -> hold = a.u32();
                             case ValetGenl.ATTR_IO_TIMEOUT_MS -> timeout = a.u32();
                             case ValetGenl.ATTR_DATA_BYTES -> dataBytes = a.u64();
+                            case ValetGenl.ATTR_TIER_BYTES -> tierBytes = a.u64();
                             default -> {
                             }
                         }
                     }
                     commands.add("CREATE size=" + size + " depth=" + depth + " hold=" + hold + " timeout=" + timeout
-                            + " data=" + dataBytes);
+                            + " data=" + dataBytes + (tierBytes != 0 ? " tier=" + tierBytes : ""));
                     int index;
                     synchronized (devices) {
                         index = devices.size();
-                        devices.add(new DeviceStatus(index, size, depth, hold, timeout, dataBytes, false, 0, 0, 0, 0,
-                                0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+                        devices.add(new DeviceStatus(index, size, depth, hold, timeout, dataBytes, tierBytes, false, 0,
+                                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
                         areas.put(index, AnonymousMemory.map(dataBytes, false));
+                        if (tierBytes != 0) {
+                            tiers.put(index, AnonymousMemory.map(tierBytes, false)); // zeroed, as vmalloc_user's
+                        }
                     }
                     Consumer<MessageWriter> scan = ioDuringCreate;
                     if (scan != null) {

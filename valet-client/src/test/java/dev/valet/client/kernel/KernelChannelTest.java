@@ -95,7 +95,7 @@ class KernelChannelTest {
     private KernelChannel open(int queueDepth, int hardwareQueues) throws IOException {
         ValetControl control = ValetControl.open(new GenericNetlink(kernel.control));
         channel = KernelChannel.open(store, new KernelChannel.Settings(DEVICE, queueDepth, Duration.ofSeconds(60),
-                Duration.ofSeconds(30), AREA, hardwareQueues), control, kernel.data, null, kernel.mapper());
+                Duration.ofSeconds(30), AREA, hardwareQueues), control, kernel.data, null, kernel.mapper(), null);
         return channel;
     }
 
@@ -372,7 +372,7 @@ class KernelChannelTest {
             }
         };
         channel = KernelChannel.open(broken, new KernelChannel.Settings(DEVICE, 4, Duration.ofSeconds(1),
-                Duration.ofSeconds(1), AREA, 1), control, kernel.data, null, kernel.mapper());
+                Duration.ofSeconds(1), AREA, 1), control, kernel.data, null, kernel.mapper(), null);
 
         kernel.sendIo(FakeKernel.io(FakeKernel.read(1, 0, 4096, 0)));
 
@@ -533,8 +533,8 @@ class KernelChannelTest {
         assertThatThrownBy(this::open).isInstanceOfSatisfying(NetlinkErrnoException.class,
                         e -> assertThat(e.errno()).isEqualTo(Netlink.EPROTO))
                 .hasMessage("ATTACH failed: Protocol error (errno 71) (the kernel says: valet: ATTACH of VALET version"
-                        + " 2, this driver speaks version 1): the loaded valet.ko speaks another VALET version than"
-                        + " this daemon's 2: load the module built from this checkout (swapoff its devices, then"
+                        + " 3, this driver speaks version 1): the loaded valet.ko speaks another VALET version than"
+                        + " this daemon's 3: load the module built from this checkout (swapoff its devices, then"
                         + " setup/module.sh unload && setup/module.sh build && setup/module.sh load)");
         assertThat(kernel.commands).doesNotContain("DETACH").noneMatch(c -> c.startsWith("CREATE"));
     }
@@ -545,7 +545,7 @@ class KernelChannelTest {
 
         assertThatThrownBy(this::open).isInstanceOfSatisfying(NetlinkErrnoException.class,
                         e -> assertThat(e.errno()).isEqualTo(Netlink.EPROTO))
-                .hasMessage("the loaded valet.ko speaks VALET version 1, this daemon speaks version 2: load the"
+                .hasMessage("the loaded valet.ko speaks VALET version 1, this daemon speaks version 3: load the"
                         + " module built from this checkout (swapoff its devices, then setup/module.sh unload &&"
                         + " setup/module.sh build && setup/module.sh load)");
         assertThat(kernel.commands).isEmpty();

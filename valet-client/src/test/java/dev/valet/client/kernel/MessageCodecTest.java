@@ -146,8 +146,8 @@ class MessageCodecTest {
         DeviceStatus second = DeviceStatus.read(reader.attributes(attributes));
         assertThat(reader.next()).isFalse();
 
-        assertThat(first).isEqualTo(new DeviceStatus(0, 1L << 33, 256, 60000, 30000, 32L << 20, true, 10, 11, 12, 13,
-                14, 15, 16, 17, 18, 19, 22, 23, 24, 25));
+        assertThat(first).isEqualTo(new DeviceStatus(0, 1L << 33, 256, 60000, 30000, 32L << 20, 0, true, 10, 11, 12,
+                13, 14, 15, 16, 17, 18, 19, 22, 23, 24, 25));
         assertThat(first.devicePath()).isEqualTo("/dev/valet0");
         assertThat(second.index()).isEqualTo(1);
         assertThat(second.size()).isEqualTo(4096);
@@ -167,6 +167,27 @@ class MessageCodecTest {
 
         assertThat(d.dataBytes()).isEqualTo(-1);
         assertThat(d.busy()).isZero();
+    }
+
+    @Test
+    void statusCarriesTheTierAreaSizeAndNoneIsZero() throws Exception {
+        writer.begin(FAMILY, 0, 1, 0).genl(ValetGenl.CMD_STATUS, ValetGenl.GENL_VERSION)
+                .putU32(ValetGenl.ATTR_INDEX, 2).putU64(ValetGenl.ATTR_SIZE, 4096)
+                .putU64(ValetGenl.ATTR_DATA_BYTES, 1L << 20).putU64(ValetGenl.ATTR_TIER_BYTES, 32L << 20).finish();
+        writer.begin(FAMILY, 0, 1, 0).genl(ValetGenl.CMD_STATUS, ValetGenl.GENL_VERSION)
+                .putU32(ValetGenl.ATTR_INDEX, 3).putU64(ValetGenl.ATTR_SIZE, 4096)
+                .putU64(ValetGenl.ATTR_DATA_BYTES, 1L << 20).putU64(ValetGenl.ATTR_TIER_BYTES, 0);
+        int length = writer.finish();
+        reader.wrap(buffer, 0, length);
+
+        reader.next();
+        DeviceStatus withTier = DeviceStatus.read(reader.attributes(attributes));
+        reader.next();
+        DeviceStatus without = DeviceStatus.read(reader.attributes(attributes));
+
+        assertThat(withTier.tierBytes()).isEqualTo(32L << 20);
+        assertThat(withTier.dataBytes()).isEqualTo(1L << 20);
+        assertThat(without.tierBytes()).isZero();
     }
 
     /** One STATUS answer, as the driver sends it (u64 counters after a PAD, as nla_put_u64_64bit may). */

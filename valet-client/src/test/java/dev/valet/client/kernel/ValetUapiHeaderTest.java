@@ -32,13 +32,16 @@ class ValetUapiHeaderTest {
                 "VALET_BLOCK_SIZE", "VALET_CMD_DONE", "VALET_ATTR_STAT_REJECTED", "VALET_ATTR_DATA_BYTES",
                 "VALET_ATTR_STAT_BUSY", "VALET_REQ_BUF", "VALET_CPL_PAD", "VALET_DATA_DEVICE",
                 "VALET_DATA_MMAP_SHIFT", "VALET_MIN_DATA_BYTES", "VALET_MAX_DATA_BYTES", "VALET_DEF_DATA_BYTES",
-                "VALET_OP_FLUSH", "VALET_CMD_MAX", "__VALET_CPL_MAX")
+                "VALET_OP_FLUSH", "VALET_CMD_MAX", "__VALET_CPL_MAX", "VALET_ATTR_TIER_BYTES",
+                "VALET_TIER_MMAP_SHIFT", "VALET_MAX_TIER_BYTES")
                 .doesNotContainKeys("VALET_REQ_DATA", "VALET_CPL_DATA", "VALET_MAX_REQ_BYTES",
-                        "VALET_DATA_MMAP_OFFSET");
-        assertThat(header).containsEntry("VALET_GENL_VERSION", 2L).containsEntry("VALET_MAX_IO_BYTES", 512L * 1024)
+                        "VALET_DATA_MMAP_OFFSET", "VALET_TIER_MMAP_OFFSET");
+        assertThat(header).containsEntry("VALET_GENL_VERSION", 3L).containsEntry("VALET_MAX_IO_BYTES", 512L * 1024)
                 .containsEntry("VALET_ATTR_DATA_BYTES", 21L).containsEntry("VALET_ATTR_STAT_BUSY", 22L)
                 .containsEntry("VALET_REQ_BUF", 5L).containsEntry("VALET_CPL_PAD", 3L)
-                .containsEntry("VALET_DATA_DEVICE", "/dev/valet-data").containsEntry("VALET_MAX_DATA_BYTES", 1L << 30);
+                .containsEntry("VALET_DATA_DEVICE", "/dev/valet-data").containsEntry("VALET_MAX_DATA_BYTES", 1L << 30)
+                .containsEntry("VALET_ATTR_TIER_BYTES", 26L).containsEntry("VALET_MAX_TIER_BYTES", 1L << 30)
+                .containsEntry("VALET_TIER_MMAP_SHIFT", 39L);
 
         List<String> mismatches = new ArrayList<>();
         for (Map.Entry<String, Object> e : header.entrySet()) {
@@ -74,12 +77,25 @@ class ValetUapiHeaderTest {
     void theDataAreaOffsetMacroMatchesDataMmapOffset() throws Exception {
         Map<String, String> macros = functionMacros(Files.readString(HEADER));
 
-        assertThat(macros).containsOnlyKeys("VALET_DATA_MMAP_OFFSET(index)");
+        assertThat(macros).containsOnlyKeys("VALET_DATA_MMAP_OFFSET(index)", "VALET_TIER_MMAP_OFFSET(index)");
         assertThat(macros.get("VALET_DATA_MMAP_OFFSET(index)").replaceAll("\\s+", " "))
                 .isEqualTo("((unsigned long long)(index) << VALET_DATA_MMAP_SHIFT)");
         assertThat(ValetGenl.dataMmapOffset(0)).isZero();
         assertThat(ValetGenl.dataMmapOffset(3)).isEqualTo(3L << 40);
         assertThat(ValetGenl.dataMmapOffset(65535)).isEqualTo(65535L << 40);
+    }
+
+    @Test
+    void theTierAreaOffsetMacroMatchesTierMmapOffset() throws Exception {
+        Map<String, String> macros = functionMacros(Files.readString(HEADER));
+
+        assertThat(macros.get("VALET_TIER_MMAP_OFFSET(index)").replaceAll("\\s+", " "))
+                .isEqualTo("(VALET_DATA_MMAP_OFFSET(index) | (1ULL << VALET_TIER_MMAP_SHIFT))");
+        assertThat(ValetGenl.tierMmapOffset(0)).isEqualTo(1L << 39);
+        assertThat(ValetGenl.tierMmapOffset(3)).isEqualTo(3L << 40 | 1L << 39);
+        assertThat(ValetGenl.tierMmapOffset(255)).isEqualTo(255L << 40 | 1L << 39);
+        assertThat(ValetGenl.MAX_DATA_BYTES).as("a data area never reaches its device's tier")
+                .isLessThanOrEqualTo(1L << ValetGenl.TIER_MMAP_SHIFT);
     }
 
     @Test
