@@ -92,7 +92,8 @@ valet_start_donors() {
 }
 
 # valet_write_config SWAP SLAB REPLICAS: the client's valet.yaml in the work folder. VALET_HOLD_TIMEOUT (120s) and
-# VALET_IO_TIMEOUT (30s) set device.holdTimeout and device.ioTimeout, VALET_BACKUP_DISK (a path) turns on backupDisk.
+# VALET_IO_TIMEOUT (30s) set device.holdTimeout and device.ioTimeout, VALET_BACKUP_DISK (a path) turns on backupDisk,
+# VALET_HOST_TIER (a size, 0: off) sets hostTier.size (unset: the default).
 valet_write_config() {
     cat >"$VALET_WORK/valet.yaml" <<YAML
 identity: vm-client
@@ -115,6 +116,9 @@ device:
   ioTimeout: ${VALET_IO_TIMEOUT:-30s}
 YAML
     if [ -n "${VALET_BACKUP_DISK:-}" ]; then echo "backupDisk: $VALET_BACKUP_DISK" >>"$VALET_WORK/valet.yaml"; fi
+    if [ -n "${VALET_HOST_TIER:-}" ]; then
+        printf 'hostTier:\n  size: %s\n' "$VALET_HOST_TIER" >>"$VALET_WORK/valet.yaml"
+    fi
 }
 
 # valet_start_client: starts 'valet client' and waits until /dev/valet0 is ready.
@@ -202,6 +206,11 @@ valet_status() {
 # valet_donor_status: the donors' view into the scenario's log.
 valet_donor_status() {
     valet_status || true
+}
+
+# valet_tier_stat KEY: the value of KEY in the client's last "tier:" line (logged when it stops), e.g. hits.
+valet_tier_stat() {
+    grep -o "tier: slots=.*" "$OUT/$SCENARIO.client.log" | tail -1 | grep -o "\b$1=[0-9.]*" | cut -d= -f2
 }
 
 # valet_cleanup: swap off, client and donors stopped, module unloaded. Safe to call twice.

@@ -6,12 +6,16 @@
 # VM, one after the other: the comparison workload (COMPARE_WORKLOAD in guest/lib.sh) on zram, on nbd to nbdkit's
 # memory plugin, on /dev/valet0 with 1 copy and with 2 copies (3 donor processes on loopback, as nbdkit is); then
 # fio (4 KiB random write and read, O_DIRECT, queue depth 1 and 32, every block verified) on zram, nbd and
-# /dev/valet0 with 1 copy. Ends with the ratio line of docs/benchmarks.md:
+# /dev/valet0 with 1 copy. r1 and r2 run the engine alone (hostTier.size 0); a last run, "tier", has 2 copies and a
+# 32M host tier (an eighth of what the workload swaps out: what it gains comes from write-back and read-ahead, not
+# from holding the working set). Ends with the ratio line of docs/benchmarks.md:
 #   compare: r1_over_nbd=X r2_over_nbd=Y r1_over_zram=Z fio_qd32_read_r1_over_nbd=A fio_qd32_write_r1_over_nbd=B
-#            fio_qd1_read_r1_over_nbd=C
-# (on one line; workload time ratios: lower is better; fio IOPS ratios: higher is better). With
+#            fio_qd1_read_r1_over_nbd=C tier_over_nbd=T tier_over_zram=U tier_seq_hit_rate=H
+# (on one line; workload time ratios: lower is better; fio IOPS ratios: higher is better; H: pages the tier served
+# per page swapped in, from the client's closing "tier:" line). With
 # VALET_COMPARE_REF=REV (lab.sh builds that commit's jar into target/vm/ref/), the reference build is measured too,
-# with 1 copy and fio, right after this checkout's r1 (label ref1; right before it with VALET_COMPARE_REF_FIRST=1),
+# with 1 copy and fio, right after this checkout's r1 (a build of VALET version 3 or later: the driver refuses older
+# daemons) (label ref1; right before it with VALET_COMPARE_REF_FIRST=1),
 # and a second line compares the two:
 #   compare-ref: ref=REV r1_over_ref=X fio_qd32_read_r1_over_ref=A fio_qd32_write_r1_over_ref=B
 #                fio_qd1_read_r1_over_ref=C fio_qd1_write_r1_over_ref=D
@@ -193,14 +197,18 @@ measure_ref() {
 # VALET_COMPARE_REF_FIRST=1 measures the reference before this checkout's r1 (to see what the order does).
 if [ "${VALET_COMPARE_REF_FIRST:-0}" = 1 ]; then
     measure_ref
-    RUN_FIO=1 valet_measure 1
+    RUN_FIO=1 VALET_HOST_TIER=0 valet_measure 1
 else
-    RUN_FIO=1 valet_measure 1
+    RUN_FIO=1 VALET_HOST_TIER=0 valet_measure 1
     measure_ref
 fi
-valet_measure 2
+VALET_HOST_TIER=0 valet_measure 2
+VALET_HOST_TIER=32M valet_measure 2 tier
+tier_line="$(grep -o 'tier: slots=.*' "$OUT/$SCENARIO.client.log" | tail -n 1)" || fail "the tier run logged no tier: line"
+tier_hit_rate="$(grep -o 'hit_rate=[0-9.]*' <<<"$tier_line" | cut -d= -f2)"
+metric tier_hit_rate "$tier_hit_rate"
 
-conclude "compare-runs: seconds r1=${seconds[r1]} r2=${seconds[r2]} nbd=${seconds[nbd]} zram=${seconds[zram]}" \
+conclude "compare-runs: seconds r1=${seconds[r1]} r2=${seconds[r2]} tier=${seconds[tier]} nbd=${seconds[nbd]} zram=${seconds[zram]}" \
     "fio_iops(qd1 write/read, qd32 write/read) r1=${iops[write_qd1_r1]}/${iops[read_qd1_r1]}" \
     "${iops[write_qd32_r1]}/${iops[read_qd32_r1]} nbd=${iops[write_qd1_nbd]}/${iops[read_qd1_nbd]}" \
     "${iops[write_qd32_nbd]}/${iops[read_qd32_nbd]} zram=${iops[write_qd1_zram]}/${iops[read_qd1_zram]}" \
@@ -210,7 +218,10 @@ conclude "compare: r1_over_nbd=$(ratio "${seconds[r1]}" "${seconds[nbd]}")" \
     "r1_over_zram=$(ratio "${seconds[r1]}" "${seconds[zram]}")" \
     "fio_qd32_read_r1_over_nbd=$(ratio "${iops[read_qd32_r1]}" "${iops[read_qd32_nbd]}")" \
     "fio_qd32_write_r1_over_nbd=$(ratio "${iops[write_qd32_r1]}" "${iops[write_qd32_nbd]}")" \
-    "fio_qd1_read_r1_over_nbd=$(ratio "${iops[read_qd1_r1]}" "${iops[read_qd1_nbd]}")"
+    "fio_qd1_read_r1_over_nbd=$(ratio "${iops[read_qd1_r1]}" "${iops[read_qd1_nbd]}")" \
+    "tier_over_nbd=$(ratio "${seconds[tier]}" "${seconds[nbd]}")" \
+    "tier_over_zram=$(ratio "${seconds[tier]}" "${seconds[zram]}")" \
+    "tier_seq_hit_rate=$tier_hit_rate"
 if [ -n "${VALET_COMPARE_REF:-}" ]; then
     conclude "compare-ref: ref=$VALET_COMPARE_REF order=$([ "${VALET_COMPARE_REF_FIRST:-0}" = 1 ] && echo ref-first ||
         echo ref-second) r1_over_ref=$(ratio "${seconds[r1]}" "${seconds[ref1]}")" \
