@@ -107,7 +107,7 @@ public final class HostTier implements PageStore, AutoCloseable {
     }
 
     /**
-     * Opens the tier in {@code memory} (formatting memory that is all zero at its start), in front of
+     * Opens the tier in {@code memory} (formatting it if its magic is zero, as the driver allocates it), in front of
      * {@code backing}, and starts its flush thread. Pages found dirty in the memory (a daemon stopped or killed
      * with pages not yet on the donors) are written to {@code backing} before this returns: it keeps trying, with
      * backoff, as long as the backing store refuses them, and logs what is left every 10 seconds.
@@ -361,7 +361,7 @@ public final class HostTier implements PageStore, AutoCloseable {
                 backing.read(firstPage, count, dst, dstIndex, done);
             }
         } finally {
-            readAhead(ahead);
+            issue(ahead, false);
         }
     }
 
@@ -407,17 +407,28 @@ public final class HostTier implements PageStore, AutoCloseable {
         done.pageIoDone(error);
     }
 
-    /** Starts the reads ahead reserved by {@link ReadAhead#plan}, each into its slot. */
-    private void readAhead(int first) {
-        for (int slot = first; slot != SlotTable.NONE; ) {
-            int next = slots.next[slot]; // read before the read can end and the slot be reused
+    /**
+     * Starts the backing writes (flushes) or reads (reads ahead) of a list of slots made under the lock, each of
+     * one page from or into the slot's own data; returns how many. A call that throws counts as a failed one.
+     */
+    private int issue(int first, boolean write) {
+        int issued = 0;
+        int slot = first;
+        while (slot != SlotTable.NONE) {
+            int next = slots.next[slot]; // read before the slot's answer can come and the slot be reused
             try {
-                backing.read(slots.page[slot], 1, layout.memory(), layout.dataAt(slot), slotDone[slot]);
+                if (write) {
+                    backing.write(slots.page[slot], 1, layout.memory(), layout.dataAt(slot), slotDone[slot]);
+                } else {
+                    backing.read(slots.page[slot], 1, layout.memory(), layout.dataAt(slot), slotDone[slot]);
+                }
             } catch (RuntimeException e) {
                 slotDone[slot].pageIoDone(e);
             }
+            issued++;
             slot = next;
         }
+        return issued;
     }
 
     // ---- the flush thread and the backing store's answers
@@ -436,17 +447,7 @@ public final class HostTier implements PageStore, AutoCloseable {
         } finally {
             lock.unlock();
         }
-        int work = tell(finished);
-        for (int slot = first; slot != SlotTable.NONE; work++) {
-            int next = slots.next[slot]; // read before the write can end and the slot be reused
-            try {
-                backing.write(slots.page[slot], 1, layout.memory(), layout.dataAt(slot), slotDone[slot]);
-            } catch (RuntimeException e) {
-                slotDone[slot].pageIoDone(e);
-            }
-            slot = next;
-        }
-        return work;
+        return tell(finished) + issue(first, true);
     }
 
     /** A flush or a read ahead of {@code slot} ended. */

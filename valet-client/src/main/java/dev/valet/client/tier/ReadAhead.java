@@ -29,7 +29,8 @@ final class ReadAhead {
     }
 
     /**
-     * Records a swap-in and reserves slots for the pages to read ahead, nearest first, linked through {@link SlotTable#next}.
+     * Records a swap-in and reserves slots for the pages to read ahead, nearest first, linked through
+     * {@link SlotTable#next}.
      *
      * @param foreseen some of its pages were read ahead (in the tier or on the way)
      * @param missed   some of its pages were neither

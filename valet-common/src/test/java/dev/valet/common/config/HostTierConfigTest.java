@@ -44,7 +44,7 @@ class HostTierConfigTest {
                     window: 16
                     maxPages: 8
                 """)).isEqualTo(new HostTierConfig(ByteSize.ofMebibytes(32), 64, 1024,
-                new PrefetchConfig(false, 16, 8)));
+                        new PrefetchConfig(false, 16, 8)));
     }
 
     @Test
@@ -96,11 +96,12 @@ class HostTierConfigTest {
     @Test
     void acceptsTheEdgesOfEachRange() {
         assertThat(tier("hostTier:\n  size: 1M\n  flushBatch: 1\n  maxFlushing: 1\n  prefetch:\n    window: 2\n"
-                + "    maxPages: 1\n")).isEqualTo(new HostTierConfig(ByteSize.ofMebibytes(1), 1, 1,
-                new PrefetchConfig(true, 2, 1)));
+                + "    maxPages: 1\n"))
+                .isEqualTo(new HostTierConfig(ByteSize.ofMebibytes(1), 1, 1, new PrefetchConfig(true, 2, 1)));
         assertThat(tier("hostTier:\n  size: 1G\n  flushBatch: 1024\n  maxFlushing: 65536\n  prefetch:\n"
-                + "    window: 64\n    maxPages: 1024\n")).isEqualTo(new HostTierConfig(ByteSize.ofGibibytes(1),
-                1024, 65536, new PrefetchConfig(true, 64, 1024)));
+                + "    window: 64\n    maxPages: 1024\n"))
+                .isEqualTo(new HostTierConfig(ByteSize.ofGibibytes(1), 1024, 65536,
+                        new PrefetchConfig(true, 64, 1024)));
     }
 
     @Test
