@@ -435,6 +435,11 @@ public final class HostTier implements PageStore, AutoCloseable {
 
     /** One round of the flush thread: resume waiting writes, start a burst of flushes; returns the work done. */
     int flushBurst() {
+        return flushBurst(System.nanoTime());
+    }
+
+    /** {@link #flushBurst()} at {@code nowNanos}, which decides which failed flushes are due again (tests). */
+    int flushBurst(long nowNanos) {
         Waiting finished;
         int first;
         lock.lock();
@@ -443,7 +448,7 @@ public final class HostTier implements PageStore, AutoCloseable {
                 return 0;
             }
             finished = serveWaiting();
-            first = flusher.pick(System.nanoTime(), settings.flushBatch());
+            first = flusher.pick(nowNanos, settings.flushBatch());
         } finally {
             lock.unlock();
         }

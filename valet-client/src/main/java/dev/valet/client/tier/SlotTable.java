@@ -231,7 +231,7 @@ final class SlotTable {
     /** A slot found DIRTY and intact in memory at open: the page's newest version if no other is newer. */
     void recoverDirty(int slot, long page, long version) {
         this.page[slot] = page;
-        nextVersion = Math.max(nextVersion, version + 1);
+        noteVersion(version);
         int other = (int) newest.get(page);
         if (other != NONE && layout.version(other) > version) {
             layout.publish(slot, TierLayout.FREE);
@@ -244,6 +244,11 @@ final class SlotTable {
         if (other != NONE) {
             release(other);
         }
+    }
+
+    /** Makes the next version higher than {@code version}, found in memory at open. */
+    void noteVersion(long version) {
+        nextVersion = Math.max(nextVersion, version + 1);
     }
 
     /** A slot found FREE, CLEAN or damaged at open: FREE, as memory says from now on. */

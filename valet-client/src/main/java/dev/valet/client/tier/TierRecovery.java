@@ -42,7 +42,9 @@ final class TierRecovery {
                     slots.recoverDirty(s, page, layout.version(s));
                 }
             } else {
-                if (state != TierLayout.FREE && state != TierLayout.CLEAN) {
+                if (state == TierLayout.CLEAN) {
+                    slots.noteVersion(layout.version(s)); // versions go on above every version still described
+                } else if (state != TierLayout.FREE) {
                     damaged++;
                     LOG.error("host tier: slot {} has state {}, which no tier writes: treated as free", s, state);
                 }

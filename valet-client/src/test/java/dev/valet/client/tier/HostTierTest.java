@@ -273,24 +273,27 @@ class HostTierTest {
     }
 
     @Test
-    void aFailedFlushLeavesThePageDirtyAndIsRetriedAfterABackoff() throws Exception {
+    void aFailedFlushLeavesThePageDirtyAndIsRetriedAfterABackoffThatDoubles() throws Exception {
         HostTier tier = open(TierPages.memory(8));
         backing.failWrites = true;
         write(tier, 9, 1);
+        long backoff = Flusher.MIN_BACKOFF_NANOS;
 
-        tier.flushBurst();
+        long first = System.nanoTime();
+        tier.flushBurst(first);
         assertThat(tier.stats().flushFailures()).isEqualTo(1);
         assertThat(tier.stats().dirty()).isEqualTo(1);
-        assertThat(tier.flushBurst()).as("not again before the backoff").isZero();
-        Thread.sleep(Flusher.MIN_BACKOFF_NANOS / 1_000_000 + 5);
-        tier.flushBurst();
+        assertThat(tier.flushBurst(first + backoff - 1)).as("not again before the backoff").isZero();
+        long second = System.nanoTime();
+        tier.flushBurst(second + backoff);
         assertThat(tier.stats().flushFailures()).isEqualTo(2);
 
         backing.failWrites = false;
-        Thread.sleep(2 * Flusher.MIN_BACKOFF_NANOS / 1_000_000 + 5);
-        tier.flushBurst();
+        assertThat(tier.flushBurst(second + 2 * backoff - 1)).as("the backoff doubled").isZero();
+        tier.flushBurst(System.nanoTime() + 2 * backoff);
         assertThat(valueOf(backing.page(9), 9)).isEqualTo(1);
         assertThat(tier.stats().dirty()).isZero();
+        assertThat(tier.stats().flushed()).isEqualTo(1);
         assertThat(read(tier, 9)).isEqualTo(1);
     }
 
