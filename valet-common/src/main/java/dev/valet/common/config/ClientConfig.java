@@ -40,6 +40,7 @@ import java.util.Optional;
  * @param placement        where slabs go; see {@link PlacementConfig}
  * @param failover         how failures are found and repaired; see {@link FailoverConfig}
  * @param device           the block device /dev/valetN the client serves; see {@link DeviceConfig}
+ * @param hostTier         host RAM in front of the donors (write-back and read-ahead); see {@link HostTierConfig}
  * @param auth             the cluster secret the client proves and demands; see {@link AuthConfig}. With no
  *                         secret, a donor not on loopback is refused unless {@code auth.allowUnauthenticated}
  * @param tls              TLS to the donors; see {@link TlsConfig}
@@ -57,6 +58,7 @@ public record ClientConfig(
         PlacementConfig placement,
         FailoverConfig failover,
         DeviceConfig device,
+        HostTierConfig hostTier,
         AuthConfig auth,
         TlsConfig tls) implements ValidatedConfig {
 
@@ -79,6 +81,7 @@ public record ClientConfig(
         Objects.requireNonNull(placement, "placement");
         Objects.requireNonNull(failover, "failover");
         Objects.requireNonNull(device, "device");
+        Objects.requireNonNull(hostTier, "hostTier");
         Objects.requireNonNull(auth, "auth");
         Objects.requireNonNull(tls, "tls");
     }
@@ -93,7 +96,7 @@ public record ClientConfig(
         static final ClientConfig VALUE = new ClientConfig(defaultIdentity(), Path.of("portal.list"),
                 Duration.ofSeconds(2), Duration.ofSeconds(5), 128, TransportChoice.AUTO, ByteSize.ofGibibytes(8),
                 ByteSize.ofGibibytes(1), OptionalPath.NONE, PlacementConfig.DEFAULTS, FailoverConfig.DEFAULTS,
-                DeviceConfig.DEFAULTS, AuthConfig.DEFAULTS, TlsConfig.DEFAULTS);
+                DeviceConfig.DEFAULTS, HostTierConfig.DEFAULTS, AuthConfig.DEFAULTS, TlsConfig.DEFAULTS);
     }
 
     /**
@@ -126,6 +129,7 @@ public record ClientConfig(
         ConfigRules.inSection("placement", placement::validate);
         ConfigRules.inSection("failover", failover::validate);
         ConfigRules.inSection("device", device::validate);
+        ConfigRules.inSection("hostTier", hostTier::validate);
         ConfigRules.inSection("auth", auth::validate);
         ConfigRules.inSection("tls", () -> tls.validate(false));
     }
