@@ -5,6 +5,8 @@ import dev.valet.client.engine.EngineStats;
 import dev.valet.client.kernel.KernelChannel;
 import dev.valet.client.kernel.PageStore;
 import dev.valet.client.kernel.PagingSafety;
+import dev.valet.client.tier.HostTier;
+import dev.valet.client.tier.TierStats;
 import dev.valet.client.transport.WireCounters;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.portal.DonorAddress;
@@ -83,8 +85,14 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
                     + " 5.6 or later)", notFlusher);
         }
         AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicReference<HostTier> tier = new AtomicReference<>();
+        KernelChannel.TierOpener opener = !config.hostTier().enabled() ? null : (memory, backing) -> {
+            tier.set(HostTier.open(memory, backing, HostTier.Settings.of(config)));
+            return tier.get();
+        };
         try (Engine engine = Engine.start(config, donors);
-             KernelChannel channel = KernelChannel.open(PageStore.of(engine), KernelChannel.Settings.from(config))) {
+             KernelChannel channel = KernelChannel.open(PageStore.of(engine), KernelChannel.Settings.from(config),
+                     opener)) {
             channel.failure().thenAccept(e -> {
                 failure.set(e);
                 stop.countDown();
@@ -100,6 +108,9 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
             LOG.info("engine: held_requests={} held_max_ms={} held_failed={} suspected_donors={} live_donors={}",
                     s.heldRequests(), s.heldMaxMillis(), s.heldFailed(), s.suspectedDonors(), s.liveDonors());
             logStages(channel.stats(), engine.wire());
+            if (tier.get() != null) {
+                logTier(tier.get().stats());
+            }
         } finally {
             if (readyFile != null) {
                 Files.deleteIfExists(readyFile);
@@ -110,6 +121,15 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
             throw new IOException("kernel channel failed: " + e, e);
         }
         return 0;
+    }
+
+    /** The host tier's counters (docs/host-tier.md), one line the VM lab reads ({@code tier: slots=...}). */
+    private static void logTier(TierStats t) {
+        LOG.info(String.format(Locale.ROOT, "tier: slots=%d writes=%d write_waits=%d reads=%d hits=%d misses=%d"
+                        + " prefetched=%d prefetch_used=%d dirty=%d clean=%d free=%d flushed=%d flush_failures=%d"
+                        + " recovered_dirty=%d hit_rate=%.3f", t.slots(), t.writes(), t.writeWaits(), t.reads(),
+                t.hits(), t.misses(), t.prefetched(), t.prefetchedUsed(), t.dirty(), t.clean(), t.free(), t.flushed(),
+                t.flushFailures(), t.recoveredDirty(), t.hitRate()));
     }
 
     /**

@@ -129,7 +129,7 @@ public final class KernelChannel implements AutoCloseable {
         public static Settings from(ClientConfig config) {
             DeviceConfig d = config.device();
             return new Settings(config.swapSpace().bytes(), d.queueDepth(), d.holdTimeout(), d.ioTimeout(),
-                    d.dataArea().bytes(), 0, CpuTopology.possibleCpus());
+                    d.dataArea().bytes(), config.hostTier().size().bytes(), CpuTopology.possibleCpus());
         }
 
         /** Slots for a device of {@code queueDepth} tags per hardware queue. */
