@@ -1,6 +1,6 @@
 #!/bin/bash
-# vm-timeout: 900
-# vm-seconds: 420
+# vm-timeout: 1500
+# vm-seconds: 700
 # Scenario 5: the host tier (hostTier, 32M) holding dirty pages through both crashes it must survive. During the
 # standard workload every donor is frozen (SIGSTOP), so the tier's write-back cannot finish and the pages swapped out
 # meanwhile are acknowledged from the tier alone; then donor 0 is SIGKILLed and the client daemon too. The other
@@ -13,6 +13,9 @@ set -euo pipefail
 trap valet_cleanup EXIT
 
 export VALET_HOST_TIER=32M
+# The driver holds I/O through the restart: a new JVM under TCG, donors busy with the backlog of their freeze, the
+# tier's recovered pages written out (about 8000 at a few ms each here). 120 s is not enough for all of that.
+export VALET_HOLD_TIMEOUT=600s
 valet_start_stack
 crash_with_dirty_pages() {
     local p start deadline

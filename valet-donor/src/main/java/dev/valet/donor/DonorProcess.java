@@ -4,6 +4,7 @@ import dev.valet.common.portal.DonorAddress;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -154,14 +155,55 @@ public final class DonorProcess implements AutoCloseable {
         process.waitFor(10, TimeUnit.SECONDS);
     }
 
-    /** SIGSTOP: the donor freezes with its connections open, as behind a network partition. */
+    /**
+     * SIGSTOP: the donor freezes with its connections open, as behind a network partition. Returns once every
+     * thread of it is stopped: kill(2) only queues the signal, and on a busy machine the donor's event loops could
+     * otherwise go on answering for a while after this returns.
+     */
     public void pause() throws IOException, InterruptedException {
         signal("STOP");
+        awaitThreads(true);
     }
 
-    /** SIGCONT: a paused donor runs again, with whatever it held when it froze. */
+    /** SIGCONT: a paused donor runs again, with whatever it held when it froze; returns once no thread is stopped. */
     public void resume() throws IOException, InterruptedException {
         signal("CONT");
+        awaitThreads(false);
+    }
+
+    /** Waits (up to 10 s) until every thread of the process is stopped ({@code T} in /proc), or until none is. */
+    private void awaitThreads(boolean stopped) throws IOException, InterruptedException {
+        Path tasks = Path.of("/proc", Long.toString(process.pid()), "task");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!threadsAre(tasks, stopped)) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new IOException("donor " + name + " (pid " + process.pid() + "): threads not "
+                        + (stopped ? "stopped" : "running") + " 10 s after the signal");
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    private static boolean threadsAre(Path tasks, boolean stopped) throws IOException {
+        if (!Files.isDirectory(tasks)) {
+            return true; // the process is gone: nothing of it runs
+        }
+        try (var threads = Files.list(tasks)) {
+            for (Path task : (Iterable<Path>) threads::iterator) {
+                String stat;
+                try {
+                    stat = Files.readString(task.resolve("stat"));
+                } catch (NoSuchFileException e) {
+                    continue; // a thread that ended meanwhile
+                }
+                // state is the first field after the command name, which is in parentheses and may hold spaces
+                char state = stat.charAt(stat.lastIndexOf(')') + 2);
+                if ((state == 'T') != stopped) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     private void signal(String name) throws IOException, InterruptedException {

@@ -86,6 +86,19 @@ final class FakeKernel {
     final Endpoint control = new Endpoint(1001);
     final Endpoint data = new Endpoint(1002);
 
+    /** The next {@code count} completions the daemon sent, from as many DONE messages as they took (10 s each). */
+    List<Cpl> completions(int count) throws InterruptedException {
+        List<Cpl> all = new ArrayList<>();
+        while (all.size() < count) {
+            List<Cpl> message = doneMessages.poll(10, TimeUnit.SECONDS);
+            if (message == null) {
+                throw new AssertionError("no DONE after " + all.size() + " of " + count + " completions");
+            }
+            all.addAll(message);
+        }
+        return all;
+    }
+
     final class Endpoint implements NetlinkEndpoint {
         private final int port;
         private final BlockingQueue<byte[]> toUser = new LinkedBlockingQueue<>();

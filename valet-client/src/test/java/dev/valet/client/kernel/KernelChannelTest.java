@@ -112,13 +112,7 @@ class KernelChannelTest {
     }
 
     private List<FakeKernel.Cpl> completions(int count) throws InterruptedException {
-        List<FakeKernel.Cpl> all = new ArrayList<>();
-        while (all.size() < count) {
-            List<FakeKernel.Cpl> message = kernel.doneMessages.poll(10, TimeUnit.SECONDS);
-            assertThat(message).as("DONE after %d of %d completions", all.size(), count).isNotNull();
-            all.addAll(message);
-        }
-        return all;
+        return kernel.completions(count);
     }
 
     private static Map<Long, FakeKernel.Cpl> byCookie(List<FakeKernel.Cpl> cpls) {

@@ -8,10 +8,8 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -79,13 +77,7 @@ class KernelChannelTierTest {
     }
 
     private List<FakeKernel.Cpl> completions(int count) throws InterruptedException {
-        List<FakeKernel.Cpl> all = new ArrayList<>();
-        while (all.size() < count) {
-            List<FakeKernel.Cpl> message = kernel.doneMessages.poll(10, TimeUnit.SECONDS);
-            assertThat(message).as("DONE after %d of %d completions", all.size(), count).isNotNull();
-            all.addAll(message);
-        }
-        return all;
+        return kernel.completions(count);
     }
 
     /** Long enough for the receiver to take the requests the driver sends at ATTACH. */
