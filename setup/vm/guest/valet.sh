@@ -163,6 +163,23 @@ valet_after_swapout() {
     VALET_BG_PID=$!
 }
 
+# valet_restart_client [CMD...]: SIGKILLs the client daemon, runs CMD (if any) while none runs, and starts a new
+# one. Meant for valet_after_swapout's background job, whose VALET_CLIENT_PID the scenario's shell does not see:
+# valet_restarted_client sets it there afterwards.
+valet_restart_client() {
+    log "SIGKILL valet client (pid $VALET_CLIENT_PID)"
+    valet_kill "$VALET_CLIENT_PID"
+    if [ $# -gt 0 ]; then "$@"; fi
+    sleep 2
+    valet_start_client
+    echo "$VALET_CLIENT_PID" >"$VALET_WORK/client2.pid"
+}
+
+# valet_restarted_client: after valet_restart_client ran in the background, sets VALET_CLIENT_PID to the new client.
+valet_restarted_client() {
+    VALET_CLIENT_PID="$(cat "$VALET_WORK/client2.pid")" || fail "no restarted client recorded"
+}
+
 # valet_alive PID: true while PID runs (a zombie counts as gone). Works for processes that are not this shell's
 # children, such as a client restarted from a background subshell.
 valet_alive() {

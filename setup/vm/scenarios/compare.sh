@@ -204,9 +204,10 @@ else
 fi
 VALET_HOST_TIER=0 valet_measure 2
 VALET_HOST_TIER=32M valet_measure 2 tier
-tier_line="$(grep -o 'tier: slots=.*' "$OUT/$SCENARIO.client.log" | tail -n 1)" || fail "the tier run logged no tier: line"
-tier_hit_rate="$(grep -o 'hit_rate=[0-9.]*' <<<"$tier_line" | cut -d= -f2)"
+tier_hit_rate="$(valet_tier_stat hit_rate)"
+[ -n "$tier_hit_rate" ] || fail "the tier run logged no tier: line"
 metric tier_hit_rate "$tier_hit_rate"
+metric tier_pages_per_backing_call "$(ratio "$(valet_tier_stat backing_pages)" "$(valet_tier_stat backing_calls)")"
 
 conclude "compare-runs: seconds r1=${seconds[r1]} r2=${seconds[r2]} tier=${seconds[tier]} nbd=${seconds[nbd]} zram=${seconds[zram]}" \
     "fio_iops(qd1 write/read, qd32 write/read) r1=${iops[write_qd1_r1]}/${iops[read_qd1_r1]}" \

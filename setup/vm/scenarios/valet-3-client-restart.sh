@@ -10,16 +10,9 @@ set -euo pipefail
 trap valet_cleanup EXIT
 
 valet_start_stack
-restart_client() {
-    log "SIGKILL valet client (pid $VALET_CLIENT_PID)"
-    valet_kill "$VALET_CLIENT_PID"
-    sleep 2
-    valet_start_client
-    echo "$VALET_CLIENT_PID" >"$VALET_WORK/client2.pid"
-}
-valet_after_swapout 4000 restart_client
+valet_after_swapout 4000 valet_restart_client
 restarter=$VALET_BG_PID
 hog_workload hog-valet-restart 32M 128 1
 wait "$restarter" || fail "the client could not be restarted"
-VALET_CLIENT_PID="$(cat "$VALET_WORK/client2.pid")"
+valet_restarted_client
 grep -q "recovered .* slabs" "$OUT/$SCENARIO.client.log" || fail "the restarted client did not recover its slabs"

@@ -127,9 +127,10 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
     private static void logTier(TierStats t) {
         LOG.info(String.format(Locale.ROOT, "tier: slots=%d writes=%d write_waits=%d reads=%d hits=%d misses=%d"
                         + " prefetched=%d prefetch_used=%d dirty=%d clean=%d free=%d flushed=%d flush_failures=%d"
-                        + " recovered_dirty=%d hit_rate=%.3f", t.slots(), t.writes(), t.writeWaits(), t.reads(),
-                t.hits(), t.misses(), t.prefetched(), t.prefetchedUsed(), t.dirty(), t.clean(), t.free(), t.flushed(),
-                t.flushFailures(), t.recoveredDirty(), t.hitRate()));
+                        + " recovered_dirty=%d backing_calls=%d backing_pages=%d hit_rate=%.3f", t.slots(), t.writes(),
+                t.writeWaits(), t.reads(), t.hits(), t.misses(), t.prefetched(), t.prefetchedUsed(), t.dirty(),
+                t.clean(), t.free(), t.flushed(), t.flushFailures(), t.recoveredDirty(), t.backingCalls(),
+                t.backingPages(), t.hitRate()));
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.valet.client.tier;
 
 import dev.valet.client.engine.PageIoDone;
 import dev.valet.client.kernel.PageStore;
+import dev.valet.client.tier.BackingRuns.Run;
 import dev.valet.client.tier.WaitingWrites.Waiting;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.config.HostTierConfig;
@@ -11,7 +12,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -28,7 +28,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *       laid over what it returns ({@link PartialRead}). Swap-ins that follow a trend are read ahead
  *       ({@link ReadAhead}).</li>
  *   <li>{@link #open} recovers what the memory holds: every page written to the tier and not yet to the backing
- *       store is written there before {@code open} returns.</li>
+ *       store is its page's newest version again, served at once and written out first, in the background
+ *       (thread {@code valet-tier-recovery} reports how far that got).</li>
  * </ul>
  * Calls come from the kernel channel's receive thread, answers from the backing store's threads, flushes from the
  * tier's own: one lock guards the slots, held for bookkeeping and 4 KiB copies, never across a backing call or an
@@ -79,8 +80,7 @@ public final class HostTier implements PageStore, AutoCloseable {
     private final ReadAhead readAhead;
     private final WaitingWrites waiting = new WaitingWrites(POOL);
     private final PartialRead.Pool partials = new PartialRead.Pool(this::partialReadDone, POOL, POOL_PAGES);
-    /** Per slot, what its flush or read ahead tells when it ends. */
-    private final PageIoDone[] slotDone;
+    private final BackingRuns runs;
     private final FlushIdleStrategy idle = new FlushIdleStrategy();
     private AgentRunner runner;
     private boolean closed;
@@ -90,6 +90,8 @@ public final class HostTier implements PageStore, AutoCloseable {
     private long hits;
     private long misses;
     private long recoveredDirty;
+    /** The highest version found in memory at open: dirty slots up to it hold recovered pages. */
+    private long recoveredVersion;
 
     private HostTier(TierLayout layout, PageStore backing, Settings settings) {
         this.layout = layout;
@@ -99,32 +101,28 @@ public final class HostTier implements PageStore, AutoCloseable {
         this.flusher = new Flusher(slots, settings.maxFlushing());
         this.readAhead = new ReadAhead(slots, settings.pageCount(), settings.prefetch(), settings.prefetchWindow(),
                 settings.prefetchMaxPages());
-        this.slotDone = new PageIoDone[slots.count];
-        for (int s = 0; s < slots.count; s++) {
-            int slot = s;
-            slotDone[s] = error -> slotDone(slot, error);
-        }
+        int chunks = Math.max(4, (settings.maxFlushing() + settings.prefetchMaxPages()) / BackingRuns.MAX_RUN + 2);
+        this.runs = new BackingRuns(slots, layout, this::runDone, chunks, POOL);
     }
 
     /**
      * Opens the tier in {@code memory} (formatting it if its magic is zero, as the driver allocates it), in front of
      * {@code backing}, and starts its flush thread. Pages found dirty in the memory (a daemon stopped or killed
-     * with pages not yet on the donors) are written to {@code backing} before this returns: it keeps trying, with
-     * backoff, as long as the backing store refuses them, and logs what is left every 10 seconds.
+     * with pages not yet on the donors) are again their pages' newest versions: reads find them in the tier and the
+     * flush thread writes them to {@code backing} before any page written later, retrying with backoff as long as
+     * the backing store refuses them. This returns once the index is rebuilt, without waiting for that write-out
+     * (a restart must not hold the kernel's requests for it); thread {@code valet-tier-recovery} logs how many are
+     * left every 10 seconds and when the last is on the donors.
      *
-     * @throws IOException naming what was found when the memory holds something other than a tier of this
-     *                     layout, or when interrupted while writing out recovered pages (they stay in the memory)
+     * @throws IOException naming what was found when the memory holds something other than a tier of this layout
      */
     public static HostTier open(ByteBuf memory, PageStore backing, Settings settings) throws IOException {
         HostTier tier = openStopped(memory, backing, settings);
         tier.start();
-        try {
-            tier.awaitRecoveredFlushed();
-        } catch (InterruptedException e) {
-            tier.close();
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted writing out the host tier's recovered pages (they stay in"
-                    + " its memory for the next start)");
+        if (tier.recoveredDirty > 0) {
+            Thread report = new Thread(tier::reportRecovery, "valet-tier-recovery");
+            report.setDaemon(true);
+            report.start();
         }
         return tier;
     }
@@ -141,6 +139,7 @@ public final class HostTier implements PageStore, AutoCloseable {
         tier.lock.lock();
         try {
             tier.recoveredDirty = TierRecovery.recover(layout, tier.slots, tier.flusher, settings.pageCount());
+            tier.recoveredVersion = tier.slots.nextVersion() - 1;
         } catch (IllegalStateException e) {
             throw new IOException(e.getMessage(), e);
         } finally {
@@ -165,33 +164,56 @@ public final class HostTier implements PageStore, AutoCloseable {
         });
     }
 
-    private void awaitRecoveredFlushed() throws InterruptedException {
-        if (recoveredDirty == 0) {
-            return;
-        }
+    /** Thread {@code valet-tier-recovery}: logs the recovered pages' write-out until it ends or the tier closes. */
+    private void reportRecovery() {
         long start = System.nanoTime();
         long reported = start;
-        while (!awaitClean(Duration.ofMillis(100))) {
-            long now = System.nanoTime();
-            if (now - reported >= REPORT_NANOS) {
-                reported = now;
+        try {
+            while (true) {
+                Thread.sleep(100);
                 Throwable error;
-                int dirty;
+                int left;
                 lock.lock();
                 try {
+                    if (closed) {
+                        return;
+                    }
                     error = flusher.lastError();
-                    dirty = slots.dirty();
+                    left = recoveredLeftLocked();
                 } finally {
                     lock.unlock();
                 }
-                LOG.warn("host tier: {} of the {} recovered pages still to write to the donors after {} s{}; they"
-                        + " are safe in the tier meanwhile (do not destroy the device)", dirty, recoveredDirty,
-                        TimeUnit.NANOSECONDS.toSeconds(now - start), error == null ? "" : " (last failure: "
-                        + error + ")");
+                long now = System.nanoTime();
+                if (left == 0) {
+                    LOG.info("host tier: the {} recovered pages are on the donors ({} ms)", recoveredDirty,
+                            TimeUnit.NANOSECONDS.toMillis(now - start));
+                    return;
+                }
+                if (now - reported >= REPORT_NANOS) {
+                    reported = now;
+                    LOG.warn("host tier: {} of the {} recovered pages still to write to the donors after {} s{};"
+                            + " they are safe in the tier meanwhile (do not destroy the device)", left, recoveredDirty,
+                            TimeUnit.NANOSECONDS.toSeconds(now - start), error == null ? "" : " (last failure: "
+                            + error + ")");
+                }
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
-        LOG.info("host tier: the {} recovered pages are on the donors ({} ms)", recoveredDirty,
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+    }
+
+    /** Pages found dirty at open and not yet on the donors (0 once all are, or when none were found). */
+    public int recoveredLeft() {
+        lock.lock();
+        try {
+            return recoveredLeftLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int recoveredLeftLocked() {
+        return recoveredDirty == 0 ? 0 : slots.dirtyUpTo(recoveredVersion);
     }
 
     /**
@@ -315,7 +337,7 @@ public final class HostTier implements PageStore, AutoCloseable {
     public void read(long firstPage, int count, ByteBuf dst, int dstIndex, PageIoDone done) {
         int found = 0;
         PartialRead partial = null;
-        int ahead;
+        Run ahead;
         lock.lock();
         try {
             checkRun(firstPage, count);
@@ -344,7 +366,7 @@ public final class HostTier implements PageStore, AutoCloseable {
             } else if (found > 0) {
                 partial = pin(firstPage, count, dst, dstIndex, done);
             }
-            ahead = readAhead.plan(firstPage, count, foreseen, missed, waiting.isEmpty());
+            ahead = runs.cut(readAhead.plan(firstPage, count, foreseen, missed, waiting.isEmpty()), false);
         } finally {
             lock.unlock();
         }
@@ -361,7 +383,7 @@ public final class HostTier implements PageStore, AutoCloseable {
                 backing.read(firstPage, count, dst, dstIndex, done);
             }
         } finally {
-            issue(ahead, false);
+            issue(ahead);
         }
     }
 
@@ -408,25 +430,26 @@ public final class HostTier implements PageStore, AutoCloseable {
     }
 
     /**
-     * Starts the backing writes (flushes) or reads (reads ahead) of a list of slots made under the lock, each of
-     * one page from or into the slot's own data; returns how many. A call that throws counts as a failed one.
+     * Starts the backing writes (flushes) or reads (reads ahead) of runs cut under the lock; returns the pages they
+     * carry. A call that throws counts as a failed one.
      */
-    private int issue(int first, boolean write) {
+    private int issue(Run first) {
         int issued = 0;
-        int slot = first;
-        while (slot != SlotTable.NONE) {
-            int next = slots.next[slot]; // read before the slot's answer can come and the slot be reused
+        Run run = first;
+        while (run != null) {
+            Run next = run.next; // read before the run's answer can come and the run be reused
             try {
-                if (write) {
-                    backing.write(slots.page[slot], 1, layout.memory(), layout.dataAt(slot), slotDone[slot]);
+                if (run.write) {
+                    runs.stageIn(run);
+                    backing.write(run.firstPage, run.count, run.buffer, run.index, run);
                 } else {
-                    backing.read(slots.page[slot], 1, layout.memory(), layout.dataAt(slot), slotDone[slot]);
+                    backing.read(run.firstPage, run.count, run.buffer, run.index, run);
                 }
             } catch (RuntimeException e) {
-                slotDone[slot].pageIoDone(e);
+                run.pageIoDone(e);
             }
-            issued++;
-            slot = next;
+            issued += run.count;
+            run = next;
         }
         return issued;
     }
@@ -441,36 +464,40 @@ public final class HostTier implements PageStore, AutoCloseable {
     /** {@link #flushBurst()} at {@code nowNanos}, which decides which failed flushes are due again (tests). */
     int flushBurst(long nowNanos) {
         Waiting finished;
-        int first;
+        Run flushes;
         lock.lock();
         try {
             if (closed) {
                 return 0;
             }
             finished = serveWaiting();
-            first = flusher.pick(nowNanos, settings.flushBatch());
+            flushes = runs.cut(flusher.pick(nowNanos, settings.flushBatch()), true);
         } finally {
             lock.unlock();
         }
-        return tell(finished) + issue(first, true);
+        return tell(finished) + issue(flushes);
     }
 
-    /** A flush or a read ahead of {@code slot} ended. */
-    private void slotDone(int slot, Throwable error) {
+    /** A run of flushes or reads ahead ended: settles each of its slots. */
+    private void runDone(Run run, Throwable error) {
         Waiting finished;
         lock.lock();
         try {
             if (closed) {
                 return; // the memory may be another tier's now (tests reopen it in one process)
             }
-            if (slots.flushing[slot]) {
-                flusher.done(slot, error, System.nanoTime());
-            } else if (slots.state[slot] == SlotTable.FILLING) {
-                readAhead.filled(slot, error == null);
-            } else {
-                LOG.warn("host tier: slot {} was answered with nothing in flight (told twice?)", slot);
-                return;
+            long now = System.nanoTime();
+            if (!run.write && error == null) {
+                runs.stageOut(run);
             }
+            for (int i = 0; i < run.count; i++) {
+                if (run.write) {
+                    flusher.done(run.slots[i], error, now);
+                } else {
+                    readAhead.filled(run.slots[i], error == null);
+                }
+            }
+            runs.give(run);
             finished = serveWaiting();
         } finally {
             lock.unlock();
@@ -495,7 +522,7 @@ public final class HostTier implements PageStore, AutoCloseable {
         try {
             return new TierStats(slots.count, writes, writeWaits, reads, hits, misses, readAhead.prefetched,
                     readAhead.used, slots.dirty(), slots.clean(), slots.free(), flusher.flushed, flusher.failures,
-                    recoveredDirty);
+                    recoveredDirty, runs.calls, runs.pages);
         } finally {
             lock.unlock();
         }

@@ -88,6 +88,17 @@ final class SlotTable {
         return dirty;
     }
 
+    /** Dirty slots whose version is at most {@code version} (a scan: for occasional reports, not per request). */
+    int dirtyUpTo(long version) {
+        int n = 0;
+        for (int s = 0; s < count; s++) {
+            if (state[s] == DIRTY && layout.version(s) <= version) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     int clean() {
         return clean;
     }

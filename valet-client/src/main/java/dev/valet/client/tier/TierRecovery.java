@@ -24,7 +24,9 @@ final class TierRecovery {
      */
     static int recover(TierLayout layout, SlotTable slots, Flusher flusher, long pageCount) {
         int damaged = 0;
-        for (int s = 0; s < slots.count; s++) {
+        // Downwards: the free list hands out the lowest slots first, so that a run of pages written together lies
+        // side by side in memory and is flushed in place (BackingRuns).
+        for (int s = slots.count - 1; s >= 0; s--) {
             int state = layout.state(s);
             if (state == TierLayout.DIRTY) {
                 long page = layout.page(s);
@@ -60,7 +62,7 @@ final class TierRecovery {
         }
         if (dirty > 0 || damaged > 0) {
             LOG.warn("host tier: {} pages written to the tier before the last stop are not known to be on the donors:"
-                    + " writing them out before serving ({} damaged slots)", dirty, damaged);
+                    + " serving them from the tier and writing them out first ({} damaged slots)", dirty, damaged);
         } else {
             LOG.info("host tier: {} slots of 4 KiB, nothing to recover", slots.count);
         }

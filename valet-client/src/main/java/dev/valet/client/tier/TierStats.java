@@ -17,11 +17,13 @@ package dev.valet.client.tier;
  * @param free           slots holding nothing (gauge)
  * @param flushed        pages written from the tier to the donors
  * @param flushFailures  writes to the donors that failed (the page stays dirty and is written again)
- * @param recoveredDirty dirty pages found in the tier's memory at open, written to the donors before serving
+ * @param recoveredDirty dirty pages found in the tier's memory at open (written to the donors first)
+ * @param backingCalls   flushes and reads ahead as calls to the donors: one per run of consecutive pages
+ * @param backingPages   pages those calls carried
  */
 public record TierStats(int slots, long writes, long writeWaits, long reads, long hits, long misses, long prefetched,
                         long prefetchedUsed, int dirty, int clean, int free, long flushed, long flushFailures,
-                        long recoveredDirty) {
+                        long recoveredDirty, long backingCalls, long backingPages) {
 
     /** Pages read from the tier per page read, 0 to 1 (0 before any read). */
     public double hitRate() {

@@ -165,13 +165,13 @@ class HostTierTest {
         HostTier tier = open(TierPages.memory(4));
         backing.delayWrites = true;
         for (long p = 0; p < 4; p++) {
-            assertThat(write(tier, p, 1).ok()).isTrue();
+            assertThat(write(tier, 2 * p, 1).ok()).isTrue(); // pages apart: one flush each
         }
 
-        Answer fifth = write(tier, 4, 1);
-        ByteBuf two = TierPages.pages(5, 2, 1);
+        Answer fifth = write(tier, 8, 1);
+        ByteBuf two = TierPages.pages(10, 2, 1);
         Answer sixth = new Answer();
-        tier.write(5, 2, two, 0, sixth);
+        tier.write(10, 2, two, 0, sixth);
 
         assertThat(fifth.told()).isZero();
         assertThat(sixth.told()).isZero();
@@ -181,12 +181,12 @@ class HostTierTest {
         backing.end(p -> p.write && p.page == 0, true);
         assertThat(fifth.ok()).as("the first waiting write got the first free slot").isTrue();
         assertThat(sixth.told()).isZero();
-        backing.end(p -> p.write && p.page == 1, true);
-        assertThat(sixth.told()).as("half of its pages are in").isZero();
         backing.end(p -> p.write && p.page == 2, true);
+        assertThat(sixth.told()).as("half of its pages are in").isZero();
+        backing.end(p -> p.write && p.page == 4, true);
         assertThat(sixth.ok()).isTrue();
-        assertThat(read(tier, 4)).isEqualTo(1);
-        assertThat(read(tier, 6)).isEqualTo(1);
+        assertThat(read(tier, 8)).isEqualTo(1);
+        assertThat(read(tier, 11)).isEqualTo(1);
     }
 
     @Test
@@ -194,16 +194,16 @@ class HostTierTest {
         HostTier tier = open(TierPages.memory(2));
         backing.delayWrites = true;
         write(tier, 0, 1);
-        write(tier, 1, 1);
-        Answer waiting = write(tier, 2, 1);
+        write(tier, 2, 1);
+        Answer waiting = write(tier, 4, 1);
         tier.flushBurst();
         backing.end(p -> p.page == 0, true); // one slot clean: the waiting write takes it
 
-        Answer later = write(tier, 3, 1);
+        Answer later = write(tier, 6, 1);
 
         assertThat(waiting.ok()).isTrue();
         assertThat(later.told()).isZero();
-        backing.end(p -> p.page == 1, true);
+        backing.end(p -> p.page == 2, true);
         assertThat(later.ok()).isTrue();
     }
 
@@ -328,15 +328,16 @@ class HostTierTest {
         opened.add(tier);
         backing.delayWrites = true;
         for (long p = 0; p < 20; p++) {
-            write(tier, p, 1);
+            write(tier, 2 * p, 1); // pages apart: one flush each
         }
 
         assertThat(tier.flushBurst()).isEqualTo(4);
         assertThat(tier.flushBurst()).isEqualTo(2);
         assertThat(tier.flushBurst()).isZero();
-        backing.end(p -> p.page < 3, true);
+        backing.end(p -> p.page < 6, true);
         assertThat(tier.flushBurst()).isEqualTo(3);
-        assertThat(backing.pending(p -> p.write)).extracting(p -> p.page).containsExactly(3L, 4L, 5L, 6L, 7L, 8L);
+        assertThat(backing.pending(p -> p.write)).extracting(p -> p.page)
+                .containsExactly(6L, 8L, 10L, 12L, 14L, 16L);
     }
 
     @Test

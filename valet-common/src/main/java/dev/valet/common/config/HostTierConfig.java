@@ -9,15 +9,14 @@ import java.util.Objects;
  * with the device, so a write acknowledged from the tier survives a crash of the daemon); docs/host-tier.md.
  *
  * @param size        the tier's memory, allocated once with the device; {@code 0} turns the tier off; default
- *                    {@code 0} (off until a restarted client serves while it writes out what it recovered:
- *                    docs/host-tier.md, "Restart"), otherwise {@code 1M} to {@code 1G}, a multiple of {@code 4K}
+ *                    {@code 64M}, otherwise {@code 1M} to {@code 1G}, a multiple of {@code 4K}
  * @param flushBatch  most dirty pages handed to the engine in one background burst (the engine packs the pages of
  *                    one slab into frames of up to {@code maxPagesPerFrame}); default {@code 128}, allowed 1 to 1024
  * @param maxFlushing most pages being written to the donors at once; default {@code 256}, allowed 1 to 65536
  * @param prefetch    the read-ahead into the tier; see {@link PrefetchConfig}
  */
 public record HostTierConfig(ByteSize size, int flushBatch, int maxFlushing, PrefetchConfig prefetch) {
-    public static final HostTierConfig DEFAULTS = new HostTierConfig(ByteSize.ofBytes(0), 128, 256,
+    public static final HostTierConfig DEFAULTS = new HostTierConfig(ByteSize.ofMebibytes(64), 128, 256,
             PrefetchConfig.DEFAULTS);
     /** Below this a tier holds too few pages to be worth its bookkeeping. */
     public static final ByteSize MIN_SIZE = ByteSize.ofMebibytes(1);

@@ -23,8 +23,8 @@ class HostTierConfigTest {
     void defaultsAreTheDocumentedOnes() {
         HostTierConfig defaults = HostTierConfig.DEFAULTS;
 
-        assertThat(defaults.size()).isEqualTo(ByteSize.ofBytes(0));
-        assertThat(defaults.enabled()).isFalse();
+        assertThat(defaults.size()).isEqualTo(ByteSize.ofMebibytes(64));
+        assertThat(defaults.enabled()).isTrue();
         assertThat(defaults.flushBatch()).isEqualTo(128);
         assertThat(defaults.maxFlushing()).isEqualTo(256);
         assertThat(defaults.prefetch()).isEqualTo(new PrefetchConfig(true, 8, 32));
@@ -58,7 +58,7 @@ class HostTierConfigTest {
     @Test
     void absentKeysInTheSectionTakeTheirDefaults() {
         assertThat(tier("hostTier:\n  prefetch:\n    window: 4\n")).isEqualTo(new HostTierConfig(
-                ByteSize.ofBytes(0), 128, 256, new PrefetchConfig(true, 4, 32)));
+                ByteSize.ofMebibytes(64), 128, 256, new PrefetchConfig(true, 4, 32)));
         assertThat(tier("hostTier:\n  size: 64M\n")).isEqualTo(new HostTierConfig(
                 ByteSize.ofMebibytes(64), 128, 256, PrefetchConfig.DEFAULTS));
         assertThat(tier("hostTier: {}\n")).isEqualTo(HostTierConfig.DEFAULTS);
