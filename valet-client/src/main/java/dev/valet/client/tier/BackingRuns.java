@@ -12,8 +12,8 @@ import java.nio.ByteBuffer;
  * {@link #MAX_RUN} pages whose page numbers follow each other. A run whose slots also lie side by side in the
  * tier's memory is written or read in place; any other run goes through a staging chunk of preallocated memory (a
  * flush copies its slots in before the write, a read ahead copies out after the read). With no chunk free a run is
- * cut after its first page, which needs none. Run records are pooled (more runs at once than ever before grows the
- * pool); the staging memory never grows. Not thread safe: {@link #cut} and {@link #give} run under the tier's
+ * cut after its first page, which needs none. Run records are pooled ({@link RecordPool}); the staging memory never
+ * grows. Not thread safe: {@link #cut} and {@link #give} run under the tier's
  * lock, the copies outside it (the slots are flushing or filling, so nothing else touches their data).
  */
 final class BackingRuns {
@@ -54,12 +54,10 @@ final class BackingRuns {
 
     private final SlotTable slots;
     private final TierLayout layout;
-    private final Ending ending;
     private final ByteBuf staging;
     private final int[] freeChunks;
     private int freeChunkCount;
-    private Run[] freeRuns;
-    private int freeRunCount;
+    private final RecordPool<Run> freeRuns;
     /** Backing calls cut, and the pages they carry (counters). */
     long calls;
     long pages;
@@ -71,17 +69,13 @@ final class BackingRuns {
     BackingRuns(SlotTable slots, TierLayout layout, Ending ending, int chunks, int runs) {
         this.slots = slots;
         this.layout = layout;
-        this.ending = ending;
         // Freed by the garbage collector, not by the tier: a backing call may still use it after the tier closes.
         this.staging = Unpooled.wrappedBuffer(ByteBuffer.allocateDirect(chunks * MAX_RUN * PAGE));
         this.freeChunks = new int[chunks];
         for (int c = 0; c < chunks; c++) {
             freeChunks[freeChunkCount++] = c;
         }
-        this.freeRuns = new Run[runs];
-        for (int r = 0; r < runs; r++) {
-            freeRuns[freeRunCount++] = new Run(ending);
-        }
+        this.freeRuns = new RecordPool<>(() -> new Run(ending), runs);
     }
 
     /**
@@ -94,7 +88,7 @@ final class BackingRuns {
         Run tail = null;
         int slot = first;
         while (slot != SlotTable.NONE) {
-            Run run = takeRun();
+            Run run = freeRuns.take();
             run.write = write;
             run.firstPage = slots.page[slot];
             run.count = 0;
@@ -162,15 +156,6 @@ final class BackingRuns {
         }
         run.buffer = null;
         run.next = null;
-        if (freeRunCount == freeRuns.length) {
-            Run[] grown = new Run[2 * freeRuns.length];
-            System.arraycopy(freeRuns, 0, grown, 0, freeRunCount);
-            freeRuns = grown;
-        }
-        freeRuns[freeRunCount++] = run;
-    }
-
-    private Run takeRun() {
-        return freeRunCount > 0 ? freeRuns[--freeRunCount] : new Run(ending);
+        freeRuns.give(run);
     }
 }

@@ -79,7 +79,8 @@ public final class HostTier implements PageStore, AutoCloseable {
     private final Flusher flusher;
     private final ReadAhead readAhead;
     private final WaitingWrites waiting = new WaitingWrites(POOL);
-    private final PartialRead.Pool partials = new PartialRead.Pool(this::partialReadDone, POOL, POOL_PAGES);
+    private final RecordPool<PartialRead> partials =
+            new RecordPool<>(() -> new PartialRead(this::partialReadDone, POOL_PAGES), POOL);
     private final BackingRuns runs;
     private final FlushIdleStrategy idle = new FlushIdleStrategy();
     private AgentRunner runner;
@@ -420,6 +421,7 @@ public final class HostTier implements PageStore, AutoCloseable {
                 slots.pins[slot]--;
                 slots.releaseIfRetired(slot);
             }
+            read.clear();
             partials.give(read);
             finished = serveWaiting();
         } finally {

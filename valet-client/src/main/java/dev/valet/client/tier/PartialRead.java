@@ -7,7 +7,8 @@ import io.netty.buffer.ByteBuf;
  * A swap-in of several pages of which some are in the tier and some are not: all of them are read from the donors
  * into the caller's buffer, and then the tier's pages (newer than what the donors may have) are laid over it. The
  * tier's slots are pinned meanwhile, so that a flush ending and the CLOCK reusing a slot cannot take a page away
- * before it is copied. Pooled: the tier takes one per such read and gives it back when the read ends.
+ * before it is copied. Pooled ({@link RecordPool}): the tier takes one per such read and gives it back when the read
+ * ends.
  */
 final class PartialRead implements PageIoDone {
     /** What the read's end calls: the tier, which lays its pages over and tells the caller. */
@@ -46,35 +47,9 @@ final class PartialRead implements PageIoDone {
         ending.partialReadDone(this, error);
     }
 
-    /** The free {@link PartialRead}s: preallocated, and grown only by more such reads at once than ever before. */
-    static final class Pool {
-        private final Ending ending;
-        private final int pages;
-        private PartialRead[] free;
-        private int count;
-
-        Pool(Ending ending, int initial, int pages) {
-            this.ending = ending;
-            this.pages = pages;
-            this.free = new PartialRead[initial];
-            for (int i = 0; i < initial; i++) {
-                free[count++] = new PartialRead(ending, pages);
-            }
-        }
-
-        PartialRead take() {
-            return count > 0 ? free[--count] : new PartialRead(ending, pages);
-        }
-
-        void give(PartialRead read) {
-            read.dst = null;
-            read.done = null;
-            if (count == free.length) {
-                PartialRead[] grown = new PartialRead[2 * free.length];
-                System.arraycopy(free, 0, grown, 0, count);
-                free = grown;
-            }
-            free[count++] = read;
-        }
+    /** Lets go of the caller's buffer and answer, before the record goes back to its pool. */
+    void clear() {
+        dst = null;
+        done = null;
     }
 }

@@ -25,15 +25,11 @@ final class WaitingWrites {
     private Waiting[] queue;
     private int head;
     private int size;
-    private Waiting[] spare;
-    private int spareCount;
+    private final RecordPool<Waiting> spare;
 
     WaitingWrites(int initial) {
         queue = new Waiting[initial];
-        spare = new Waiting[initial];
-        for (int i = 0; i < initial; i++) {
-            spare[spareCount++] = new Waiting();
-        }
+        spare = new RecordPool<>(Waiting::new, initial);
     }
 
     boolean isEmpty() {
@@ -54,7 +50,7 @@ final class WaitingWrites {
             queue = grown;
             head = 0;
         }
-        Waiting w = spareCount > 0 ? spare[--spareCount] : new Waiting();
+        Waiting w = spare.take();
         w.firstPage = firstPage;
         w.count = count;
         w.written = written;
@@ -84,11 +80,6 @@ final class WaitingWrites {
         w.src = null;
         w.done = null;
         w.next = null;
-        if (spareCount == spare.length) {
-            Waiting[] grown = new Waiting[2 * spare.length];
-            System.arraycopy(spare, 0, grown, 0, spareCount);
-            spare = grown;
-        }
-        spare[spareCount++] = w;
+        spare.give(w);
     }
 }
