@@ -13,7 +13,6 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -38,7 +37,6 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class HostTier implements PageStore, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HostTier.class);
     private static final int PAGE = TierLayout.PAGE;
-    private static final long REPORT_NANOS = TimeUnit.SECONDS.toNanos(10);
     /** Preallocated records for waiting writes and partly-hit reads; more at once grows the pool. */
     private static final int POOL = 64;
     private static final int POOL_PAGES = 128;
@@ -121,7 +119,8 @@ public final class HostTier implements PageStore, AutoCloseable {
         HostTier tier = openStopped(memory, backing, settings);
         tier.start();
         if (tier.recoveredDirty > 0) {
-            Thread report = new Thread(tier::reportRecovery, "valet-tier-recovery");
+            Thread report = new Thread(() -> TierRecovery.reportWriteOut(tier, tier.recoveredDirty),
+                    "valet-tier-recovery");
             report.setDaemon(true);
             report.start();
         }
@@ -165,41 +164,23 @@ public final class HostTier implements PageStore, AutoCloseable {
         });
     }
 
-    /** Thread {@code valet-tier-recovery}: logs the recovered pages' write-out until it ends or the tier closes. */
-    private void reportRecovery() {
-        long start = System.nanoTime();
-        long reported = start;
+    /** Whether {@link #close} was called. */
+    boolean isClosed() {
+        lock.lock();
         try {
-            while (true) {
-                Thread.sleep(100);
-                Throwable error;
-                int left;
-                lock.lock();
-                try {
-                    if (closed) {
-                        return;
-                    }
-                    error = flusher.lastError();
-                    left = recoveredLeftLocked();
-                } finally {
-                    lock.unlock();
-                }
-                long now = System.nanoTime();
-                if (left == 0) {
-                    LOG.info("host tier: the {} recovered pages are on the donors ({} ms)", recoveredDirty,
-                            TimeUnit.NANOSECONDS.toMillis(now - start));
-                    return;
-                }
-                if (now - reported >= REPORT_NANOS) {
-                    reported = now;
-                    LOG.warn("host tier: {} of the {} recovered pages still to write to the donors after {} s{};"
-                            + " they are safe in the tier meanwhile (do not destroy the device)", left, recoveredDirty,
-                            TimeUnit.NANOSECONDS.toSeconds(now - start), error == null ? "" : " (last failure: "
-                            + error + ")");
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            return closed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The error of the last failed flush if none succeeded since, else null: for progress reports. */
+    Throwable lastFlushError() {
+        lock.lock();
+        try {
+            return flusher.lastError();
+        } finally {
+            lock.unlock();
         }
     }
 

@@ -3,6 +3,8 @@ package dev.valet.client.tier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.concurrent.TimeUnit;
+
 /**
  * Rebuilds the tier's bookkeeping from its memory when a daemon opens it: every slot DIRTY in memory whose data
  * still has its CRC is a page acknowledged and perhaps not yet on the donors; of several versions of a page the
@@ -11,6 +13,7 @@ import org.slf4j.LoggerFactory;
  */
 final class TierRecovery {
     private static final Logger LOG = LoggerFactory.getLogger(TierRecovery.class);
+    private static final long REPORT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private TierRecovery() {
     }
@@ -67,5 +70,36 @@ final class TierRecovery {
             LOG.info("host tier: {} slots of 4 KiB, nothing to recover", slots.count);
         }
         return dirty;
+    }
+
+    /**
+     * Thread {@code valet-tier-recovery}: while the tier writes out the {@code recovered} pages it found at open,
+     * logs every 10 s how many are left, and once when the last is on the donors; ends then or when the tier closes.
+     */
+    static void reportWriteOut(HostTier tier, long recovered) {
+        long start = System.nanoTime();
+        long reported = start;
+        try {
+            while (!tier.isClosed()) {
+                Thread.sleep(100);
+                int left = tier.recoveredLeft();
+                long now = System.nanoTime();
+                if (left == 0) {
+                    LOG.info("host tier: the {} recovered pages are on the donors ({} ms)", recovered,
+                            TimeUnit.NANOSECONDS.toMillis(now - start));
+                    return;
+                }
+                if (now - reported >= REPORT_NANOS) {
+                    reported = now;
+                    Throwable error = tier.lastFlushError();
+                    LOG.warn("host tier: {} of the {} recovered pages still to write to the donors after {} s{};"
+                            + " they are safe in the tier meanwhile (do not destroy the device)", left, recovered,
+                            TimeUnit.NANOSECONDS.toSeconds(now - start), error == null ? "" : " (last failure: "
+                            + error + ")");
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
