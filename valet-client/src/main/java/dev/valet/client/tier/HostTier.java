@@ -420,7 +420,8 @@ public final class HostTier implements PageStore, AutoCloseable {
         int issued = 0;
         Run run = first;
         while (run != null) {
-            Run next = run.next; // read before the run's answer can come and the run be reused
+            Run next = run.next; // both read before the run's answer can come and the run be reused
+            int count = run.count;
             try {
                 if (run.write) {
                     runs.stageIn(run);
@@ -431,7 +432,7 @@ public final class HostTier implements PageStore, AutoCloseable {
             } catch (RuntimeException e) {
                 run.pageIoDone(e);
             }
-            issued += run.count;
+            issued += count;
             run = next;
         }
         return issued;
