@@ -2,7 +2,7 @@
 # vm-timeout: 600
 # vm-seconds: 400
 # A fault that outlasts device.holdTimeout must fail clearly, not hang and not lose pages silently. The standard swap
-# stack with holdTimeout 15s (and no backup disk); every donor SIGSTOPped for twice that during a swap workload. It
+# stack with holdTimeout 15s (no backup disk, no host tier); every donor SIGSTOPped for twice that during a swap workload. It
 # passes only if the workload sees the failure (hog dies, or the kernel logs a swap I/O error on /dev/valet0), the
 # client logs a "held request failed after" line naming what was missing, the kernel log has no splat, and after
 # SIGCONT the same stack serves a new swap workload.
@@ -25,6 +25,9 @@ cleanup() {
 trap cleanup EXIT
 
 t_start="$(uptime_s)"
+# The engine's own path: with the host tier (64M by default) this 48 MiB workload would be acknowledged and read
+# back from the tier, and the freeze would rightly go unnoticed (valet-5-tier-crash freezes donors under the tier).
+VALET_HOST_TIER=0
 VALET_HOLD_TIMEOUT="${hold_s}s"
 VALET_IO_TIMEOUT=10s # the driver's own limit (ioTimeout + holdTimeout) stays under the hung-task watchdog's 180 s
 valet_start_stack
