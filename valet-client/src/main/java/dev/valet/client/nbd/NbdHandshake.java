@@ -151,9 +151,16 @@ final class NbdHandshake extends ByteToMessageDecoder {
         ctx.close();
     }
 
+    /**
+     * A connection that failed (reset, broken pipe) is closed; any other exception is a bug here, also passed on to
+     * the end of the pipeline (logged there by {@link NbdServer}, recorded by a test's embedded channel).
+     */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         LOG.debug("nbd {}: {}", ctx.channel().remoteAddress(), cause.toString());
         ctx.close();
+        if (!(cause instanceof java.io.IOException)) {
+            ctx.fireExceptionCaught(cause);
+        }
     }
 }

@@ -178,9 +178,16 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter {
         context.fireChannelInactive();
     }
 
+    /**
+     * A connection that failed (reset, broken pipe) is closed; any other exception is a bug here, also passed on to
+     * the end of the pipeline (logged there by {@link NbdServer}, recorded by a test's embedded channel).
+     */
     @Override
     public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
         LOG.debug("nbd {}: {}", context.channel().remoteAddress(), cause.toString());
         context.close();
+        if (!(cause instanceof java.io.IOException)) {
+            context.fireExceptionCaught(cause);
+        }
     }
 }

@@ -6,6 +6,8 @@ import dev.valet.common.net.NettyTransport;
 import dev.valet.common.portal.DonorAddress;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -69,6 +71,12 @@ public final class NbdServer implements AutoCloseable {
                     protected void initChannel(Channel ch) {
                         channels.add(ch);
                         ch.pipeline().addLast("nbd-handshake", new NbdHandshake(export, store));
+                        ch.pipeline().addLast("nbd-errors", new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                LOG.warn("nbd {}: closed after an unexpected error", ch.remoteAddress(), cause);
+                            }
+                        });
                     }
                 });
         Path socketPath = null;
