@@ -74,8 +74,10 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
         ClientConfig config = client.load(ConfigFlags.given(nbd).toArray(new ConfigOverride[0]));
         List<DonorAddress> donors = ClientConfigOptions.donors(config);
         CountDownLatch stop = new CountDownLatch(1);
+        String onSignal = config.nbd().enabled() ? "closing the NBD export and its connections"
+                : "detaching (requests wait for the next client)";
         TerminationSignals.onTermination(signal -> {
-            LOG.info("SIG{}: detaching (requests wait for the next client)", signal);
+            LOG.info("SIG{}: {}", signal, onSignal);
             stop.countDown();
         });
         checkHeap(config);
