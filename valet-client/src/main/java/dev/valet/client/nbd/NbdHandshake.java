@@ -26,6 +26,8 @@ final class NbdHandshake extends ByteToMessageDecoder {
     private final NbdExport export;
     private final PageStore store;
     private boolean flagsRead;
+    /** After NBD_OPT_ABORT or a hang-up: whatever else arrives is dropped. */
+    private boolean finished;
     private boolean noZeroes;
 
     NbdHandshake(NbdExport export, PageStore store) {
@@ -41,6 +43,10 @@ final class NbdHandshake extends ByteToMessageDecoder {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (finished) {
+            in.skipBytes(in.readableBytes());
+            return;
+        }
         if (!flagsRead) {
             if (in.readableBytes() < 4) {
                 return;
@@ -88,6 +94,7 @@ final class NbdHandshake extends ByteToMessageDecoder {
             case NbdProtocol.OPT_ABORT -> {
                 NbdReplies.ack(ctx, option);
                 ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                finished = true;
                 return true;
             }
             case NbdProtocol.OPT_LIST -> {
@@ -145,7 +152,8 @@ final class NbdHandshake extends ByteToMessageDecoder {
         ctx.pipeline().remove(this);
     }
 
-    private static void hangUp(ChannelHandlerContext ctx, ByteBuf in, String why) {
+    private void hangUp(ChannelHandlerContext ctx, ByteBuf in, String why) {
+        finished = true;
         LOG.debug("nbd {}: closing in the handshake: {}", ctx.channel().remoteAddress(), why);
         in.skipBytes(in.readableBytes());
         ctx.close();

@@ -103,9 +103,12 @@ final class NbdRequestHandler {
         }
         switch (slot.type) {
             case NbdProtocol.CMD_READ -> {
-                int count = (int) (slot.length / NbdProtocol.PAGE);
-                callStore(slot, () -> store.read(slot.offset / NbdProtocol.PAGE, count, slot.region,
-                        NbdProtocol.REPLY_BYTES, slot));
+                try {
+                    store.read(slot.offset / NbdProtocol.PAGE, (int) (slot.length / NbdProtocol.PAGE), slot.region,
+                            NbdProtocol.REPLY_BYTES, slot);
+                } catch (RuntimeException e) {
+                    slot.pageIoDone(e);
+                }
             }
             case NbdProtocol.CMD_FLUSH -> {
                 slot.seq = nextWriteSeq;
@@ -124,9 +127,12 @@ final class NbdRequestHandler {
     /** A checked WRITE whose data is in its slot. */
     void writeArrived(NbdSlot slot) {
         startWrite(slot);
-        int count = (int) (slot.length / NbdProtocol.PAGE);
-        callStore(slot, () -> store.write(slot.offset / NbdProtocol.PAGE, count, slot.region,
-                NbdProtocol.REPLY_BYTES, slot));
+        try {
+            store.write(slot.offset / NbdProtocol.PAGE, (int) (slot.length / NbdProtocol.PAGE), slot.region,
+                    NbdProtocol.REPLY_BYTES, slot);
+        } catch (RuntimeException e) {
+            slot.pageIoDone(e);
+        }
     }
 
     private void startWrite(NbdSlot slot) {
@@ -139,12 +145,8 @@ final class NbdRequestHandler {
         int count = (int) Math.min(ZERO_PAGES, slot.zeroEnd - slot.zeroNext);
         long first = slot.zeroNext;
         slot.zeroNext += count;
-        callStore(slot, () -> store.write(first, count, ZEROES, 0, slot));
-    }
-
-    private void callStore(NbdSlot slot, Runnable call) {
         try {
-            call.run();
+            store.write(first, count, ZEROES, 0, slot);
         } catch (RuntimeException e) {
             slot.pageIoDone(e);
         }

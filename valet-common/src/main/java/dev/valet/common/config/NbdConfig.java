@@ -14,9 +14,9 @@ import java.util.Objects;
  *                        authentication here and no TLS yet, so anyone who can reach the port can read and write
  *                        the swap space; default {@code false}
  * @param maxRequestBytes largest READ or WRITE a client may send, advertised as the export's maximum block size;
- *                        each connection keeps buffers for up to 64 requests of this size (32M at most, at least 4
- *                        requests); default {@code 2M}, allowed {@code 4K} to {@code 32M}, a multiple of
- *                        {@code 4K}
+ *                        each connection keeps one buffer of this size per request in flight: as many as fit in
+ *                        32M, but at least 4 and at most 64; default {@code 2M}, allowed {@code 4K} to
+ *                        {@code 32M}, a multiple of {@code 4K}
  */
 public record NbdConfig(String listen, boolean allowInsecure, ByteSize maxRequestBytes) {
     public static final NbdConfig DEFAULTS = new NbdConfig("", false, ByteSize.ofMebibytes(2));
