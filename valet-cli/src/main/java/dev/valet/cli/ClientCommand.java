@@ -5,10 +5,13 @@ import dev.valet.client.engine.EngineStats;
 import dev.valet.client.kernel.KernelChannel;
 import dev.valet.client.kernel.PageStore;
 import dev.valet.client.kernel.PagingSafety;
+import dev.valet.client.nbd.NbdExport;
+import dev.valet.client.nbd.NbdServer;
 import dev.valet.client.tier.HostTier;
 import dev.valet.client.tier.TierStats;
 import dev.valet.client.transport.WireCounters;
 import dev.valet.common.config.ClientConfig;
+import dev.valet.common.config.ConfigOverride;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.posix.TerminationSignals;
 import org.slf4j.Logger;
@@ -38,6 +41,8 @@ import java.util.concurrent.atomic.AtomicReference;
             "(device.holdTimeout) for the next client. Needs root. Start it with",
             "bin/valet, which fixes and pre-touches the JVM heap so that locking all",
             "memory is safe (VALET_CLIENT_JAVA_OPTS overrides that).",
+            "With --nbd (nbd.listen) it serves the swap space as one NBD export",
+            "instead, for nbd-client or libnbd's tools, and needs no kernel module.",
             "Exit status 0 after a signal; 1 on failure (module not loaded, driver",
             "refusing, engine or channel failure); 2 for bad input."})
 final class ClientCommand implements java.util.concurrent.Callable<Integer> {
@@ -50,9 +55,13 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
     @Mixin
     ClientConfigOptions client;
 
+    @Mixin
+    NbdOption nbd;
+
     @Option(names = "--ready-file", paramLabel = "FILE",
             description = "Once /dev/valetN is ready, write its path (e.g. /dev/valet0) to this file (atomically),"
-                    + " for scripts such as setup/client.sh that wait for it. Removed again on exit.")
+                    + " for scripts such as setup/client.sh that wait for it; with --nbd, the NBD endpoint."
+                    + " Removed again on exit.")
     Path readyFile;
 
     @Option(names = "--require-mlock",
@@ -62,11 +71,13 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ClientConfig config = client.load();
+        ClientConfig config = client.load(ConfigFlags.given(nbd).toArray(new ConfigOverride[0]));
         List<DonorAddress> donors = ClientConfigOptions.donors(config);
         CountDownLatch stop = new CountDownLatch(1);
+        String onSignal = config.nbd().enabled() ? "closing the NBD export and its connections"
+                : "detaching (requests wait for the next client)";
         TerminationSignals.onTermination(signal -> {
-            LOG.info("SIG{}: detaching (requests wait for the next client)", signal);
+            LOG.info("SIG{}: {}", signal, onSignal);
             stop.countDown();
         });
         checkHeap(config);
@@ -83,6 +94,10 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
         if (notFlusher != null) {
             LOG.warn("{}: the daemon's allocations may recurse into I/O under memory pressure (run as root, Linux"
                     + " 5.6 or later)", notFlusher);
+        }
+        if (config.nbd().enabled()) {
+            serveNbd(config, donors, stop);
+            return 0;
         }
         AtomicReference<Throwable> failure = new AtomicReference<>();
         AtomicReference<HostTier> tier = new AtomicReference<>();
@@ -121,6 +136,27 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
             throw new IOException("kernel channel failed: " + e, e);
         }
         return 0;
+    }
+
+    /** Serves the engine as one NBD export at {@code nbd.listen} until {@code stop}. */
+    private void serveNbd(ClientConfig config, List<DonorAddress> donors, CountDownLatch stop) throws Exception {
+        long size = config.swapSpace().bytes();
+        NbdExport export = NbdExport.of(size, (int) config.nbd().maxRequestBytes().bytes());
+        try (Engine engine = Engine.start(config, donors);
+             NbdServer server = NbdServer.start(config.nbd(), export, PageStore.of(engine))) {
+            LOG.info("serving nbd export at {} ({} bytes) for {}", server.endpoint(), size, config.identity());
+            if (readyFile != null) {
+                writeReadyFile(readyFile, server.endpoint());
+            }
+            stop.await();
+            EngineStats s = engine.stats();
+            LOG.info("engine: held_requests={} held_max_ms={} held_failed={} suspected_donors={} live_donors={}",
+                    s.heldRequests(), s.heldMaxMillis(), s.heldFailed(), s.suspectedDonors(), s.liveDonors());
+        } finally {
+            if (readyFile != null) {
+                Files.deleteIfExists(readyFile);
+            }
+        }
     }
 
     /** The host tier's counters (docs/host-tier.md), one line the VM lab reads ({@code tier: slots=...}). */

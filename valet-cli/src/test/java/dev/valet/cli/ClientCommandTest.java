@@ -22,7 +22,8 @@ class ClientCommandTest {
         CliRun r = CliRun.of("client", "--help");
 
         assertThat(r.exit()).isZero();
-        for (String option : List.of("--config", "--portal", "--identity", "--ready-file", "--require-mlock")) {
+        for (String option : List.of("--config", "--portal", "--identity", "--ready-file", "--require-mlock",
+                "--nbd")) {
             assertThat(r.out()).contains(option);
         }
         assertThat(r.out()).contains("/dev/valetN").contains("SIGTERM");
@@ -46,5 +47,22 @@ class ClientCommandTest {
 
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("nowhere.list");
+    }
+
+    @Test
+    void nbdOnAnAddressThatIsNotLoopbackIsBadInputNamingTheKey() {
+        CliRun r = CliRun.of("client", "--nbd", "tcp:10.1.2.3:10809");
+
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("nbd.listen: refusing to serve NBD on 10.1.2.3:10809")
+                .contains("nbd.allowInsecure");
+    }
+
+    @Test
+    void nbdEndpointThatIsNeitherUnixNorTcpIsBadInput() {
+        CliRun r = CliRun.of("client", "--nbd", "/run/valet/nbd.sock");
+
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("nbd.listen: '/run/valet/nbd.sock' is neither unix:/path nor tcp:host:port");
     }
 }

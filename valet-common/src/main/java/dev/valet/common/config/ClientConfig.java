@@ -44,6 +44,7 @@ import java.util.Optional;
  * @param auth             the cluster secret the client proves and demands; see {@link AuthConfig}. With no
  *                         secret, a donor not on loopback is refused unless {@code auth.allowUnauthenticated}
  * @param tls              TLS to the donors; see {@link TlsConfig}
+ * @param nbd              serve the swap space as an NBD export instead of /dev/valetN; see {@link NbdConfig}
  */
 public record ClientConfig(
         String identity,
@@ -60,7 +61,8 @@ public record ClientConfig(
         DeviceConfig device,
         HostTierConfig hostTier,
         AuthConfig auth,
-        TlsConfig tls) implements ValidatedConfig {
+        TlsConfig tls,
+        NbdConfig nbd) implements ValidatedConfig {
 
     /** The identity travels on the wire with a one-byte length. */
     public static final int MAX_IDENTITY_BYTES = 255;
@@ -84,6 +86,7 @@ public record ClientConfig(
         Objects.requireNonNull(hostTier, "hostTier");
         Objects.requireNonNull(auth, "auth");
         Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(nbd, "nbd");
     }
 
     /** Every key at its default: what an empty {@code valet.yaml} gives, before relative paths are resolved. */
@@ -96,7 +99,8 @@ public record ClientConfig(
         static final ClientConfig VALUE = new ClientConfig(defaultIdentity(), Path.of("portal.list"),
                 Duration.ofSeconds(2), Duration.ofSeconds(5), 128, TransportChoice.AUTO, ByteSize.ofGibibytes(8),
                 ByteSize.ofGibibytes(1), OptionalPath.NONE, PlacementConfig.DEFAULTS, FailoverConfig.DEFAULTS,
-                DeviceConfig.DEFAULTS, HostTierConfig.DEFAULTS, AuthConfig.DEFAULTS, TlsConfig.DEFAULTS);
+                DeviceConfig.DEFAULTS, HostTierConfig.DEFAULTS, AuthConfig.DEFAULTS, TlsConfig.DEFAULTS,
+                NbdConfig.DEFAULTS);
     }
 
     /**
@@ -132,6 +136,7 @@ public record ClientConfig(
         ConfigRules.inSection("hostTier", hostTier::validate);
         ConfigRules.inSection("auth", auth::validate);
         ConfigRules.inSection("tls", () -> tls.validate(false));
+        ConfigRules.inSection("nbd", nbd::validate);
     }
 
     /** The backup disk, or empty when {@code backupDisk} is {@code none}. */
