@@ -119,9 +119,7 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
                 writeReadyFile(readyFile, device);
             }
             stop.await();
-            EngineStats s = engine.stats();
-            LOG.info("engine: held_requests={} held_max_ms={} held_failed={} suspected_donors={} live_donors={}",
-                    s.heldRequests(), s.heldMaxMillis(), s.heldFailed(), s.suspectedDonors(), s.liveDonors());
+            logEngine(engine.stats());
             logStages(channel.stats(), engine.wire());
             if (tier.get() != null) {
                 logTier(tier.get().stats());
@@ -149,14 +147,18 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
                 writeReadyFile(readyFile, server.endpoint());
             }
             stop.await();
-            EngineStats s = engine.stats();
-            LOG.info("engine: held_requests={} held_max_ms={} held_failed={} suspected_donors={} live_donors={}",
-                    s.heldRequests(), s.heldMaxMillis(), s.heldFailed(), s.suspectedDonors(), s.liveDonors());
+            logEngine(engine.stats());
         } finally {
             if (readyFile != null) {
                 Files.deleteIfExists(readyFile);
             }
         }
+    }
+
+    /** The engine's closing counters: requests held for missing copies, donors suspected and live. */
+    private static void logEngine(EngineStats s) {
+        LOG.info("engine: held_requests={} held_max_ms={} held_failed={} suspected_donors={} live_donors={}",
+                s.heldRequests(), s.heldMaxMillis(), s.heldFailed(), s.suspectedDonors(), s.liveDonors());
     }
 
     /** The host tier's counters (docs/host-tier.md), one line the VM lab reads ({@code tier: slots=...}). */

@@ -91,24 +91,24 @@ final class BackingRuns {
             Run run = freeRuns.take();
             run.write = write;
             run.firstPage = slots.page[slot];
-            run.count = 0;
+            run.slots[0] = slot;
+            run.count = 1;
+            slot = slots.next[slot];
             boolean inPlace = true;
-            int chunk = freeChunkCount > 0 ? freeChunks[freeChunkCount - 1] : -1;
-            do {
-                int last = run.count == 0 ? SlotTable.NONE : run.slots[run.count - 1];
-                if (last != SlotTable.NONE) {
-                    if (slots.page[slot] != slots.page[last] + 1 || run.count == MAX_RUN) {
-                        break;
-                    }
-                    boolean adjacent = slot == last + 1;
-                    if (!adjacent && inPlace && chunk < 0) {
-                        break; // scattered, and nowhere to stage it: the run ends here
-                    }
-                    inPlace &= adjacent;
+            boolean canStage = freeChunkCount > 0;
+            while (slot != SlotTable.NONE && run.count < MAX_RUN) {
+                int last = run.slots[run.count - 1];
+                if (slots.page[slot] != slots.page[last] + 1) {
+                    break;
                 }
+                boolean adjacent = slot == last + 1;
+                if (!adjacent && inPlace && !canStage) {
+                    break; // scattered, and nowhere to stage it: the run ends here
+                }
+                inPlace &= adjacent;
                 run.slots[run.count++] = slot;
                 slot = slots.next[slot];
-            } while (slot != SlotTable.NONE);
+            }
             if (inPlace) {
                 run.chunk = -1;
                 run.buffer = layout.memory();

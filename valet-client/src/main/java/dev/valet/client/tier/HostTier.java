@@ -188,14 +188,10 @@ public final class HostTier implements PageStore, AutoCloseable {
     public int recoveredLeft() {
         lock.lock();
         try {
-            return recoveredLeftLocked();
+            return recoveredDirty == 0 ? 0 : slots.dirtyUpTo(recoveredVersion);
         } finally {
             lock.unlock();
         }
-    }
-
-    private int recoveredLeftLocked() {
-        return recoveredDirty == 0 ? 0 : slots.dirtyUpTo(recoveredVersion);
     }
 
     /**
