@@ -40,7 +40,10 @@ public final class PageCheck {
         public Options {
             if (pages < 1 || slabBytes < FrameHeader.PAGE_SIZE || slabBytes % FrameHeader.PAGE_SIZE != 0
                     || pagesPerRequest < 1 || window < 1 || rounds < 1) {
-                throw new IllegalArgumentException("bad check options: " + this);
+                // Named field by field: in a compact constructor 'this' still has every field at 0.
+                throw new IllegalArgumentException("bad check options: pages=" + pages + " (at least 1), slabBytes="
+                        + slabBytes + " (a multiple of 4096), pagesPerRequest=" + pagesPerRequest + ", window="
+                        + window + ", rounds=" + rounds + " (each at least 1)");
             }
         }
 
@@ -125,12 +128,33 @@ public final class PageCheck {
         CompletableFuture.allOf(allocs).join();
     }
 
+    /**
+     * Frees every slab, each on its own: a donor that died during the check cannot free its slabs, which must not
+     * stop the others from being freed nor the check from reporting what it found.
+     */
     private void freeSlabs() {
+        AtomicLong unfreed = new AtomicLong();
         CompletableFuture<?>[] frees = new CompletableFuture<?>[(int) options.slabs()];
         for (long s = 0; s < options.slabs(); s++) {
-            frees[(int) s] = donorOf(s).freeSlab(options.firstSlabId() + s);
+            DonorConnection donor = donorOf(s);
+            long slabId = options.firstSlabId() + s;
+            CompletableFuture<Void> free;
+            try {
+                free = donor.freeSlab(slabId);
+            } catch (RuntimeException e) {
+                free = CompletableFuture.failedFuture(e);
+            }
+            frees[(int) s] = free.exceptionally(err -> {
+                if (unfreed.getAndIncrement() == 0) {
+                    LOG.warn("slab {} on donor {} not freed: {}", slabId, donor.address(), err.toString());
+                }
+                return null;
+            });
         }
         CompletableFuture.allOf(frees).join();
+        if (unfreed.get() > 0) {
+            LOG.warn("{} of {} slabs not freed (their donors failed)", unfreed.get(), options.slabs());
+        }
     }
 
     /** Calls {@code request} once per run of consecutive pages of one slab, at most one request's worth each. */
