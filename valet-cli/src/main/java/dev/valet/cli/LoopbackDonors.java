@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Donor processes a command starts on this machine for itself (check, demo, bench), with their logs in a scratch
@@ -36,7 +35,8 @@ final class LoopbackDonors implements AutoCloseable {
     /** Written by the command's thread, read by the shutdown hook's. */
     private final List<DonorProcess> processes = new CopyOnWriteArrayList<>();
     private final Thread onSignal = new Thread(this::stopOnSignal, "valet-donors-stop");
-    private final AtomicBoolean closed = new AtomicBoolean();
+    /** Set by close or the shutdown hook, whichever comes first; both hold the lock while they stop the donors. */
+    private boolean closed;
     private boolean succeeded;
 
     private LoopbackDonors(Path dir) {
@@ -115,16 +115,17 @@ final class LoopbackDonors implements AutoCloseable {
     }
 
     /** The command succeeded: its donors' logs are not worth keeping. */
-    void succeeded() {
+    synchronized void succeeded() {
         succeeded = true;
     }
 
     /** Stops every donor (SIGTERM), then deletes the folder, or names it and deletes only the secret. */
     @Override
-    public void close() throws IOException {
-        if (!closed.compareAndSet(false, true)) {
+    public synchronized void close() throws IOException {
+        if (closed) {
             return;
         }
+        closed = true;
         try {
             Runtime.getRuntime().removeShutdownHook(onSignal);
         } catch (IllegalStateException e) {
@@ -143,10 +144,11 @@ final class LoopbackDonors implements AutoCloseable {
      * The shutdown hook: the command was stopped (SIGTERM, Ctrl-C) before {@link #close}. Stops the donors, also
      * one still starting (a child of this JVM whose arguments name the folder), and deletes the folder.
      */
-    private void stopOnSignal() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
+    private synchronized void stopOnSignal() {
+        if (closed) {
+            return; // close() ran, or ran to the end while this waited for the lock
         }
+        closed = true;
         processes.forEach(DonorProcess::close);
         String folder = dir.toString();
         ProcessHandle.current().children()
