@@ -74,6 +74,23 @@ class DebianPackageTest {
     }
 
     @Test
+    void theInstalledLauncherRunsThePackagedJarWithoutBuilding() throws Exception {
+        // /usr/bin/valet is bin/valet on /usr/share/valet/valet.jar; here the jar is in the unpacked tree.
+        String wrapper = Files.readString(root.resolve("usr/bin/valet"));
+        assertThat(wrapper).contains("VALET_JAR=/usr/share/valet/valet.jar", "VALET_NO_BUILD=1",
+                "exec /usr/share/valet/bin/valet");
+        ProcessBuilder launcher = new ProcessBuilder(root.resolve("usr/share/valet/bin/valet").toString(), "--version")
+                .redirectErrorStream(true);
+        launcher.environment().put("VALET_JAR", root.resolve("usr/share/valet/valet.jar").toString());
+        launcher.environment().put("VALET_NO_BUILD", "1");
+        Process p = launcher.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        assertThat(out).contains("valet ").contains("wire protocol v1").doesNotContain("building");
+    }
+
+    @Test
     void configurationFilesAreConffiles() throws Exception {
         assertThat(Files.readAllLines(control.resolve("conffiles")))
                 .containsExactlyInAnyOrder("/etc/valet/valet.yaml", "/etc/valet/donor.yaml", "/etc/valet/portal.list");
