@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
 import java.util.function.LongConsumer;
 
 /**
@@ -120,12 +121,12 @@ public final class PageCheck {
         return donors.get((int) (slabIndex % donors.size()));
     }
 
+    /**
+     * Allocates every slab, each on its own: a slab a donor could not allocate (it died, it refused) fails its
+     * requests, which the result counts; the check goes on with the others.
+     */
     private void allocateSlabs() {
-        CompletableFuture<?>[] allocs = new CompletableFuture<?>[(int) options.slabs()];
-        for (long s = 0; s < options.slabs(); s++) {
-            allocs[(int) s] = donorOf(s).allocateSlab(options.firstSlabId() + s, options.slabBytes());
-        }
-        CompletableFuture.allOf(allocs).join();
+        eachSlab("allocated", (donor, slabId) -> donor.allocateSlab(slabId, options.slabBytes()));
     }
 
     /**
@@ -133,27 +134,32 @@ public final class PageCheck {
      * stop the others from being freed nor the check from reporting what it found.
      */
     private void freeSlabs() {
-        AtomicLong unfreed = new AtomicLong();
-        CompletableFuture<?>[] frees = new CompletableFuture<?>[(int) options.slabs()];
+        eachSlab("freed", DonorConnection::freeSlab);
+    }
+
+    /** Runs {@code call} for every slab at once and waits for all; failures are logged (the first, and a count). */
+    private void eachSlab(String done, BiFunction<DonorConnection, Long, CompletableFuture<Void>> call) {
+        AtomicLong failures = new AtomicLong();
+        CompletableFuture<?>[] calls = new CompletableFuture<?>[(int) options.slabs()];
         for (long s = 0; s < options.slabs(); s++) {
             DonorConnection donor = donorOf(s);
             long slabId = options.firstSlabId() + s;
-            CompletableFuture<Void> free;
+            CompletableFuture<Void> answer;
             try {
-                free = donor.freeSlab(slabId);
+                answer = call.apply(donor, slabId);
             } catch (RuntimeException e) {
-                free = CompletableFuture.failedFuture(e);
+                answer = CompletableFuture.failedFuture(e);
             }
-            frees[(int) s] = free.exceptionally(err -> {
-                if (unfreed.getAndIncrement() == 0) {
-                    LOG.warn("slab {} on donor {} not freed: {}", slabId, donor.address(), err.toString());
+            calls[(int) s] = answer.exceptionally(err -> {
+                if (failures.getAndIncrement() == 0) {
+                    LOG.warn("slab {} on donor {} not {}: {}", slabId, donor.address(), done, err.toString());
                 }
                 return null;
             });
         }
-        CompletableFuture.allOf(frees).join();
-        if (unfreed.get() > 0) {
-            LOG.warn("{} of {} slabs not freed (their donors failed)", unfreed.get(), options.slabs());
+        CompletableFuture.allOf(calls).join();
+        if (failures.get() > 0) {
+            LOG.warn("{} of {} slabs not {}", failures.get(), options.slabs(), done);
         }
     }
 
