@@ -90,6 +90,46 @@ class DebianPackageTest {
         assertThat(out).contains("valet ").contains("wire protocol v1").doesNotContain("building");
     }
 
+    /**
+     * valet-client.service's readiness step on a stand-in device (a file: blkid and mkswap take one): it waits for
+     * the ready file, writes a swap signature on a device without one, leaves a device that has one alone, and
+     * gives up when the client (MAINPID) is gone first.
+     */
+    @Test
+    void clientReadinessStepWaitsThenMakesSwapOnlyOnANewDevice() throws Exception {
+        assumeTrue(onPath("mkswap") && onPath("blkid"), "mkswap or blkid (util-linux) is not installed");
+        Path ready = dir.resolve("client.ready");
+        Path device = dir.resolve("valet0.img");
+        Files.write(device, new byte[1 << 20]);
+        String step = root.resolve("usr/lib/valet/valet-client-ready").toString();
+
+        ProcessBuilder byHand = new ProcessBuilder(step, ready.toString()).redirectErrorStream(true);
+        byHand.environment().remove("MAINPID"); // run by hand: no client to watch, it just waits
+        Process waiting = byHand.start();
+        assertThat(waiting.waitFor(1, TimeUnit.SECONDS)).as("waits while there is no ready file").isFalse();
+        Path tmp = dir.resolve("client.ready.tmp");
+        Files.writeString(tmp, device + "\n");
+        Files.move(tmp, ready); // as the client writes it: atomically
+        String out = new String(waiting.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(waiting.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(waiting.exitValue()).as(out).isZero();
+        assertThat(out).contains(device + " is ready", "is new: mkswap");
+        assertThat(run("blkid", "-p", "-o", "value", "-s", "TYPE", device.toString()).trim()).isEqualTo("swap");
+
+        assertThat(run(step, ready.toString())).contains("is ready").doesNotContain("mkswap");
+
+        Files.delete(ready);
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        ProcessBuilder orphan = new ProcessBuilder(step, ready.toString()).redirectErrorStream(true);
+        orphan.environment().put("MAINPID", Long.toString(gone.pid()));
+        Process p = orphan.start();
+        String said = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isEqualTo(1);
+        assertThat(said).contains("exited before its device was ready");
+    }
+
     @Test
     void configurationFilesAreConffiles() throws Exception {
         assertThat(Files.readAllLines(control.resolve("conffiles")))
