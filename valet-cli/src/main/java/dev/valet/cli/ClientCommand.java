@@ -33,6 +33,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /** {@code valet client}: the daemon that serves /dev/valetN from the donors. */
 @Command(name = "client", mixinStandardHelpOptions = true,
+        header = "Serve /dev/valetN, the kernel module's swap device, from the donors (the client daemon).",
         description = {
             "Serve the block device /dev/valetN of the valet kernel module",
             "(setup/module.sh load) from the donors of portal.list: every page the",
