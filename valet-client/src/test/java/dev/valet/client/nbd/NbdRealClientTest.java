@@ -89,19 +89,20 @@ class NbdRealClientTest {
 
     /** Runs a command to its end (at most 2 minutes) and returns its output; fails on a non-zero exit. */
     private static String run(String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(2, TimeUnit.MINUTES)).as("%s finished", command[0]).isTrue();
-        assertThat(p.exitValue()).as("%s exit status; output:%n%s", String.join(" ", command), out).isZero();
-        return out;
+        return exec(true, command);
     }
 
     /** Runs a command that must fail; returns its output. */
     private static String runFailing(String... command) throws IOException, InterruptedException {
+        return exec(false, command);
+    }
+
+    private static String exec(boolean succeeds, String... command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(2, TimeUnit.MINUTES)).as("%s finished", command[0]).isTrue();
-        assertThat(p.exitValue()).as("%s exit status; output:%n%s", String.join(" ", command), out).isNotZero();
+        assertThat(p.exitValue() == 0).as("%s exit status %d; output:%n%s", String.join(" ", command), p.exitValue(),
+                out).isEqualTo(succeeds);
         return out;
     }
 
