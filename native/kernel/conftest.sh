@@ -24,8 +24,9 @@ for src in "$here"/conftest/*.c; do
 done
 # One kbuild run for all tests (-k: a test that fails does not stop the others). W= and KCFLAGS= drop a W=1 or
 # -Werror the caller's make passes down: the tests' only warnings-as-errors are their own.
+# MAKEFLAGS= drops the caller's flags too: under `make -s` kbuild would not print the "CC [M]" lines checked below.
 # shellcheck disable=SC2086
-${MAKE:-make} -k -C "$kdir" M="$work" W= KCFLAGS= $objs >"$work/conftest.log" 2>&1 || true
+MAKEFLAGS='' ${MAKE:-make} -k -C "$kdir" M="$work" W= KCFLAGS= $objs >"$work/conftest.log" 2>&1 || true
 
 found=0
 {
