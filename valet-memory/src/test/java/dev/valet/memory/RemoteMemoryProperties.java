@@ -67,16 +67,16 @@ class RemoteMemoryProperties {
     @Provide
     Arbitrary<List<Op>> operations() {
         Arbitrary<Kind> kinds = Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(4, Arbitraries.just(Kind.ALLOCATE)),
+                net.jqwik.api.Tuple.of(6, Arbitraries.just(Kind.ALLOCATE)),
                 net.jqwik.api.Tuple.of(5, Arbitraries.just(Kind.WRITE)),
                 net.jqwik.api.Tuple.of(5, Arbitraries.just(Kind.READ)),
-                net.jqwik.api.Tuple.of(2, Arbitraries.just(Kind.FREE)),
+                net.jqwik.api.Tuple.of(3, Arbitraries.just(Kind.FREE)),
                 net.jqwik.api.Tuple.of(2, Arbitraries.just(Kind.BULK_WRITE)),
                 net.jqwik.api.Tuple.of(2, Arbitraries.just(Kind.BULK_READ)),
                 net.jqwik.api.Tuple.of(1, Arbitraries.just(Kind.ASYNC_WRITE)),
                 net.jqwik.api.Tuple.of(1, Arbitraries.just(Kind.ASYNC_READ)));
         Arbitrary<Long> sizes = Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(6, Arbitraries.longs().between(1, 2048)),
+                net.jqwik.api.Tuple.of(10, Arbitraries.longs().between(1, 2048)),
                 net.jqwik.api.Tuple.of(3, Arbitraries.longs().between(2049, 40_000)),
                 net.jqwik.api.Tuple.of(1, Arbitraries.longs().between(40_001, 3L << 19)));
         Arbitrary<Double> fractions = Arbitraries.doubles().between(0, 1);
@@ -109,10 +109,61 @@ class RemoteMemoryProperties {
                 .isEqualTo(memory.capacity());
     }
 
+    @Property(tries = 10)
+    void spaceFreedAndPlacedAgainReadsAsZeros(@ForAll("regionSizes") List<Long> sizes, @ForAll long seed,
+                                              @ForAll boolean withCache) throws Exception {
+        RemoteMemory memory = withCache ? cached : plain;
+        Random random = new Random(seed);
+        List<MemoryModel> filled = new ArrayList<>();
+        List<MemoryModel> fresh = new ArrayList<>();
+        try {
+            for (long size : sizes) {
+                MemoryModel m = new MemoryModel(memory.allocate(size));
+                m.region.write(0, m.change(0, m.bytes.length, random, random.nextBoolean()));
+                filled.add(m);
+            }
+            for (MemoryModel m : new ArrayList<>(filled)) {
+                if (random.nextBoolean()) {
+                    m.region.free();
+                    filled.remove(m);
+                    fresh.add(new MemoryModel(memory.allocate(m.bytes.length)));
+                }
+            }
+            for (MemoryModel m : fresh) {
+                ByteBuffer b = ByteBuffer.allocate(m.bytes.length);
+                m.region.read(0, b);
+                assertThat(m.wrongBytes(0, b.flip())).as("%s placed where another was", m.region).isZero();
+            }
+            for (MemoryModel m : filled) {
+                ByteBuffer b = ByteBuffer.allocateDirect(m.bytes.length);
+                m.region.read(0, b);
+                assertThat(m.wrongBytes(0, b.flip())).as("%s beside them", m.region).isZero();
+            }
+        } finally {
+            for (MemoryModel m : filled) {
+                m.region.free();
+            }
+            for (MemoryModel m : fresh) {
+                m.region.free();
+            }
+        }
+    }
+
+    @Provide
+    Arbitrary<List<Long>> regionSizes() {
+        return Arbitraries.frequencyOf(
+                net.jqwik.api.Tuple.of(8, Arbitraries.longs().between(1, 2048)),
+                net.jqwik.api.Tuple.of(2, Arbitraries.longs().between(2049, 100_000))).list().ofMinSize(1)
+                .ofMaxSize(60);
+    }
+
     private static void apply(RemoteMemory memory, List<MemoryModel> live, Op op) throws Exception {
         if (op.kind() == Kind.ALLOCATE || live.isEmpty()) {
             MemoryModel m = new MemoryModel(memory.allocate(op.size()));
             live.add(m);
+            if (op.direct()) { // half the regions are filled at once, so that freed space holds data to hide
+                m.region.write(0, m.change(0, m.bytes.length, new Random(op.seed()), false));
+            }
             return;
         }
         Random random = new Random(op.seed());
