@@ -7,6 +7,7 @@ import dev.valet.common.config.ConfigOverride;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.memory.MemoryOptions;
 import dev.valet.memory.RemoteMemory;
+import dev.valet.memory.alloc.Allocator;
 import dev.valet.memory.bench.MemoryBench;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine;
@@ -96,7 +97,7 @@ final class MemoryBenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         MemoryBench.Options options = options();
         MemoryOptions memoryOptions = MemoryOptions.DEFAULTS.withCacheBytes(cache.bytes()).withAsyncThreads(depth);
-        if (cluster.donors == 0 || client.config != null || client.portal != null) {
+        if (!startsDonors()) {
             ClientConfig config = client.load();
             return bench(config, ClientConfigOptions.donors(config), options, memoryOptions);
         }
@@ -123,7 +124,7 @@ final class MemoryBenchCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--depth must be 1 to " + Math.min(objects,
                     MemoryOptions.MAX_ASYNC_THREADS) + " (--objects, and the async threads' limit), got " + depth);
         }
-        if (cluster.donors > 0 && client.config == null && client.portal == null && (replicas < 1 || replicas > cluster.donors)) {
+        if (startsDonors() && (replicas < 1 || replicas > cluster.donors)) {
             throw new CommandLine.ParameterException(cl, "--replicas must be 1 to --donors (" + cluster.donors
                     + "), got " + replicas);
         }
@@ -132,10 +133,9 @@ final class MemoryBenchCommand implements Callable<Integer> {
 
     /** The started donors' engine: a space that holds every object, in --slab-size slabs. */
     private ClientConfig loopbackConfig(ConfigOverride... more) {
-        long pages = (objectSize.bytes() + 4095) / 4096;
-        long perPage = objectSize.bytes() <= 2048 ? 4096 / Long.highestOneBit(Math.max(64, objectSize.bytes()
-                * 2 - 1)) : 1;
-        long space = objectSize.bytes() <= 2048 ? (objects + perPage - 1) / perPage * 4096 : objects * pages * 4096;
+        long space = objectSize.bytes() <= Allocator.LARGEST_SLOT
+                ? (objects + objectsPerPage() - 1) / objectsPerPage() * 4096
+                : objects * ((objectSize.bytes() + 4095) / 4096 * 4096);
         long slab = cluster.slabSize.bytes();
         space = Math.max(slab, (space + slab - 1) / slab * slab);
         List<ConfigOverride> flags = new ArrayList<>(ConfigFlags.given(client, client.transport));
@@ -146,6 +146,20 @@ final class MemoryBenchCommand implements Callable<Integer> {
                 new ConfigOverride("placement.serverSelectNum", Math.max(replicas, cluster.donors), "--replicas")));
         flags.addAll(List.of(more));
         return ConfigLoader.parse("valet memory-bench", LOOPBACK_YAML, ClientConfig.class, flags);
+    }
+
+    /** Whether it starts donors of its own: not with --donors 0, --config or --portal (valet.yaml's donors). */
+    private boolean startsDonors() {
+        return cluster.donors > 0 && client.config == null && client.portal == null;
+    }
+
+    /** Objects of up to 2K share pages: as many as slots of their size class (64, 128, ... 2048 bytes) fit. */
+    private long objectsPerPage() {
+        long slot = 64;
+        while (slot < objectSize.bytes()) {
+            slot <<= 1;
+        }
+        return 4096 / slot;
     }
 
     private int bench(ClientConfig config, List<DonorAddress> donors, MemoryBench.Options options,

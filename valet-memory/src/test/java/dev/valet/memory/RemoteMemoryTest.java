@@ -266,7 +266,7 @@ class RemoteMemoryTest {
     }
 
     @Test
-    void connectReadsValetYamlAndItsPortalListAndABadKeyIsNamed() throws Exception {
+    void connectReadsValetYamlAndItsPortalListRegionsEndWithCloseAndABadKeyIsNamed() throws Exception {
         Path portal = dir.resolve("portal.list");
         List<String> lines = new ArrayList<>(List.of(String.valueOf(cluster.donors.size())));
         cluster.addresses().forEach(a -> lines.add(a.toString()));
@@ -280,12 +280,22 @@ class RemoteMemoryTest {
                 placement:
                   numReplica: 2
                 """, StandardCharsets.UTF_8);
+        MemoryModel m;
+        RemoteMemory closed;
         try (RemoteMemory memory = RemoteMemory.connect(yaml)) {
             assertThat(memory.capacity()).isEqualTo(16L << 20);
-            MemoryModel m = new MemoryModel(memory.allocate(6000));
+            m = new MemoryModel(memory.allocate(6000));
             m.region.write(0, m.change(0, 6000, random, false));
             assertThat(m.wrongBytes(0, readAll(m.region, true))).isZero();
+            closed = memory;
         }
+        assertThatThrownBy(() -> readAll(m.region, false)).isInstanceOf(RegionFreedException.class)
+                .hasMessageContaining("is closed");
+        assertThatThrownBy(() -> closed.allocate(1)).isInstanceOf(MemoryException.class)
+                .hasMessageContaining("is closed");
+        assertThat(m.region.readAsync(0, ByteBuffer.allocate(1))).failsWithin(java.time.Duration.ofMinutes(1))
+                .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                .withCauseInstanceOf(MemoryException.class);
         Path bad = dir.resolve("bad.yaml");
         Files.writeString(bad, "identity: api-bad\nplacement:\n  numReplcia: 2\n", StandardCharsets.UTF_8);
         assertThatThrownBy(() -> RemoteMemory.connect(bad)).isInstanceOf(MemoryException.class)

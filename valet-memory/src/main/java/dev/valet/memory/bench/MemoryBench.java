@@ -74,6 +74,7 @@ public final class MemoryBench {
     private final AtomicIntegerArray busy;
     private final BlockingQueue<ByteBuffer> buffers;
     private final Semaphore window;
+    private final Random random;
     private final Histogram readMicros = new Histogram(3);
     private final Histogram writeMicros = new Histogram(3);
     private final AtomicLong reads = new AtomicLong();
@@ -94,6 +95,7 @@ public final class MemoryBench {
             buffers.add(ByteBuffer.allocateDirect(options.objectSize()));
         }
         this.window = new Semaphore(options.depth());
+        this.random = new Random(options.seed());
     }
 
     /** Runs it; the regions are freed at the end. */
@@ -107,7 +109,6 @@ public final class MemoryBench {
             }
             drain();
             long filled = writes.get();
-            Random random = new Random(options.seed());
             long t0 = System.nanoTime();
             for (long i = 0; i < options.ops(); i++) {
                 boolean read = random.nextInt(100) < options.readPercent();
