@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The allocator's books alone (no donors): regions never overlap, and a space freed entirely is whole again. */
-class AllocatorProperties {
+class AllocatorPropertyTest {
     private static final long PAGES = 512;
 
     @Provide

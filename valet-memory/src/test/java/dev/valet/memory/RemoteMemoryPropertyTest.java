@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * pages are evicted all the time) serve every try; a try frees what it allocated, so later tries reuse the space of
  * earlier ones (and must read zeros there).
  */
-class RemoteMemoryProperties {
+class RemoteMemoryPropertyTest {
     private static Path dir;
     private static LoopbackCluster cluster;
     private static RemoteMemory plain;
