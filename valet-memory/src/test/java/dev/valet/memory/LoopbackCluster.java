@@ -37,6 +37,11 @@ final class LoopbackCluster implements AutoCloseable {
 
     /** The tests' client configuration under {@code identity}, {@code replicas} copies of every slab. */
     ClientConfig config(String identity, int replicas) {
+        return config(identity, replicas, donors.size());
+    }
+
+    /** {@link #config(String, int)} for {@code donorCount} donors started otherwise. */
+    static ClientConfig config(String identity, int replicas, int donorCount) {
         return ConfigLoader.parse("memory-test", """
                 identity: %s
                 swapSpace: %d
@@ -50,7 +55,7 @@ final class LoopbackCluster implements AutoCloseable {
                   heartbeatInterval: 100ms
                   donorTimeout: 2s
                   reReplicationRate: 1G
-                """.formatted(identity, SPACE, SLAB, replicas, donors.size()), ClientConfig.class);
+                """.formatted(identity, SPACE, SLAB, replicas, donorCount), ClientConfig.class);
     }
 
     RemoteMemory connect(String identity, int replicas, MemoryOptions options) throws MemoryException {
