@@ -12,8 +12,10 @@ import dev.valet.client.tier.TierStats;
 import dev.valet.client.transport.WireCounters;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.config.ConfigOverride;
+import dev.valet.common.net.TlsContexts;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.posix.TerminationSignals;
+import io.netty.handler.ssl.SslContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -141,8 +143,10 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
         long size = config.swapSpace().bytes();
         NbdExport export = NbdExport.of(size, (int) config.nbd().maxRequestBytes().bytes());
         try (Engine engine = Engine.start(config, donors);
-             NbdServer server = NbdServer.start(config.nbd(), export, PageStore.of(engine))) {
-            LOG.info("serving nbd export at {} ({} bytes) for {}", server.endpoint(), size, config.identity());
+             NbdServer server = NbdServer.start(config.nbd(), nbdTls(config), export,
+                     PageStore.of(engine), engine.eventLoops())) {
+            LOG.info("serving nbd export at {} ({} bytes) for {}{}", server.endpoint(), size, config.identity(),
+                    config.nbd().tlsRequired(config.tls()) ? ", TLS required (NBD_OPT_STARTTLS)" : "");
             if (readyFile != null) {
                 writeReadyFile(readyFile, server.endpoint());
             }
@@ -153,6 +157,11 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
                 Files.deleteIfExists(readyFile);
             }
         }
+    }
+
+    /** The TLS an NBD client must start (a TCP endpoint with tls.enabled), or null. */
+    private static SslContext nbdTls(ClientConfig config) {
+        return config.nbd().tlsRequired(config.tls()) ? TlsContexts.forServer(config.tls()).orElseThrow() : null;
     }
 
     /** The engine's closing counters: requests held for missing copies, donors suspected and live. */

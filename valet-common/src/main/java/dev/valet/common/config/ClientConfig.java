@@ -136,7 +136,7 @@ public record ClientConfig(
         ConfigRules.inSection("hostTier", hostTier::validate);
         ConfigRules.inSection("auth", auth::validate);
         ConfigRules.inSection("tls", () -> tls.validate(false));
-        ConfigRules.inSection("nbd", nbd::validate);
+        ConfigRules.inSection("nbd", () -> nbd.validate(tls));
     }
 
     /** The backup disk, or empty when {@code backupDisk} is {@code none}. */
