@@ -1,6 +1,12 @@
 package dev.valet.cli;
 
+import dev.valet.donor.DonorProcess;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -9,6 +15,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code valet memory-bench} end to end on small parameters: real donors, every object verified, the one line. */
 class MemoryBenchCommandTest {
+    @TempDir
+    Path dir;
+
     private static final Pattern LINE = Pattern.compile("memory-bench: objects=(\\d+) reads=(\\d+) writes=(\\d+)"
             + " verified=(\\d+) lost=(\\d+) read_p50_us=(\\d+) read_p99_us=(\\d+) write_p99_us=(\\d+)");
 
@@ -25,6 +34,28 @@ class MemoryBenchCommandTest {
         assertThat(Long.parseLong(m.group(4))).isEqualTo(24);
         assertThat(Long.parseLong(m.group(5))).isZero();
         assertThat(Long.parseLong(m.group(7))).isGreaterThanOrEqualTo(Long.parseLong(m.group(6))).isPositive();
+    }
+
+    @Test
+    void withConfigItUsesValetYamlsDonorsAndStartsNone() throws Exception {
+        try (DonorProcess d0 = DonorProcess.start(dir, "m0", "memory: 128M\nlockMemory: false\n");
+             DonorProcess d1 = DonorProcess.start(dir, "m1", "memory: 128M\nlockMemory: false\n")) {
+            Files.write(dir.resolve("portal.list"), List.of("2", d0.address().toString(), d1.address().toString()));
+            Path yaml = dir.resolve("valet.yaml");
+            Files.writeString(yaml, """
+                    identity: memory-bench-test
+                    portalList: portal.list
+                    swapSpace: 16M
+                    slabSize: 1M
+                    placement:
+                      numReplica: 2
+                    """);
+            CliRun r = CliRun.of("memory-bench", "--config", yaml.toString(), "--objects", "20", "--object-size",
+                    "200K", "--ops", "60", "--depth", "2", "--no-progress");
+            assertThat(r.exit()).as(r.err()).isZero();
+            assertThat(r.out()).contains("objects=20", "verified=20", "lost=0");
+            assertThat(r.err()).doesNotContain("starting 3 donors");
+        }
     }
 
     @Test
