@@ -54,7 +54,10 @@ class MemoryBenchCommandTest {
                     "200K", "--ops", "60", "--depth", "2", "--no-progress");
             assertThat(r.exit()).as(r.err()).isZero();
             assertThat(r.out()).contains("objects=20", "verified=20", "lost=0");
-            assertThat(r.err()).doesNotContain("starting 3 donors");
+            for (DonorProcess d : List.of(d0, d1)) {
+                assertThat(Files.readString(d.log())).as("donor %s served the bench", d.address())
+                        .contains("client 'memory-bench-test' connected");
+            }
         }
     }
 
