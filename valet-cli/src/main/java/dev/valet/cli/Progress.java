@@ -21,7 +21,12 @@ final class Progress {
      * nothing with {@code quiet}.
      */
     static ProgressBar bar(String task, long total, boolean quiet) {
-        ProgressBarBuilder b = new ProgressBarBuilder().setTaskName(task).setUnit(" pages", 1)
+        return bar(task, total, quiet, " pages");
+    }
+
+    /** A bar of {@code total} things named by {@code unit} (with its leading space), drawn the same way. */
+    static ProgressBar bar(String task, long total, boolean quiet, String unit) {
+        ProgressBarBuilder b = new ProgressBarBuilder().setTaskName(task).setUnit(unit, 1)
                 .setInitialMax(total).setStyle(ProgressBarStyle.ASCII).showSpeed();
         if (quiet) {
             b.setConsumer(new DelegatingProgressBarConsumer(line -> { }));
