@@ -14,7 +14,8 @@
 #
 # --dir defaults to /run/valet; --config to $VALET_CONFIG, else the repository's valet.yaml. Options after -- go
 # to `valet client` (e.g. --require-mlock). Needs root (the client does). The module must be loaded first
-# (setup/module.sh load).
+# (setup/module.sh load), except with `-- --nbd ENDPOINT`, which serves an NBD export instead (then setup/nbd.sh
+# attach; docs/nbd.md).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -68,7 +69,9 @@ case "$action" in
             exit 0
         fi
         [ -f "$config" ] || die "$config does not exist (--config FILE)"
-        [ -d /sys/module/valet ] || die "the valet module is not loaded (setup/module.sh load)"
+        nbd=0
+        for a in "$@"; do [[ "$a" != --nbd && "$a" != --nbd=* ]] || nbd=1; done
+        [ "$nbd" = 1 ] || [ -d /sys/module/valet ] || die "the valet module is not loaded (setup/module.sh load)"
         mkdir -p "$dir"
         rm -f "$ready_file" "$pid_file"
         say "starting bin/valet client --config $config (log $log_file)"
@@ -91,7 +94,11 @@ case "$action" in
             fi
             sleep 0.2
         done
-        say "serving $(cat "$ready_file") (pid $pid); next: setup/swap.sh on $(cat "$ready_file")"
+        if [ "$nbd" = 1 ]; then
+            say "serving the NBD export at $(cat "$ready_file") (pid $pid); next: setup/nbd.sh attach"
+        else
+            say "serving $(cat "$ready_file") (pid $pid); next: setup/swap.sh on $(cat "$ready_file")"
+        fi
         ;;
     stop)
         if ! running; then
