@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The NBD front end against nbdkit, on this machine (a benchmark, not a test of speed: docs/benchmarks.md).
 #
-#   setup/bench-nbd.sh [--seconds N] [--rounds N] [--warmup N] [--size SIZE] [--keep DIR]
+#   setup/bench-nbd.sh [--seconds N] [--rounds N] [--warmup N] [--size SIZE] [--client-yaml FILE] [--keep DIR]
 #
 # Starts 3 donor processes on loopback, two client daemons serving NBD exports on unix sockets (`valet client
 # --nbd`: one with 1 copy of every slab, one with 2), and `nbdkit memory` on a third socket, all at once. Each
-# export is filled once (fio, 1 MiB sequential writes over --size), every case runs once unmeasured on each Valet
+# export is filled once (fio, 256 KiB sequential writes over --size), every case runs once unmeasured on each Valet
 # export (--warmup seconds: the JIT compiles the paths), then fio's nbd engine (libnbd, one connection)
 # runs 4 KiB random I/O for --seconds per run: read and write at queue depth 32, read at queue depth 1 (write at
 # queue depth 32 for the 2-copy export). Every case runs on every export in turn, --rounds times, the order of the
@@ -16,7 +16,8 @@
 # (IOPS ratios, higher is better). Run one benchmark at a time, with nothing else heavy on the machine.
 #
 # --seconds: per fio run (default 10); --rounds: default 2; --warmup: default 5; --size: the part of each export used (default 256M);
-# --keep DIR: work in DIR and keep its logs (default: a temporary folder, removed).
+# --client-yaml FILE: more valet.yaml keys for both clients (appended to theirs, e.g. an nbd: section to try
+# nbd.maxRequestBytes); --keep DIR: work in DIR and keep its logs (default: a temporary folder, removed).
 # Needs fio with its nbd engine, nbdkit, java; builds the jar when needed (bin/valet). Exit 1 on any error.
 set -euo pipefail
 
@@ -25,7 +26,7 @@ STEP=bench-nbd
 # shellcheck source-path=SCRIPTDIR source=step-lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/step-lib.sh"
 
-seconds=10 rounds=2 size=256M warmup=5 work=""
+seconds=10 rounds=2 size=256M warmup=5 work="" client_yaml=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --seconds) [ $# -ge 2 ] || { usage >&2; exit 2; }; seconds="$2"; shift 2 ;;
@@ -33,6 +34,7 @@ while [ $# -gt 0 ]; do
         --size) [ $# -ge 2 ] || { usage >&2; exit 2; }; size="$2"; shift 2 ;;
         --warmup) [ $# -ge 2 ] || { usage >&2; exit 2; }; warmup="$2"; shift 2 ;;
         --keep) [ $# -ge 2 ] || { usage >&2; exit 2; }; work="$2"; shift 2 ;;
+        --client-yaml) [ $# -ge 2 ] || { usage >&2; exit 2; }; client_yaml="$2"; shift 2 ;;
         -h | --help) usage; exit 0 ;;
         *) usage >&2; exit 2 ;;
     esac
@@ -41,6 +43,7 @@ done
 [[ "$warmup" =~ ^[1-9][0-9]*$ ]] || die "--warmup wants a whole number of seconds, got '$warmup'"
 [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || die "--rounds wants a whole number, got '$rounds'"
 [[ "$size" =~ ^[1-9][0-9]*[MG]$ ]] || die "--size wants a size such as 256M or 1G, got '$size'"
+[ -z "$client_yaml" ] || [ -r "$client_yaml" ] || die "--client-yaml $client_yaml cannot be read"
 command -v nbdkit >/dev/null || die "nbdkit is missing (setup/install-deps.sh installs it)"
 fio --enghelp 2>/dev/null | grep -qx '[[:space:]]*nbd' || die "fio has no nbd engine (setup/install-deps.sh)"
 
@@ -99,6 +102,7 @@ placement:
   numReplica: $copies
   serverSelectNum: 3
 YAML
+    [ -z "$client_yaml" ] || cat "$client_yaml" >>"$work/r$copies.yaml"
     VALET_NO_BUILD=1 "$root/bin/valet" client --config "$work/r$copies.yaml" --nbd "unix:$work/r$copies.sock" \
         --ready-file "$work/r$copies.ready" >"$work/r$copies.log" 2>&1 &
     pids+=($!) server[r$copies]=$!
@@ -156,7 +160,7 @@ fio_run() {
 
 cases=(qd32_read:nbdkit,r1 qd32_write:nbdkit,r1,r2 qd1_read:nbdkit,r1)
 for export in nbdkit r1 r2; do
-    fio --name="fill-$export" --ioengine=nbd --uri="$(uri "$export")" --rw=write --bs=1M --size="$size" \
+    fio --name="fill-$export" --ioengine=nbd --uri="$(uri "$export")" --rw=write --bs=256k --size="$size" \
         --iodepth=8 --output-format=terse --terse-version=3 >/dev/null 2>>"$work/fio.log" ||
         die "filling $export failed (see $work/fio.log)"
 done

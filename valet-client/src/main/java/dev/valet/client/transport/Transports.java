@@ -34,8 +34,9 @@ public final class Transports {
         };
     }
 
+    /** Netty's default event loops (two per core), or nbd.eventLoops while the client serves NBD. */
     private static DonorTransport tcp(ClientConfig c) {
-        return TcpTransport.of(c, 0);
+        return TcpTransport.of(c, c.nbd().enabled() ? c.nbd().eventLoops() : 0);
     }
 
     private static DonorTransport rdma(ClientConfig c) {

@@ -17,9 +17,15 @@ import java.util.Objects;
  *                        each connection keeps one buffer of this size per request in flight: as many as fit in
  *                        32M, but at least 4 and at most 64; default {@code 2M}, allowed {@code 4K} to
  *                        {@code 32M}, a multiple of {@code 4K}
+ * @param eventLoops      threads of the client daemon's network I/O while it serves NBD: the export's connections
+ *                        and the donors' connections run on the same event loops, so with one (the default) a
+ *                        request and its answers never change threads (measured best on 2 cores:
+ *                        docs/benchmarks.md); more spread several connections (multi-conn) over more cores; 0 is
+ *                        netty's default, two per core; allowed 0 to 256
  */
-public record NbdConfig(String listen, boolean allowInsecure, ByteSize maxRequestBytes) {
-    public static final NbdConfig DEFAULTS = new NbdConfig("", false, ByteSize.ofMebibytes(2));
+public record NbdConfig(String listen, boolean allowInsecure, ByteSize maxRequestBytes, int eventLoops) {
+    public static final NbdConfig DEFAULTS = new NbdConfig("", false, ByteSize.ofMebibytes(2), 1);
+    public static final int MAX_EVENT_LOOPS = 256;
     public static final String UNIX_PREFIX = "unix:";
     public static final String TCP_PREFIX = "tcp:";
 
@@ -59,6 +65,7 @@ public record NbdConfig(String listen, boolean allowInsecure, ByteSize maxReques
         ConfigRules.requireBetween("maxRequestBytes", maxRequestBytes, ByteSize.ofKibibytes(4),
                 ByteSize.ofMebibytes(32));
         ConfigRules.requireMultipleOf("maxRequestBytes", maxRequestBytes, 4096);
+        ConfigRules.requireBetween("eventLoops", eventLoops, 0, MAX_EVENT_LOOPS);
         if (!enabled()) {
             return;
         }

@@ -24,6 +24,8 @@ class NbdConfigTest {
         assertThat(NbdConfig.DEFAULTS.enabled()).isFalse();
         assertThat(nbd("transport: tcp\n")).isEqualTo(NbdConfig.DEFAULTS);
         assertThat(NbdConfig.DEFAULTS.maxRequestBytes()).hasToString("2M");
+        assertThat(NbdConfig.DEFAULTS.eventLoops()).isEqualTo(1);
+        assertThat(nbd("nbd:\n  eventLoops: 0\n").eventLoops()).isZero();
     }
 
     @Test
@@ -48,6 +50,8 @@ class NbdConfigTest {
         "listen: tcp:127.0.0.1        | nbd.listen: missing ':port' in '127.0.0.1'",
         "maxRequestBytes: 6K          | nbd.maxRequestBytes: ",
         "maxRequestBytes: 64M         | nbd.maxRequestBytes: ",
+        "eventLoops: -1               | nbd.eventLoops: must be between 0 and 256",
+        "eventLoops: 257              | nbd.eventLoops: must be between 0 and 256",
     })
     void refusesBadValuesNamingTheKey(String line, String message) {
         assertThatThrownBy(() -> nbd("nbd:\n  " + line + "\n")).hasMessageContaining(message.strip());
