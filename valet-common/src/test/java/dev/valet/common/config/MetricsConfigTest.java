@@ -1,0 +1,48 @@
+package dev.valet.common.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The {@code metrics:} section of valet.yaml and donor.yaml, read through the loader. */
+class MetricsConfigTest {
+
+    private static MetricsConfig client(String yaml) {
+        return ConfigLoader.parse("valet.yaml", yaml, ClientConfig.class).metrics();
+    }
+
+    private static MetricsConfig donor(String yaml) {
+        return ConfigLoader.parse("donor.yaml", yaml, DonorConfig.class).metrics();
+    }
+
+    @Test
+    void offByDefault() {
+        assertThat(MetricsConfig.DEFAULTS.enabled()).isFalse();
+        assertThat(client("transport: tcp\n")).isEqualTo(MetricsConfig.DEFAULTS);
+        assertThat(donor("memory: 1G\n")).isEqualTo(MetricsConfig.DEFAULTS);
+    }
+
+    @Test
+    void readsLoopbackAndAllowedRemoteAddresses() {
+        MetricsConfig loopback = client("metrics:\n  listen: 127.0.0.1:9100\n");
+        assertThat(loopback.enabled()).isTrue();
+        assertThat(loopback.address().port()).isEqualTo(9100);
+        assertThat(donor("metrics:\n  listen: 127.0.0.1:0\n").address().port()).isZero();
+        assertThat(donor("metrics:\n  listen: 10.0.0.5:9101\n  allowRemote: true\n").address().isLoopback())
+                .isFalse();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "listen: 10.0.0.5:9100   | metrics.listen: refusing to serve metrics on 10.0.0.5:9100, which is not loopback",
+        "listen: 127.0.0.1       | metrics.listen: missing ':port' in '127.0.0.1'",
+        "listen: 127.0.0.1:70000 | metrics.listen: bad port",
+    })
+    void refusesBadValuesNamingTheKey(String line, String message) {
+        assertThatThrownBy(() -> client("metrics:\n  " + line + "\n")).hasMessageContaining(message.strip());
+        assertThatThrownBy(() -> donor("metrics:\n  " + line + "\n")).hasMessageContaining(message.strip());
+    }
+}
