@@ -5,6 +5,7 @@ import dev.valet.client.transport.ClientHandshake;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.DonorControl;
 import dev.valet.client.transport.DonorException;
+import dev.valet.client.transport.DonorLatency;
 import dev.valet.client.transport.DonorUnavailableException;
 import dev.valet.client.transport.EvictAnswer;
 import dev.valet.client.transport.ReceivedPages;
@@ -61,6 +62,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame>
     /** Frames waiting for the event loop, which writes them all and flushes once. */
     private final OutboundQueue outbound = new OutboundQueue(this::sendOpenFrames);
     private final WireCounters wire;
+    private final DonorLatency latency;
     private final DonorControl control = new DonorControl(this);
     private volatile Channel channel;
     private volatile HelloOk hello;
@@ -78,6 +80,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame>
         this.pending = new PendingRequests(address, this::resendAlone);
         this.openFrames = new OpenFrames(pending, nextRequestId::getAndIncrement);
         this.wire = wire;
+        this.latency = wire.latencyOf(address.toString());
         this.secret = secret;
         this.requestTimeout = new AdaptiveTimeout(requestTimeout);
         this.clientMaxPages = clientMaxPages;
@@ -346,6 +349,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame>
         long roundTrip = System.nanoTime() - p.sentNanos;
         requestTimeout.observe(roundTrip);
         wire.replied(roundTrip);
+        latency.record(p.expected, roundTrip);
         answer(p, frame);
     }
 
