@@ -58,6 +58,12 @@ final class DonorConfigOptions {
     @ConfigKey("auth.allowUnauthenticated")
     Boolean allowUnauthenticated;
 
+    @Option(names = "--metrics-listen", paramLabel = "HOST:PORT",
+            description = "Serve Prometheus metrics at http://HOST:PORT/metrics, read-only; a loopback address"
+                    + " unless metrics.allowRemote is set (docs/operations.md).")
+    @ConfigKey(value = "metrics.listen", defaultText = "empty: off")
+    String metricsListen;
+
     /** donor.yaml (if given) with the flags laid over it. */
     DonorConfig load() {
         return ConfigFlags.load(config, DonorConfig.class, ConfigFlags.given(this));

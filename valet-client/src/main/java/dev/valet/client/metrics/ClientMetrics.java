@@ -60,7 +60,11 @@ public final class ClientMetrics implements Consumer<MetricFamilies> {
         f.counter("valet_client_read_pages", "Pages read (swapped in) through the engine.", engine.pagesRead());
         f.counter("valet_client_write_bytes", "Bytes written through the engine.", engine.pagesWritten() * PAGE_BYTES);
         f.counter("valet_client_read_bytes", "Bytes read through the engine.", engine.pagesRead() * PAGE_BYTES);
-        WireCounters wire = engine.wire();
+        transport(f, engine.wire());
+    }
+
+    /** The transport's series: frames, flushes, and round trips per donor and operation. */
+    public static void transport(MetricFamilies f, WireCounters wire) {
         f.counter("valet_client_frames", "Request frames sent to donors.", wire.frames());
         f.counter("valet_client_flushes", "Socket writes (or RDMA doorbells) that carried them.", wire.flushes());
         for (Map.Entry<String, DonorLatency> e : wire.latencies().entrySet()) {
