@@ -24,8 +24,10 @@ vm_packages=(
 # The kernel module's checks build valet.ko out of tree (make, linux-headers-amd64: the headers of Debian's
 # kernel) and the prober (libc6-dev, also the static libc of setup/vm/hog.c), and run checkpatch.pl from
 # linux-source-6.1's tarball (perl, xz-utils). A minimal Debian 12 with --no-install-recommends lacks some of them.
-# The NBD front end's tests run libnbd's nbdinfo and nbdcopy against the export (libnbd-bin).
-packages=(make libibverbs-dev librdmacm-dev linux-headers-amd64 linux-source-6.1 libc6-dev perl xz-utils libnbd-bin)
+# The NBD front end's tests run libnbd's nbdinfo and nbdcopy against the export (libnbd-bin). The dashboard's test
+# drives Debian's headless chromium through Selenium and its chromedriver (chromium, chromium-driver).
+packages=(make libibverbs-dev librdmacm-dev linux-headers-amd64 linux-source-6.1 libc6-dev perl xz-utils libnbd-bin
+    chromium chromium-driver)
 [ "${VALET_SKIP_VM_LAB:-0}" = 1 ] || packages+=("${vm_packages[@]}")
 # One dpkg-query for all of them keeps a second run fast; "ii" = installed and configured.
 declare -A installed=()

@@ -1,5 +1,7 @@
 package dev.valet.cli;
 
+import dev.valet.client.dashboard.ClientView;
+import dev.valet.client.dashboard.DashboardHandler;
 import dev.valet.client.engine.Engine;
 import dev.valet.client.kernel.KernelChannel;
 import dev.valet.client.metrics.ClientMetrics;
@@ -11,13 +13,16 @@ import java.io.IOException;
 import java.util.function.Supplier;
 
 /**
- * What a running client daemon serves to observers besides its device: the Prometheus endpoint at
- * {@code metrics.listen} (off by default). Read-only; opened after the engine and closed before it.
+ * What a running client daemon serves to observers besides its device: at {@code metrics.listen} (off by default)
+ * the Prometheus endpoint ({@code /metrics}) and the dashboard ({@code /}). Read-only; opened after the engine and
+ * closed before it.
  */
 final class ClientEndpoints implements AutoCloseable {
+    private final ClientView view;
     private final MetricsEndpoint metrics;
 
-    private ClientEndpoints(MetricsEndpoint metrics) {
+    private ClientEndpoints(ClientView view, MetricsEndpoint metrics) {
+        this.view = view;
         this.metrics = metrics;
     }
 
@@ -27,14 +32,26 @@ final class ClientEndpoints implements AutoCloseable {
      */
     static ClientEndpoints start(ClientConfig config, Engine engine, Supplier<KernelChannel.Stats> channel,
                                  Supplier<TierStats> tier) throws IOException {
-        MetricsEndpoint metrics = null;
-        if (config.metrics().enabled()) {
-            metrics = MetricsEndpoint.start(config.metrics(), new ClientMetrics(engine, channel, tier), null, null);
+        if (!config.metrics().enabled()) {
+            return new ClientEndpoints(null, null);
         }
-        return new ClientEndpoints(metrics);
+        ClientView view = ClientView.start(engine, config.identity(), config.slabSize().bytes());
+        try {
+            MetricsEndpoint metrics = MetricsEndpoint.start(config.metrics(), new ClientMetrics(engine, channel, tier),
+                    new DashboardHandler(view::state), null);
+            return new ClientEndpoints(view, metrics);
+        } catch (IOException | RuntimeException e) {
+            view.close();
+            throw e;
+        }
     }
 
-    /** For the daemon's "serving" line: {@code ; metrics at http://...} or nothing. */
+    /** {@code http://host:port} of the endpoint, or null when {@code metrics.listen} is off. */
+    String url() {
+        return metrics != null ? metrics.url() : null;
+    }
+
+    /** For the daemon's "serving" line: {@code ; metrics and dashboard at http://...} or nothing. */
     String summary() {
         return metrics != null ? "; metrics and dashboard at " + metrics.url() + "/" : "";
     }
@@ -43,6 +60,9 @@ final class ClientEndpoints implements AutoCloseable {
     public void close() {
         if (metrics != null) {
             metrics.close();
+        }
+        if (view != null) {
+            view.close();
         }
     }
 }

@@ -1,17 +1,14 @@
 package dev.valet.cli;
 
+import dev.valet.client.dashboard.OneLineReason;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.DonorTransport;
 import dev.valet.client.transport.DonorUnavailableException;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.DonorStats;
 
-import java.net.ConnectException;
-import java.net.NoRouteToHostException;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -65,18 +62,9 @@ final class DonorSurvey {
         }
         Throwable socket = t instanceof DonorUnavailableException ? t.getCause() : null;
         if (socket != null) {
-            String m = String.valueOf(socket.getMessage()).toLowerCase(Locale.ROOT);
-            if (socket instanceof ConnectException && m.contains("refused") || m.contains("connection refused")) {
-                return "connection refused (no donor listening there)";
-            }
-            if (socket instanceof NoRouteToHostException || m.contains("no route to host")) {
-                return "no route to host";
-            }
-            if (socket instanceof UnknownHostException) {
-                return "unknown host";
-            }
-            if (m.contains("network is unreachable")) {
-                return "network unreachable";
+            String said = OneLineReason.of(socket.getMessage() == null ? socket.toString() : socket.getMessage());
+            if (!said.equals(socket.getMessage())) {
+                return said;
             }
         }
         String message = String.valueOf(t.getMessage());

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
             "Valet: swap to the idle RAM of other machines.",
             "Run 'valet <command> --help' for the options of each command."},
         subcommands = {DonorCommand.class, DemoCommand.class, CheckCommand.class, StatusCommand.class,
-            SimulatePlacementCommand.class, BenchCommand.class, ClientCommand.class,
+            SimulatePlacementCommand.class, BenchCommand.class, ClientCommand.class, DashboardCommand.class,
             CommandLine.HelpCommand.class},
         modelTransformer = ConfigFlags.Help.class)
 public final class ValetCommand implements Runnable {

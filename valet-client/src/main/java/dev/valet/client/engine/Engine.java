@@ -244,6 +244,11 @@ public final class Engine implements AutoCloseable {
         return pagesRead.get();
     }
 
+    /** How many copies each slab should have ({@code placement.numReplica}). */
+    public int replicasWanted() {
+        return config.placement().numReplica();
+    }
+
     /** Slabs waiting for re-replication or migration now. */
     public int repairQueued() {
         return repair.queued();

@@ -66,9 +66,16 @@ public final class LatencyHistogram {
      * estimate); 0 when nothing was recorded, {@code +Inf} when the quantile is in the last bucket.
      */
     public double quantileUpperBoundSeconds(double quantile) {
-        long[] c = bucketCounts();
+        return quantileUpperBoundSeconds(bucketCounts(), quantile);
+    }
+
+    /**
+     * {@link #quantileUpperBoundSeconds(double)} of bucket counts such as {@link #bucketCounts()} returns, or the
+     * difference of two of them (the requests of an interval).
+     */
+    public static double quantileUpperBoundSeconds(long[] counts, double quantile) {
         long total = 0;
-        for (long n : c) {
+        for (long n : counts) {
             total += n;
         }
         if (total == 0) {
@@ -76,8 +83,8 @@ public final class LatencyHistogram {
         }
         double[] bounds = upperBoundsSeconds();
         long seen = 0;
-        for (int i = 0; i < c.length; i++) {
-            seen += c[i];
+        for (int i = 0; i < counts.length; i++) {
+            seen += counts[i];
             if (seen >= quantile * total) {
                 return bounds[i];
             }
