@@ -15,6 +15,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
@@ -31,7 +32,10 @@ import java.util.concurrent.Callable;
                     + " and its evictions: requested/completed/timed out/declined, and unused slabs it freed (see"
                     + " docs/operations.md).",
             "A donor that cannot be reached is shown as DOWN with a one-line reason. Exit status 1 if any is down"
-                    + " (with --watch: in the last round), 2 for bad input."})
+                    + " (with --watch: in the last round), 2 for bad input.",
+            "With --client, ask the running client daemon instead (through its control socket, root only): its"
+                    + " donors as it sees them with its share of each, its slabs and where their copies are, degraded"
+                    + " copies and its repair queue. Exit status 1 if it cannot be asked or a slab is degraded."})
 final class StatusCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -52,6 +56,11 @@ final class StatusCommand implements Callable<Integer> {
                     + " headed by its UTC time.")
     Integer watchSeconds;
 
+    @Option(names = "--client", paramLabel = "SOCKET", arity = "0..1", fallbackValue = "",
+            description = "Ask the running valet client through its control socket (SOCKET, default control.socket"
+                    + " of valet.yaml: /run/valet/client.sock) for its view instead of asking the donors.")
+    String clientSocket;
+
     @Option(names = "--rounds", paramLabel = "N", hidden = true,
             description = "Test hook: with --watch, stop after N rounds.")
     int rounds;
@@ -62,8 +71,12 @@ final class StatusCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--watch: must be at least 1 second, got " + watchSeconds);
         }
         ClientConfig config = client.load();
-        List<DonorAddress> donors = ClientConfigOptions.donors(config);
         PrintWriter out = spec.commandLine().getOut();
+        if (clientSocket != null) {
+            Path socket = clientSocket.isEmpty() ? config.control().path() : Path.of(clientSocket);
+            return ClientStatusView.show(socket, out, json, watchSeconds, rounds);
+        }
+        List<DonorAddress> donors = ClientConfigOptions.donors(config);
         int down;
         try (DonorTransport transport = Connections.transport(config)) {
             int round = 0;

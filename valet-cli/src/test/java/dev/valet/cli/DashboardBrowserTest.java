@@ -56,6 +56,8 @@ class DashboardBrowserTest {
     @Test
     void clientViewShowsDonorsUsedBytesCopiesAndADeadDonor() throws Exception {
         ClientConfig config = ConfigLoader.parse("dashboard-test", """
+                control:
+                  socket: ""
                 identity: dashboard-test
                 swapSpace: 8M
                 slabSize: 1M

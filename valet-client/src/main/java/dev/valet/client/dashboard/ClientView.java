@@ -93,6 +93,11 @@ public final class ClientView implements AutoCloseable {
         return new DashboardState("client", title, Instant.now().toString(), donors, slabs, io, events.list());
     }
 
+    /** The control socket's answer: {@link #state()} and the engine's counters. */
+    public ClientStatus status() {
+        return new ClientStatus(state(), engine.stats(), engine.repairQueued(), engine.replicasWanted());
+    }
+
     private static List<String> names(List<RemoteDonor> donors) {
         List<String> out = new ArrayList<>(donors.size());
         donors.forEach(d -> out.add(d.address().toString()));

@@ -46,6 +46,8 @@ import java.util.Optional;
  * @param tls              TLS to the donors; see {@link TlsConfig}
  * @param nbd              serve the swap space as an NBD export instead of /dev/valetN; see {@link NbdConfig}
  * @param metrics          the Prometheus endpoint and the dashboard; see {@link MetricsConfig}
+ * @param control          the running daemon's control socket, for {@code valet status --client}; see
+ *                         {@link ControlConfig}
  */
 public record ClientConfig(
         String identity,
@@ -64,7 +66,8 @@ public record ClientConfig(
         AuthConfig auth,
         TlsConfig tls,
         NbdConfig nbd,
-        MetricsConfig metrics) implements ValidatedConfig {
+        MetricsConfig metrics,
+        ControlConfig control) implements ValidatedConfig {
 
     /** The identity travels on the wire with a one-byte length. */
     public static final int MAX_IDENTITY_BYTES = 255;
@@ -90,6 +93,7 @@ public record ClientConfig(
         Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(nbd, "nbd");
         Objects.requireNonNull(metrics, "metrics");
+        Objects.requireNonNull(control, "control");
     }
 
     /** Every key at its default: what an empty {@code valet.yaml} gives, before relative paths are resolved. */
@@ -103,7 +107,7 @@ public record ClientConfig(
                 Duration.ofSeconds(2), Duration.ofSeconds(5), 128, TransportChoice.AUTO, ByteSize.ofGibibytes(8),
                 ByteSize.ofGibibytes(1), OptionalPath.NONE, PlacementConfig.DEFAULTS, FailoverConfig.DEFAULTS,
                 DeviceConfig.DEFAULTS, HostTierConfig.DEFAULTS, AuthConfig.DEFAULTS, TlsConfig.DEFAULTS,
-                NbdConfig.DEFAULTS, MetricsConfig.DEFAULTS);
+                NbdConfig.DEFAULTS, MetricsConfig.DEFAULTS, ControlConfig.DEFAULTS);
     }
 
     /**
@@ -141,6 +145,7 @@ public record ClientConfig(
         ConfigRules.inSection("tls", () -> tls.validate(false));
         ConfigRules.inSection("nbd", nbd::validate);
         ConfigRules.inSection("metrics", metrics::validate);
+        ConfigRules.inSection("control", control::validate);
     }
 
     /** The backup disk, or empty when {@code backupDisk} is {@code none}. */

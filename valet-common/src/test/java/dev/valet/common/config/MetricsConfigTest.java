@@ -45,4 +45,14 @@ class MetricsConfigTest {
         assertThatThrownBy(() -> client("metrics:\n  " + line + "\n")).hasMessageContaining(message.strip());
         assertThatThrownBy(() -> donor("metrics:\n  " + line + "\n")).hasMessageContaining(message.strip());
     }
+
+    @Test
+    void controlSocketIsOnByDefaultAndMustBeAnAbsolutePath() {
+        ClientConfig defaults = ConfigLoader.parse("valet.yaml", "", ClientConfig.class);
+        assertThat(defaults.control().path()).hasToString("/run/valet/client.sock");
+        assertThat(ConfigLoader.parse("valet.yaml", "control:\n  socket: \"\"\n", ClientConfig.class).control()
+                .enabled()).isFalse();
+        assertThatThrownBy(() -> ConfigLoader.parse("valet.yaml", "control:\n  socket: run/valet.sock\n",
+                ClientConfig.class)).hasMessageContaining("control.socket: 'run/valet.sock' is not an absolute path");
+    }
 }
