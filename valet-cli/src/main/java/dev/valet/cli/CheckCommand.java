@@ -92,7 +92,7 @@ final class CheckCommand implements Callable<Integer> {
                 // The transport's series (frames, round trips per donor and operation) while the check runs.
                 if (config.metrics().enabled()) {
                     endpoint = MetricsEndpoint.start(config.metrics(),
-                            f -> ClientMetrics.transport(f, transport.wire()), null, null);
+                            f -> ClientMetrics.transport(f, transport.wire()), null, config.tls());
                 }
                 PageCheck.Result r;
                 try (ProgressBar bar = Progress.bar("check", options.progressUnits(), noProgress)) {

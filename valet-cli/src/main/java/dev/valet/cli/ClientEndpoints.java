@@ -48,7 +48,7 @@ final class ClientEndpoints implements AutoCloseable {
         try {
             if (config.metrics().enabled()) {
                 metrics = MetricsEndpoint.start(config.metrics(), new ClientMetrics(engine, channel, tier),
-                        new DashboardHandler(view::state), null);
+                        new DashboardHandler(view::state), config.tls());
             }
         } catch (IOException | RuntimeException e) {
             view.close();

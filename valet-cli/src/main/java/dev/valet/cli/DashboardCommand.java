@@ -79,7 +79,7 @@ final class DashboardCommand implements Callable<Integer> {
              ClusterView view = ClusterView.start(transport, donors, config.identity(),
                      "valet cluster (" + config.portalList() + ")", interval);
              MetricsEndpoint endpoint = MetricsEndpoint.start(config.metrics(), view::collect,
-                     new DashboardHandler(view::state), null)) {
+                     new DashboardHandler(view::state), config.tls())) {
             LOG.info("dashboard of {} donors at {}/", donors.size(), endpoint.url());
             if (readyFile != null) {
                 Path tmp = readyFile.resolveSibling(readyFile.getFileName() + ".tmp");

@@ -54,7 +54,8 @@ public final class DonorDaemon {
         MetricsEndpoint metrics = null;
         try {
             if (config.metrics().enabled()) {
-                metrics = MetricsEndpoint.start(config.metrics(), new DonorMetrics(server.donor()), null, null);
+                metrics = MetricsEndpoint.start(config.metrics(), new DonorMetrics(server.donor()), null,
+                        config.tls());
                 if (readyFile != null) {
                     writeAtomically(readyFile.resolveSibling(readyFile.getFileName() + ".metrics"), metrics.url());
                 }

@@ -54,7 +54,7 @@ class MetricsEndpointTest {
             List<DonorAddress> addresses = donors.stream().map(DonorProcess::address).toList();
             try (Engine engine = Engine.start(config, addresses);
                  MetricsEndpoint endpoint = MetricsEndpoint.start(config.metrics(),
-                         new ClientMetrics(engine, null, null), null, null)) {
+                         new ClientMetrics(engine, null, null), null, config.tls())) {
                 Scrape before = Scrape.of(endpoint.url());
                 assertThat(before.value("valet_client_write_pages_total")).isZero();
                 assertThat(before.value("valet_client_donors{state=\"live\"}")).isEqualTo(3);

@@ -145,6 +145,12 @@ public record ClientConfig(
         ConfigRules.inSection("tls", () -> tls.validate(false));
         ConfigRules.inSection("nbd", nbd::validate);
         ConfigRules.inSection("metrics", metrics::validate);
+        if (metrics.enabled() && !metrics.address().isLoopback() && !(tls.enabled()
+                && tls.certificateChainPath().isPresent() && tls.privateKeyPath().isPresent())) {
+            throw new ConfigProblem("metrics.listen", metrics.listen() + " is not loopback: the endpoint is then"
+                    + " served only over TLS, with this daemon's certificate; set tls.enabled, tls.certificateChain"
+                    + " and tls.privateKey, or listen on 127.0.0.1");
+        }
         ConfigRules.inSection("control", control::validate);
     }
 

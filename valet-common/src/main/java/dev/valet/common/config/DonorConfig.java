@@ -123,6 +123,12 @@ public record DonorConfig(
         ConfigRules.inSection("tls", () -> tls.validate(true));
         ConfigRules.inSection("limits", () -> limits.validate(SlabList.maxEntries((int) maxFrameBytes.bytes())));
         ConfigRules.inSection("metrics", metrics::validate);
+        if (metrics.enabled() && !metrics.address().isLoopback() && !(tls.enabled()
+                && tls.certificateChainPath().isPresent() && tls.privateKeyPath().isPresent())) {
+            throw new ConfigProblem("metrics.listen", metrics.listen() + " is not loopback: the endpoint is then"
+                    + " served only over TLS, with this daemon's certificate; set tls.enabled, tls.certificateChain"
+                    + " and tls.privateKey, or listen on 127.0.0.1");
+        }
     }
 
     /**

@@ -3,11 +3,15 @@ package dev.valet.common.metrics;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpsConfigurator;
 import dev.valet.common.config.MetricsConfig;
+import dev.valet.common.config.TlsConfig;
 import dev.valet.common.portal.DonorAddress;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import io.netty.handler.ssl.JdkSslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,7 +22,9 @@ import java.util.function.Consumer;
 /**
  * The HTTP endpoint of {@code metrics.listen}: {@code /metrics} in Prometheus' text format (or OpenMetrics, as the
  * scraper asks), built at each scrape by a collector that reads the daemon's counters, and optionally another
- * handler at {@code /} (the client's dashboard). Read-only: nothing served changes the daemon.
+ * handler at {@code /} (the client's dashboard). Read-only: nothing served changes the daemon. Served over HTTPS
+ * with the daemon's own certificate ({@code tls.certificateChain}, {@code tls.privateKey}) when TLS is on and the
+ * certificate is set, which an address beyond loopback requires (the configuration is refused otherwise).
  */
 public final class MetricsEndpoint implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MetricsEndpoint.class);
@@ -34,12 +40,17 @@ public final class MetricsEndpoint implements AutoCloseable {
     /**
      * Serves {@code /metrics} at {@code config.listen}, each scrape filled by {@code collect}.
      *
-     * @param root  what {@code /} serves (the dashboard), or null for the library's page linking to /metrics
-     * @param https TLS for the endpoint, or null for plain HTTP
+     * @param root what {@code /} serves (the dashboard), or null for the library's page linking to /metrics
+     * @param tls  the daemon's TLS settings: with {@code enabled} and a certificate, the endpoint is HTTPS
      */
     public static MetricsEndpoint start(MetricsConfig config, Consumer<MetricFamilies> collect, HttpHandler root,
-                                        HttpsConfigurator https) throws IOException {
+                                        TlsConfig tls) throws IOException {
         DonorAddress address = config.address();
+        HttpsConfigurator https = https(tls);
+        if (https == null && !address.isLoopback()) {
+            throw new IOException("metrics.listen " + address + " is not loopback: it is served only over TLS, with"
+                    + " tls.certificateChain and tls.privateKey (tls.enabled: true)");
+        }
         PrometheusRegistry registry = new PrometheusRegistry();
         registry.register(new MultiCollector() {
             @Override
@@ -69,6 +80,22 @@ public final class MetricsEndpoint implements AutoCloseable {
         String url = (https != null ? "https" : "http") + "://" + host + ":" + server.getPort();
         LOG.info("metrics at {}/metrics", url);
         return new MetricsEndpoint(server, url);
+    }
+
+    /** HTTPS with the daemon's certificate and key, or null when TLS is off or it has none. */
+    private static HttpsConfigurator https(TlsConfig tls) throws IOException {
+        if (!tls.enabled() || tls.certificateChainPath().isEmpty() || tls.privateKeyPath().isEmpty()) {
+            return null;
+        }
+        try {
+            JdkSslContext context = (JdkSslContext) SslContextBuilder.forServer(
+                    tls.certificateChainPath().get().toFile(), tls.privateKeyPath().get().toFile())
+                    .sslProvider(SslProvider.JDK).build();
+            return new HttpsConfigurator(context.context());
+        } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+            throw new IOException("metrics over TLS: cannot use tls.certificateChain and tls.privateKey: "
+                    + e.getMessage(), e);
+        }
     }
 
     /** The port bound (the configured one, or the one picked for port 0). */

@@ -1,8 +1,12 @@
 package dev.valet.common.config;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -25,14 +29,25 @@ class MetricsConfigTest {
         assertThat(donor("memory: 1G\n")).isEqualTo(MetricsConfig.DEFAULTS);
     }
 
+    @TempDir
+    Path dir;
+
     @Test
-    void readsLoopbackAndAllowedRemoteAddresses() {
+    void readsLoopbackAndAllowedRemoteAddresses() throws Exception {
+        for (String f : new String[] {"c.pem", "k.pem", "ca.pem"}) {
+            Files.writeString(dir.resolve(f), "x");
+        }
         MetricsConfig loopback = client("metrics:\n  listen: 127.0.0.1:9100\n");
         assertThat(loopback.enabled()).isTrue();
         assertThat(loopback.address().port()).isEqualTo(9100);
         assertThat(donor("metrics:\n  listen: 127.0.0.1:0\n").address().port()).isZero();
-        assertThat(donor("metrics:\n  listen: 10.0.0.5:9101\n  allowRemote: true\n").address().isLoopback())
-                .isFalse();
+        assertThatThrownBy(() -> donor("metrics:\n  listen: 10.0.0.5:9101\n  allowRemote: true\n"))
+                .hasMessageContaining("metrics.listen: 10.0.0.5:9101 is not loopback: the endpoint is then served"
+                        + " only over TLS");
+        assertThat(client("metrics:\n  listen: 10.0.0.5:9101\n  allowRemote: true\ntls:\n  enabled: true\n"
+                + "  certificateChain: " + dir.resolve("c.pem") + "\n  privateKey: " + dir.resolve("k.pem")
+                + "\n  trustedCertificates: " + dir.resolve("ca.pem") + "\n").address()
+                .isLoopback()).isFalse();
     }
 
     @ParameterizedTest
