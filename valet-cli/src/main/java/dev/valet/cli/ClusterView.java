@@ -31,12 +31,15 @@ final class ClusterView implements AutoCloseable {
     private final List<DonorAddress> donors;
     private final String identity;
     private final String title;
+    private final Duration connectTimeout;
     private final RecentEvents events = new RecentEvents();
     private final Map<String, DonorSurvey.Report> last = new HashMap<>();
     private final ScheduledExecutorService surveyor;
     private volatile List<DonorSurvey.Report> reports = List.of();
 
-    private ClusterView(DonorTransport transport, List<DonorAddress> donors, String identity, String title) {
+    private ClusterView(DonorTransport transport, List<DonorAddress> donors, String identity, String title,
+                        Duration connectTimeout) {
+        this.connectTimeout = connectTimeout;
         this.transport = transport;
         this.donors = donors;
         this.identity = identity;
@@ -50,8 +53,8 @@ final class ClusterView implements AutoCloseable {
 
     /** Asks the donors once now, then every {@code interval} until closed. */
     static ClusterView start(DonorTransport transport, List<DonorAddress> donors, String identity, String title,
-                             Duration interval) {
-        ClusterView view = new ClusterView(transport, donors, identity, title);
+                             Duration interval, Duration connectTimeout) {
+        ClusterView view = new ClusterView(transport, donors, identity, title, connectTimeout);
         view.survey();
         view.surveyor.scheduleWithFixedDelay(view::survey, interval.toMillis(), interval.toMillis(),
                 TimeUnit.MILLISECONDS);
@@ -60,7 +63,7 @@ final class ClusterView implements AutoCloseable {
 
     private void survey() {
         try {
-            List<DonorSurvey.Report> now = DonorSurvey.take(transport, donors, identity);
+            List<DonorSurvey.Report> now = DonorSurvey.take(transport, donors, identity, connectTimeout);
             for (DonorSurvey.Report r : now) {
                 DonorSurvey.Report before = last.put(r.donor(), r);
                 if (before == null) {

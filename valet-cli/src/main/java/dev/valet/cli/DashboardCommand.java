@@ -77,7 +77,7 @@ final class DashboardCommand implements Callable<Integer> {
         TerminationSignals.onTermination(signal -> stop.countDown());
         try (DonorTransport transport = Connections.transport(config);
              ClusterView view = ClusterView.start(transport, donors, config.identity(),
-                     "valet cluster (" + config.portalList() + ")", interval);
+                     "valet cluster (" + config.portalList() + ")", interval, config.connectTimeout());
              MetricsEndpoint endpoint = MetricsEndpoint.start(config.metrics(), view::collect,
                      new DashboardHandler(view::state), config.tls())) {
             LOG.info("dashboard of {} donors at {}/", donors.size(), endpoint.url());

@@ -7,6 +7,7 @@ import dev.valet.client.transport.DonorUnavailableException;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.DonorStats;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -35,9 +36,16 @@ final class DonorSurvey {
     record Report(String donor, boolean up, String reason, long rttMicros, int otherClients, DonorStats stats) {
     }
 
-    /** Asks every donor at once; the reports in portal.list's order. */
-    static List<Report> take(DonorTransport transport, List<DonorAddress> donors, String identity) {
-        List<CompletableFuture<DonorConnection>> futures = Connections.open(transport, donors, identity);
+    /**
+     * Asks every donor at once; the reports in portal.list's order. A handshake that times out (a busy host) is
+     * tried once more with twice {@code connectTimeout} before the donor counts as down.
+     */
+    static List<Report> take(DonorTransport transport, List<DonorAddress> donors, String identity,
+                             Duration connectTimeout) {
+        List<CompletableFuture<DonorConnection>> futures = new ArrayList<>();
+        for (DonorAddress a : donors) {
+            futures.add(transport.connectPatiently(a, identity, connectTimeout, 2));
+        }
         List<Report> reports = new ArrayList<>();
         for (int i = 0; i < donors.size(); i++) {
             String donor = donors.get(i).toString();

@@ -81,7 +81,8 @@ final class StatusCommand implements Callable<Integer> {
         try (DonorTransport transport = Connections.transport(config)) {
             int round = 0;
             while (true) {
-                List<DonorSurvey.Report> reports = DonorSurvey.take(transport, donors, config.identity());
+                List<DonorSurvey.Report> reports = DonorSurvey.take(transport, donors, config.identity(),
+                        config.connectTimeout());
                 down = (int) reports.stream().filter(r -> !r.up()).count();
                 print(out, reports, watchSeconds != null);
                 round++;
