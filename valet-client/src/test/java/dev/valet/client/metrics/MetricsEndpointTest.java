@@ -1,6 +1,8 @@
 package dev.valet.client.metrics;
 
 import dev.valet.client.engine.Engine;
+import dev.valet.client.kernel.KernelChannel;
+import dev.valet.client.tier.TierStats;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.config.ConfigLoader;
 import dev.valet.common.metrics.MetricsEndpoint;
@@ -27,6 +29,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class MetricsEndpointTest {
     private static final int PAGES = 256;
+    /** Kernel channel counters: requests 1, reads 2, writes 3, flushes 4, invalid 5, failed 6, ... 2 s in engine. */
+    private static final KernelChannel.Stats KERNEL = new KernelChannel.Stats(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+            13, 2_000_000_000L);
+    /** Host tier counters: slots 1, writes 2, ..., hits 5, ..., dirty 9, clean 10, free 11, ... */
+    private static final TierStats TIER = new TierStats(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
 
     @TempDir
     Path dir;
@@ -54,11 +61,17 @@ class MetricsEndpointTest {
             List<DonorAddress> addresses = donors.stream().map(DonorProcess::address).toList();
             try (Engine engine = Engine.start(config, addresses);
                  MetricsEndpoint endpoint = MetricsEndpoint.start(config.metrics(),
-                         new ClientMetrics(engine, null, null), null, config.tls())) {
+                         new ClientMetrics(engine, () -> KERNEL, () -> TIER), null, config.tls())) {
                 Scrape before = Scrape.of(endpoint.url());
                 assertThat(before.value("valet_client_write_pages_total")).isZero();
                 assertThat(before.value("valet_client_donors{state=\"live\"}")).isEqualTo(3);
                 assertThat(before.value("valet_client_slabs_mapped")).isZero();
+                // The kernel channel's and the host tier's counters, as valet client passes them (no device here).
+                assertThat(before.value("valet_client_kernel_requests_total{op=\"write\"}")).isEqualTo(3);
+                assertThat(before.value("valet_client_kernel_failed_requests_total")).isEqualTo(6);
+                assertThat(before.value("valet_client_kernel_engine_seconds_total")).isEqualTo(2.0);
+                assertThat(before.value("valet_client_tier_pages{state=\"dirty\"}")).isEqualTo(9);
+                assertThat(before.value("valet_client_tier_hit_pages_total")).isEqualTo(5);
                 Scrape donorBefore = Scrape.of(donors.get(0).metricsUrl());
                 assertThat(donorBefore.value("valet_donor_lent_bytes")).isZero();
                 assertThat(donorBefore.value("valet_donor_lend_limit_bytes")).isEqualTo(64 << 20);
