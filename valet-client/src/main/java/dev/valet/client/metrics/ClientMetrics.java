@@ -67,6 +67,8 @@ public final class ClientMetrics implements Consumer<MetricFamilies> {
     public static void transport(MetricFamilies f, WireCounters wire) {
         f.counter("valet_client_frames", "Request frames sent to donors.", wire.frames());
         f.counter("valet_client_flushes", "Socket writes (or RDMA doorbells) that carried them.", wire.flushes());
+        f.counter("valet_client_auth_failures", "Handshakes that failed authentication: a donor that could not"
+                + " prove the cluster secret, or refused this client's proof (TCP).", wire.authFailures());
         for (Map.Entry<String, DonorLatency> e : wire.latencies().entrySet()) {
             String donor = e.getKey();
             DonorLatency l = e.getValue();

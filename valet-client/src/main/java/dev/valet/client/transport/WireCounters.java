@@ -22,6 +22,7 @@ public final class WireCounters {
     private final AtomicLong replies = new AtomicLong();
     private final AtomicLong roundTripNanos = new AtomicLong();
     private final Map<String, DonorLatency> latencies = new ConcurrentHashMap<>();
+    private final AtomicLong authFailures = new AtomicLong();
 
     public void frameWritten() {
         frames.incrementAndGet();
@@ -51,6 +52,15 @@ public final class WireCounters {
 
     public long flushes() {
         return flushes.get();
+    }
+
+    /** A handshake failed authentication (the donor could not prove the secret, or refused ours). */
+    public void authFailed() {
+        authFailures.incrementAndGet();
+    }
+
+    public long authFailures() {
+        return authFailures.get();
     }
 
     /** The round trips to the donor at {@code address}; made at its first connection, then the same object. */

@@ -91,7 +91,12 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame>
      * AUTH_OK. Completes with the donor's HELLO_OK once the connection may carry requests.
      */
     CompletableFuture<HelloOk> hello(String identity) {
-        return control.handshake(new ClientHandshake(address, identity, secret)).thenApply(ok -> {
+        ClientHandshake handshake = new ClientHandshake(address, identity, secret);
+        return control.handshake(handshake).whenComplete((ok, e) -> {
+            if (e != null && handshake.authFailed()) {
+                wire.authFailed();
+            }
+        }).thenApply(ok -> {
             this.hello = ok;
             this.maxPagesPerRequest = Math.min(clientMaxPages, PageBatch.maxPages(ok.maxFrameBytes()));
             return ok;
