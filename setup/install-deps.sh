@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing Valet needs on Debian 12: a JDK 17, Maven, gcc, make and the verbs headers
 # (the build compiles native/verbs), what the kernel module's checks need (make -C native/kernel check: Debian's
-# kernel headers, and linux-source-6.1 for checkpatch.pl), and the packages of the VM test lab (setup/vm/: qemu,
+# kernel headers of 6.1 and 6.12, and linux-source-6.1 for checkpatch.pl), and the packages of the VM test lab (setup/vm/: qemu,
 # Debian's 6.1 guest kernel, busybox, RDMA/NBD user space). Safe to run again: it installs only what is missing and then
 # prints one line. Needs root (or sudo) only when something is missing. VALET_SKIP_VM_LAB=1 skips the VM lab
 # packages (not the build's).
@@ -24,10 +24,13 @@ vm_packages=(
 # The kernel module's checks build valet.ko out of tree (make, linux-headers-amd64: the headers of Debian's
 # kernel) and the prober (libc6-dev, also the static libc of setup/vm/hog.c), and run checkpatch.pl from
 # linux-source-6.1's tarball (perl, xz-utils). A minimal Debian 12 with --no-install-recommends lacks some of them.
-# The NBD front end's tests run libnbd's nbdinfo and nbdcopy against the export (libnbd-bin). The dashboard's test
-# drives Debian's headless chromium through Selenium and its chromedriver (chromium, chromium-driver).
-packages=(make libibverbs-dev librdmacm-dev linux-headers-amd64 linux-source-6.1 libc6-dev perl xz-utils libnbd-bin
-    chromium chromium-driver)
+# The NBD front end's tests run libnbd's nbdinfo and nbdcopy against the export (libnbd-bin).
+# The module must build W=1-clean for both kernels Debian 12 ships: 6.1 (linux-headers-amd64) and 6.12
+# (linux-headers-6.12-amd64, which brings its kernel image along: the headers depend on it).
+# The dashboard's test drives Debian's headless chromium through Selenium and its chromedriver (chromium,
+# chromium-driver).
+packages=(make libibverbs-dev librdmacm-dev linux-headers-amd64 linux-headers-6.12-amd64 linux-source-6.1 libc6-dev
+    perl xz-utils libnbd-bin chromium chromium-driver)
 [ "${VALET_SKIP_VM_LAB:-0}" = 1 ] || packages+=("${vm_packages[@]}")
 # One dpkg-query for all of them keeps a second run fast; "ii" = installed and configured.
 declare -A installed=()

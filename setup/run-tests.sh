@@ -20,8 +20,10 @@ if [ "${VALET_SKIP_VM_LAB:-0}" = 1 ]; then
     exit 0
 fi
 echo
-echo "run-tests: building the kernel module and its tools for the VM lab"
-make -s -C native/kernel
-make -s -C native/kernel tools
+echo "run-tests: building the kernel module and its tools for the VM lab's kernel"
+kver="$(setup/vm/lab.sh --kver)" # the kernel the lab boots
+[ -n "$kver" ] || { echo "run-tests: no guest kernel for the VM lab (setup/install-deps.sh)" >&2; exit 1; }
+make -s -C native/kernel KVER="$kver"
+make -s -C native/kernel KVER="$kver" tools
 echo "run-tests: VM lab: setup/vm/lab.sh all"
 setup/vm/lab.sh all

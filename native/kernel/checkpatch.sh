@@ -5,7 +5,7 @@
 # spelling.txt and const_structs.checkpatch are extracted once from Debian's linux-source tarball
 # (/usr/src/linux-source-*.tar.xz, package linux-source-6.1) into build/checkpatch/.
 #
-#   ./checkpatch.sh [FILE...]      default: the driver, its header and the prober
+#   ./checkpatch.sh [FILE...]      default: the driver, its header, the prober and the feature tests
 # Environment: CHECKPATCH=/path/to/checkpatch.pl uses that one instead; LINUX_SOURCE_TARBALL picks the tarball.
 # Exit status: checkpatch's (0 when clean), 2 when checkpatch.pl cannot be found.
 set -eu
@@ -41,7 +41,7 @@ fi
 
 cd "$here"
 if [ $# -eq 0 ]; then
-	set -- valet.c valet_uapi.h tools/valet-nlprobe.c
+	set -- valet.c valet_uapi.h tools/valet-nlprobe.c conftest/*.c
 fi
 # checkpatch.pl finds spelling.txt and const_structs.checkpatch next to itself.
 exec perl "$checkpatch" --no-tree --strict --show-types --summary-file -f "$@"

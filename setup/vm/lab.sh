@@ -7,11 +7,14 @@
 #                                                  benchmarks marked "# vm-all: no" (compare)
 #   setup/vm/lab.sh compare                        the swap comparison: valet (1 and 2 copies), nbd, zram, fio
 #   setup/vm/lab.sh --list
+#   setup/vm/lab.sh --kver                         print the guest kernel (build valet.ko for it: make KVER=...)
 #
 # --keep: keep every old result directory (by default only the newest $VALET_VM_KEEP_RESULTS are kept).
 # Environment: VALET_VM_TIMEOUT (seconds for the whole VM, default 4200), VALET_SCENARIO_TIMEOUT (default per
 # scenario, 300; a scenario's "# vm-timeout: N" header wins), VALET_VM_MEM (2G), VALET_VM_CPUS (2),
-# VALET_VM_KVER (guest kernel; default the newest in /lib/modules with a /boot/vmlinuz), VALET_VM_KEEP_RESULTS (10),
+# VALET_VM_KVER (guest kernel; default Debian's default kernel, the one linux-image-amd64 depends on, else the newest
+# in /lib/modules with a /boot/vmlinuz: installing 6.12's headers brings its image, which must not change the lab's
+# kernel), VALET_VM_KEEP_RESULTS (10),
 # VALET_VM_APPEND (extra kernel parameters), VALET_VM_KERNEL_IMAGE (boot this image instead), VALET_VM_PARALLEL
 # (VMs side by side for several scenarios: auto = 2 on a machine with 2 or more cores, else 1); VALET_CHAOS_* and
 # VALET_COMPARE_* are passed to the scenarios (setup/vm/README.md: chaos, compare). VALET_COMPARE_REF=REV (a commit)
@@ -60,6 +63,25 @@ scenarios_of_all() {
     done
 }
 
+# guest_kver: the guest kernel (see VALET_VM_KVER above); empty when none is installed.
+guest_kver() {
+    local k
+    if [ -n "${VALET_VM_KVER:-}" ]; then
+        echo "$VALET_VM_KVER"
+        return
+    fi
+    k="$(dpkg-query -W -f='${Depends}' linux-image-amd64 2>/dev/null | grep -o 'linux-image-[^ ,]*' | head -n 1)"
+    k="${k#linux-image-}"
+    if [ -n "$k" ] && [ -f "/boot/vmlinuz-$k" ] && [ -f "/lib/modules/$k/modules.dep" ]; then
+        echo "$k"
+        return
+    fi
+    for d in /lib/modules/*/; do
+        k="$(basename "$d")"
+        [ -f "/boot/vmlinuz-$k" ] && [ -f "/lib/modules/$k/modules.dep" ] && echo "$k"
+    done | sort -V | tail -n 1
+}
+
 usage() {
     sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
     echo "Scenarios: $(all_scenarios | tr '\n' ' ')"
@@ -71,6 +93,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --keep) keep=1 ;;
         --list) all_scenarios; exit 0 ;;
+        --kver) guest_kver; exit 0 ;;
         -h | --help) usage; exit 0 ;;
         -*) usage >&2; exit 2 ;;
         all) mapfile -t -O "${#scenarios[@]}" scenarios < <(scenarios_of_all) ;;
@@ -182,14 +205,8 @@ if command -v readelf >/dev/null && readelf -d "$busybox" 2>/dev/null | grep -q 
     die "$busybox is dynamically linked: install busybox-static (setup/install-deps.sh)"
 fi
 
-# The guest kernel is not this machine's kernel (uname -r): the newest installed one that has an image.
-kver="${VALET_VM_KVER:-}"
-if [ -z "$kver" ]; then
-    kver="$(for d in /lib/modules/*/; do
-        k="$(basename "$d")"
-        [ -f "/boot/vmlinuz-$k" ] && [ -f "/lib/modules/$k/modules.dep" ] && echo "$k"
-    done | sort -V | tail -n 1)"
-fi
+# The guest kernel is not this machine's kernel (uname -r): guest_kver.
+kver="$(guest_kver)"
 [ -n "$kver" ] || die "no guest kernel: need /lib/modules/KVER with /boot/vmlinuz-KVER (install linux-image-amd64)"
 [ -f "/boot/vmlinuz-$kver" ] || die "/boot/vmlinuz-$kver not found"
 [ -r "/boot/vmlinuz-$kver" ] || die "/boot/vmlinuz-$kver is not readable (run as root)"

@@ -121,10 +121,18 @@ YAML
     fi
 }
 
-# valet_start_client: starts 'valet client' and waits until /dev/valet0 is ready.
+# With VALET_NBD_SOCKET set (a path), valet_start_client serves the swap space as an NBD export on that unix socket
+# (`valet client --nbd`) instead of /dev/valet0, and valet_nbd_attach gives it to the kernel's nbd driver.
+VALET_NBD_SOCKET="${VALET_NBD_SOCKET:-}"
+VALET_NBD_DEV=/dev/nbd0
+VALET_NBD_ATTACHED=0
+
+# valet_start_client: starts 'valet client' and waits until /dev/valet0 (or the NBD export) is ready.
 valet_start_client() {
+    local nbd=()
+    [ -z "$VALET_NBD_SOCKET" ] || nbd=(--nbd "unix:$VALET_NBD_SOCKET")
     rm -f "$VALET_WORK/client.ready"
-    "$REPO/bin/valet" client --config "$VALET_WORK/valet.yaml" --ready-file "$VALET_WORK/client.ready" \
+    "$REPO/bin/valet" client --config "$VALET_WORK/valet.yaml" --ready-file "$VALET_WORK/client.ready" "${nbd[@]}" \
         >>"$OUT/$SCENARIO.client.log" 2>&1 &
     VALET_CLIENT_PID=$!
     local deadline=$(($(now_ms) + 240000))
@@ -133,7 +141,7 @@ valet_start_client() {
         [ "$(now_ms)" -lt "$deadline" ] || fail "valet client not ready after 240s (see $SCENARIO.client.log)"
         sleep 0.1
     done
-    [ -b "$VALET_DEV" ] || fail "$VALET_DEV missing after the client said ready"
+    [ -n "$VALET_NBD_SOCKET" ] || [ -b "$VALET_DEV" ] || fail "$VALET_DEV missing after the client said ready"
     log "valet client ready (pid $VALET_CLIENT_PID): $(cat "$VALET_WORK/client.ready")"
     log "memory: $(awk '/^(MemAvailable|Mlocked|SwapFree):/ { printf "%s %d MiB  ", $1, $2 / 1024 }' /proc/meminfo)"
 }
@@ -147,6 +155,17 @@ valet_start_stack() {
     valet_write_config "${1:-256M}" 16M 2
     valet_start_client
     swap_on "$VALET_DEV"
+}
+
+# valet_nbd_attach: the kernel's nbd driver on the client's NBD export: /dev/nbd0 through nbd-client (4 KiB blocks,
+# no timeout: a request waits for a slow engine rather than fail).
+valet_nbd_attach() {
+    modprobe nbd || fail "modprobe nbd failed"
+    wait_for_file "$VALET_NBD_DEV" 5 || fail "$VALET_NBD_DEV did not appear"
+    nbd-client -unix "$VALET_NBD_SOCKET" "$VALET_NBD_DEV" -b 4096 || fail "nbd-client could not attach the export"
+    VALET_NBD_ATTACHED=1
+    [ "$(cat /sys/block/nbd0/size)" -gt 0 ] || fail "$VALET_NBD_DEV has size 0 after nbd-client"
+    log "$VALET_NBD_DEV attached to unix:$VALET_NBD_SOCKET ($(($(cat /sys/block/nbd0/size) / 2048)) MiB)"
 }
 
 # valet_after_swapout PAGES CMD...: runs CMD (in the background) once PAGES more pages have been swapped out, so a
@@ -230,9 +249,15 @@ valet_tier_stat() {
     grep -o "tier: slots=.*" "$OUT/$SCENARIO.client.log" | tail -1 | grep -o "\b$1=[0-9.]*" | cut -d= -f2
 }
 
-# valet_cleanup: swap off, client and donors stopped, module unloaded. Safe to call twice.
+# valet_cleanup: swap off, /dev/nbd0 detached, client and donors stopped, module unloaded. Safe to call twice.
 valet_cleanup() {
     (swap_off "$VALET_DEV") || true
+    if [ "$VALET_NBD_ATTACHED" = 1 ]; then
+        (swap_off "$VALET_NBD_DEV") || true
+        nbd-client -d "$VALET_NBD_DEV" >/dev/null 2>&1 || log "nbd-client -d $VALET_NBD_DEV failed"
+        VALET_NBD_ATTACHED=0
+        modprobe -r nbd 2>/dev/null || true
+    fi
     if [ -n "$VALET_CLIENT_PID" ]; then
         valet_stop "$VALET_CLIENT_PID"
         VALET_CLIENT_PID=""

@@ -4,13 +4,14 @@
 # vm-all: no
 # The swap comparison (a benchmark, not a test of speed; `setup/vm/lab.sh compare`, not part of `all`). In this one
 # VM, one after the other: the comparison workload (COMPARE_WORKLOAD in guest/lib.sh) on zram, on nbd to nbdkit's
-# memory plugin, on /dev/valet0 with 1 copy and with 2 copies (3 donor processes on loopback, as nbdkit is); then
+# memory plugin, on nbd to Valet's NBD export (valet client --nbd, 1 copy; label nbdvalet), on /dev/valet0 with 1 copy
+# and with 2 copies (3 donor processes on loopback, as nbdkit is); then
 # fio (4 KiB random write and read, O_DIRECT, queue depth 1 and 32, every block verified) on zram, nbd and
 # /dev/valet0 with 1 copy. r1 and r2 run the engine alone (hostTier.size 0); a last run, "tier", has 2 copies and a
 # 32M host tier (an eighth of what the workload swaps out: what it gains comes from write-back and read-ahead, not
 # from holding the working set). Ends with the ratio line of docs/benchmarks.md:
 #   compare: r1_over_nbd=X r2_over_nbd=Y r1_over_zram=Z fio_qd32_read_r1_over_nbd=A fio_qd32_write_r1_over_nbd=B
-#            fio_qd1_read_r1_over_nbd=C tier_over_nbd=T tier_over_zram=U tier_seq_hit_rate=H
+#            fio_qd1_read_r1_over_nbd=C tier_over_nbd=T tier_over_zram=U tier_seq_hit_rate=H nbdvalet_r1_over_nbd=E
 # (on one line; workload time ratios: lower is better; fio IOPS ratios: higher is better; H: pages the tier served
 # per page swapped in, from the client's closing "tier:" line). With
 # VALET_COMPARE_REF=REV (lab.sh builds that commit's jar into target/vm/ref/), the reference build is measured too,
@@ -93,7 +94,7 @@ cpu_breakdown() {
 # on DEV after swapoff.
 measure() {
     local label="$1" dev="$2" qd rw procs=() i
-    if [ "$dev" = "$VALET_DEV" ]; then
+    if [ "$dev" = "$VALET_DEV" ] || [ "$VALET_NBD_ATTACHED" = 1 ]; then
         procs=("client=$VALET_CLIENT_PID")
         for i in "${!VALET_DONOR_PIDS[@]}"; do
             procs+=("donor$i=${VALET_DONOR_PIDS[i]}")
@@ -168,6 +169,21 @@ valet_measure() {
     VALET_DONOR_JVM=("${donor_jvm[@]}") VALET_CLIENT_JAVA_OPTS="$client_opts"
 }
 
+# valet_nbd_measure COPIES LABEL: like valet_measure, but the client serves the swap space as an NBD export (valet
+# client --nbd, no valet.ko) and the workload swaps to it through the kernel's nbd driver, as the nbd run does to
+# nbdkit.
+valet_nbd_measure() {
+    VALET_NBD_SOCKET="$VALET_WORK/nbd.sock"
+    valet_work
+    valet_start_donors 3 512M
+    valet_write_config 512M 16M "$1"
+    valet_start_client
+    valet_nbd_attach
+    measure "$2" "$VALET_NBD_DEV"
+    valet_cleanup
+    VALET_NBD_SOCKET=""
+}
+
 # jfr_options LABEL: with VALET_COMPARE_JFR=1, the client and the donors of run LABEL record a JFR profile (Java
 # methods sampled every 10-20 ms, allocations, locks) into $SCENARIO.LABEL.jfr/{client,donors}/, written when they
 # stop. Read it on the host: setup/vm/jfr-top.sh target/vm/results/latest/compare.r1.jfr/client. The recording
@@ -186,6 +202,7 @@ zram_stop
 nbd_start
 RUN_FIO=1 measure nbd "$NBD_DEV"
 nbd_stop
+valet_nbd_measure 1 nbdvalet
 # measure_ref: the reference build with 1 copy and fio (label ref1), when VALET_COMPARE_REF names one.
 measure_ref() {
     [ -n "${VALET_COMPARE_REF:-}" ] || return 0
@@ -209,7 +226,8 @@ tier_hit_rate="$(valet_tier_stat hit_rate)"
 metric tier_hit_rate "$tier_hit_rate"
 metric tier_pages_per_backing_call "$(ratio "$(valet_tier_stat backing_pages)" "$(valet_tier_stat backing_calls)")"
 
-conclude "compare-runs: seconds r1=${seconds[r1]} r2=${seconds[r2]} tier=${seconds[tier]} nbd=${seconds[nbd]} zram=${seconds[zram]}" \
+conclude "compare-runs: seconds r1=${seconds[r1]} r2=${seconds[r2]} tier=${seconds[tier]} nbd=${seconds[nbd]}" \
+    "nbdvalet=${seconds[nbdvalet]} zram=${seconds[zram]}" \
     "fio_iops(qd1 write/read, qd32 write/read) r1=${iops[write_qd1_r1]}/${iops[read_qd1_r1]}" \
     "${iops[write_qd32_r1]}/${iops[read_qd32_r1]} nbd=${iops[write_qd1_nbd]}/${iops[read_qd1_nbd]}" \
     "${iops[write_qd32_nbd]}/${iops[read_qd32_nbd]} zram=${iops[write_qd1_zram]}/${iops[read_qd1_zram]}" \
@@ -222,7 +240,8 @@ conclude "compare: r1_over_nbd=$(ratio "${seconds[r1]}" "${seconds[nbd]}")" \
     "fio_qd1_read_r1_over_nbd=$(ratio "${iops[read_qd1_r1]}" "${iops[read_qd1_nbd]}")" \
     "tier_over_nbd=$(ratio "${seconds[tier]}" "${seconds[nbd]}")" \
     "tier_over_zram=$(ratio "${seconds[tier]}" "${seconds[zram]}")" \
-    "tier_seq_hit_rate=$tier_hit_rate"
+    "tier_seq_hit_rate=$tier_hit_rate" \
+    "nbdvalet_r1_over_nbd=$(ratio "${seconds[nbdvalet]}" "${seconds[nbd]}")"
 if [ -n "${VALET_COMPARE_REF:-}" ]; then
     conclude "compare-ref: ref=$VALET_COMPARE_REF order=$([ "${VALET_COMPARE_REF_FIRST:-0}" = 1 ] && echo ref-first ||
         echo ref-second) r1_over_ref=$(ratio "${seconds[r1]}" "${seconds[ref1]}")" \

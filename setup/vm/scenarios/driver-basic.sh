@@ -34,7 +34,7 @@ trap cleanup EXIT
 ko="$src/valet.ko"
 probe="$src/tools/valet-nlprobe"
 fresh=1
-for f in "$src/valet.c" "$src/valet_uapi.h" "$src/Kbuild"; do
+for f in "$src/valet.c" "$src/valet_uapi.h" "$src/Kbuild" "$src/Makefile" "$src/conftest.sh" "$src"/conftest/*; do
     [ -f "$ko" ] && [ "$ko" -nt "$f" ] || fresh=0
 done
 [ "$fresh" = 1 ] && [ "$(modinfo -F vermagic "$ko" 2>/dev/null | cut -d' ' -f1)" = "$KVER" ] || fresh=0
@@ -42,7 +42,7 @@ done
 if [ "$fresh" = 0 ]; then
     log "building valet.ko and valet-nlprobe in the guest (the host's build is missing or stale)"
     mkdir -p build/tools
-    cp "$src"/{Kbuild,Makefile,valet.c,valet_uapi.h} build/
+    cp -r "$src"/{Kbuild,Makefile,valet.c,valet_uapi.h,conftest.sh,conftest} build/
     cp "$src/tools/valet-nlprobe.c" build/tools/
     time_it make -s -C build KVER="$KVER" modules tools >build.log 2>&1 || { cat build.log; fail "build failed"; }
     metric build_seconds "$ELAPSED"

@@ -36,13 +36,14 @@ import java.util.concurrent.Callable;
  * and prints the table and the JSON report.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
+        header = "Measure 4 KiB page operations through the engine against donors started on loopback.",
         description = {
             "Start donors on loopback (separate processes) and measure 4 KiB single-page operations through the"
                     + " engine for every combination of pattern (seq, rand) x operation (write, read) x queue depth"
                     + " x copies per slab (numReplica): one fresh engine per numReplica value, its whole span"
                     + " written once first (prefill, not measured) so every read reads a written page; then every"
                     + " case's warm-up once (so the JIT has compiled every path before anything is measured); then"
-                    + " per case its warm-up again and a measured run bounded by --ops and --seconds. Reads verify"
+                    + " per case its warm-up again and a measured run bounded by --ops and --duration. Reads verify"
                     + " every page (a stamp of page number and write generation at both ends, the fixed body in"
                     + " between).",
             "For reference, the same single-page round trips at depth 1 over a bare DonorConnection to one donor"
@@ -95,13 +96,25 @@ final class BenchCommand implements Callable<Integer> {
     List<Integer> replicas;
 
     @Option(names = "--ops", paramLabel = "N", defaultValue = "20000",
-            description = "Measured operations per case (0: bounded by --seconds only). Default: ${DEFAULT-VALUE}.")
+            description = "Measured operations per case (0: bounded by --duration only). Default: ${DEFAULT-VALUE}.")
     long ops;
 
-    @Option(names = "--seconds", paramLabel = "S", defaultValue = "10",
-            description = "Longest measured run per case, seconds (0: bounded by --ops only)."
-                    + " Default: ${DEFAULT-VALUE}.")
-    double seconds;
+    /** No picocli defaultValue: picocli would lay it over a value the hidden --seconds set. */
+    @Option(names = "--duration", paramLabel = "DURATION", converter = Converters.Time.class,
+            description = "Longest measured run per case, e.g. 10s or 500ms (0s: bounded by --ops only)."
+                    + " Default: 10s.")
+    Duration duration = Duration.ofSeconds(10);
+
+    /** The flag before --duration: a bare number of seconds. Hidden; kept so that older scripts run on. */
+    @Option(names = "--seconds", paramLabel = "S", hidden = true,
+            description = "Old form of --duration: seconds as a bare number (--seconds 8 is --duration 8s).")
+    void seconds(double value) {
+        if (value < 0 || Double.isNaN(value) || Double.isInfinite(value)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--seconds must be 0 or more, got "
+                    + value);
+        }
+        duration = Duration.ofNanos(Math.round(value * 1e9));
+    }
 
     @Option(names = "--warmup-ops", paramLabel = "N", defaultValue = "2000",
             description = "Operations run, not recorded, before each case (and once for every case in a warm-up"
@@ -182,9 +195,9 @@ final class BenchCommand implements Callable<Integer> {
                         + cluster.donors + "), got " + r);
             }
         }
-        if (ops < 0 || warmupOps < 0 || seconds < 0 || (ops == 0 && seconds == 0)) {
-            throw new CommandLine.ParameterException(cl, "--ops, --warmup-ops and --seconds must not be negative,"
-                    + " and --ops and --seconds not both 0");
+        if (ops < 0 || warmupOps < 0 || duration.isNegative() || (ops == 0 && duration.isZero())) {
+            throw new CommandLine.ParameterException(cl, "--ops, --warmup-ops and --duration must not be negative,"
+                    + " and --ops and --duration not both 0");
         }
         long spanBytes = span.bytes();
         slabBytes = cluster.slabSize.bytes();
@@ -221,8 +234,12 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private BenchPlan plan() {
-        return new BenchPlan(pageCount, slabBytes, patterns, operations, depths, replicas, ops, seconds, warmupOps,
-                reference, cluster.seed);
+        return new BenchPlan(pageCount, slabBytes, patterns, operations, depths, replicas, ops, durationSeconds(),
+                warmupOps, reference, cluster.seed);
+    }
+
+    private double durationSeconds() {
+        return duration.toNanos() / 1e9;
     }
 
     /** A progress bar per phase of the benchmark (nothing drawn with --no-progress). */
@@ -244,8 +261,8 @@ final class BenchCommand implements Callable<Integer> {
     private BenchReport.Config config() {
         return new BenchReport.Config(cluster.donors, cluster.donorMemory.toString(), span.toString(),
                 cluster.slabSize.toString(), patterns.stream().map(Enum::name).toList(),
-                operations.stream().map(Enum::name).toList(), depths, replicas, ops, seconds, warmupOps, cluster.seed,
-                PAGE, 1);
+                operations.stream().map(Enum::name).toList(), depths, replicas, ops, durationSeconds(), warmupOps,
+                cluster.seed, PAGE, 1);
     }
 
     private String commandLine() {

@@ -8,11 +8,15 @@ import dev.valet.common.config.ConfigLoader;
 import dev.valet.common.config.ConfigOverride;
 import dev.valet.common.metrics.MetricsEndpoint;
 import dev.valet.common.portal.DonorAddress;
+import dev.valet.common.protocol.FrameHeader;
 import dev.valet.tools.check.PageCheck;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.util.List;
@@ -20,6 +24,7 @@ import java.util.concurrent.Callable;
 
 /** {@code valet check}: write pages to donors, read them back, verify every byte. */
 @Command(name = "check", mixinStandardHelpOptions = true,
+        header = "Write pages to donors, read them back and verify every byte.",
         description = {
             "Write a known pattern to pages on the donors, read every page back and verify it (version, CRC32C,"
                     + " every byte). Slab s goes to donor s mod N. Ends with one summary line:",
@@ -65,8 +70,12 @@ final class CheckCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "Do not draw a progress bar.")
     boolean noProgress;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        validate();
         ClientConfig config = client.load(ConfigFlags.given(metrics).toArray(new ConfigOverride[0]));
         PageCheck.Options options = new PageCheck.Options(pages, cluster.slabSize.bytes(), firstSlab, batch,
                 window, rounds, cluster.seed, !keep);
@@ -79,6 +88,27 @@ final class CheckCommand implements Callable<Integer> {
                 spawned.succeeded();
             }
             return status;
+        }
+    }
+
+    /** Each bad flag named with its value, before anything connects or starts. */
+    private void validate() {
+        atLeast("--pages", pages, 1);
+        atLeast("--first-slab", firstSlab, 0);
+        atLeast("--batch", batch, 1);
+        atLeast("--window", window, 1);
+        atLeast("--rounds", rounds, 1);
+        atLeast("--donors", cluster.donors, 0);
+        long slab = cluster.slabSize.bytes();
+        if (slab < FrameHeader.PAGE_SIZE || slab % FrameHeader.PAGE_SIZE != 0) {
+            throw new ParameterException(spec.commandLine(), "--slab-size must be a multiple of 4K, got "
+                    + cluster.slabSize);
+        }
+    }
+
+    private void atLeast(String flag, long value, long least) {
+        if (value < least) {
+            throw new ParameterException(spec.commandLine(), flag + " must be at least " + least + ", got " + value);
         }
     }
 

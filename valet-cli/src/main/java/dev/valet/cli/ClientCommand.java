@@ -12,8 +12,10 @@ import dev.valet.client.tier.TierStats;
 import dev.valet.client.transport.WireCounters;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.config.ConfigOverride;
+import dev.valet.common.net.TlsContexts;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.posix.TerminationSignals;
+import io.netty.handler.ssl.SslContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -31,6 +33,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /** {@code valet client}: the daemon that serves /dev/valetN from the donors. */
 @Command(name = "client", mixinStandardHelpOptions = true,
+        header = "Serve /dev/valetN, the kernel module's swap device, from the donors (the client daemon).",
         description = {
             "Serve the block device /dev/valetN of the valet kernel module",
             "(setup/module.sh load) from the donors of portal.list: every page the",
@@ -147,9 +150,11 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
         long size = config.swapSpace().bytes();
         NbdExport export = NbdExport.of(size, (int) config.nbd().maxRequestBytes().bytes());
         try (Engine engine = Engine.start(config, donors);
-             NbdServer server = NbdServer.start(config.nbd(), export, PageStore.of(engine));
+             NbdServer server = NbdServer.start(config.nbd(), nbdTls(config), export,
+                     PageStore.of(engine), engine.eventLoops());
              ClientEndpoints endpoints = ClientEndpoints.start(config, engine, null, null)) {
-            LOG.info("serving nbd export at {} ({} bytes) for {}{}", server.endpoint(), size, config.identity(),
+            LOG.info("serving nbd export at {} ({} bytes) for {}{}{}", server.endpoint(), size, config.identity(),
+                    config.nbd().tlsRequired(config.tls()) ? ", TLS required (NBD_OPT_STARTTLS)" : "",
                     endpoints.summary());
             if (readyFile != null) {
                 writeReadyFile(readyFile, server.endpoint());
@@ -161,6 +166,11 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
                 Files.deleteIfExists(readyFile);
             }
         }
+    }
+
+    /** The TLS an NBD client must start (a TCP endpoint with tls.enabled), or null. */
+    private static SslContext nbdTls(ClientConfig config) {
+        return config.nbd().tlsRequired(config.tls()) ? TlsContexts.forServer(config.tls()).orElseThrow() : null;
     }
 
     /** The engine's closing counters: requests held for missing copies, donors suspected and live. */

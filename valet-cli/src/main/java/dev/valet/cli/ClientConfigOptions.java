@@ -15,7 +15,8 @@ import java.util.List;
 @ConfigKeysOf(ClientConfig.class)
 final class ClientConfigOptions {
     @Option(names = {"-c", "--config"}, paramLabel = "FILE",
-            description = "valet.yaml to read (default: none; built-in defaults, see docs/configuration.md).")
+            description = "valet.yaml to read. Without it: ./valet.yaml if there is one, else /etc/valet/valet.yaml if"
+                    + " there is one, else the built-in defaults (docs/configuration.md).")
     Path config;
 
     @Option(names = "--portal", paramLabel = "FILE",
@@ -36,11 +37,15 @@ final class ClientConfigOptions {
     @ConfigKey("auth.secretFile")
     Path secretFile;
 
-    /** valet.yaml (if given) with the flags, then {@code more} (a command's own settings), laid over it. */
+    /**
+     * valet.yaml ({@code --config}, else found by {@link ConfigSearch}) with the flags, then {@code more} (a command's
+     * own settings), laid over it.
+     */
     ClientConfig load(ConfigOverride... more) {
         List<ConfigOverride> overrides = new ArrayList<>(ConfigFlags.given(this, transport));
         overrides.addAll(List.of(more));
-        return ConfigFlags.load(config, ClientConfig.class, overrides);
+        return ConfigFlags.load(ConfigSearch.DEFAULT.find(config, "valet.yaml").orElse(null), ClientConfig.class,
+                overrides);
     }
 
     /** The donors of the configured portal.list. */

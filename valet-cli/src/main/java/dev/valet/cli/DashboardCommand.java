@@ -24,6 +24,7 @@ import java.util.concurrent.CountDownLatch;
 
 /** {@code valet dashboard}: the web dashboard's cluster view, from any machine that can reach the donors. */
 @Command(name = "dashboard", mixinStandardHelpOptions = true,
+        header = "Serve a web dashboard of the donors of portal.list (a cluster view from any machine).",
         description = {
             "Serve the web dashboard's cluster view: every donor of portal.list, asked as valet status asks"
                     + " (--interval), with its memory lent, offered and free, slabs, clients and round trip, a"

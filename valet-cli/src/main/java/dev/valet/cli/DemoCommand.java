@@ -25,6 +25,7 @@ import java.util.concurrent.Callable;
 
 /** {@code valet demo}: the whole engine on loopback, with a donor killed (or short of memory) half-way. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
+        header = "Show replication at work: donors on loopback, one lost half-way, every page verified.",
         description = {
             "Start donors on loopback (separate processes), write a working set through the engine with two copies"
                     + " of every slab, SIGKILL one donor half-way and carry on, wait until re-replication has"
@@ -153,10 +154,8 @@ final class DemoCommand implements Callable<Integer> {
             w2 = load.write(EngineLoad.sequential(half, pages, batch), this::fill, bar::stepBy);
         }
         boolean emptied = !evict || awaitEvicted(engine, victim.address(), Duration.ofMinutes(5));
-        boolean restored = engine.awaitFullyReplicated(Duration.ofMinutes(5), Duration.ofMillis(500),
-                s -> say("re-replication: %d/%d donors live, %d slabs mapped, %d short of copies, %d new copies,"
-                                + " %d pages copied", s.liveDonors(), s.donors(), s.slabsMapped(), s.slabsDegraded(),
-                        s.slabsRepaired(), s.pagesCopied()));
+        boolean restored = new RepairProgress(replicas, line -> say("%s", line))
+                .await(engine::stats, Duration.ofMinutes(5), Duration.ofMillis(500));
         EngineStats after = engine.stats();
         say("%s: %d slabs, every one with %d copies", restored ? "restored" : "NOT restored", after.slabsMapped(),
                 replicas);

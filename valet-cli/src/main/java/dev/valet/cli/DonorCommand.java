@@ -11,6 +11,7 @@ import java.util.concurrent.Callable;
 
 /** {@code valet donor}: lend this machine's idle memory to Valet clients. */
 @Command(name = "donor", mixinStandardHelpOptions = true,
+        header = "Lend this machine's idle memory to Valet clients (the donor daemon).",
         description = {
             "Lend this machine's idle memory to Valet clients over TCP, and over RDMA where the host has a device"
                     + " (--transport).",

@@ -12,7 +12,8 @@ import java.nio.file.Path;
 @ConfigKeysOf(DonorConfig.class)
 final class DonorConfigOptions {
     @Option(names = {"-c", "--config"}, paramLabel = "FILE",
-            description = "donor.yaml to read (default: none; built-in defaults, see docs/configuration.md).")
+            description = "donor.yaml to read. Without it: ./donor.yaml if there is one, else /etc/valet/donor.yaml if"
+                    + " there is one, else the built-in defaults (docs/configuration.md).")
     Path config;
 
     @Option(names = "--listen", paramLabel = "HOST:PORT", converter = Converters.ListenAddress.class,
@@ -64,8 +65,9 @@ final class DonorConfigOptions {
     @ConfigKey(value = "metrics.listen", defaultText = "empty: off")
     String metricsListen;
 
-    /** donor.yaml (if given) with the flags laid over it. */
+    /** donor.yaml ({@code --config}, else found by {@link ConfigSearch}) with the flags laid over it. */
     DonorConfig load() {
-        return ConfigFlags.load(config, DonorConfig.class, ConfigFlags.given(this));
+        return ConfigFlags.load(ConfigSearch.DEFAULT.find(config, "donor.yaml").orElse(null), DonorConfig.class,
+                ConfigFlags.given(this));
     }
 }

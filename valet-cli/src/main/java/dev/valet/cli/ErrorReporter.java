@@ -17,8 +17,7 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler, Com
     public int handleExecutionException(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
         boolean badInput = e instanceof ConfigException || e instanceof ConfigProblem
                 || e instanceof PortalListException || e instanceof IllegalArgumentException;
-        cmd.getErr().println("valet " + cmd.getCommandName() + ": " + (e.getMessage() != null ? e.getMessage()
-                : e.toString()));
+        cmd.getErr().println(name(cmd) + ": " + (e.getMessage() != null ? e.getMessage() : e.toString()));
         if ("DEBUG".equalsIgnoreCase(System.getenv("VALET_LOG_LEVEL"))) {
             e.printStackTrace(cmd.getErr());
         }
@@ -28,8 +27,15 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler, Com
     @Override
     public int handleParseException(CommandLine.ParameterException e, String[] args) {
         CommandLine cmd = e.getCommandLine();
-        cmd.getErr().println("valet " + cmd.getCommandName() + ": " + e.getMessage());
-        cmd.getErr().println("Try 'valet " + cmd.getCommandName() + " --help'.");
+        cmd.getErr().println(name(cmd) + ": " + e.getMessage());
+        // A mistyped command or flag: picocli knows the close matches ("Did you mean: valet check?").
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, cmd.getErr());
+        cmd.getErr().println("Try '" + name(cmd) + " --help'.");
         return EXIT_BAD_INPUT;
+    }
+
+    /** {@code valet} for the launcher itself, {@code valet check} for a command: how the user would type it. */
+    private static String name(CommandLine cmd) {
+        return cmd.getParent() == null ? "valet" : "valet " + cmd.getCommandName();
     }
 }

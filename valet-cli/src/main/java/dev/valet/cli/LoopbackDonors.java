@@ -10,14 +10,19 @@ import dev.valet.donor.memory.MemInfo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Donor processes a command starts on this machine for itself (check, demo, bench), with their logs in a scratch
  * folder that is deleted when the command succeeds and kept, and named, when it does not. They share a fresh
  * random cluster secret (a 0600 file in that folder), so the command's own connections run the authentication
  * handshake like any real cluster's: {@link #secret} is the client key that proves it.
+ *
+ * <p>A command stopped by SIGTERM or Ctrl-C never reaches its {@code close()}: a shutdown hook stops the donors
+ * and deletes the folder then, secret and all, so no donor outlives the command and no secret is left behind. A
+ * failed command keeps the logs but not the secret.
  */
 final class LoopbackDonors implements AutoCloseable {
     static final String EVICT_BELOW = "512M";
@@ -27,7 +32,11 @@ final class LoopbackDonors implements AutoCloseable {
 
     private final Path dir;
     private final Path secretFile;
-    private final List<DonorProcess> processes = new ArrayList<>();
+    /** Written by the command's thread, read by the shutdown hook's. */
+    private final List<DonorProcess> processes = new CopyOnWriteArrayList<>();
+    private final Thread onSignal = new Thread(this::stopOnSignal, "valet-donors-stop");
+    /** Set by close or the shutdown hook, whichever comes first; both hold the lock while they stop the donors. */
+    private boolean closed;
     private boolean succeeded;
 
     private LoopbackDonors(Path dir) {
@@ -46,6 +55,7 @@ final class LoopbackDonors implements AutoCloseable {
     static LoopbackDonors start(String purpose, int count, ByteSize memory, boolean lockMemory, String host,
                                 boolean memoryHook) throws IOException {
         LoopbackDonors donors = new LoopbackDonors(Files.createTempDirectory("valet-" + purpose + "-"));
+        Runtime.getRuntime().addShutdownHook(donors.onSignal);
         System.err.printf("starting %d donors on %s (logs in %s)%n", count, host, donors.dir);
         try {
             ClusterSecret.generate(donors.secretFile);
@@ -105,20 +115,50 @@ final class LoopbackDonors implements AutoCloseable {
     }
 
     /** The command succeeded: its donors' logs are not worth keeping. */
-    void succeeded() {
+    synchronized void succeeded() {
         succeeded = true;
     }
 
-    /** Stops every donor (SIGTERM), then deletes or names the log folder. */
+    /** Stops every donor (SIGTERM), then deletes the folder, or names it and deletes only the secret. */
     @Override
-    public void close() throws IOException {
-        for (DonorProcess p : processes) {
-            p.close();
+    public synchronized void close() throws IOException {
+        if (closed) {
+            return;
         }
+        closed = true;
+        try {
+            Runtime.getRuntime().removeShutdownHook(onSignal);
+        } catch (IllegalStateException e) {
+            // the JVM is already shutting down: the hook is running or about to, and finds this closed
+        }
+        processes.forEach(DonorProcess::close);
         if (succeeded) {
             Progress.deleteTree(dir);
         } else {
+            Files.deleteIfExists(secretFile);
             System.err.printf("donor logs kept in %s%n", dir);
+        }
+    }
+
+    /**
+     * The shutdown hook: the command was stopped (SIGTERM, Ctrl-C) before {@link #close}. Stops the donors, also
+     * one still starting (a child of this JVM whose arguments name the folder), and deletes the folder.
+     */
+    private synchronized void stopOnSignal() {
+        if (closed) {
+            return; // close() ran, or ran to the end while this waited for the lock
+        }
+        closed = true;
+        processes.forEach(DonorProcess::close);
+        String folder = dir.toString();
+        ProcessHandle.current().children()
+                .filter(p -> p.info().arguments().stream().flatMap(Arrays::stream).anyMatch(a -> a.startsWith(folder)))
+                .forEach(ProcessHandle::destroyForcibly);
+        try {
+            Progress.deleteTree(dir);
+            System.err.printf("stopped: %d donors stopped, %s deleted%n", processes.size(), dir);
+        } catch (IOException | RuntimeException e) {
+            System.err.printf("stopped: %d donors stopped; could not delete %s: %s%n", processes.size(), dir, e);
         }
     }
 }

@@ -6,6 +6,7 @@ import picocli.CommandLine.Option;
 
 /** {@code valet simulate-placement}: the placement policies compared in-process, no network. */
 @Command(name = "simulate-placement", mixinStandardHelpOptions = true,
+        header = "Compare placement policies on a simulated cluster (no network).",
         description = {
             "Compare rank-based placement with random and power-of-two-choices on a simulated cluster (no network):"
                     + " donors whose hosts need memory back evict copies; prints load balance and copies and slabs"

@@ -25,6 +25,7 @@ import java.util.concurrent.Callable;
 
 /** {@code valet status}: what every donor of portal.list reports. */
 @Command(name = "status", mixinStandardHelpOptions = true,
+        header = "Show each donor's memory, load and round trip, or the running client's own view (--client).",
         description = {
             "Ask every donor of portal.list for its STATS and print one line per donor: lend limit, used (lent),"
                     + " offered, host free memory (EWMA) and its gradient, slabs, clients (other than this"

@@ -24,7 +24,7 @@ class BenchCommandTest {
     void tinyBenchRunsEveryCaseCleanlyAndWritesJson() throws Exception {
         Path json = dir.resolve("bench.json");
         CliRun r = run("bench", "--donors", "2", "--donor-memory", "256M", "--span", "8M", "--ops", "300",
-                "--warmup-ops", "50", "--seconds", "30", "--patterns", "seq,rand", "--io", "write,read",
+                "--warmup-ops", "50", "--duration", "30s", "--patterns", "seq,rand", "--io", "write,read",
                 "--depths", "1,4", "--replicas", "1,2", "--json", json.toString(), "--no-progress");
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("pattern", "ops/s", "p99.9_us", "engine vs bare transport", "alloc_B",

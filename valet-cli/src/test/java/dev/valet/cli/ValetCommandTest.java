@@ -2,12 +2,15 @@ package dev.valet.cli;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -106,6 +109,76 @@ class ValetCommandTest {
                 "--no-progress");
         // Exit 0 only when that donor holds no slab any more, every page verified, and every slab has two copies.
         assertThat(r.exit()).as(r.err()).isZero();
+    }
+
+    @Test
+    void mistypedCommandSuggestsTheClosest() {
+        CliRun r = run("chek");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).startsWith("valet: Unmatched argument at index 0: 'chek'").contains("Did you mean")
+                .contains("check").contains("Try 'valet --help'.").doesNotContain("valet valet");
+    }
+
+    @Test
+    void mistypedFlagOfACommandSuggestsTheClosest() {
+        CliRun r = run("check", "--page", "5");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).startsWith("valet check: ").contains("--pages").contains("Try 'valet check --help'.");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+            --pages   | -5 | --pages must be at least 1, got -5
+            --pages   | 0  | --pages must be at least 1, got 0
+            --batch   | 0  | --batch must be at least 1, got 0
+            --window  | -1 | --window must be at least 1, got -1
+            --rounds  | 0  | --rounds must be at least 1, got 0
+            --first-slab | -2 | --first-slab must be at least 0, got -2
+            --slab-size  | 6K | --slab-size must be a multiple of 4K, got 6K
+            """)
+    void badCheckOptionIsNamedWithItsValue(String flag, String value, String message) {
+        CliRun r = run("check", flag, value, "--no-progress");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).startsWith("valet check: " + message).doesNotContain("Options[");
+    }
+
+    @Test
+    void everySummaryInTheTopLevelHelpIsWhole() {
+        CliRun r = run("--help");
+        assertThat(r.exit()).isZero();
+        CommandLine root = new CommandLine(new ValetCommand());
+        for (CommandLine sub : root.getSubcommands().values()) {
+            CommandSpec spec = sub.getCommandSpec();
+            String[] header = spec.usageMessage().header();
+            String summary = header.length > 0 ? header[0] : spec.usageMessage().description()[0];
+            assertThat(summary).as(spec.name() + "'s summary").endsWith(".");
+            // The listing wraps a summary but shows all of it: its last word is there.
+            String[] words = summary.split(" ");
+            assertThat(r.out()).as(spec.name()).contains(words[words.length - 1]);
+        }
+    }
+
+    @Test
+    void testHooksAndOldFlagsStayOutOfHelp() {
+        assertThat(run("donor", "--help").out()).doesNotContain("--meminfo-file");
+        assertThat(run("bench", "--help").out()).contains("--duration=DURATION").doesNotContain("--seconds");
+    }
+
+    @Test
+    void benchDurationTakesAUnitLikeEveryOtherDuration() {
+        CliRun r = run("bench", "--duration", "8");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--duration").contains("'8'");
+
+        CommandLine cli = new CommandLine(new ValetCommand());
+        cli.parseArgs("bench", "--duration", "1500ms");
+        assertThat(((BenchCommand) cli.getSubcommands().get("bench").getCommand()).duration)
+                .isEqualTo(Duration.ofMillis(1500));
+        // The old flag, a bare number of seconds, still works for older scripts.
+        cli = new CommandLine(new ValetCommand());
+        cli.parseArgs("bench", "--seconds", "8");
+        assertThat(((BenchCommand) cli.getSubcommands().get("bench").getCommand()).duration)
+                .isEqualTo(Duration.ofSeconds(8));
     }
 
     @Test

@@ -32,10 +32,25 @@ public final class TestCertificates {
 
     /** A certificate whose subject alternative name is {@code san}, e.g. {@code ip:192.0.2.1}. */
     public static Identity create(Path dir, String name, String san) throws IOException, InterruptedException {
+        return create(dir, name, san, "EC");
+    }
+
+    /**
+     * A certificate for 127.0.0.1 with an RSA key, for GnuTLS (libnbd's tools), which cannot read the JDK's PKCS#8
+     * encoding of an EC key.
+     */
+    public static Identity createRsa(Path dir, String name) throws IOException, InterruptedException {
+        return create(dir, name, "ip:127.0.0.1", "RSA");
+    }
+
+    private static Identity create(Path dir, String name, String san, String keyAlgorithm)
+            throws IOException, InterruptedException {
         Path store = dir.resolve(name + ".p12");
+        boolean ec = keyAlgorithm.equals("EC");
         char[] pass = "changeit".toCharArray();
         Process p = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair", "-alias", name, "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=" + name,
+                "-genkeypair", "-alias", name, "-keyalg", keyAlgorithm, ec ? "-groupname" : "-keysize",
+                ec ? "secp256r1" : "2048", "-dname", "CN=" + name,
                 "-ext", "san=" + san, "-validity", "2", "-keystore", store.toString(), "-storetype", "PKCS12",
                 "-storepass", new String(pass), "-keypass", new String(pass)))
                 .redirectErrorStream(true).start();

@@ -229,6 +229,11 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /** The event loops of the donors' TCP connections (null over RDMA alone): see {@link DonorTransport#eventLoops}. */
+    public io.netty.channel.EventLoopGroup eventLoops() {
+        return transport.eventLoops();
+    }
+
     /** What the transport put on the wire so far (frames and flushes; see {@link WireCounters}). */
     public WireCounters wire() {
         return transport.wire();

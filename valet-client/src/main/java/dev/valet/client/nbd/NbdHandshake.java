@@ -6,6 +6,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.ssl.SslContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,7 +17,9 @@ import java.util.List;
  * options until NBD_OPT_GO or NBD_OPT_EXPORT_NAME, when it puts the transmission phase's handlers in its place.
  * A client that does not speak fixed newstyle, sets an unknown flag, sends a wrong magic or an option longer than
  * {@link #MAX_OPTION_BYTES} is disconnected; a malformed option gets NBD_REP_ERR_INVALID, an unknown one
- * NBD_REP_ERR_UNSUP.
+ * NBD_REP_ERR_UNSUP. With a TLS context TLS is required: until NBD_OPT_STARTTLS has been answered and TLS set up,
+ * every option but STARTTLS and ABORT gets NBD_REP_ERR_TLS_REQD (NBD_OPT_EXPORT_NAME, which cannot be refused, a
+ * disconnect); without one, STARTTLS gets NBD_REP_ERR_POLICY.
  */
 final class NbdHandshake extends ByteToMessageDecoder {
     private static final Logger LOG = LoggerFactory.getLogger(NbdHandshake.class);
@@ -25,14 +28,18 @@ final class NbdHandshake extends ByteToMessageDecoder {
 
     private final NbdExport export;
     private final PageStore store;
+    /** TLS the client must start first, or null when it is not offered. */
+    private final SslContext tls;
+    private boolean tlsStarted;
     private boolean flagsRead;
     /** After NBD_OPT_ABORT or a hang-up: whatever else arrives is dropped. */
     private boolean finished;
     private boolean noZeroes;
 
-    NbdHandshake(NbdExport export, PageStore store) {
+    NbdHandshake(NbdExport export, PageStore store, SslContext tls) {
         this.export = export;
         this.store = store;
+        this.tls = tls;
     }
 
     @Override
@@ -83,8 +90,17 @@ final class NbdHandshake extends ByteToMessageDecoder {
         }
     }
 
-    /** Answers one option; true when the handshake is over (transmission, or the client aborted). */
+    /** Answers one option; true when the handshake is over (transmission, or the client aborted or must). */
     private boolean option(ChannelHandlerContext ctx, int option, ByteBuf data) {
+        if (tls != null && !tlsStarted && option != NbdProtocol.OPT_STARTTLS && option != NbdProtocol.OPT_ABORT) {
+            if (option == NbdProtocol.OPT_EXPORT_NAME) {
+                hangUp(ctx, data, "NBD_OPT_EXPORT_NAME before STARTTLS, which this server requires");
+                return true;
+            }
+            NbdReplies.error(ctx, option, NbdProtocol.REP_ERR_TLS_REQD, "this server requires TLS: NBD_OPT_STARTTLS");
+            ctx.flush();
+            return false;
+        }
         switch (option) {
             case NbdProtocol.OPT_EXPORT_NAME -> {
                 NbdReplies.exportName(ctx, export, noZeroes);
@@ -111,10 +127,43 @@ final class NbdHandshake extends ByteToMessageDecoder {
                     return true;
                 }
             }
-            case NbdProtocol.OPT_STARTTLS -> NbdReplies.error(ctx, option, NbdProtocol.REP_ERR_POLICY,
-                    "this server does not offer TLS (use a unix socket or loopback)");
+            case NbdProtocol.OPT_STARTTLS -> {
+                return startTls(ctx, option, data);
+            }
             default -> NbdReplies.error(ctx, option, NbdProtocol.REP_ERR_UNSUP,
                     "option " + option + " is not supported");
+        }
+        ctx.flush();
+        return false;
+    }
+
+    /**
+     * NBD_OPT_STARTTLS: refused when TLS is not offered, already running or the option has data; else acknowledged
+     * in clear, and TLS goes first in the pipeline once the acknowledgement is on the wire (the client starts its
+     * TLS handshake only after reading it). The options that follow come through TLS. True when the connection
+     * closes (bytes after STARTTLS that came before the acknowledgement could have).
+     */
+    private boolean startTls(ChannelHandlerContext ctx, int option, ByteBuf data) {
+        if (tls == null) {
+            NbdReplies.error(ctx, option, NbdProtocol.REP_ERR_POLICY,
+                    "this endpoint does not offer TLS (a unix socket, or tls is not enabled)");
+        } else if (tlsStarted || data.isReadable()) {
+            NbdReplies.error(ctx, option, NbdProtocol.REP_ERR_INVALID,
+                    tlsStarted ? "TLS is already running" : "NBD_OPT_STARTTLS takes no data");
+        } else if (actualReadableBytes() > 0) {
+            hangUp(ctx, internalBuffer(), "bytes after NBD_OPT_STARTTLS before its reply");
+            return true;
+        } else {
+            tlsStarted = true;
+            NbdReplies.ack(ctx, option);
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
+                if (f.isSuccess()) {
+                    ctx.pipeline().addFirst("tls", tls.newHandler(ctx.alloc()));
+                } else {
+                    ctx.close();
+                }
+            });
+            return false;
         }
         ctx.flush();
         return false;

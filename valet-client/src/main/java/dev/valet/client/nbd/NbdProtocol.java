@@ -34,6 +34,7 @@ final class NbdProtocol {
     static final int REP_ERR_UNSUP = 0x80000001;
     static final int REP_ERR_POLICY = 0x80000002;
     static final int REP_ERR_INVALID = 0x80000003;
+    static final int REP_ERR_TLS_REQD = 0x80000005;
 
     static final int INFO_EXPORT = 0;
     static final int INFO_NAME = 1;

@@ -4,13 +4,14 @@ import dev.valet.client.kernel.PageStore;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Serves one connection's requests from the page store, with simple replies that may go out of order. Owns the
- * connection's slots: one direct buffer allocated when the transmission phase starts, freed when the connection
- * is closed and the store has answered every request it was given (it may still be writing into a slot). A
+ * connection's slots and their direct buffers, allocated when the transmission phase starts and freed when the
+ * connection is closed and the store has answered every request it was given (it may still be writing into a slot). A
  * request not aligned to 4096 bytes, too long, or with an unknown command or flag gets EINVAL and changes
  * nothing; one past the end gets EINVAL (READ) or ENOSPC (writes). A write is acknowledged only when the store
  * has acknowledged it, which for the engine means its copies have it, so FUA needs nothing more and a FLUSH is
@@ -27,12 +28,12 @@ final class NbdRequestHandler {
     private final Channel channel;
     private final NbdExport export;
     private final PageStore store;
-    private final ByteBuf buffer;
     private final NbdSlot[] slots;
     private NbdRequestDecoder decoder;
     private int busy;
     private long nextWriteSeq;
     private boolean disconnecting;
+    private boolean closing;
     private boolean closed;
     private boolean released;
 
@@ -40,11 +41,9 @@ final class NbdRequestHandler {
         this.channel = channel;
         this.export = export;
         this.store = store;
-        int stride = NbdProtocol.REPLY_BYTES + export.maxRequestBytes();
-        this.buffer = Unpooled.directBuffer(stride * export.slots(), stride * export.slots());
         this.slots = new NbdSlot[export.slots()];
         for (int i = 0; i < slots.length; i++) {
-            slots[i] = new NbdSlot(this, buffer.slice(i * stride, stride));
+            slots[i] = new NbdSlot(this, NbdProtocol.REPLY_BYTES + export.maxRequestBytes());
         }
     }
 
@@ -152,8 +151,8 @@ final class NbdRequestHandler {
         }
     }
 
-    void eventLoopExecute(NbdSlot slot) {
-        channel.eventLoop().execute(slot);
+    void eventLoopExecute(Runnable task) {
+        channel.eventLoop().execute(task);
     }
 
     /** The store's answer to a slot's call, on the event loop. */
@@ -190,7 +189,11 @@ final class NbdRequestHandler {
         }
     }
 
-    /** Sends the simple reply of {@code slot} (with its data after a good READ); the slot frees once written. */
+    /**
+     * Sends the simple reply of {@code slot} (with its data after a good READ) from the slot's own buffer; the slot
+     * is free once the socket has written it ({@link NbdSlot.Buffer}). Replies written together leave in one flush
+     * (the pipeline's flush consolidation).
+     */
     private void reply(NbdSlot slot, int error, boolean withData) {
         slot.zeroNext = 0;
         slot.zeroEnd = 0;
@@ -201,10 +204,10 @@ final class NbdRequestHandler {
         ByteBuf r = slot.region;
         r.setInt(0, NbdProtocol.SIMPLE_REPLY_MAGIC).setInt(4, error).setLong(8, slot.cookie);
         r.setIndex(0, NbdProtocol.REPLY_BYTES + (withData ? (int) slot.length : 0));
-        channel.writeAndFlush(r.retain(), channel.newPromise().addListener(slot));
+        channel.writeAndFlush(r, channel.voidPromise());
     }
 
-    /** The slot's reply is out (or the connection is gone): the slot is free. */
+    /** The slot's reply is written (or dropped with the connection): the slot is free. */
     void replySent(NbdSlot slot) {
         slot.busy = false;
         busy--;
@@ -239,10 +242,17 @@ final class NbdRequestHandler {
             return;
         }
         if (!closed) {
-            channel.close();
+            if (!closing) {
+                // A slot frees when the next handler has taken its bytes, maybe before they are written: close
+                // after them.
+                closing = true;
+                channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            }
         } else if (!released) {
             released = true;
-            buffer.release();
+            for (NbdSlot slot : slots) {
+                slot.region.free();
+            }
         }
     }
 }

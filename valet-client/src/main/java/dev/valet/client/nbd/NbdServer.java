@@ -16,6 +16,8 @@ import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,33 +38,48 @@ public final class NbdServer implements AutoCloseable {
     private static final int THREADS = 2;
 
     private final EventLoopGroup group;
+    /** The group is the engine's, not this server's to shut down. */
+    private final boolean sharedGroup;
     private final ChannelGroup channels;
     private final Channel listener;
     private final Path socketPath;
     private final String endpoint;
 
-    private NbdServer(EventLoopGroup group, ChannelGroup channels, Channel listener, Path socketPath,
-            String endpoint) {
+    private NbdServer(EventLoopGroup group, boolean sharedGroup, ChannelGroup channels, Channel listener,
+            Path socketPath, String endpoint) {
         this.group = group;
+        this.sharedGroup = sharedGroup;
         this.channels = channels;
         this.listener = listener;
         this.socketPath = socketPath;
         this.endpoint = endpoint;
     }
 
+    /** Binds {@code config.listen()} and serves {@code export} from {@code store} on event loops of its own. */
+    public static NbdServer start(NbdConfig config, NbdExport export, PageStore store) throws IOException {
+        return start(config, null, export, store, null);
+    }
+
     /**
-     * Binds {@code config.listen()} and serves {@code export} from {@code store}.
+     * Binds {@code config.listen()} and serves {@code export} from {@code store}; with {@code tls}, clients must
+     * start TLS first (NBD_OPT_STARTTLS: {@link NbdHandshake}). With {@code engineLoops} (the
+     * engine's {@link dev.valet.client.engine.Engine#eventLoops}, when it is of the kind the endpoint needs) each
+     * connection runs on one of the loops the donors' connections run on, so a request and its answer change threads
+     * only where the loops differ; else on two loops of its own.
      *
      * @throws IOException when the endpoint cannot be bound (in use, no permission, a unix socket without epoll)
      */
-    public static NbdServer start(NbdConfig config, NbdExport export, PageStore store) throws IOException {
+    public static NbdServer start(NbdConfig config, SslContext tls, NbdExport export, PageStore store,
+            EventLoopGroup engineLoops) throws IOException {
         String unix = config.unixPath();
-        NettyTransport transport = unix != null ? NettyTransport.EPOLL : NettyTransport.select();
         if (unix != null && !Epoll.isAvailable()) {
             throw new IOException("nbd.listen " + config.listen() + ": a unix socket needs netty's native epoll,"
                     + " which cannot be loaded here: " + Epoll.unavailabilityCause());
         }
-        EventLoopGroup group = transport.newEventLoopGroup(THREADS, "valet-nbd");
+        NettyTransport shared = engineLoops == null ? null : NettyTransport.of(engineLoops);
+        boolean share = shared != null && (unix == null || shared == NettyTransport.EPOLL);
+        NettyTransport transport = share ? shared : unix != null ? NettyTransport.EPOLL : NettyTransport.select();
+        EventLoopGroup group = share ? engineLoops : transport.newEventLoopGroup(THREADS, "valet-nbd");
         ChannelGroup channels = new DefaultChannelGroup("nbd", GlobalEventExecutor.INSTANCE);
         ServerBootstrap bootstrap = new ServerBootstrap().group(group)
                 .channel(unix != null ? EpollServerDomainSocketChannel.class : transport.serverChannel())
@@ -70,7 +87,11 @@ public final class NbdServer implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         channels.add(ch);
-                        ch.pipeline().addLast("nbd-handshake", new NbdHandshake(export, store));
+                        // Replies written together (one task-queue run of answers from the engine) leave in one
+                        // flush, one syscall.
+                        ch.pipeline().addLast("flushes", new FlushConsolidationHandler(
+                                FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
+                        ch.pipeline().addLast("nbd-handshake", new NbdHandshake(export, store, tls));
                         ch.pipeline().addLast("nbd-errors", new ChannelInboundHandlerAdapter() {
                             @Override
                             public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
@@ -92,13 +113,17 @@ public final class NbdServer implements AutoCloseable {
                 InetSocketAddress bindTo = address.toSocketAddress();
                 listener = bootstrap.bind(bindTo).sync().channel();
             }
-            return new NbdServer(group, channels, listener, socketPath, config.listen());
+            return new NbdServer(group, share, channels, listener, socketPath, config.listen());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            if (!share) {
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            }
             throw new IOException("interrupted binding nbd.listen " + config.listen(), e);
         } catch (RuntimeException e) {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            if (!share) {
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            }
             throw new IOException("cannot serve NBD at " + config.listen() + ": " + e.getMessage(), e);
         }
     }
@@ -127,7 +152,9 @@ public final class NbdServer implements AutoCloseable {
     public void close() {
         listener.close().syncUninterruptibly();
         channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-        group.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+        if (!sharedGroup) {
+            group.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+        }
         if (socketPath != null) {
             try {
                 Files.deleteIfExists(socketPath);

@@ -1,20 +1,19 @@
 package dev.valet.client.nbd;
 
 import dev.valet.client.engine.PageIoDone;
-import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.buffer.UnpooledDirectByteBuf;
 
 /**
- * One request in flight on a connection, preallocated and reused: its part of the connection's buffer (a 16-byte
- * reply header, then up to the largest request's data), the request's fields, and the callbacks that carry it
- * through the engine ({@link PageIoDone}, on any thread), back onto the event loop ({@link Runnable}) and out
- * through the socket ({@link ChannelFutureListener}: the slot is free once its reply is written).
+ * One request in flight on a connection, preallocated and reused: its buffer (a 16-byte reply header, then up to the
+ * largest request's data), the request's fields, and the callbacks that carry it through the engine
+ * ({@link PageIoDone}, on any thread) and back onto the event loop ({@link Runnable}). The reply goes out from the
+ * buffer itself, and the slot is free again when the socket is done with it ({@link Buffer}).
  */
-final class NbdSlot implements PageIoDone, Runnable, ChannelFutureListener {
+final class NbdSlot implements PageIoDone, Runnable {
     final NbdRequestHandler handler;
     /** Bytes 0-15: the reply header; from 16: the data of a READ or WRITE. */
-    final ByteBuf region;
+    final Buffer region;
     long cookie;
     int type;
     int flags;
@@ -30,10 +29,13 @@ final class NbdSlot implements PageIoDone, Runnable, ChannelFutureListener {
     long zeroNext;
     long zeroEnd;
     private volatile Throwable error;
+    /** Frees the slot, on the event loop after the write that released its buffer (see {@link Buffer}). */
+    private final Runnable replySent;
 
-    NbdSlot(NbdRequestHandler handler, ByteBuf region) {
+    NbdSlot(NbdRequestHandler handler, int capacity) {
         this.handler = handler;
-        this.region = region;
+        this.region = new Buffer(this, capacity);
+        this.replySent = () -> handler.replySent(this);
     }
 
     void start(long cookie, int type, int flags, long offset, long length) {
@@ -63,9 +65,30 @@ final class NbdSlot implements PageIoDone, Runnable, ChannelFutureListener {
         handler.pageIoDone(this, failure);
     }
 
-    /** The reply has been written (or the connection failed): the slot is free. */
-    @Override
-    public void operationComplete(ChannelFuture future) {
-        handler.replySent(this);
+    /**
+     * A slot's direct buffer, written to the socket as the reply itself: netty releases a message once the next
+     * handler or the socket has taken its bytes (or drops it with a closed connection), and the last release,
+     * instead of freeing the memory, makes the buffer the slot's again and frees the slot, in a task of its own (the
+     * release comes in the middle of a write, where a new request must not start). So a reply costs no promise, no
+     * listener and no copy. {@link #free} returns the memory when the connection is done.
+     */
+    static final class Buffer extends UnpooledDirectByteBuf {
+        private final NbdSlot slot;
+
+        Buffer(NbdSlot slot, int capacity) {
+            super(UnpooledByteBufAllocator.DEFAULT, capacity, capacity);
+            this.slot = slot;
+        }
+
+        @Override
+        protected void deallocate() {
+            resetRefCnt();
+            slot.handler.eventLoopExecute(slot.replySent);
+        }
+
+        /** Frees the memory; the buffer is not used again. */
+        void free() {
+            super.deallocate();
+        }
     }
 }

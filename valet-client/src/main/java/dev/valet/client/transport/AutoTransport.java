@@ -1,6 +1,7 @@
 package dev.valet.client.transport;
 
 import dev.valet.common.portal.DonorAddress;
+import io.netty.channel.EventLoopGroup;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,6 +52,11 @@ public final class AutoTransport implements DonorTransport {
     @Override
     public WireCounters wire() {
         return tcp.wire();
+    }
+
+    @Override
+    public EventLoopGroup eventLoops() {
+        return tcp.eventLoops();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.valet.client.transport;
 
 import dev.valet.common.portal.DonorAddress;
+import io.netty.channel.EventLoopGroup;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -42,6 +43,15 @@ public interface DonorTransport extends AutoCloseable {
     /** What this transport's TCP connections put on the wire (none counted over RDMA yet). */
     default WireCounters wire() {
         return WireCounters.NONE;
+    }
+
+    /**
+     * The netty event loops this transport's connections run on, or null when it has none (RDMA). A front end
+     * whose channels run on them too hands requests to the donors' connections and takes their answers with no
+     * hand-off between threads when both sit on the same loop.
+     */
+    default EventLoopGroup eventLoops() {
+        return null;
     }
 
     /** "tcp", "rdma" or "auto", for logs. */

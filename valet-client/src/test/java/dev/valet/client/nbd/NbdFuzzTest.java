@@ -21,6 +21,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class NbdFuzzTest {
     static final long SIZE = 256 * 1024;
+    /**
+     * Request I's cookie is (I + 1) times this: two cookies differ in every one of their low five bytes, so one
+     * flipped byte cannot turn a cookie into another request's.
+     */
+    static final long COOKIE_SPREAD = 0x0101010101L;
     static final NbdExport EXPORT = new NbdExport("valet", SIZE, 16 * 1024, 4);
 
     /** Sends {@code bytes} in pieces of at most {@code piece} bytes, as a socket might deliver them. */
@@ -87,7 +92,8 @@ class NbdFuzzTest {
                 case 6 -> NbdProtocol.CMD_TRIM;
                 default -> NbdProtocol.CMD_WRITE_ZEROES;
             };
-            stream.writeBytes(NbdWire.request(0, type, cookie, offset, type == NbdProtocol.CMD_FLUSH ? 0 : 8192));
+            stream.writeBytes(NbdWire.request(0, type, cookie * COOKIE_SPREAD, offset,
+                    type == NbdProtocol.CMD_FLUSH ? 0 : 8192));
             if (type == NbdProtocol.CMD_WRITE) {
                 int value = (int) (cookie % 250) + 1;
                 stream.writeBytes(filled(value));
@@ -105,7 +111,7 @@ class NbdFuzzTest {
         }
         // Replies come in the order the requests finish: an error at once, a store call's answer after it.
         for (long[] reply = wire.reply(); reply != null; reply = wire.reply()) {
-            int request = (int) reply[0] - 1;
+            int request = reply[0] % COOKIE_SPREAD == 0 ? (int) (reply[0] / COOKIE_SPREAD) - 1 : -1;
             if (request < 0 || request >= mutated) {
                 break;
             }

@@ -5,8 +5,12 @@ import dev.valet.client.kernel.PageStore;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.config.ConfigLoader;
 import dev.valet.common.config.NbdConfig;
+import dev.valet.common.config.TlsConfig;
+import dev.valet.common.net.TlsContexts;
 import dev.valet.common.portal.DonorAddress;
+import dev.valet.client.TestCertificates;
 import dev.valet.donor.DonorProcess;
+import io.netty.handler.ssl.SslContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -19,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -66,17 +71,38 @@ class NbdRealClientTest {
     }
 
     private static NbdServer serve(String listen) throws IOException {
+        return serve(listen, null);
+    }
+
+    private static NbdServer serve(String listen, SslContext tls) throws IOException {
         NbdConfig config = ConfigLoader.parse("nbd-test", "nbd:\n  listen: " + listen + "\n", ClientConfig.class)
                 .nbd();
-        return NbdServer.start(config, NbdExport.of(SIZE, 256 * 1024), PageStore.of(engine));
+        return NbdServer.start(config, tls, NbdExport.of(SIZE, 256 * 1024), PageStore.of(engine),
+                engine.eventLoops());
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket probe = new ServerSocket(0)) {
+            return probe.getLocalPort();
+        }
     }
 
     /** Runs a command to its end (at most 2 minutes) and returns its output; fails on a non-zero exit. */
     private static String run(String... command) throws IOException, InterruptedException {
+        return exec(true, command);
+    }
+
+    /** Runs a command that must fail; returns its output. */
+    private static String runFailing(String... command) throws IOException, InterruptedException {
+        return exec(false, command);
+    }
+
+    private static String exec(boolean succeeds, String... command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(2, TimeUnit.MINUTES)).as("%s finished", command[0]).isTrue();
-        assertThat(p.exitValue()).as("%s exit status; output:%n%s", String.join(" ", command), out).isZero();
+        assertThat(p.exitValue() == 0).as("%s exit status %d; output:%n%s", String.join(" ", command), p.exitValue(),
+                out).isEqualTo(succeeds);
         return out;
     }
 
@@ -97,10 +123,7 @@ class NbdRealClientTest {
             assertThat(run("nbdinfo", "--list", "nbd+unix:///?socket=" + socket)).contains("valet");
         }
         assertThat(socket).doesNotExist();
-        int port;
-        try (ServerSocket probe = new ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
+        int port = freePort();
         try (NbdServer server = serve("tcp:127.0.0.1:" + port)) {
             assertThat(server.port()).isEqualTo(port);
             assertThat(run("nbdinfo", "--size", "nbd://127.0.0.1:" + port).strip()).isEqualTo(Long.toString(SIZE));
@@ -121,6 +144,68 @@ class NbdRealClientTest {
             run("nbdcopy", in.toString(), uri);
             run("nbdcopy", uri, out.toString());
             assertThat(sha256(out)).isEqualTo(sha256(in));
+        }
+    }
+
+    /**
+     * With TLS the export is reached only through NBD_OPT_STARTTLS, both sides checking the other's certificate
+     * (libnbd's tls-certificates folder: ca-cert.pem, client-cert.pem, client-key.pem); a client without TLS is
+     * refused, and so is one whose certificate the server does not trust.
+     */
+    @Test
+    void overTcpWithTlsOnlyAClientThatStartsTlsWithATrustedCertificateGetsIn() throws Exception {
+        Path certs = Files.createDirectories(dir.resolve("tls"));
+        TestCertificates.Identity serverId = TestCertificates.createRsa(certs, "server");
+        TestCertificates.Identity clientId = TestCertificates.createRsa(certs, "client");
+        Files.copy(serverId.certificate(), certs.resolve("ca-cert.pem"));
+        Files.copy(clientId.certificate(), certs.resolve("client-cert.pem"));
+        Files.copy(clientId.privateKey(), certs.resolve("client-key.pem"));
+        Path strangers = Files.createDirectories(dir.resolve("tls-stranger"));
+        TestCertificates.Identity stranger = TestCertificates.createRsa(strangers, "stranger");
+        Files.copy(serverId.certificate(), strangers.resolve("ca-cert.pem"));
+        Files.copy(stranger.certificate(), strangers.resolve("client-cert.pem"));
+        Files.copy(stranger.privateKey(), strangers.resolve("client-key.pem"));
+        SslContext tls = TlsContexts.forServer(new TlsConfig(true, serverId.certificate().toString(),
+                serverId.privateKey().toString(), clientId.certificate().toString())).orElseThrow();
+        int port = freePort();
+        try (NbdServer server = serve("tcp:127.0.0.1:" + port, tls)) {
+            assertThat(server.port()).isEqualTo(port);
+            assertThat(run("nbdinfo", "--size", "nbds://127.0.0.1:" + port + "/?tls-certificates=" + certs).strip())
+                    .isEqualTo(Long.toString(SIZE));
+            assertThat(runFailing("nbdinfo", "--size", "nbd://127.0.0.1:" + port)).containsIgnoringCase("TLS");
+            runFailing("nbdinfo", "--size", "nbds://127.0.0.1:" + port + "/?tls-certificates=" + strangers);
+            Path in = dir.resolve("tls-in.bin");
+            Path out = dir.resolve("tls-out.bin");
+            byte[] data = new byte[4 << 20];
+            new Random(19).nextBytes(data);
+            Files.write(in, data);
+            String uri = "nbds://127.0.0.1:" + port + "/?tls-certificates=" + certs;
+            run("nbdcopy", in.toString(), uri);
+            run("nbdcopy", uri, out.toString());
+            assertThat(out).hasSize(SIZE);
+            assertThat(Arrays.copyOf(Files.readAllBytes(out), data.length)).isEqualTo(data);
+        }
+    }
+
+    /**
+     * fio's nbd engine (libnbd, one connection, many requests in flight): random 4 KiB writes of every block, each
+     * read back and checked (crc32c), then the same with 64 KiB requests.
+     */
+    @Test
+    void fioWritesAndVerifiesThroughItsNbdEngine() throws Exception {
+        Path socket = dir.resolve("fio.sock");
+        try (NbdServer server = serve("unix:" + socket)) {
+            String uri = "--uri=nbd+unix:///?socket=" + socket;
+            assertThat(server.endpoint()).endsWith(socket.toString());
+            String out = run("fio", "--name=valet-nbd", "--ioengine=nbd", uri, "--rw=randwrite", "--bs=4k",
+                    "--size=8M", "--iodepth=16", "--verify=crc32c", "--do_verify=1", "--verify_fatal=1",
+                    "--verify_state_save=0",
+                    "--output-format=terse", "--terse-version=3");
+            assertThat(out).doesNotContain("verify:").contains("valet-nbd;");
+            out = run("fio", "--name=valet-nbd-64k", "--ioengine=nbd", uri, "--rw=randwrite", "--bs=64k",
+                    "--size=8M", "--iodepth=8", "--verify=crc32c", "--do_verify=1", "--verify_fatal=1",
+                    "--verify_state_save=0");
+            assertThat(out).contains("err= 0").doesNotContain("verify:");
         }
     }
 }

@@ -17,7 +17,7 @@ final class NbdWire {
 
     NbdWire(NbdExport export, MemoryPages store) {
         this.store = store;
-        this.channel = new EmbeddedChannel(new CopyOnWrite(), new NbdHandshake(export, store));
+        this.channel = new EmbeddedChannel(new CopyOnWrite(), new NbdHandshake(export, store, null));
     }
 
     /** Everything the server has written and the test has not read yet, with tasks run first. */

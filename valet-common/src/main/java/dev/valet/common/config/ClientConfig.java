@@ -143,7 +143,7 @@ public record ClientConfig(
         ConfigRules.inSection("hostTier", hostTier::validate);
         ConfigRules.inSection("auth", auth::validate);
         ConfigRules.inSection("tls", () -> tls.validate(false));
-        ConfigRules.inSection("nbd", nbd::validate);
+        ConfigRules.inSection("nbd", () -> nbd.validate(tls));
         ConfigRules.inSection("metrics", metrics::validate);
         if (metrics.enabled() && !metrics.address().isLoopback() && !(tls.enabled()
                 && tls.certificateChainPath().isPresent() && tls.privateKeyPath().isPresent())) {

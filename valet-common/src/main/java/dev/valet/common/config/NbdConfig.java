@@ -10,9 +10,9 @@ import java.util.Objects;
  *
  * @param listen          where the export is served: {@code unix:/path/of/socket} or {@code tcp:host:port};
  *                        empty (the default) serves /dev/valetN instead
- * @param allowInsecure   whether {@code listen} may be a TCP address other than loopback: NBD has no
- *                        authentication here and no TLS yet, so anyone who can reach the port can read and write
- *                        the swap space; default {@code false}
+ * @param allowInsecure   whether {@code listen} may be a TCP address other than loopback without TLS (the
+ *                        {@code tls} section): plain NBD has no authentication, so anyone who can reach the port
+ *                        can read and write the swap space; default {@code false}
  * @param maxRequestBytes largest READ or WRITE a client may send, advertised as the export's maximum block size;
  *                        each connection keeps one buffer of this size per request in flight: as many as fit in
  *                        32M, but at least 4 and at most 64; default {@code 2M}, allowed {@code 4K} to
@@ -43,8 +43,19 @@ public record NbdConfig(String listen, boolean allowInsecure, ByteSize maxReques
         return listen.startsWith(TCP_PREFIX) ? DonorAddress.parse(listen.substring(TCP_PREFIX.length())) : null;
     }
 
-    /** @throws ConfigProblem with the key path relative to {@code nbd} */
-    void validate() {
+    /**
+     * Whether clients must start TLS (NBD_OPT_STARTTLS) before anything else: on a TCP endpoint when the client's
+     * {@code tls} section is enabled. A unix socket is guarded by its file's permissions and never offers TLS.
+     */
+    public boolean tlsRequired(TlsConfig tls) {
+        return tls.enabled() && enabled() && unixPath() == null;
+    }
+
+    /**
+     * @param tls the client's {@code tls} section: with it enabled a TCP endpoint may be on any address
+     * @throws ConfigProblem with the key path relative to {@code nbd}
+     */
+    void validate(TlsConfig tls) {
         ConfigRules.requireBetween("maxRequestBytes", maxRequestBytes, ByteSize.ofKibibytes(4),
                 ByteSize.ofMebibytes(32));
         ConfigRules.requireMultipleOf("maxRequestBytes", maxRequestBytes, 4096);
@@ -66,10 +77,15 @@ public record NbdConfig(String listen, boolean allowInsecure, ByteSize maxReques
         } catch (IllegalArgumentException e) {
             throw new ConfigProblem("listen", e.getMessage());
         }
-        if (!address.isLoopback() && !allowInsecure) {
-            throw new ConfigProblem("listen", "refusing to serve NBD on " + address + ", which is not loopback:"
-                    + " NBD has no authentication and no TLS here, so any host that can reach it could read and"
-                    + " write the swap space; listen on 127.0.0.1 or a unix socket, or set nbd.allowInsecure: true");
+        if (tls.enabled() && (tls.certificateChainPath().isEmpty() || tls.privateKeyPath().isEmpty())) {
+            throw new ConfigProblem("listen", "serving NBD over TCP with tls.enabled needs this client's own"
+                    + " certificate: set tls.certificateChain and tls.privateKey (NBD clients check it)");
+        }
+        if (!address.isLoopback() && !allowInsecure && !tls.enabled()) {
+            throw new ConfigProblem("listen", "refusing to serve NBD on " + address + ", which is not loopback,"
+                    + " without TLS: any host that can reach it could read and write the swap space; listen on"
+                    + " 127.0.0.1 or a unix socket, enable tls (clients then must use STARTTLS), or set"
+                    + " nbd.allowInsecure: true");
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.valet.common.net;
 
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
@@ -45,6 +46,19 @@ public enum NettyTransport {
         if (System.getProperty("io.netty.allocator.lowMemory") == null) {
             System.setProperty("io.netty.allocator.lowMemory", "false");
         }
+    }
+
+    /** The kind of {@code group}'s loops, or null when it is neither (not made by {@link #newEventLoopGroup}). */
+    public static NettyTransport of(EventLoopGroup group) {
+        if (group instanceof IoEventLoopGroup io) {
+            if (io.isIoType(EpollIoHandler.class)) {
+                return EPOLL;
+            }
+            if (io.isIoType(NioIoHandler.class)) {
+                return NIO;
+            }
+        }
+        return null;
     }
 
     /** Native epoll when netty can load it, NIO otherwise. */

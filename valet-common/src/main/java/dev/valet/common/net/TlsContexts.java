@@ -13,8 +13,8 @@ import java.util.Optional;
 /**
  * Netty TLS contexts from a {@link TlsConfig}, on the JDK's own TLS engine ({@link SslProvider#JDK}): no native
  * library. The client checks the donor's certificate against {@code trustedCertificates} and that it names the
- * donor's address (host name or IP subject alternative name, as {@code portal.list} writes it); a donor with
- * {@code trustedCertificates} requires and checks a client certificate.
+ * donor's address (host name or IP subject alternative name, as {@code portal.list} writes it); a server (a donor,
+ * or a client's NBD export) with {@code trustedCertificates} requires and checks a client certificate.
  */
 public final class TlsContexts {
     private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
@@ -22,8 +22,11 @@ public final class TlsContexts {
     private TlsContexts() {
     }
 
-    /** The donor's context, or empty when TLS is off. */
-    public static Optional<SslContext> forDonor(TlsConfig tls) {
+    /**
+     * A server's context (a donor's, or a client's NBD export over TCP): its own certificate chain and key, and with
+     * {@code trustedCertificates} a client certificate that chains to them is required. Empty when TLS is off.
+     */
+    public static Optional<SslContext> forServer(TlsConfig tls) {
         if (!tls.enabled()) {
             return Optional.empty();
         }

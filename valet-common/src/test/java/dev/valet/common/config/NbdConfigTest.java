@@ -1,8 +1,13 @@
 package dev.valet.common.config;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -46,5 +51,40 @@ class NbdConfigTest {
     })
     void refusesBadValuesNamingTheKey(String line, String message) {
         assertThatThrownBy(() -> nbd("nbd:\n  " + line + "\n")).hasMessageContaining(message.strip());
+    }
+
+    @TempDir
+    Path dir;
+
+    /** A tls section, enabled, whose files exist (their contents are read only when a connection needs them). */
+    private String tls(boolean ownCertificate) throws IOException {
+        String yaml = "tls:\n  enabled: true\n  trustedCertificates: " + Files.writeString(dir.resolve("ca.pem"), "x")
+                + "\n";
+        if (ownCertificate) {
+            yaml += "  certificateChain: " + Files.writeString(dir.resolve("me.pem"), "x") + "\n  privateKey: "
+                    + Files.writeString(dir.resolve("me.key"), "x") + "\n";
+        }
+        return yaml;
+    }
+
+    @Test
+    void withTlsATcpExportRequiresStartTlsOnAnyAddressAndAUnixSocketNever() throws IOException {
+        ClientConfig c = ConfigLoader.parse("valet.yaml", tls(true) + "nbd:\n  listen: tcp:10.0.0.5:10809\n",
+                ClientConfig.class);
+        assertThat(c.nbd().tlsRequired(c.tls())).isTrue();
+        ClientConfig unix = ConfigLoader.parse("valet.yaml", tls(false) + "nbd:\n  listen: unix:/run/valet/nbd.sock\n",
+                ClientConfig.class);
+        assertThat(unix.nbd().tlsRequired(unix.tls())).isFalse();
+        ClientConfig plain = ConfigLoader.parse("valet.yaml", "nbd:\n  listen: tcp:127.0.0.1:10809\n",
+                ClientConfig.class);
+        assertThat(plain.nbd().tlsRequired(plain.tls())).isFalse();
+    }
+
+    @Test
+    void aTlsExportOverTcpNeedsTheClientsOwnCertificate() throws IOException {
+        String yaml = tls(false);
+        assertThatThrownBy(() -> ConfigLoader.parse("valet.yaml", yaml + "nbd:\n  listen: tcp:127.0.0.1:10809\n",
+                ClientConfig.class)).hasMessageContaining("nbd.listen: serving NBD over TCP with tls.enabled needs")
+                .hasMessageContaining("tls.certificateChain");
     }
 }

@@ -71,7 +71,7 @@ public final class DonorServer implements AutoCloseable {
             throw new IllegalStateException(exposure);
         }
         this.secret = config.auth().loadSecret().orElse(null);
-        this.tls = TlsContexts.forDonor(config.tls()).orElse(null);
+        this.tls = TlsContexts.forServer(config.tls()).orElse(null);
         this.store = new SlabStore(config.memory().bytes(), config.maxSlabBytes().bytes(), config.lockMemory(),
                 config.limits().maxSlabsPerClient());
         long intervalNanos = config.memorySampleInterval().toNanos();

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
 import java.util.function.LongConsumer;
 
 /**
@@ -40,7 +41,10 @@ public final class PageCheck {
         public Options {
             if (pages < 1 || slabBytes < FrameHeader.PAGE_SIZE || slabBytes % FrameHeader.PAGE_SIZE != 0
                     || pagesPerRequest < 1 || window < 1 || rounds < 1) {
-                throw new IllegalArgumentException("bad check options: " + this);
+                // Named field by field: in a compact constructor 'this' still has every field at 0.
+                throw new IllegalArgumentException("bad check options: pages=" + pages + " (at least 1), slabBytes="
+                        + slabBytes + " (a multiple of 4096), pagesPerRequest=" + pagesPerRequest + ", window="
+                        + window + ", rounds=" + rounds + " (each at least 1)");
             }
         }
 
@@ -117,20 +121,46 @@ public final class PageCheck {
         return donors.get((int) (slabIndex % donors.size()));
     }
 
+    /**
+     * Allocates every slab, each on its own: a slab a donor could not allocate (it died, it refused) fails its
+     * requests, which the result counts; the check goes on with the others.
+     */
     private void allocateSlabs() {
-        CompletableFuture<?>[] allocs = new CompletableFuture<?>[(int) options.slabs()];
-        for (long s = 0; s < options.slabs(); s++) {
-            allocs[(int) s] = donorOf(s).allocateSlab(options.firstSlabId() + s, options.slabBytes());
-        }
-        CompletableFuture.allOf(allocs).join();
+        eachSlab("allocated", (donor, slabId) -> donor.allocateSlab(slabId, options.slabBytes()));
     }
 
+    /**
+     * Frees every slab, each on its own: a donor that died during the check cannot free its slabs, which must not
+     * stop the others from being freed nor the check from reporting what it found.
+     */
     private void freeSlabs() {
-        CompletableFuture<?>[] frees = new CompletableFuture<?>[(int) options.slabs()];
+        eachSlab("freed", DonorConnection::freeSlab);
+    }
+
+    /** Runs {@code call} for every slab at once and waits for all; failures are logged (the first, and a count). */
+    private void eachSlab(String done, BiFunction<DonorConnection, Long, CompletableFuture<Void>> call) {
+        AtomicLong failures = new AtomicLong();
+        CompletableFuture<?>[] calls = new CompletableFuture<?>[(int) options.slabs()];
         for (long s = 0; s < options.slabs(); s++) {
-            frees[(int) s] = donorOf(s).freeSlab(options.firstSlabId() + s);
+            DonorConnection donor = donorOf(s);
+            long slabId = options.firstSlabId() + s;
+            CompletableFuture<Void> answer;
+            try {
+                answer = call.apply(donor, slabId);
+            } catch (RuntimeException e) {
+                answer = CompletableFuture.failedFuture(e);
+            }
+            calls[(int) s] = answer.exceptionally(err -> {
+                if (failures.getAndIncrement() == 0) {
+                    LOG.warn("slab {} on donor {} not {}: {}", slabId, donor.address(), done, err.toString());
+                }
+                return null;
+            });
         }
-        CompletableFuture.allOf(frees).join();
+        CompletableFuture.allOf(calls).join();
+        if (failures.get() > 0) {
+            LOG.warn("{} of {} slabs not {}", failures.get(), options.slabs(), done);
+        }
     }
 
     /** Calls {@code request} once per run of consecutive pages of one slab, at most one request's worth each. */

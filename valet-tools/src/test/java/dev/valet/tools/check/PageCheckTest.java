@@ -62,4 +62,39 @@ class PageCheckTest {
             }
         }
     }
+
+    @Test
+    void aDonorKilledAfterTheWritesFailsItsReadsAndFreesButTheCheckStillReports() throws Exception {
+        try (DonorProcess a = LocalDonors.process(dir, "a", "128M", "");
+             DonorProcess b = LocalDonors.process(dir, "b", "128M", "");
+             TcpTransport transport = LocalDonors.tcp()) {
+            List<DonorConnection> cs = List.of(LocalDonors.connect(transport, a, "dies"),
+                    LocalDonors.connect(transport, b, "dies"));
+            // 1 MiB slabs (256 pages): 4,096 pages are 16 slabs, the even ones on a, the odd ones on b.
+            PageCheck.Options options = new PageCheck.Options(4096, 1 << 20, 0, 32, 8, 1, 5, true);
+            AtomicLong progress = new AtomicLong();
+            PageCheck check = new PageCheck(cs, options, n -> {
+                // The last write's answer: every page is stored; b dies before the first read is sent.
+                if (progress.addAndGet(n) == options.pages()) {
+                    try {
+                        b.kill();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            });
+
+            PageCheck.Result r = check.run();
+
+            assertThat(b.isAlive()).isFalse();
+            assertThat(r.pagesWritten()).isEqualTo(4096);
+            assertThat(r.pagesVerified()).as("%s", r).isEqualTo(2048);
+            assertThat(r.mismatches()).isZero();
+            assertThat(r.failedRequests()).isEqualTo(2048 / 32);
+            assertThat(r.clean()).isFalse();
+            // a's slabs were freed even though b's could not be.
+            assertThat(cs.get(0).stats().join().slabCount()).isZero();
+            cs.forEach(DonorConnection::close);
+        }
+    }
 }

@@ -78,6 +78,11 @@ public final class TcpTransport implements DonorTransport {
     }
 
     @Override
+    public EventLoopGroup eventLoops() {
+        return group;
+    }
+
+    @Override
     public WireCounters wire() {
         return wire;
     }
