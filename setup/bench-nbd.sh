@@ -101,6 +101,8 @@ slabSize: 64M
 placement:
   numReplica: $copies
   serverSelectNum: 3
+control:
+  socket: ""
 YAML
     [ -z "$client_yaml" ] || cat "$client_yaml" >>"$work/r$copies.yaml"
     VALET_NO_BUILD=1 "$root/bin/valet" client --config "$work/r$copies.yaml" --nbd "unix:$work/r$copies.sock" \

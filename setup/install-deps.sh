@@ -27,8 +27,10 @@ vm_packages=(
 # The NBD front end's tests run libnbd's nbdinfo and nbdcopy against the export (libnbd-bin).
 # The module must build W=1-clean for both kernels Debian 12 ships: 6.1 (linux-headers-amd64) and 6.12
 # (linux-headers-6.12-amd64, which brings its kernel image along: the headers depend on it).
+# The dashboard's test drives Debian's headless chromium through Selenium and its chromedriver (chromium,
+# chromium-driver).
 packages=(make libibverbs-dev librdmacm-dev linux-headers-amd64 linux-headers-6.12-amd64 linux-source-6.1 libc6-dev
-    perl xz-utils libnbd-bin)
+    perl xz-utils libnbd-bin chromium chromium-driver)
 [ "${VALET_SKIP_VM_LAB:-0}" = 1 ] || packages+=("${vm_packages[@]}")
 # One dpkg-query for all of them keeps a second run fast; "ii" = installed and configured.
 declare -A installed=()

@@ -1,9 +1,12 @@
 package dev.valet.cli;
 
+import dev.valet.client.metrics.ClientMetrics;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.DonorTransport;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.config.ConfigLoader;
+import dev.valet.common.config.ConfigOverride;
+import dev.valet.common.metrics.MetricsEndpoint;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.tools.check.PageCheck;
@@ -15,6 +18,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -35,6 +39,9 @@ final class CheckCommand implements Callable<Integer> {
 
     @Mixin
     LoopbackClusterOptions cluster = new LoopbackClusterOptions(0, "1G", "16M", 42);
+
+    @Mixin
+    MetricsOption metrics;
 
     @Option(names = "--pages", paramLabel = "N", defaultValue = "65536",
             description = "Pages (4 KiB each) to write and verify. Default: ${DEFAULT-VALUE} (256 MiB).")
@@ -69,7 +76,7 @@ final class CheckCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         validate();
-        ClientConfig config = client.load();
+        ClientConfig config = client.load(ConfigFlags.given(metrics).toArray(new ConfigOverride[0]));
         PageCheck.Options options = new PageCheck.Options(pages, cluster.slabSize.bytes(), firstSlab, batch,
                 window, rounds, cluster.seed, !keep);
         if (cluster.donors == 0) {
@@ -106,11 +113,17 @@ final class CheckCommand implements Callable<Integer> {
     }
 
     private int check(ClientConfig config, List<DonorAddress> donors, PageCheck.Options options)
-            throws InterruptedException {
+            throws InterruptedException, IOException {
         try (DonorTransport transport = Connections.transport(config)) {
             List<DonorConnection> connections = Connections.openAllPatiently(transport, donors, config.identity(),
                     config.connectTimeout());
+            MetricsEndpoint endpoint = null;
             try {
+                // The transport's series (frames, round trips per donor and operation) while the check runs.
+                if (config.metrics().enabled()) {
+                    endpoint = MetricsEndpoint.start(config.metrics(),
+                            f -> ClientMetrics.transport(f, transport.wire()), null, config.tls());
+                }
                 PageCheck.Result r;
                 try (ProgressBar bar = Progress.bar("check", options.progressUnits(), noProgress)) {
                     r = new PageCheck(connections, options, bar::stepBy).run();
@@ -122,6 +135,9 @@ final class CheckCommand implements Callable<Integer> {
                 return r.clean() ? 0 : ErrorReporter.EXIT_FAILURE;
             } finally {
                 connections.forEach(DonorConnection::close);
+                if (endpoint != null) {
+                    endpoint.close();
+                }
             }
         }
     }

@@ -61,6 +61,9 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
     @Mixin
     NbdOption nbd;
 
+    @Mixin
+    MetricsOption metrics;
+
     @Option(names = "--ready-file", paramLabel = "FILE",
             description = "Once /dev/valetN is ready, write its path (e.g. /dev/valet0) to this file (atomically),"
                     + " for scripts such as setup/client.sh that wait for it; with --nbd, the NBD endpoint."
@@ -74,7 +77,7 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ClientConfig config = client.load(ConfigFlags.given(nbd).toArray(new ConfigOverride[0]));
+        ClientConfig config = client.load(ConfigFlags.given(nbd, metrics).toArray(new ConfigOverride[0]));
         List<DonorAddress> donors = ClientConfigOptions.donors(config);
         CountDownLatch stop = new CountDownLatch(1);
         String onSignal = config.nbd().enabled() ? "closing the NBD export and its connections"
@@ -110,14 +113,17 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
         };
         try (Engine engine = Engine.start(config, donors);
              KernelChannel channel = KernelChannel.open(PageStore.of(engine), KernelChannel.Settings.from(config),
-                     opener)) {
+                     opener);
+             ClientEndpoints endpoints = ClientEndpoints.start(config, engine, channel::stats,
+                     () -> tier.get() != null ? tier.get().stats() : null)) {
             channel.failure().thenAccept(e -> {
                 failure.set(e);
                 stop.countDown();
             });
             String device = channel.devicePath();
             waitForDeviceNode(Path.of(device));
-            LOG.info("serving {} ({} bytes) for {}", device, channel.deviceBytes(), config.identity());
+            LOG.info("serving {} ({} bytes) for {}{}", device, channel.deviceBytes(), config.identity(),
+                    endpoints.summary());
             if (readyFile != null) {
                 writeReadyFile(readyFile, device);
             }
@@ -145,9 +151,11 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
         NbdExport export = NbdExport.of(size, (int) config.nbd().maxRequestBytes().bytes());
         try (Engine engine = Engine.start(config, donors);
              NbdServer server = NbdServer.start(config.nbd(), nbdTls(config), export,
-                     PageStore.of(engine), engine.eventLoops())) {
-            LOG.info("serving nbd export at {} ({} bytes) for {}{}", server.endpoint(), size, config.identity(),
-                    config.nbd().tlsRequired(config.tls()) ? ", TLS required (NBD_OPT_STARTTLS)" : "");
+                     PageStore.of(engine), engine.eventLoops());
+             ClientEndpoints endpoints = ClientEndpoints.start(config, engine, null, null)) {
+            LOG.info("serving nbd export at {} ({} bytes) for {}{}{}", server.endpoint(), size, config.identity(),
+                    config.nbd().tlsRequired(config.tls()) ? ", TLS required (NBD_OPT_STARTTLS)" : "",
+                    endpoints.summary());
             if (readyFile != null) {
                 writeReadyFile(readyFile, server.endpoint());
             }

@@ -59,6 +59,12 @@ final class DonorConfigOptions {
     @ConfigKey("auth.allowUnauthenticated")
     Boolean allowUnauthenticated;
 
+    @Option(names = "--metrics-listen", paramLabel = "HOST:PORT",
+            description = "Serve Prometheus metrics at http://HOST:PORT/metrics, read-only; a loopback address"
+                    + " unless metrics.allowRemote is set (docs/operations.md).")
+    @ConfigKey(value = "metrics.listen", defaultText = "empty: off")
+    String metricsListen;
+
     /** donor.yaml ({@code --config}, else found by {@link ConfigSearch}) with the flags laid over it. */
     DonorConfig load() {
         return ConfigFlags.load(ConfigSearch.DEFAULT.find(config, "donor.yaml").orElse(null), DonorConfig.class,

@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
             "Run 'valet <command> --help' for the options of each command."},
         subcommands = {DonorCommand.class, DemoCommand.class, CheckCommand.class, StatusCommand.class,
             SimulatePlacementCommand.class, BenchCommand.class, ClientCommand.class, MemoryBenchCommand.class,
+            DashboardCommand.class,
             CommandLine.HelpCommand.class},
         modelTransformer = ConfigFlags.Help.class)
 public final class ValetCommand implements Runnable {

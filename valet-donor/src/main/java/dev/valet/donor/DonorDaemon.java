@@ -3,9 +3,11 @@ package dev.valet.donor;
 import dev.valet.common.config.ConfigException;
 import dev.valet.common.config.ConfigLoader;
 import dev.valet.common.config.DonorConfig;
+import dev.valet.common.metrics.MetricsEndpoint;
 import dev.valet.common.net.NettyTransport;
 import dev.valet.common.posix.TerminationSignals;
 import dev.valet.donor.memory.MemInfo;
+import dev.valet.donor.metrics.DonorMetrics;
 import dev.valet.donor.server.DonorServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,7 +38,9 @@ public final class DonorDaemon {
      *
      * @param memInfo   where the host's free memory is read: {@link MemInfo#system()}, or a test's file
      * @param readyFile once listening, the bound {@code HOST:PORT} is written to it (atomically), for scripts and
-     *                  tests that start a donor on port 0; null for none
+     *                  tests that start a donor on port 0; null for none. With {@code metrics.listen}, the
+     *                  endpoint's URL ({@code http://HOST:PORT}) is written first to the file of the same name
+     *                  ending in {@code .metrics}
      * @return the exit status, 0 after a signal
      */
     public static int run(DonorConfig config, MemInfo memInfo, Path readyFile) throws IOException,
@@ -47,11 +51,25 @@ public final class DonorDaemon {
         // would leave the JVM exiting with the signal's status). The hook stays as a fallback for other exits.
         TerminationSignals.onTermination(signal -> new Thread(server::close, "valet-donor-shutdown").start());
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "valet-donor-shutdown-hook"));
-        if (readyFile != null) {
-            writeReadyFile(readyFile, bound);
+        MetricsEndpoint metrics = null;
+        try {
+            if (config.metrics().enabled()) {
+                metrics = MetricsEndpoint.start(config.metrics(), new DonorMetrics(server.donor()), null,
+                        config.tls());
+                if (readyFile != null) {
+                    writeAtomically(readyFile.resolveSibling(readyFile.getFileName() + ".metrics"), metrics.url());
+                }
+            }
+            if (readyFile != null) {
+                writeReadyFile(readyFile, bound);
+            }
+            server.awaitClose();
+        } finally {
+            if (metrics != null) {
+                metrics.close();
+            }
+            server.close();
         }
-        server.awaitClose();
-        server.close();
         return 0;
     }
 
@@ -81,11 +99,14 @@ public final class DonorDaemon {
     }
 
     private static void writeReadyFile(Path file, InetSocketAddress bound) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         String host = bound.getAddress().getHostAddress();
-        String text = (host.contains(":") ? "[" + host + "]" : host) + ":" + bound.getPort() + "\n";
-        Files.writeString(tmp, text);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        writeAtomically(file, (host.contains(":") ? "[" + host + "]" : host) + ":" + bound.getPort());
         LOG.debug("ready file {} written", file);
+    }
+
+    private static void writeAtomically(Path file, String line) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, line + "\n");
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 }

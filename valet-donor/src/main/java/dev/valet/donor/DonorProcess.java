@@ -137,6 +137,14 @@ public final class DonorProcess implements AutoCloseable {
         return address;
     }
 
+    /**
+     * The URL ({@code http://127.0.0.1:PORT}) of its Prometheus endpoint, when its donor.yaml set
+     * {@code metrics.listen} (written by the donor before its ready file).
+     */
+    public String metricsUrl() throws IOException {
+        return Files.readString(workDir.resolve("donor-" + name + ".ready.metrics")).trim();
+    }
+
     public long pid() {
         return process.pid();
     }

@@ -28,6 +28,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -55,6 +56,8 @@ public final class Engine implements AutoCloseable {
     private final ReplicaWriter writer;
     private final ReplicaReader reader;
     private final int pagesPerRequest;
+    private final AtomicLong pagesWritten = new AtomicLong();
+    private final AtomicLong pagesRead = new AtomicLong();
 
     private Engine(ClientConfig config, List<DonorAddress> donors, BackupDisk backup) {
         this.config = config;
@@ -169,6 +172,7 @@ public final class Engine implements AutoCloseable {
         }
         map.checkPage(firstPage);
         map.checkPage(firstPage + count - 1);
+        (write ? pagesWritten : pagesRead).addAndGet(count);
         // Almost every request is one run: only one that crosses a slab or the request size counts its parts.
         PageIoDone each = runLength(map.slabOf(firstPage), firstPage, count) == count ? done
                 : new AllParts(runs(firstPage, count), done);
@@ -233,6 +237,26 @@ public final class Engine implements AutoCloseable {
     /** What the transport put on the wire so far (frames and flushes; see {@link WireCounters}). */
     public WireCounters wire() {
         return transport.wire();
+    }
+
+    /** Pages front ends asked to write so far (swap-outs, page by page). */
+    public long pagesWritten() {
+        return pagesWritten.get();
+    }
+
+    /** Pages front ends asked to read so far (swap-ins). */
+    public long pagesRead() {
+        return pagesRead.get();
+    }
+
+    /** How many copies each slab should have ({@code placement.numReplica}). */
+    public int replicasWanted() {
+        return config.placement().numReplica();
+    }
+
+    /** Slabs waiting for re-replication or migration now. */
+    public int repairQueued() {
+        return repair.queued();
     }
 
     public EngineStats stats() {

@@ -22,6 +22,7 @@ public final class ClientHandshake {
     private final String identity;
     private final ClusterSecret secret;
     private final byte[] clientNonce = ClusterSecret.freshNonce();
+    private volatile boolean authFailed;
 
     /** @param secret the cluster secret to prove and demand, or {@code null} for none */
     public ClientHandshake(DonorAddress address, String identity, ClusterSecret secret) {
@@ -32,6 +33,14 @@ public final class ClientHandshake {
 
     public Hello hello() {
         return new Hello(FrameHeader.VERSION, identity, clientNonce);
+    }
+
+    /**
+     * Whether authentication failed: the donor could not prove the secret, or closed the connection after AUTH (for
+     * the client's {@code valet_client_auth_failures} count).
+     */
+    public boolean authFailed() {
+        return authFailed;
     }
 
     /**
@@ -55,12 +64,14 @@ public final class ClientHandshake {
             return null;
         }
         if (challenge == null) {
+            authFailed = true;
             LOG.warn("{}: donor failed authentication: it has no cluster secret; closing", address);
             throw new DonorUnavailableException(address + ": the donor does not authenticate (it has no cluster"
                     + " secret); refused");
         }
         byte[] donorNonce = challenge.donorNonce();
         if (!ClusterSecret.matches(secret.donorProof(identity, clientNonce, donorNonce), challenge.donorProof())) {
+            authFailed = true;
             LOG.warn("{}: donor failed authentication: its proof does not match the cluster secret; closing",
                     address);
             throw new DonorUnavailableException(address + ": the donor's proof does not match the cluster secret;"
@@ -71,6 +82,7 @@ public final class ClientHandshake {
 
     /** The failure to report when the donor closes the connection instead of answering AUTH. */
     public DonorUnavailableException refusedAfterAuth(Throwable cause) {
+        authFailed = true;
         return new DonorUnavailableException(address + ": the donor closed the connection after AUTH (a different"
                 + " cluster secret, or it has limits.maxClients clients already): " + cause.getMessage(), cause);
     }

@@ -1,5 +1,7 @@
 package dev.valet.client.transport;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -8,7 +10,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * link serves: 1 when every request goes out alone, more when requests ready together share a flush;
  * {@code roundTripNanos / replies} is the mean time from a request's frame to its reply: the transport and the
  * donor's share of a request's time. Counted without allocating; read by {@code valet bench} (through
- * valet-tools' {@code ThreadCosts}) as {@code frames_per_flush}, and by the client's stage line.
+ * valet-tools' {@code ThreadCosts}) as {@code frames_per_flush}, and by the client's stage line. Per donor, the
+ * round trips by operation ({@link DonorLatency}), for the Prometheus endpoint and the dashboard.
  */
 public final class WireCounters {
     /** For a transport that does not count. */
@@ -18,6 +21,8 @@ public final class WireCounters {
     private final AtomicLong flushes = new AtomicLong();
     private final AtomicLong replies = new AtomicLong();
     private final AtomicLong roundTripNanos = new AtomicLong();
+    private final Map<String, DonorLatency> latencies = new ConcurrentHashMap<>();
+    private final AtomicLong authFailures = new AtomicLong();
 
     public void frameWritten() {
         frames.incrementAndGet();
@@ -47,5 +52,24 @@ public final class WireCounters {
 
     public long flushes() {
         return flushes.get();
+    }
+
+    /** A handshake failed authentication (the donor could not prove the secret, or refused ours). */
+    public void authFailed() {
+        authFailures.incrementAndGet();
+    }
+
+    public long authFailures() {
+        return authFailures.get();
+    }
+
+    /** The round trips to the donor at {@code address}; made at its first connection, then the same object. */
+    public DonorLatency latencyOf(String address) {
+        return latencies.computeIfAbsent(address, a -> new DonorLatency());
+    }
+
+    /** Round trips per donor address, for every donor connected so far. */
+    public Map<String, DonorLatency> latencies() {
+        return latencies;
     }
 }

@@ -45,6 +45,9 @@ import java.util.Optional;
  *                         secret, a donor not on loopback is refused unless {@code auth.allowUnauthenticated}
  * @param tls              TLS to the donors; see {@link TlsConfig}
  * @param nbd              serve the swap space as an NBD export instead of /dev/valetN; see {@link NbdConfig}
+ * @param metrics          the Prometheus endpoint and the dashboard; see {@link MetricsConfig}
+ * @param control          the running daemon's control socket, for {@code valet status --client}; see
+ *                         {@link ControlConfig}
  */
 public record ClientConfig(
         String identity,
@@ -62,7 +65,9 @@ public record ClientConfig(
         HostTierConfig hostTier,
         AuthConfig auth,
         TlsConfig tls,
-        NbdConfig nbd) implements ValidatedConfig {
+        NbdConfig nbd,
+        MetricsConfig metrics,
+        ControlConfig control) implements ValidatedConfig {
 
     /** The identity travels on the wire with a one-byte length. */
     public static final int MAX_IDENTITY_BYTES = 255;
@@ -87,6 +92,8 @@ public record ClientConfig(
         Objects.requireNonNull(auth, "auth");
         Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(nbd, "nbd");
+        Objects.requireNonNull(metrics, "metrics");
+        Objects.requireNonNull(control, "control");
     }
 
     /** Every key at its default: what an empty {@code valet.yaml} gives, before relative paths are resolved. */
@@ -100,7 +107,7 @@ public record ClientConfig(
                 Duration.ofSeconds(2), Duration.ofSeconds(5), 128, TransportChoice.AUTO, ByteSize.ofGibibytes(8),
                 ByteSize.ofGibibytes(1), OptionalPath.NONE, PlacementConfig.DEFAULTS, FailoverConfig.DEFAULTS,
                 DeviceConfig.DEFAULTS, HostTierConfig.DEFAULTS, AuthConfig.DEFAULTS, TlsConfig.DEFAULTS,
-                NbdConfig.DEFAULTS);
+                NbdConfig.DEFAULTS, MetricsConfig.DEFAULTS, ControlConfig.DEFAULTS);
     }
 
     /**
@@ -137,6 +144,14 @@ public record ClientConfig(
         ConfigRules.inSection("auth", auth::validate);
         ConfigRules.inSection("tls", () -> tls.validate(false));
         ConfigRules.inSection("nbd", () -> nbd.validate(tls));
+        ConfigRules.inSection("metrics", metrics::validate);
+        if (metrics.enabled() && !metrics.address().isLoopback() && !(tls.enabled()
+                && tls.certificateChainPath().isPresent() && tls.privateKeyPath().isPresent())) {
+            throw new ConfigProblem("metrics.listen", metrics.listen() + " is not loopback: the endpoint is then"
+                    + " served only over TLS, with this daemon's certificate; set tls.enabled, tls.certificateChain"
+                    + " and tls.privateKey, or listen on 127.0.0.1");
+        }
+        ConfigRules.inSection("control", control::validate);
     }
 
     /** The backup disk, or empty when {@code backupDisk} is {@code none}. */

@@ -41,6 +41,7 @@ import java.util.Objects;
  *                             non-loopback address refuses to start unless {@code auth.allowUnauthenticated}
  * @param tls                  TLS around connections; see {@link TlsConfig}
  * @param limits               what one client or a flood of connections may take; see {@link LimitsConfig}
+ * @param metrics              the Prometheus endpoint; see {@link MetricsConfig}
  */
 public record DonorConfig(
         @JsonDeserialize(using = ConfigModule.ListenAddressDeserializer.class) DonorAddress listen,
@@ -55,12 +56,13 @@ public record DonorConfig(
         HeadroomConfig headroom,
         AuthConfig auth,
         TlsConfig tls,
-        LimitsConfig limits) implements ValidatedConfig {
+        LimitsConfig limits,
+        MetricsConfig metrics) implements ValidatedConfig {
 
     private static final DonorConfig DEFAULTS = new DonorConfig(DonorAddress.parse("0.0.0.0:7070"),
             ByteSize.ofGibibytes(1), ByteSize.ofMebibytes(1), ByteSize.ofGibibytes(1), true, Duration.ofSeconds(1),
             0.7, Duration.ofSeconds(8), TransportChoice.AUTO, HeadroomConfig.DEFAULTS, AuthConfig.DEFAULTS,
-            TlsConfig.DEFAULTS, LimitsConfig.DEFAULTS);
+            TlsConfig.DEFAULTS, LimitsConfig.DEFAULTS, MetricsConfig.DEFAULTS);
 
     /** The page size slabs are made of; slab sizes are whole pages. */
     public static final long PAGE_BYTES = 4096;
@@ -85,6 +87,7 @@ public record DonorConfig(
         Objects.requireNonNull(auth, "auth");
         Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(metrics, "metrics");
     }
 
     /** Every key at its default: what an empty {@code donor.yaml} gives. */
@@ -119,6 +122,13 @@ public record DonorConfig(
         ConfigRules.inSection("auth", auth::validate);
         ConfigRules.inSection("tls", () -> tls.validate(true));
         ConfigRules.inSection("limits", () -> limits.validate(SlabList.maxEntries((int) maxFrameBytes.bytes())));
+        ConfigRules.inSection("metrics", metrics::validate);
+        if (metrics.enabled() && !metrics.address().isLoopback() && !(tls.enabled()
+                && tls.certificateChainPath().isPresent() && tls.privateKeyPath().isPresent())) {
+            throw new ConfigProblem("metrics.listen", metrics.listen() + " is not loopback: the endpoint is then"
+                    + " served only over TLS, with this daemon's certificate; set tls.enabled, tls.certificateChain"
+                    + " and tls.privateKey, or listen on 127.0.0.1");
+        }
     }
 
     /**

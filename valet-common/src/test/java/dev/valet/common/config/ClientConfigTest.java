@@ -96,7 +96,8 @@ class ClientConfigTest {
                 new FailoverConfig(Duration.ofMillis(250), Duration.ofMillis(1500), ByteSize.ofGibibytes(1),
                         ByteSize.ofGibibytes(1), Duration.ofSeconds(60), Duration.ofMinutes(2)),
                 new DeviceConfig(64, Duration.ofMinutes(5), Duration.ofSeconds(10), ByteSize.ofMebibytes(64)),
-                HostTierConfig.DEFAULTS, AuthConfig.DEFAULTS, TlsConfig.DEFAULTS, NbdConfig.DEFAULTS));
+                HostTierConfig.DEFAULTS, AuthConfig.DEFAULTS, TlsConfig.DEFAULTS, NbdConfig.DEFAULTS,
+                MetricsConfig.DEFAULTS, ControlConfig.DEFAULTS));
         assertThat(config.backupDiskPath()).contains(Path.of("/dev/sdb"));
         assertThat(config.slabCount()).isEqualTo(128);
     }
@@ -116,7 +117,8 @@ class ClientConfigTest {
                 Duration.ofMillis(500), Duration.ofMinutes(1), 1024, TransportChoice.RDMA,
                 ByteSize.ofGibibytes(8), ByteSize.ofGibibytes(1), "none",
                 PlacementConfig.DEFAULTS, FailoverConfig.DEFAULTS, DeviceConfig.DEFAULTS, HostTierConfig.DEFAULTS,
-                AuthConfig.DEFAULTS, TlsConfig.DEFAULTS, NbdConfig.DEFAULTS));
+                AuthConfig.DEFAULTS, TlsConfig.DEFAULTS, NbdConfig.DEFAULTS, MetricsConfig.DEFAULTS,
+                ControlConfig.DEFAULTS));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -264,7 +266,7 @@ class ClientConfigTest {
                 defaults.connectTimeout(), defaults.requestTimeout(), defaults.maxPagesPerFrame(),
                 defaults.transport(), defaults.swapSpace(), defaults.slabSize(), defaults.backupDisk(),
                 defaults.placement(), defaults.failover(), defaults.device(), defaults.hostTier(), defaults.auth(),
-                defaults.tls(), defaults.nbd()));
+                defaults.tls(), defaults.nbd(), defaults.metrics(), defaults.control()));
         assertThat(override(defaults, "portalList", "/x").portalList()).isEqualTo(Path.of("/x"));
         assertThat(override(defaults, "connectTimeout", "9s").connectTimeout()).isEqualTo(Duration.ofSeconds(9));
         assertThat(override(defaults, "requestTimeout", Duration.ofSeconds(9)).requestTimeout())
@@ -289,7 +291,7 @@ class ClientConfigTest {
                         defaults.requestTimeout(), defaults.maxPagesPerFrame(), defaults.transport(),
                         ByteSize.ofGibibytes(2), defaults.slabSize(), defaults.backupDisk(), placement,
                         defaults.failover(), defaults.device(), defaults.hostTier(), defaults.auth(), defaults.tls(),
-                        defaults.nbd()));
+                        defaults.nbd(), defaults.metrics(), defaults.control()));
     }
 
     private static ClientConfig override(ClientConfig config, String keyPath, Object value) {
@@ -301,7 +303,7 @@ class ClientConfigTest {
         ClientConfig d = ClientConfig.defaults();
         return new ClientConfig(d.identity(), d.portalList(), d.connectTimeout(), d.requestTimeout(),
                 d.maxPagesPerFrame(), d.transport(), d.swapSpace(), d.slabSize(), d.backupDisk(), placement, failover,
-                device, d.hostTier(), d.auth(), d.tls(), d.nbd());
+                device, d.hostTier(), d.auth(), d.tls(), d.nbd(), d.metrics(), d.control());
     }
 
     /** The defaults with this slab size and backup disk, not validated: for calling validate() itself. */
@@ -309,7 +311,7 @@ class ClientConfigTest {
         ClientConfig d = ClientConfig.defaults();
         return new ClientConfig(d.identity(), d.portalList(), d.connectTimeout(), d.requestTimeout(),
                 d.maxPagesPerFrame(), d.transport(), d.swapSpace(), slabSize, backupDisk, d.placement(), d.failover(),
-                d.device(), d.hostTier(), d.auth(), d.tls(), d.nbd());
+                d.device(), d.hostTier(), d.auth(), d.tls(), d.nbd(), d.metrics(), d.control());
     }
 
     @Test

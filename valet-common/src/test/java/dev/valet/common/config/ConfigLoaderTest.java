@@ -132,7 +132,7 @@ class ConfigLoaderTest {
                 })
                 .hasMessage("donor.yaml:3:1: memroy: unknown key 'memroy' (did you mean 'memory'?); valid keys:"
                         + " listen, memory, maxFrameBytes, maxSlabBytes, lockMemory, memorySampleInterval,"
-                        + " ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits");
+                        + " ewmaWeight, gradientWindow, transport, headroom, auth, tls, limits, metrics");
     }
 
     @Test
@@ -147,7 +147,7 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.parse("valet.yaml", "colour: red\n", ClientConfig.class))
                 .hasMessage("valet.yaml:1:1: colour: unknown key 'colour'; valid keys: identity, portalList,"
                         + " connectTimeout, requestTimeout, maxPagesPerFrame, transport, swapSpace, slabSize,"
-                        + " backupDisk, placement, failover, device, hostTier, auth, tls, nbd");
+                        + " backupDisk, placement, failover, device, hostTier, auth, tls, nbd, metrics, control");
     }
 
     @Test

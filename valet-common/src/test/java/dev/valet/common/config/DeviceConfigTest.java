@@ -106,7 +106,8 @@ class DeviceConfigTest {
         assertThatThrownBy(() -> new ClientConfig(d.identity(), d.portalList(), d.connectTimeout(),
                 d.requestTimeout(), d.maxPagesPerFrame(), d.transport(), d.swapSpace(), d.slabSize(), d.backupDisk(),
                 d.placement(), d.failover(), new DeviceConfig(256, Duration.ofMillis(1), Duration.ofSeconds(30),
-                ByteSize.ofMebibytes(8)), d.hostTier(), d.auth(), d.tls(), d.nbd()).validate())
+                ByteSize.ofMebibytes(8)), d.hostTier(), d.auth(), d.tls(), d.nbd(), d.metrics(),
+                d.control()).validate())
                 .isInstanceOfSatisfying(ConfigProblem.class,
                         p -> assertThat(p.keyPath()).isEqualTo("device.holdTimeout"));
     }

@@ -57,7 +57,7 @@ class DonorConfigTest {
                 ByteSize.parse("4M"), ByteSize.parse("256M"), false, Duration.ofMillis(250), 1.0,
                 Duration.ofMinutes(2), TransportChoice.TCP, new HeadroomConfig(ByteSize.parse("2G"),
                 ByteSize.parse("3G"), VictimPolicy.OLDEST, Duration.ofSeconds(5)), AuthConfig.DEFAULTS,
-                TlsConfig.DEFAULTS, LimitsConfig.DEFAULTS));
+                TlsConfig.DEFAULTS, LimitsConfig.DEFAULTS, MetricsConfig.DEFAULTS));
     }
 
     @Test
@@ -89,7 +89,8 @@ class DonorConfigTest {
         assertThat(override(defaults, "listen", listen)).isEqualTo(new DonorConfig(listen, defaults.memory(),
                 defaults.maxFrameBytes(), defaults.maxSlabBytes(), defaults.lockMemory(),
                 defaults.memorySampleInterval(), defaults.ewmaWeight(), defaults.gradientWindow(),
-                defaults.transport(), defaults.headroom(), defaults.auth(), defaults.tls(), defaults.limits()));
+                defaults.transport(), defaults.headroom(), defaults.auth(), defaults.tls(), defaults.limits(),
+                defaults.metrics()));
         assertThat(override(defaults, "memory", "8G").memory()).hasToString("8G");
         assertThat(override(defaults, "maxFrameBytes", "2M").maxFrameBytes()).hasToString("2M");
         assertThat(override(defaults, "maxSlabBytes", ByteSize.parse("64M")).maxSlabBytes()).hasToString("64M");
@@ -127,7 +128,7 @@ class DonorConfigTest {
         DonorConfig d = DonorConfig.defaults();
         return new DonorConfig(d.listen(), d.memory(), d.maxFrameBytes(), d.maxSlabBytes(), d.lockMemory(),
                 d.memorySampleInterval(), ewmaWeight, d.gradientWindow(), d.transport(), d.headroom(), d.auth(),
-                d.tls(), d.limits());
+                d.tls(), d.limits(), d.metrics());
     }
 
     @ParameterizedTest(name = "{0}: {1}")
@@ -192,7 +193,7 @@ class DonorConfigTest {
 
         assertThatThrownBy(() -> new DonorConfig(null, d.memory(), d.maxFrameBytes(), d.maxSlabBytes(),
                 d.lockMemory(), d.memorySampleInterval(), d.ewmaWeight(), d.gradientWindow(), d.transport(),
-                d.headroom(), d.auth(), d.tls(), d.limits()))
+                d.headroom(), d.auth(), d.tls(), d.limits(), d.metrics()))
                 .isInstanceOf(NullPointerException.class)
                 .hasMessage("listen");
     }

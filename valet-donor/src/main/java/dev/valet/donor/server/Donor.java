@@ -46,6 +46,8 @@ public final class Donor {
             TimeUnit.SECONDS);
     private final AtomicInteger clients = new AtomicInteger();
     private final LongAdder pageOps = new LongAdder();
+    private final LongAdder refused = new LongAdder();
+    private final LongAdder authFailures = new LongAdder();
     private long lastOpsTotal;
     private long lastRateNanos = System.nanoTime();
     private volatile long pageOpsPerSecond;
@@ -144,7 +146,28 @@ public final class Donor {
 
     /** Where connections report why they closed a peer: rate-limited, since a flood must not flood the log. */
     void refused(String line) {
+        refused.increment();
         refusals.warn(line);
+    }
+
+    /** A peer's AUTH proof did not match the cluster secret (it is refused as well). */
+    void authFailed() {
+        authFailures.increment();
+    }
+
+    /** Connections refused so far (bad handshake, wrong secret, too many clients, malformed frames...). */
+    public long refusedConnections() {
+        return refused.sum();
+    }
+
+    /** AUTH proofs that did not match the cluster secret, so far. */
+    public long authFailures() {
+        return authFailures.sum();
+    }
+
+    /** Pages read and written for clients so far. */
+    public long pagesServed() {
+        return pageOps.sum();
     }
 
     /** Counts one more client in, unless {@code maxClients} are in already. */

@@ -256,6 +256,7 @@ public final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
     private void auth(ChannelHandlerContext ctx, long requestId, AuthProof proof) {
         byte[] expected = secret.clientProof(identity, clientNonce, donorNonce);
         if (!ClusterSecret.matches(expected, proof.proof())) {
+            donor.authFailed();
             refuse(ctx, "AUTH proof does not match the cluster secret");
             return;
         }

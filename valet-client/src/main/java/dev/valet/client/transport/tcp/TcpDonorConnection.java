@@ -5,6 +5,7 @@ import dev.valet.client.transport.ClientHandshake;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.DonorControl;
 import dev.valet.client.transport.DonorException;
+import dev.valet.client.transport.DonorLatency;
 import dev.valet.client.transport.DonorUnavailableException;
 import dev.valet.client.transport.EvictAnswer;
 import dev.valet.client.transport.ReceivedPages;
@@ -61,6 +62,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame>
     /** Frames waiting for the event loop, which writes them all and flushes once. */
     private final OutboundQueue outbound = new OutboundQueue(this::sendOpenFrames);
     private final WireCounters wire;
+    private final DonorLatency latency;
     private final DonorControl control = new DonorControl(this);
     private volatile Channel channel;
     private volatile HelloOk hello;
@@ -78,6 +80,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame>
         this.pending = new PendingRequests(address, this::resendAlone);
         this.openFrames = new OpenFrames(pending, nextRequestId::getAndIncrement);
         this.wire = wire;
+        this.latency = wire.latencyOf(address.toString());
         this.secret = secret;
         this.requestTimeout = new AdaptiveTimeout(requestTimeout);
         this.clientMaxPages = clientMaxPages;
@@ -88,7 +91,12 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame>
      * AUTH_OK. Completes with the donor's HELLO_OK once the connection may carry requests.
      */
     CompletableFuture<HelloOk> hello(String identity) {
-        return control.handshake(new ClientHandshake(address, identity, secret)).thenApply(ok -> {
+        ClientHandshake handshake = new ClientHandshake(address, identity, secret);
+        return control.handshake(handshake).whenComplete((ok, e) -> {
+            if (e != null && handshake.authFailed()) {
+                wire.authFailed();
+            }
+        }).thenApply(ok -> {
             this.hello = ok;
             this.maxPagesPerRequest = Math.min(clientMaxPages, PageBatch.maxPages(ok.maxFrameBytes()));
             return ok;
@@ -346,6 +354,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame>
         long roundTrip = System.nanoTime() - p.sentNanos;
         requestTimeout.observe(roundTrip);
         wire.replied(roundTrip);
+        latency.record(p.expected, roundTrip);
         answer(p, frame);
     }
 

@@ -27,6 +27,10 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -85,13 +89,17 @@ class AuthenticationProcessTest {
             assertThat(connectFailure(wrong, d.address(), "mallory")).isInstanceOf(DonorUnavailableException.class)
                     .hasMessageContaining("the donor's proof does not match the cluster secret");
             assertThat(d.isAlive()).isTrue();
+            // Counted for valet_client_auth_failures_total; a client without a secret is a setting, not a failure.
+            assertThat(wrong.wire().authFailures()).isEqualTo(1);
+            assertThat(none.wire().authFailures()).isZero();
         }
     }
 
     @Test
     void aForgedAuthGetsAClosedConnectionAndOneLogLine() throws Exception {
         ClusterSecret secret = ClusterSecret.generate(dir.resolve("cluster.secret"));
-        try (DonorProcess d = donor("forged", "auth:\n  secretFile: " + secret.file() + "\n");
+        try (DonorProcess d = donor("forged", "auth:\n  secretFile: " + secret.file()
+                + "\nmetrics:\n  listen: 127.0.0.1:0\n");
              Socket s = new Socket("127.0.0.1", d.address().port())) {
             s.setSoTimeout(10_000);
             s.getOutputStream().write(bytes(Frames.encode(UnpooledByteBufAllocator.DEFAULT, Opcode.HELLO, 1,
@@ -105,6 +113,10 @@ class AuthenticationProcessTest {
             assertThat(in.read()).as("the donor closes without sending anything").isEqualTo(-1);
             assertThat(waitForLog(d.log(), "AUTH proof does not match")).contains("refused /127.0.0.1:")
                     .contains("(identity 'forger')").contains("connection closed");
+            String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(d.metricsUrl()
+                    + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(metrics).contains("valet_donor_auth_failures_total 1.0")
+                    .contains("valet_donor_refused_connections_total 1.0");
         }
     }
 
