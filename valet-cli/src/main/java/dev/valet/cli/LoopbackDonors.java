@@ -131,6 +131,7 @@ final class LoopbackDonors implements AutoCloseable {
         } catch (IllegalStateException e) {
             // the JVM is already shutting down: the hook is running or about to, and finds this closed
         }
+        processes.forEach(DonorProcess::requestStop); // all at once: each may take seconds to let go of its memory
         processes.forEach(DonorProcess::close);
         if (succeeded) {
             Progress.deleteTree(dir);
@@ -149,6 +150,7 @@ final class LoopbackDonors implements AutoCloseable {
             return; // close() ran, or ran to the end while this waited for the lock
         }
         closed = true;
+        processes.forEach(DonorProcess::requestStop); // all at once: each may take seconds to let go of its memory
         processes.forEach(DonorProcess::close);
         String folder = dir.toString();
         ProcessHandle.current().children()

@@ -233,14 +233,19 @@ public final class DonorProcess implements AutoCloseable {
         return start(workDir, name, address.host(), address.port(), donorYaml, meminfoFile);
     }
 
-    /** SIGTERM and wait for a clean exit; returns the exit code. */
+    /** SIGTERM and wait for a clean exit (SIGKILL after 15 s); returns the exit code, -1 if it is still not gone. */
     public int stop() throws InterruptedException {
         process.destroy();
         if (!process.waitFor(15, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             process.waitFor(5, TimeUnit.SECONDS);
         }
-        return process.exitValue();
+        return process.isAlive() ? -1 : process.exitValue();
+    }
+
+    /** SIGTERM without waiting, so that several donors stop at once; {@link #close} then waits for this one. */
+    public void requestStop() {
+        process.destroy();
     }
 
     /**
