@@ -72,8 +72,11 @@ valet_start_donor() {
         --ready-file "$VALET_WORK/donor-$i.ready" >>"$OUT/$SCENARIO.donor-$i.log" 2>&1 &
     VALET_DONOR_PIDS[i]=$!
 }
+# A JVM starting under TCG while the swap workload runs needs minutes: a donor restarted mid-workload in chaos took
+# 225 s in one CI run and 249 s in the next, so the wait is VALET_DONOR_START_SECONDS (480).
 valet_wait_donor() {
-    wait_for_file "$VALET_WORK/donor-$1.ready" 240 || fail "donor $1 did not start (see $SCENARIO.donor-$1.log)"
+    wait_for_file "$VALET_WORK/donor-$1.ready" "${VALET_DONOR_START_SECONDS:-480}" ||
+        fail "donor $1 did not start within ${VALET_DONOR_START_SECONDS:-480}s (see $SCENARIO.donor-$1.log)"
 }
 
 # valet_start_donors N MEMORY: N donor processes (valet_start_donor), and a portal.list naming them.

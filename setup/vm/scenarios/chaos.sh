@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm-timeout: 1200
+# vm-timeout: 1500
 # vm-seconds: 700
 # Chaos soak: never lose a page to a slow donor. The standard swap stack (3 donors, each in its own network namespace,
 # 2 copies of every slab, a backup disk on its own small tmpfs, device.holdTimeout 120s) runs the standard swap
