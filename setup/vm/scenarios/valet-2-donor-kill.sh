@@ -1,6 +1,6 @@
 #!/bin/bash
 # vm-timeout: 900
-# vm-seconds: 400
+# vm-seconds: 300
 # Scenario 2: SIGKILL one donor during the workload. numReplica 2: every page keeps a copy, re-replication restores
 # the second; hog must still verify every page.
 set -euo pipefail
