@@ -149,12 +149,13 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
     private void serveNbd(ClientConfig config, List<DonorAddress> donors, CountDownLatch stop) throws Exception {
         long size = config.swapSpace().bytes();
         NbdExport export = NbdExport.of(size, (int) config.nbd().maxRequestBytes().bytes());
+        SslContext tls = nbdTls(config);
         try (Engine engine = Engine.start(config, donors);
-             NbdServer server = NbdServer.start(config.nbd(), nbdTls(config), export,
+             NbdServer server = NbdServer.start(config.nbd(), tls, export,
                      PageStore.of(engine), engine.eventLoops());
              ClientEndpoints endpoints = ClientEndpoints.start(config, engine, null, null)) {
             LOG.info("serving nbd export at {} ({} bytes) for {}{}{}", server.endpoint(), size, config.identity(),
-                    config.nbd().tlsRequired(config.tls()) ? ", TLS required (NBD_OPT_STARTTLS)" : "",
+                    tls != null ? ", TLS required (NBD_OPT_STARTTLS)" : "",
                     endpoints.summary());
             if (readyFile != null) {
                 writeReadyFile(readyFile, server.endpoint());

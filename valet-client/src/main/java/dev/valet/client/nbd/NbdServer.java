@@ -55,11 +55,6 @@ public final class NbdServer implements AutoCloseable {
         this.endpoint = endpoint;
     }
 
-    /** Binds {@code config.listen()} and serves {@code export} from {@code store} on event loops of its own. */
-    public static NbdServer start(NbdConfig config, NbdExport export, PageStore store) throws IOException {
-        return start(config, null, export, store, null);
-    }
-
     /**
      * Binds {@code config.listen()} and serves {@code export} from {@code store}; with {@code tls}, clients must
      * start TLS first (NBD_OPT_STARTTLS: {@link NbdHandshake}). With {@code engineLoops} (the
