@@ -16,6 +16,8 @@ public enum Opcode {
     READ_INDEX(0x09),
     /** The client's proof that it holds the cluster secret; see {@link AuthProof}. */
     AUTH(0x0A),
+    /** How much each client identity holds on the donor, for operators; see {@link ClientShares}. */
+    CLIENT_SHARES(0x0B),
     /** Sent by the donor to the client (request id with {@link FrameHeader#DONOR_REQUEST_BIT}): move this slab away. */
     EVICT(0x10),
     /** RDMA only: make one of the caller's slabs remotely accessible to this connection (docs/protocol.md). */
@@ -31,6 +33,7 @@ public enum Opcode {
     LIST_SLABS_OK(0x88),
     READ_INDEX_OK(0x89),
     AUTH_OK(0x8A),
+    CLIENT_SHARES_OK(0x8B),
     /** The client's answer to EVICT: migrated (after its FREE_SLAB) or declined with a reason. */
     EVICT_OK(0x90),
     REGISTER_SLAB_OK(0xA0),

@@ -57,6 +57,49 @@ class ControlMessageCodecTest {
     }
 
     @Property(tries = TRIES)
+    void clientSharesRoundTripTheLargestThirtyTwo(@ForAll("holdings") List<ClientShares.Share> all,
+            @ForAll long requestId) {
+        ClientShares shares = ClientShares.largestOf(all);
+
+        ClientShares decoded = roundTrip(Opcode.CLIENT_SHARES_OK, requestId, shares, ClientShares::decode);
+
+        assertThat(decoded).isEqualTo(shares);
+        assertThat(decoded.identityCount()).isEqualTo(all.size());
+        assertThat(decoded.shares()).hasSize(Math.min(all.size(), ClientShares.MAX_SHARES));
+        assertThat(decoded.shares()).isSortedAccordingTo((a, b) -> Long.compare(b.bytes(), a.bytes()));
+        long smallestListed = decoded.shares().isEmpty() ? Long.MAX_VALUE
+                : decoded.shares().get(decoded.shares().size() - 1).bytes();
+        assertThat(all).as("every identity left out holds no more than the smallest listed")
+                .filteredOn(s -> !decoded.shares().contains(s)).allMatch(s -> s.bytes() <= smallestListed);
+        assertThat(shares.encodedSize()).isLessThanOrEqualTo(ClientShares.MAX_ENCODED_SIZE);
+    }
+
+    @Example
+    void malformedClientSharesAreRefusedWithTheirProblemNamed() {
+        ByteBuf tooMany = Unpooled.buffer().writeInt(40).writeByte(33);
+        assertThatThrownBy(() -> ClientShares.decode(tooMany)).isInstanceOf(ProtocolException.class)
+                .hasMessage("CLIENT_SHARES_OK lists 33 shares of 40 identities (at most 32, and no more than the"
+                        + " identities)");
+        ByteBuf moreThanHeld = Unpooled.buffer().writeInt(1).writeByte(2);
+        assertThatThrownBy(() -> ClientShares.decode(moreThanHeld)).isInstanceOf(ProtocolException.class)
+                .hasMessageContaining("lists 2 shares of 1 identities");
+        ByteBuf cut = Unpooled.buffer().writeInt(1).writeByte(1).writeByte(3).writeBytes("abc".getBytes(
+                StandardCharsets.UTF_8)).writeInt(1);
+        assertThatThrownBy(() -> ClientShares.decode(cut)).isInstanceOf(ProtocolException.class)
+                .hasMessage("CLIENT_SHARES_OK share 0: identity of 3 bytes with 7 bytes left (needs 1..255 and 12"
+                        + " more)");
+        ByteBuf trailing = Unpooled.buffer().writeInt(0).writeByte(0).writeByte(9);
+        assertThatThrownBy(() -> ClientShares.decode(trailing)).isInstanceOf(ProtocolException.class)
+                .hasMessage("CLIENT_SHARES_OK after its 0 shares body is 1 bytes (expected 0)");
+        ByteBuf negative = Unpooled.buffer().writeInt(1).writeByte(1).writeByte(1).writeByte('a').writeInt(1)
+                .writeLong(-1);
+        assertThatThrownBy(() -> ClientShares.decode(negative)).isInstanceOf(ProtocolException.class)
+                .hasMessage("CLIENT_SHARES_OK share of 'a': 1 slabs, -1 bytes");
+        assertThat(((ProtocolException) catchThrowable(() -> ClientShares.decode(Unpooled.buffer()))).fatal())
+                .as("a bad body is not fatal").isFalse();
+    }
+
+    @Property(tries = TRIES)
     void slabListRoundTrips(@ForAll @Size(max = 40) List<@LongRange(min = 0) Long> ids, @ForAll long requestId) {
         List<SlabList.Entry> entries = new ArrayList<>();
         for (long id : ids) {
@@ -239,6 +282,15 @@ class ControlMessageCodecTest {
     Arbitrary<String> identities() {
         return strings(1, 255).filter(s -> s.getBytes(StandardCharsets.UTF_8).length <= Hello.MAX_IDENTITY_BYTES)
                 .edgeCases(c -> c.add("a", "x".repeat(255), "\u00e9".repeat(127) + "z", "\uD83D\uDE00"));
+    }
+
+    /** What a donor might hold: up to 40 distinct identities (more than one reply lists), any sizes. */
+    @Provide
+    Arbitrary<List<ClientShares.Share>> holdings() {
+        Arbitrary<ClientShares.Share> share = net.jqwik.api.Combinators.combine(identities(),
+                Arbitraries.integers().between(0, Integer.MAX_VALUE), Arbitraries.longs().between(0, Long.MAX_VALUE))
+                .as(ClientShares.Share::new);
+        return share.list().ofMaxSize(40).uniqueElements(ClientShares.Share::identity);
     }
 
     @Provide

@@ -258,8 +258,12 @@ class MutatedFrameProperties {
                 case READ_INDEX_OK -> PageIndex.decode(body);
                 case AUTH -> AuthProof.decode(body);
                 case AUTH_OK -> Frames.requireEmpty(body, "AUTH_OK");
+                case CLIENT_SHARES -> Frames.requireEmpty(body, "CLIENT_SHARES");
+                case CLIENT_SHARES_OK -> ClientShares.decode(body);
                 case REGISTER_SLAB -> SlabRef.decode(body, "REGISTER_SLAB");
                 case REGISTER_SLAB_OK -> RemoteSlab.decode(body);
+                case EVICT -> EvictRequest.decode(body);
+                case EVICT_OK -> EvictReply.decode(body);
                 case ERROR -> ErrorReply.decode(body);
                 default -> fail("unhandled opcode " + op);
             }
@@ -280,7 +284,10 @@ class MutatedFrameProperties {
                     r.nextBoolean() ? null : new AuthChallenge(randomBytes(r, AuthProof.BYTES),
                             randomBytes(r, AuthProof.BYTES))));
             case AUTH -> Frames.encode(alloc, op, id, new AuthProof(randomBytes(r, AuthProof.BYTES)));
-            case AUTH_OK -> Frames.encodeEmpty(alloc, op, id);
+            case AUTH_OK, CLIENT_SHARES -> Frames.encodeEmpty(alloc, op, id);
+            case CLIENT_SHARES_OK -> Frames.encode(alloc, op, id, ClientShares.largestOf(List.of(
+                    new ClientShares.Share("client-\u00e9-" + r.nextInt(1000), r.nextInt(64), r.nextLong() >>> 1),
+                    new ClientShares.Share("other", 1, 1L << 26))));
             case STATS -> {
                 ByteBuf b = Unpooled.buffer();
                 Frames.finish(b, Frames.begin(b, op, id));
