@@ -1,12 +1,10 @@
 package dev.valet.donor.metrics;
 
 import dev.valet.common.metrics.MetricFamilies;
+import dev.valet.common.protocol.ClientShares;
 import dev.valet.common.protocol.DonorStats;
 import dev.valet.donor.server.Donor;
-import dev.valet.donor.store.Slab;
 
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
@@ -57,16 +55,11 @@ public final class DonorMetrics implements Consumer<MetricFamilies> {
                 s.evictionsDeclined());
         f.counter("valet_donor_unused_slabs_reclaimed", "Slabs with no written page freed at once under pressure.",
                 s.unusedSlabsReclaimed());
-        Map<String, long[]> perClient = new TreeMap<>();
-        for (Slab slab : donor.store().slabs()) {
-            long[] v = perClient.computeIfAbsent(slab.key().owner(), k -> new long[2]);
-            v[0]++;
-            v[1] += slab.sizeBytes();
-        }
-        for (Map.Entry<String, long[]> e : perClient.entrySet()) {
-            f.gauge("valet_donor_client_slabs", "Slabs held for each client.", e.getValue()[0], "client", e.getKey());
-            f.gauge("valet_donor_client_lent_bytes", "Bytes lent to each client.", e.getValue()[1], "client",
-                    e.getKey());
+        for (ClientShares.Share share : donor.store().holdings()) {
+            f.gauge("valet_donor_client_slabs", "Slabs held for each client.", share.slabs(), "client",
+                    share.identity());
+            f.gauge("valet_donor_client_lent_bytes", "Bytes lent to each client.", share.bytes(), "client",
+                    share.identity());
         }
     }
 }

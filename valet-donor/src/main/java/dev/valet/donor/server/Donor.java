@@ -3,6 +3,7 @@ package dev.valet.donor.server;
 import dev.valet.common.auth.ClusterSecret;
 import dev.valet.common.config.HeadroomConfig;
 import dev.valet.common.config.LimitsConfig;
+import dev.valet.common.protocol.ClientShares;
 import dev.valet.common.protocol.DonorStats;
 import dev.valet.common.protocol.EvictRequest;
 import dev.valet.common.protocol.FrameHeader;
@@ -207,6 +208,11 @@ public final class Donor {
         }
         lastOpsTotal = total;
         lastRateNanos = nanos;
+    }
+
+    /** The CLIENT_SHARES_OK a client sees now: the largest holdings by identity. */
+    public ClientShares clientShares() {
+        return ClientShares.largestOf(store.holdings());
     }
 
     /** The STATS_OK a client sees now. */

@@ -160,6 +160,10 @@ public final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
                     Frames.requireEmpty(frame.body(), "STATS");
                     reply(ctx, Opcode.STATS_OK, requestId, donor.stats());
                 }
+                case CLIENT_SHARES -> {
+                    Frames.requireEmpty(frame.body(), "CLIENT_SHARES");
+                    reply(ctx, Opcode.CLIENT_SHARES_OK, requestId, donor.clientShares());
+                }
                 case ALLOC_SLAB -> {
                     SlabAlloc alloc = SlabAlloc.decode(frame.body());
                     if (donor.headroom().underPressure()) {

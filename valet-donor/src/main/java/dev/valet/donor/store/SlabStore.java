@@ -2,6 +2,7 @@ package dev.valet.donor.store;
 
 import dev.valet.common.config.LimitsConfig;
 import dev.valet.common.posix.AnonymousMemory;
+import dev.valet.common.protocol.ClientShares;
 import dev.valet.common.protocol.ErrorCode;
 import dev.valet.common.protocol.FrameHeader;
 import org.slf4j.Logger;
@@ -10,7 +11,9 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -154,6 +157,19 @@ public final class SlabStore implements AutoCloseable {
         }
         own.sort(Comparator.comparingLong(s -> s.key().slabId()));
         return own;
+    }
+
+    /** What each owner holds right now (slabs and bytes), by owner: for CLIENT_SHARES and the metrics. */
+    public List<ClientShares.Share> holdings() {
+        Map<String, long[]> perOwner = new TreeMap<>();
+        for (Slab s : slabs.values()) {
+            long[] v = perOwner.computeIfAbsent(s.key().owner(), k -> new long[2]);
+            v[0]++;
+            v[1] += s.sizeBytes();
+        }
+        List<ClientShares.Share> out = new ArrayList<>(perOwner.size());
+        perOwner.forEach((owner, v) -> out.add(new ClientShares.Share(owner, (int) v[0], v[1])));
+        return out;
     }
 
     /** The slabs lent right now (a snapshot). */
