@@ -5,6 +5,7 @@ import dev.valet.client.dashboard.RecentEvents;
 import dev.valet.client.transport.DonorTransport;
 import dev.valet.common.metrics.MetricFamilies;
 import dev.valet.common.portal.DonorAddress;
+import dev.valet.common.protocol.ClientShares;
 import dev.valet.common.protocol.DonorStats;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,7 +23,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * {@code valet dashboard}'s document: every donor of portal.list asked as {@code valet status} asks
  * ({@link DonorSurvey}), every {@code interval} on a thread of its own, with events when a donor goes down or comes
- * back or starts evicting. What a donor does not tell over the wire (which client holds what) is not shown.
+ * back or starts evicting. Each donor's row carries what each client identity holds there (its CLIENT_SHARES).
  */
 final class ClusterView implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterView.class);
@@ -93,13 +94,15 @@ final class ClusterView implements AutoCloseable {
         for (DonorSurvey.Report r : reports) {
             DonorStats s = r.stats();
             if (s == null) {
-                rows.add(new DashboardState.Donor(r.donor(), "down", r.reason(), 0, 0, 0, 0, 0, 0, 0, null));
+                rows.add(new DashboardState.Donor(r.donor(), "down", r.reason(), 0, 0, 0, 0, 0, 0, 0, null,
+                        null));
                 continue;
             }
             pageOps += s.pageOpsPerSecond();
             maxRttMillis = Math.max(maxRttMillis, r.rttMicros() / 1000.0);
             rows.add(new DashboardState.Donor(r.donor(), "live", null, s.lendLimitBytes(), s.lentBytes(),
-                    s.offeredBytes(), s.freeMemoryBytes(), s.slabCount(), r.otherClients(), r.rttMicros(), null));
+                    s.offeredBytes(), s.freeMemoryBytes(), s.slabCount(), r.otherClients(), r.rttMicros(), null,
+                    r.shares()));
         }
         DashboardState.Io io = new DashboardState.Io(pageOps, 0, maxRttMillis, 0, 0, 0);
         return new DashboardState("cluster", title, Instant.now().toString(), rows, null, io, events.list());
@@ -117,6 +120,12 @@ final class ClusterView implements AutoCloseable {
                         r.stats().freeMemoryBytes(), "donor", r.donor());
                 f.gauge("valet_cluster_donor_lend_limit_bytes", "Each donor's lend limit.",
                         r.stats().lendLimitBytes(), "donor", r.donor());
+            }
+            if (r.shares() != null) {
+                for (ClientShares.Share share : r.shares().shares()) {
+                    f.gauge("valet_cluster_donor_client_lent_bytes", "What each donor lends each client (its 32"
+                            + " largest).", share.bytes(), "donor", r.donor(), "client", share.identity());
+                }
             }
         }
     }

@@ -2,10 +2,13 @@ package dev.valet.cli;
 
 import dev.valet.client.dashboard.OneLineReason;
 import dev.valet.client.transport.DonorConnection;
+import dev.valet.client.transport.DonorException;
 import dev.valet.client.transport.DonorTransport;
 import dev.valet.client.transport.DonorUnavailableException;
 import dev.valet.common.portal.DonorAddress;
+import dev.valet.common.protocol.ClientShares;
 import dev.valet.common.protocol.DonorStats;
+import dev.valet.common.protocol.ErrorCode;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,7 +20,8 @@ import java.util.concurrent.ExecutionException;
 /**
  * One round of asking every donor of portal.list how it is, as {@code valet status} and {@code valet dashboard}
  * do: connect (with this client's identity and secret), ping twice and keep the second round trip (the first pays
- * for connection set-up and a cold JIT: over 100 ms on loopback), ask for STATS, close.
+ * for connection set-up and a cold JIT: over 100 ms on loopback), ask for STATS and for each client's share
+ * (CLIENT_SHARES), close.
  */
 final class DonorSurvey {
     private DonorSurvey() {
@@ -32,8 +36,11 @@ final class DonorSurvey {
      * @param rttMicros    the warm round trip of a heartbeat, µs (0 when down)
      * @param otherClients client connections besides this survey's own
      * @param stats        its STATS (null when down)
+     * @param shares       what each client identity holds there, largest first (null when down, or when the donor
+     *                     is older than CLIENT_SHARES)
      */
-    record Report(String donor, boolean up, String reason, long rttMicros, int otherClients, DonorStats stats) {
+    record Report(String donor, boolean up, String reason, long rttMicros, int otherClients, DonorStats stats,
+                  ClientShares shares) {
     }
 
     /**
@@ -53,10 +60,16 @@ final class DonorSurvey {
                 c.heartbeat().join();
                 long rtt = c.heartbeat().join();
                 DonorStats s = c.stats().join();
+                ClientShares shares = c.clientShares().exceptionally(e -> {
+                    if (DonorException.isRefusal(e, ErrorCode.UNSUPPORTED_OPCODE)) {
+                        return null; // a donor from before CLIENT_SHARES: its shares are not known
+                    }
+                    throw e instanceof CompletionException ce ? ce : new CompletionException(e);
+                }).join();
                 // The donor counts this survey's connection among its clients.
-                reports.add(new Report(donor, true, null, rtt / 1000, Math.max(0, s.clientCount() - 1), s));
+                reports.add(new Report(donor, true, null, rtt / 1000, Math.max(0, s.clientCount() - 1), s, shares));
             } catch (CompletionException e) {
-                reports.add(new Report(donor, false, reason(e), 0, 0, null));
+                reports.add(new Report(donor, false, reason(e), 0, 0, null, null));
             }
         }
         return reports;

@@ -6,6 +6,7 @@ import dev.valet.client.transport.DonorTransport;
 import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.portal.DonorAddress;
+import dev.valet.common.protocol.ClientShares;
 import dev.valet.common.protocol.DonorStats;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -31,7 +32,8 @@ import java.util.concurrent.Callable;
                     + " offered, host free memory (EWMA) and its gradient, slabs, clients (other than this"
                     + " command), page ops/s, round trip (of a second ping: the first pays for the connection),"
                     + " and its evictions: requested/completed/timed out/declined, and unused slabs it freed (see"
-                    + " docs/operations.md).",
+                    + " docs/operations.md). Under each donor, one line per client identity holding slabs there,"
+                    + " largest first (at most 32; the donor's CLIENT_SHARES): its bytes and slabs.",
             "A donor that cannot be reached is shown as DOWN with a one-line reason. Exit status 1 if any is down"
                     + " (with --watch: in the last round), 2 for bad input.",
             "With --client, ask the running client daemon instead (through its control socket, root only): its"
@@ -48,8 +50,9 @@ final class StatusCommand implements Callable<Integer> {
 
     @Option(names = "--json",
             description = "Print one JSON object instead of the table: {\"time\": ..., \"donors\": [{\"donor\","
-                    + " \"up\", \"reason\", \"rttMicros\", \"otherClients\", \"stats\": {...}}]}; with --watch one"
-                    + " object a line.")
+                    + " \"up\", \"reason\", \"rttMicros\", \"otherClients\", \"stats\": {...}, \"shares\":"
+                    + " {\"identityCount\", \"shares\": [{\"identity\", \"slabs\", \"bytes\"}]}}]}; with --watch"
+                    + " one object a line.")
     boolean json;
 
     @Option(names = "--watch", paramLabel = "SECONDS", arity = "0..1", fallbackValue = "2",
@@ -125,8 +128,25 @@ final class StatusCommand implements Callable<Integer> {
                     size(s.freeMemoryBytes()), signedSize(s.freeMemoryGradient()), s.slabCount(),
                     r.otherClients(), s.pageOpsPerSecond(), r.rttMicros(), s.evictionsRequested(),
                     s.evictionsCompleted(), s.evictionsTimedOut(), s.evictionsDeclined(), s.unusedSlabsReclaimed());
+            printShares(out, r.shares());
         }
         out.flush();
+    }
+
+    /** Each client's share of one donor, indented under its line. */
+    private static void printShares(PrintWriter out, ClientShares shares) {
+        if (shares == null) {
+            out.println("    client shares not reported (a donor from before CLIENT_SHARES)");
+            return;
+        }
+        for (ClientShares.Share share : shares.shares()) {
+            out.printf("    client %-32s %10s %6d slabs%n", share.identity(), ByteSize.ofBytes(share.bytes()),
+                    share.slabs());
+        }
+        int unlisted = shares.identityCount() - shares.shares().size();
+        if (unlisted > 0) {
+            out.printf("    and %d more clients, none holding more%n", unlisted);
+        }
     }
 
     private static String size(long bytes) {

@@ -29,12 +29,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The dashboard in a real browser (headless chromium) against three real donor processes: the client daemon's
  * view (served by the same {@link ClientEndpoints} as {@code valet client}) shows the donors, the used bytes and
  * this client's share changing after writes, where the slab's copies are, and a killed donor as dead; the cluster
- * view of a {@code valet dashboard} process shows the three donors and their used bytes. Screenshots:
+ * view of a {@code valet dashboard} process shows the three donors, their used bytes and which client holds them
+ * (the donors' CLIENT_SHARES), and a killed donor as down. Screenshots:
  * {@code valet-cli/target/dashboard-client.png} and {@code dashboard-cluster.png}.
  */
 class DashboardBrowserTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final long SLAB = 1L << 20;
+    private static final By SHARE_ITEMS = By.cssSelector("li.share");
 
     @TempDir
     Path dir;
@@ -152,10 +154,20 @@ class DashboardBrowserTest {
                 engine.write(0, 1, buf, 0).join();
                 buf.release();
                 String first = donors.get(0).address().toString();
-                awaitPage(browser, "1 MiB lent on the first donor", () ->
+                awaitPage(browser, "1 MiB lent on the first donor, all of it cluster-client's", () ->
                         Long.parseLong(cell(browser, first, "lent").getAttribute("data-bytes")) == SLAB
-                                && sum(browser, "lent") == SLAB);
+                                && sum(browser, "lent") == SLAB
+                                && !cell(browser, first, "shares").findElements(SHARE_ITEMS).isEmpty());
                 assertThat(cell(browser, first, "clients").getText()).isEqualTo("1");
+                List<WebElement> shares = cell(browser, first, "shares").findElements(SHARE_ITEMS);
+                assertThat(shares).as("one client holds slabs there").hasSize(1);
+                assertThat(shares.get(0).getAttribute("data-identity")).isEqualTo("cluster-client");
+                assertThat(shares.get(0).getAttribute("data-bytes")).isEqualTo(String.valueOf(SLAB));
+                assertThat(shares.get(0).getText()).contains("cluster-client").contains("1.0 MiB");
+                for (int i = 1; i < 3; i++) {
+                    assertThat(cell(browser, donors.get(i).address().toString(), "shares").getText())
+                            .as("a donor nobody holds anything on").isEqualTo("none");
+                }
             }
             donors.get(2).kill();
             String third = donors.get(2).address().toString();

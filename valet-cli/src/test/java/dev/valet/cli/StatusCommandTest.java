@@ -2,7 +2,13 @@ package dev.valet.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.valet.client.engine.Engine;
+import dev.valet.common.config.ClientConfig;
+import dev.valet.common.config.ConfigLoader;
+import dev.valet.common.protocol.FrameHeader;
 import dev.valet.donor.DonorProcess;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -15,7 +21,10 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** {@code valet status} against two real donor processes and an address where nothing listens. */
+/**
+ * {@code valet status} against two real donor processes and an address where nothing listens, and with a client
+ * engine holding slabs on one of them.
+ */
 class StatusCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -76,6 +85,41 @@ class StatusCommandTest {
         assertThat(list.get(2).get("up").asBoolean()).isFalse();
         assertThat(list.get(2).get("reason").asText()).isEqualTo("connection refused (no donor listening there)");
         assertThat(list.get(2).get("stats").isNull()).isTrue();
+    }
+
+    @Test
+    void eachClientsShareIsShownUnderItsDonorInTheTableAndTheJson() throws Exception {
+        try (Engine engine = Engine.start(ConfigLoader.parse("status-share", """
+                identity: share-holder
+                swapSpace: 4M
+                slabSize: 1M
+                placement:
+                  numReplica: 1
+                """, ClientConfig.class), List.of(donors.get(0).address()))) {
+            ByteBuf buf = Unpooled.buffer(FrameHeader.PAGE_SIZE).writeZero(FrameHeader.PAGE_SIZE);
+            engine.write(0, 1, buf, 0).join();
+            engine.write((2L << 20) / FrameHeader.PAGE_SIZE, 1, buf, 0).join();
+            buf.release();
+
+            CliRun table = CliRun.of("status", "--portal", portal.toString());
+            List<String> lines = table.out().lines().toList();
+            int first = lines.indexOf(lines.stream().filter(l -> l.startsWith(donors.get(0).address().toString()))
+                    .findFirst().orElseThrow());
+            assertThat(lines.get(first + 1).trim().split("\\s+")).as(table.out())
+                    .containsExactly("client", "share-holder", "2M", "2", "slabs");
+            assertThat(lines.get(first + 2)).as("the next donor, nobody's slabs on it")
+                    .startsWith(donors.get(1).address().toString());
+
+            JsonNode doc = JSON.readTree(CliRun.of("status", "--portal", portal.toString(), "--json").out());
+            JsonNode shares = doc.get("donors").get(0).get("shares");
+            assertThat(shares.get("identityCount").asInt()).isEqualTo(1);
+            assertThat(shares.get("shares")).hasSize(1);
+            assertThat(shares.get("shares").get(0).get("identity").asText()).isEqualTo("share-holder");
+            assertThat(shares.get("shares").get(0).get("slabs").asInt()).isEqualTo(2);
+            assertThat(shares.get("shares").get(0).get("bytes").asLong()).isEqualTo(2L << 20);
+            assertThat(doc.get("donors").get(1).get("shares").get("shares")).isEmpty();
+            assertThat(doc.get("donors").get(2).get("shares").isNull()).as("a donor that is down").isTrue();
+        }
     }
 
     @Test

@@ -83,11 +83,11 @@ public final class ClientView implements AutoCloseable {
             long mineBytes = (long) mine.getOrDefault(d, 0) * slabBytes;
             if (s == null) {
                 donors.add(new DashboardState.Donor(d.address().toString(), state, reason, 0, 0, 0, 0, 0, 0,
-                        d.latencyNanos() / 1000, mineBytes));
+                        d.latencyNanos() / 1000, mineBytes, null));
             } else {
                 donors.add(new DashboardState.Donor(d.address().toString(), state, reason, s.lendLimitBytes(),
                         s.lentBytes(), s.offeredBytes(), s.freeMemoryBytes(), s.slabCount(), s.clientCount(),
-                        d.latencyNanos() / 1000, mineBytes));
+                        d.latencyNanos() / 1000, mineBytes, null));
             }
         }
         return new DashboardState("client", title, Instant.now().toString(), donors, slabs, io, events.list());

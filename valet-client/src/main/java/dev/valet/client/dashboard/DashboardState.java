@@ -1,5 +1,7 @@
 package dev.valet.client.dashboard;
 
+import dev.valet.common.protocol.ClientShares;
+
 import java.util.List;
 
 /**
@@ -32,10 +34,12 @@ public record DashboardState(String view, String title, String time, List<Donor>
      * @param clients       clients connected to it (besides the cluster view's own connection)
      * @param rttMicros     round trip of a heartbeat
      * @param mineBytes     this client's share of {@code lentBytes} (client view), else null
+     * @param shares        what each client identity holds there, largest first (cluster view, from the donor's
+     *                      CLIENT_SHARES), else null; null too for a donor that is down or older than that request
      */
     public record Donor(String donor, String state, String reason, long limitBytes, long lentBytes,
                         long offeredBytes, long hostFreeBytes, int slabs, int clients, long rttMicros,
-                        Long mineBytes) {
+                        Long mineBytes, ClientShares shares) {
     }
 
     /**

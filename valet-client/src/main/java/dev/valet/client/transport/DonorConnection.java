@@ -1,6 +1,7 @@
 package dev.valet.client.transport;
 
 import dev.valet.common.portal.DonorAddress;
+import dev.valet.common.protocol.ClientShares;
 import dev.valet.common.protocol.DonorStats;
 import dev.valet.common.protocol.EvictReply;
 import dev.valet.common.protocol.HelloOk;
@@ -34,6 +35,12 @@ public interface DonorConnection extends AutoCloseable {
     CompletableFuture<Void> closed();
 
     CompletableFuture<DonorStats> stats();
+
+    /**
+     * How much each client identity holds on the donor, largest first (for operators). A donor older than this
+     * request refuses it with {@code UNSUPPORTED_OPCODE}.
+     */
+    CompletableFuture<ClientShares> clientShares();
 
     CompletableFuture<Void> allocateSlab(long slabId, long slabBytes);
 

@@ -2,6 +2,7 @@ package dev.valet.client.transport;
 
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.AuthProof;
+import dev.valet.common.protocol.ClientShares;
 import dev.valet.common.protocol.DonorStats;
 import dev.valet.common.protocol.ErrorReply;
 import dev.valet.common.protocol.Frames;
@@ -67,6 +68,11 @@ public final class DonorControl {
 
     public CompletableFuture<DonorStats> stats() {
         return requests.request(Opcode.STATS, null, DonorStats::decode, true);
+    }
+
+    /** CLIENT_SHARES: what each client identity holds on the donor (a donor before it answers UNSUPPORTED_OPCODE). */
+    public CompletableFuture<ClientShares> clientShares() {
+        return requests.request(Opcode.CLIENT_SHARES, null, ClientShares::decode, false);
     }
 
     public CompletableFuture<Void> allocateSlab(long slabId, long slabBytes) {

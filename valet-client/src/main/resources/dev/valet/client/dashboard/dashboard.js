@@ -68,7 +68,51 @@ function memoryBar(row, d) {
   td.querySelector('span.bar-others').style.width = (100 * others / limit).toFixed(1) + '%';
 }
 
-function drawDonors(donors) {
+// Each client identity's share of the donor (cluster view): one list item per identity, keyed by it, carrying the
+// raw bytes; the list is rebuilt only when what it shows changes.
+function sharesCell(row, d, view) {
+  let td = row.querySelector('td.shares');
+  if (!td) {
+    td = document.createElement('td');
+    td.className = 'shares';
+    row.appendChild(td);
+  }
+  const key = JSON.stringify(d.shares);
+  if (td.dataset.key === key) { return; }
+  td.dataset.key = key;
+  td.replaceChildren();
+  if (d.shares === null) {
+    td.textContent = '\u2013';
+    td.title = view === 'cluster' && d.state === 'live' ? 'not reported: a donor older than CLIENT_SHARES' : '';
+    return;
+  }
+  const list = document.createElement('ul');
+  for (const s of d.shares.shares) {
+    const li = document.createElement('li');
+    li.className = 'share';
+    li.dataset.identity = s.identity;
+    li.dataset.bytes = String(s.bytes);
+    li.title = s.slabs + (s.slabs === 1 ? ' slab' : ' slabs');
+    const who = document.createElement('span');
+    who.className = 'identity';
+    who.textContent = s.identity;
+    const amount = document.createElement('span');
+    amount.className = 'amount';
+    amount.textContent = bytes(s.bytes);
+    li.append(who, amount);
+    list.appendChild(li);
+  }
+  const more = d.shares.identityCount - d.shares.shares.length;
+  if (more > 0) {
+    const li = document.createElement('li');
+    li.className = 'more';
+    li.textContent = '+' + more + ' more';
+    list.appendChild(li);
+  }
+  if (d.shares.shares.length === 0) { td.textContent = 'none'; } else { td.appendChild(list); }
+}
+
+function drawDonors(donors, view) {
   const body = document.querySelector('#donors tbody');
   const rows = [];
   for (const d of donors) {
@@ -86,6 +130,7 @@ function drawDonors(donors) {
     cell(row, 'free', bytes(d.hostFreeBytes), d.hostFreeBytes);
     cell(row, 'slabs', String(d.slabs));
     cell(row, 'clients', String(d.clients));
+    sharesCell(row, d, view);
     cell(row, 'rtt', d.state === 'live' || d.state === 'suspected' ? (d.rttMicros / 1000).toFixed(2) + ' ms'
       : '\u2013');
     rows.push(row);
@@ -172,7 +217,7 @@ function draw(s) {
     : String(s.slabs.filter(x => x.degraded).length);
   document.getElementById('write-rate').textContent = s.io.writePagesPerSecond.toFixed(0);
   document.getElementById('read-rate').textContent = s.io.readPagesPerSecond.toFixed(0);
-  drawDonors(s.donors);
+  drawDonors(s.donors, s.view);
   drawSlabs(s.slabs);
   drawEvents(s.events);
   push(history.write, s.io.writePagesPerSecond);

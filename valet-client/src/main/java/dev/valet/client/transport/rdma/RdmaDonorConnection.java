@@ -8,6 +8,7 @@ import dev.valet.client.transport.DonorUnavailableException;
 import dev.valet.client.transport.ReceivedPages;
 import dev.valet.common.auth.ClusterSecret;
 import dev.valet.common.portal.DonorAddress;
+import dev.valet.common.protocol.ClientShares;
 import dev.valet.common.protocol.DonorStats;
 import dev.valet.common.protocol.HelloOk;
 import dev.valet.common.protocol.MessageBody;
@@ -198,6 +199,11 @@ final class RdmaDonorConnection implements DonorConnection, DonorControl.Request
     @Override
     public CompletableFuture<DonorStats> stats() {
         return control.stats();
+    }
+
+    @Override
+    public CompletableFuture<ClientShares> clientShares() {
+        return control.clientShares();
     }
 
     /** ALLOC_SLAB, then REGISTER_SLAB: the slab's address and rkey for one-sided access. */

@@ -12,6 +12,7 @@ import dev.valet.client.transport.ReceivedPages;
 import dev.valet.client.transport.WireCounters;
 import dev.valet.common.auth.ClusterSecret;
 import dev.valet.common.portal.DonorAddress;
+import dev.valet.common.protocol.ClientShares;
 import dev.valet.common.protocol.DonorStats;
 import dev.valet.common.protocol.ErrorReply;
 import dev.valet.common.protocol.Frame;
@@ -137,6 +138,11 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame>
     @Override
     public CompletableFuture<DonorStats> stats() {
         return control.stats();
+    }
+
+    @Override
+    public CompletableFuture<ClientShares> clientShares() {
+        return control.clientShares();
     }
 
     @Override
