@@ -49,6 +49,7 @@ public final class AutoTransport implements DonorTransport {
         return "auto";
     }
 
+    /** The TCP transport's, which the RDMA one shares ({@link Transports}). */
     @Override
     public WireCounters wire() {
         return tcp.wire();

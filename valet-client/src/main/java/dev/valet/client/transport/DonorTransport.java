@@ -40,7 +40,10 @@ public interface DonorTransport extends AutoCloseable {
         }).thenCompose(f -> f);
     }
 
-    /** What this transport's TCP connections put on the wire (none counted over RDMA yet). */
+    /**
+     * What this transport's connections put on the wire: replies and round trips per donor over TCP and RDMA;
+     * frames and flushes over TCP only.
+     */
     default WireCounters wire() {
         return WireCounters.NONE;
     }

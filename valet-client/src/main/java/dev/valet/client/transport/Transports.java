@@ -21,7 +21,7 @@ public final class Transports {
                 if (why != null) {
                     LOG.warn("transport rdma, but this host cannot do RDMA: {}; every donor will be unavailable", why);
                 }
-                yield rdma(c);
+                yield rdma(c, new WireCounters());
             }
             case AUTO -> {
                 String why = c.tls().enabled() ? "tls.enabled: RDMA traffic would not be encrypted"
@@ -29,7 +29,9 @@ public final class Transports {
                 if (why != null) {
                     LOG.info("transport auto: TCP ({})", why);
                 }
-                yield new AutoTransport(why == null ? rdma(c) : null, tcp(c));
+                DonorTransport tcp = tcp(c);
+                // One set of counters, so a donor's series are the same whichever link it got.
+                yield new AutoTransport(why == null ? rdma(c, tcp.wire()) : null, tcp);
             }
         };
     }
@@ -39,8 +41,8 @@ public final class Transports {
         return TcpTransport.of(c, c.nbd().enabled() ? c.nbd().eventLoops() : 0);
     }
 
-    private static DonorTransport rdma(ClientConfig c) {
+    private static DonorTransport rdma(ClientConfig c, WireCounters wire) {
         return new RdmaTransport(c.connectTimeout(), c.requestTimeout(), c.maxPagesPerFrame(),
-                TransportSecurity.of(c));
+                TransportSecurity.of(c), wire);
     }
 }

@@ -2,6 +2,7 @@ package dev.valet.client.transport.rdma;
 
 import dev.valet.client.transport.DonorControl;
 import dev.valet.client.transport.DonorException;
+import dev.valet.client.transport.RequestTiming;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.Frames;
@@ -44,6 +45,7 @@ final class ControlFrames {
     private final DonorAddress address;
     private final FrameChannel frames;
     private final Pump pump;
+    private final RequestTiming timing;
     private long nextRequestId = 1;
     /** The receive buffer holding the awaited reply, or -1. */
     private int replyIndex = -1;
@@ -52,10 +54,11 @@ final class ControlFrames {
     /** A SEND not completed yet: the one send buffer is still in use. */
     private boolean sendPending;
 
-    ControlFrames(DonorAddress address, FrameChannel frames, Pump pump) {
+    ControlFrames(DonorAddress address, FrameChannel frames, Pump pump, RequestTiming timing) {
         this.address = address;
         this.frames = frames;
         this.pump = pump;
+        this.timing = timing;
     }
 
     /** Sends request {@code opcode} and returns its reply's body, decoded. */
@@ -68,6 +71,7 @@ final class ControlFrames {
             out = UnpooledByteBufAllocator.DEFAULT.heapBuffer(FrameHeader.SIZE);
             Frames.finish(out, Frames.begin(out, opcode, requestId));
         }
+        long sentNanos = System.nanoTime();
         try {
             send(out, timeout);
         } finally {
@@ -86,6 +90,7 @@ final class ControlFrames {
         } finally {
             replyAwaited = false;
         }
+        timing.answered(opcode.reply(), sentNanos, System.nanoTime());
         int index = replyIndex;
         replyIndex = -1;
         try {

@@ -54,6 +54,9 @@ final class PageSlot extends AbstractReferenceCounted {
     CompletableFuture<ReceivedPages> readFuture;
     RemoteSlab remote;
     int phase;
+    /** When the request's first work request was posted: its round trip runs from here. */
+    long startedAtNanos;
+    /** When its current step was posted: the step's timeout runs from here. */
     long postedAtNanos;
     /** The next slot in the connection's queue of requests not started yet. */
     PageSlot next;

@@ -2,10 +2,12 @@ package dev.valet.client.transport.rdma;
 
 import dev.valet.client.transport.AdaptiveTimeout;
 import dev.valet.client.transport.DonorException;
+import dev.valet.client.transport.RequestTiming;
 import dev.valet.client.transport.ReceivedPages;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.ErrorCode;
 import dev.valet.common.protocol.FrameHeader;
+import dev.valet.common.protocol.Opcode;
 import dev.valet.common.protocol.PageBatch;
 import dev.valet.common.protocol.PageChecksum;
 import dev.valet.common.protocol.RemoteSlab;
@@ -47,6 +49,7 @@ final class PageTransfers {
     private final SlotPool slots;
     private final RemoteSlabs slabs;
     private final AdaptiveTimeout timeout;
+    private final RequestTiming timing;
     private final int sendQueueWrs;
     private final PageSlot[] inFlight = new PageSlot[REQUESTS_IN_FLIGHT];
     private int inFlightCount;
@@ -54,15 +57,20 @@ final class PageTransfers {
     private PageSlot first;
     private PageSlot last;
 
-    /** @param sendQueueWrs the work requests page requests may have posted at once (the send queue, less control) */
+    /**
+     * @param timeout      how long one step may wait for its completion (each step's round trip refines it)
+     * @param timing       where each request's round trip is recorded, first post to last completion
+     * @param sendQueueWrs the work requests page requests may have posted at once (the send queue, less control)
+     */
     PageTransfers(DonorAddress address, SendQueue qp, SendWorkRequests wrs, SlotPool slots, RemoteSlabs slabs,
-                  AdaptiveTimeout timeout, int sendQueueWrs) {
+                  AdaptiveTimeout timeout, RequestTiming timing, int sendQueueWrs) {
         this.address = address;
         this.qp = qp;
         this.wrs = wrs;
         this.slots = slots;
         this.slabs = slabs;
         this.timeout = timeout;
+        this.timing = timing;
         this.sendQueueWrs = sendQueueWrs;
     }
 
@@ -136,6 +144,7 @@ final class PageTransfers {
             return;
         }
         slot.remote = r;
+        slot.startedAtNanos = System.nanoTime();
         inFlight[inFlightCount++] = slot;
         reservedWrs += workRequests(slot.count);
         if (slot.op == PageSlot.WRITE) {
@@ -210,12 +219,15 @@ final class PageTransfers {
         if (slot == null || slot.phase != phase || indexOf(slot) < 0) {
             throw new IOException("completion of work request " + Long.toHexString(wrId) + " that is not in flight");
         }
-        timeout.observe(System.nanoTime() - slot.postedAtNanos);
+        long now = System.nanoTime();
+        timeout.observe(now - slot.postedAtNanos);
         if (slot.op == PageSlot.READ) {
+            timing.answered(Opcode.READ_PAGES_OK, slot.startedAtNanos, now);
             readDone(slot);
         } else if (phase == PageSlot.CHECKING) {
-            checked(slot);
+            checked(slot, now);
         } else {
+            timing.answered(Opcode.WRITE_PAGES_OK, slot.startedAtNanos, now);
             end(slot);
             answer(slot, null);
         }
@@ -227,12 +239,13 @@ final class PageTransfers {
      * a retry). Writes of the same pages before it have completed (see the class comment); other connections of
      * the same identity are not covered.
      */
-    private void checked(PageSlot slot) throws IOException {
+    private void checked(PageSlot slot, long nowNanos) throws IOException {
         ByteBuf buf = slot.buffer();
         for (int k = 0; k < slot.count; k++) {
             long stored = buf.getLong(slot.storedEntryIndex(k) + 8);
             long version = slot.version(k);
             if (stored > version) {
+                timing.answered(Opcode.WRITE_PAGES_OK, slot.startedAtNanos, nowNanos); // refused, as over TCP
                 end(slot);
                 answer(slot, new DonorException(address.toString(), ErrorCode.STALE_VERSION, "page "
                         + slot.pages[k] + " of slab " + slot.slabId + ": version " + version

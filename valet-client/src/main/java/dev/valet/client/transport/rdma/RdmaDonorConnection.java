@@ -6,6 +6,8 @@ import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.DonorControl;
 import dev.valet.client.transport.DonorUnavailableException;
 import dev.valet.client.transport.ReceivedPages;
+import dev.valet.client.transport.RequestTiming;
+import dev.valet.client.transport.WireCounters;
 import dev.valet.common.auth.ClusterSecret;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.ClientShares;
@@ -49,15 +51,19 @@ final class RdmaDonorConnection implements DonorConnection, DonorControl.Request
     private volatile HelloOk hello;
     private volatile Thread agentThread;
 
-    /** @param secret the cluster secret to prove and demand in the handshake, or {@code null} for none */
+    /**
+     * @param secret the cluster secret to prove and demand in the handshake, or {@code null} for none
+     * @param wire   where replies and their round trips are counted (per donor, as over TCP)
+     */
     RdmaDonorConnection(DonorAddress address, Duration connectTimeout, Duration requestTimeout, int clientMaxPages,
-                        ClusterSecret secret) {
+                        ClusterSecret secret, WireCounters wire) {
         this.address = address;
         this.secret = secret;
         this.connectTimeout = connectTimeout;
         this.requestTimeout = new AdaptiveTimeout(requestTimeout);
         this.maxPages = clientMaxPages;
-        this.link = new RdmaLink(address, Rdma.get(), clientMaxPages, this.requestTimeout, () -> donorRequests);
+        this.link = new RdmaLink(address, Rdma.get(), clientMaxPages, this.requestTimeout,
+                new RequestTiming(wire, address), () -> donorRequests);
     }
 
     /**

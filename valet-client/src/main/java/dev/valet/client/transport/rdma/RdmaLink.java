@@ -6,6 +6,7 @@ import dev.valet.client.transport.DonorControl;
 import dev.valet.client.transport.DonorException;
 import dev.valet.client.transport.DonorUnavailableException;
 import dev.valet.client.transport.EvictAnswer;
+import dev.valet.client.transport.RequestTiming;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.MessageBody;
@@ -72,6 +73,7 @@ final class RdmaLink implements Agent, PageTransfers.RemoteSlabs, ControlFrames.
     private final Rdma rdma;
     private final int maxPages;
     private final AdaptiveTimeout requestTimeout;
+    private final RequestTiming timing;
     private final Supplier<DonorRequests> donorRequests;
     private final ManyToOneConcurrentArrayQueue<PageSlot> submitted =
             new ManyToOneConcurrentArrayQueue<>(SlotPool.MAX_SLOTS);
@@ -97,12 +99,13 @@ final class RdmaLink implements Agent, PageTransfers.RemoteSlabs, ControlFrames.
     private volatile boolean closing;
     private volatile String brokenReason;
 
-    RdmaLink(DonorAddress address, Rdma rdma, int maxPages, AdaptiveTimeout requestTimeout,
+    RdmaLink(DonorAddress address, Rdma rdma, int maxPages, AdaptiveTimeout requestTimeout, RequestTiming timing,
              Supplier<DonorRequests> donorRequests) {
         this.address = address;
         this.rdma = rdma;
         this.maxPages = maxPages;
         this.requestTimeout = requestTimeout;
+        this.timing = timing;
         this.donorRequests = donorRequests;
     }
 
@@ -117,8 +120,8 @@ final class RdmaLink implements Agent, PageTransfers.RemoteSlabs, ControlFrames.
         frames = new FrameChannel(qp, ControlFrames.REQUEST_BYTES, ControlFrames.REPLY_BYTES, RECEIVE_BUFFERS);
         wrs = new SendWorkRequests(PageTransfers.workRequests(maxPages));
         slots = new SlotPool(address, qp, maxPages);
-        transfers = new PageTransfers(address, qp, wrs, slots, this, requestTimeout, pageWrs);
-        control = new ControlFrames(address, frames, this);
+        transfers = new PageTransfers(address, qp, wrs, slots, this, requestTimeout, timing, pageWrs);
+        control = new ControlFrames(address, frames, this, timing);
         RdmaConnector.establish(rdma, events, cmId, address, timeout);
         open = true;
     }

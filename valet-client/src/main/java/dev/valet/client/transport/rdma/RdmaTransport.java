@@ -4,6 +4,7 @@ import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.DonorTransport;
 import dev.valet.client.transport.DonorUnavailableException;
 import dev.valet.client.transport.TransportSecurity;
+import dev.valet.client.transport.WireCounters;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.rdma.Rdma;
 import dev.valet.common.rdma.RdmaUnavailableException;
@@ -22,18 +23,21 @@ public final class RdmaTransport implements DonorTransport {
     private final Duration requestTimeout;
     private final int maxPagesPerRequest;
     private final TransportSecurity security;
+    private final WireCounters wire;
     private final Set<RdmaDonorConnection> connections = ConcurrentHashMap.newKeySet();
 
     /**
      * @param security the cluster secret the handshake proves and demands (as over TCP); TLS cannot be used over
      *                 RDMA, so with TLS configured every connection is refused
+     * @param wire     where replies and their round trips are counted, per donor (shared with TCP's under auto)
      */
     public RdmaTransport(Duration connectTimeout, Duration requestTimeout, int maxPagesPerRequest,
-                         TransportSecurity security) {
+                         TransportSecurity security, WireCounters wire) {
         this.connectTimeout = connectTimeout;
         this.requestTimeout = requestTimeout;
         this.maxPagesPerRequest = maxPagesPerRequest;
         this.security = security;
+        this.wire = wire;
     }
 
     /** Why this host cannot use RDMA, or null when it can (libraries, layout check, at least one device). */
@@ -53,8 +57,7 @@ public final class RdmaTransport implements DonorTransport {
         RdmaDonorConnection c;
         try {
             c = new RdmaDonorConnection(address, handshakeTimeout != null ? handshakeTimeout : connectTimeout,
-                    requestTimeout, maxPagesPerRequest,
-                    security.secret());
+                    requestTimeout, maxPagesPerRequest, security.secret(), wire);
         } catch (RdmaUnavailableException e) {
             return CompletableFuture.failedFuture(new DonorUnavailableException(address + ": " + e.getMessage(), e));
         }
@@ -83,6 +86,11 @@ public final class RdmaTransport implements DonorTransport {
     @Override
     public String name() {
         return "rdma";
+    }
+
+    @Override
+    public WireCounters wire() {
+        return wire;
     }
 
     @Override

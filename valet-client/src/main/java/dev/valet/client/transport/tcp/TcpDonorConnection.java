@@ -5,10 +5,10 @@ import dev.valet.client.transport.ClientHandshake;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.DonorControl;
 import dev.valet.client.transport.DonorException;
-import dev.valet.client.transport.DonorLatency;
 import dev.valet.client.transport.DonorUnavailableException;
 import dev.valet.client.transport.EvictAnswer;
 import dev.valet.client.transport.ReceivedPages;
+import dev.valet.client.transport.RequestTiming;
 import dev.valet.client.transport.WireCounters;
 import dev.valet.common.auth.ClusterSecret;
 import dev.valet.common.portal.DonorAddress;
@@ -63,7 +63,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame>
     /** Frames waiting for the event loop, which writes them all and flushes once. */
     private final OutboundQueue outbound = new OutboundQueue(this::sendOpenFrames);
     private final WireCounters wire;
-    private final DonorLatency latency;
+    private final RequestTiming timing;
     private final DonorControl control = new DonorControl(this);
     private volatile Channel channel;
     private volatile HelloOk hello;
@@ -81,7 +81,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame>
         this.pending = new PendingRequests(address, this::resendAlone);
         this.openFrames = new OpenFrames(pending, nextRequestId::getAndIncrement);
         this.wire = wire;
-        this.latency = wire.latencyOf(address.toString());
+        this.timing = new RequestTiming(wire, address);
         this.secret = secret;
         this.requestTimeout = new AdaptiveTimeout(requestTimeout);
         this.clientMaxPages = clientMaxPages;
@@ -357,10 +357,7 @@ final class TcpDonorConnection extends SimpleChannelInboundHandler<Frame>
             }
             return;
         }
-        long roundTrip = System.nanoTime() - p.sentNanos;
-        requestTimeout.observe(roundTrip);
-        wire.replied(roundTrip);
-        latency.record(p.expected, roundTrip);
+        requestTimeout.observe(timing.answered(p.expected, p.sentNanos, System.nanoTime()));
         answer(p, frame);
     }
 

@@ -2,7 +2,10 @@ package dev.valet.client.transport.rdma;
 
 import dev.valet.client.transport.AdaptiveTimeout;
 import dev.valet.client.transport.DonorException;
+import dev.valet.client.transport.DonorLatency;
 import dev.valet.client.transport.DonorUnavailableException;
+import dev.valet.client.transport.RequestTiming;
+import dev.valet.client.transport.WireCounters;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.ErrorCode;
 import dev.valet.common.protocol.FrameHeader;
@@ -41,6 +44,7 @@ class PageTransfersTest {
     private final PageTransfers transfers;
     /** What callers were told, in order: "W5 ok", "R5 v1 x01", "R5 STALE_VERSION", ... */
     private final List<String> answers = new ArrayList<>();
+    private final WireCounters wire = new WireCounters();
 
     PageTransfersTest() throws IOException {
         slots = new SlotPool(DONOR, rdma, MAX_PAGES);
@@ -49,7 +53,7 @@ class PageTransfersTest {
                 throw new DonorException(DONOR.toString(), ErrorCode.NO_SUCH_SLAB, "slab " + slabId);
             }
             return remote;
-        }, new AdaptiveTimeout(Duration.ofSeconds(1)), 2048);
+        }, new AdaptiveTimeout(Duration.ofSeconds(1)), new RequestTiming(wire, DONOR), 2048);
     }
 
     @AfterEach
@@ -166,6 +170,30 @@ class PageTransfersTest {
         read(3);
         drain();
         assertThat(answers).containsExactly("W[3] ok", "W[3] STALE_VERSION", "W[3] ok", "R[3] v5 x56");
+    }
+
+    @Test
+    void everyAnsweredRequestIsTimedOnceAsTheDonorsReadOrWriteAndOnlyThose() throws IOException {
+        write(5, 0x55, 3);
+        write(4, 0x44, 3); // refused after its version check: answered, so timed, as a refused TCP write is
+        read(3, 4);
+        read(SLAB_PAGES); // refused before anything is posted: no round trip
+        drain();
+        write(1, 1, 9);
+        transfers.startReady();
+        transfers.failAll(new DonorUnavailableException("gone")); // no answer from the donor: not timed
+
+        DonorLatency latency = wire.latencies().get(DONOR.toString());
+        // The refused read is answered as soon as its turn comes, before the read started just ahead of it ends.
+        assertThat(answers).containsExactly("W[3] ok", "W[3] STALE_VERSION", "R[64] PAGE_OUT_OF_RANGE",
+                "R[3,4] v5 x55 v0 x00", "W[9] gone");
+        assertThat(latency.writes().count()).isEqualTo(2);
+        assertThat(latency.reads().count()).isEqualTo(1);
+        assertThat(latency.control().count()).isZero();
+        assertThat(wire.replies()).isEqualTo(3);
+        assertThat(wire.roundTripNanos()).isPositive();
+        assertThat(latency.writes().sumSeconds() + latency.reads().sumSeconds())
+                .isCloseTo(wire.roundTripNanos() / 1e9, org.assertj.core.data.Offset.offset(1e-9));
     }
 
     @Test
