@@ -193,7 +193,8 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
     /**
      * The stage line: where the daemon's share of a request's time went (the driver's counters give the rest:
      * docs/performance.md). Engine: from the engine call to its answer, mean per read or write; donor round trip:
-     * from a request frame to its reply, mean per frame (TCP; 0 over RDMA, which does not time them yet).
+     * mean per answered request, from its frame to its reply (TCP) or its first work request to its last completion
+     * (RDMA: see {@code RequestTiming}).
      */
     private static void logStages(KernelChannel.Stats c, WireCounters wire) {
         long frames = wire.frames();
