@@ -68,12 +68,12 @@ public final class ClientMetrics implements Consumer<MetricFamilies> {
         f.counter("valet_client_frames", "Request frames sent to donors.", wire.frames());
         f.counter("valet_client_flushes", "Socket writes (or RDMA doorbells) that carried them.", wire.flushes());
         f.counter("valet_client_auth_failures", "Handshakes that failed authentication: a donor that could not"
-                + " prove the cluster secret, or refused this client's proof (TCP).", wire.authFailures());
+                + " prove the cluster secret, or refused this client's proof.", wire.authFailures());
         for (Map.Entry<String, DonorLatency> e : wire.latencies().entrySet()) {
             String donor = e.getKey();
             DonorLatency l = e.getValue();
             String name = "valet_client_request_duration_seconds";
-            String help = "Round trip of requests to each donor, by operation (TCP).";
+            String help = "Round trip of requests to each donor, by operation (TCP and RDMA).";
             f.histogram(name, help, l.reads(), "donor", donor, "op", "read");
             f.histogram(name, help, l.writes(), "donor", donor, "op", "write");
             f.histogram(name, help, l.control(), "donor", donor, "op", "control");
@@ -132,9 +132,11 @@ public final class ClientMetrics implements Consumer<MetricFamilies> {
     }
 
     private static void kernel(MetricFamilies f, KernelChannel.Stats c) {
-        f.counter("valet_client_kernel_requests", "Requests from /dev/valetN, by kind.", c.reads(), "op", "read");
-        f.counter("valet_client_kernel_requests", "Requests from /dev/valetN, by kind.", c.writes(), "op", "write");
-        f.counter("valet_client_kernel_requests", "Requests from /dev/valetN, by kind.", c.flushes(), "op", "flush");
+        String requests = "valet_client_kernel_requests";
+        String requestsHelp = "Requests from /dev/valetN, by kind.";
+        f.counter(requests, requestsHelp, c.reads(), "op", "read");
+        f.counter(requests, requestsHelp, c.writes(), "op", "write");
+        f.counter(requests, requestsHelp, c.flushes(), "op", "flush");
         f.counter("valet_client_kernel_failed_requests", "Requests answered with an error.", c.failed());
         f.counter("valet_client_kernel_invalid_requests", "Requests refused as invalid.", c.invalid());
         f.counter("valet_client_kernel_malformed_messages", "Malformed netlink messages dropped.", c.malformed());
@@ -146,9 +148,11 @@ public final class ClientMetrics implements Consumer<MetricFamilies> {
 
     private static void tier(MetricFamilies f, TierStats t) {
         f.gauge("valet_client_tier_slots", "Pages the host tier holds when full.", t.slots());
-        f.gauge("valet_client_tier_pages", "Host tier slots by state.", t.dirty(), "state", "dirty");
-        f.gauge("valet_client_tier_pages", "Host tier slots by state.", t.clean(), "state", "clean");
-        f.gauge("valet_client_tier_pages", "Host tier slots by state.", t.free(), "state", "free");
+        String pages = "valet_client_tier_pages";
+        String pagesHelp = "Host tier slots by state.";
+        f.gauge(pages, pagesHelp, t.dirty(), "state", "dirty");
+        f.gauge(pages, pagesHelp, t.clean(), "state", "clean");
+        f.gauge(pages, pagesHelp, t.free(), "state", "free");
         f.counter("valet_client_tier_writes", "Write requests to the host tier.", t.writes());
         f.counter("valet_client_tier_write_waits", "Writes that waited for a flush to free a slot.", t.writeWaits());
         f.counter("valet_client_tier_reads", "Read requests to the host tier.", t.reads());

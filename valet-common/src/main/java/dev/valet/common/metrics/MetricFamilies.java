@@ -30,40 +30,37 @@ public final class MetricFamilies {
 
     /** A monotonic count, e.g. {@code valet_client_pages_written} (exported as {@code ..._total}). */
     public MetricFamilies counter(String name, String help, double value, String... labels) {
-        CounterSnapshot.Builder family = counters.computeIfAbsent(name, n -> {
-            CounterSnapshot.Builder b = CounterSnapshot.builder().name(n).help(help);
-            order.add(b::build);
-            return b;
-        });
-        family.dataPoint(CounterDataPointSnapshot.builder().value(value).labels(Labels.of(labels)).build());
+        family(counters, name, help, CounterSnapshot::builder)
+                .dataPoint(CounterDataPointSnapshot.builder().value(value).labels(Labels.of(labels)).build());
         return this;
     }
 
     /** A value that goes up and down, e.g. {@code valet_donor_lent_bytes}. */
     public MetricFamilies gauge(String name, String help, double value, String... labels) {
-        GaugeSnapshot.Builder family = gauges.computeIfAbsent(name, n -> {
-            GaugeSnapshot.Builder b = GaugeSnapshot.builder().name(n).help(help);
-            order.add(b::build);
-            return b;
-        });
-        family.dataPoint(GaugeDataPointSnapshot.builder().value(value).labels(Labels.of(labels)).build());
+        family(gauges, name, help, GaugeSnapshot::builder)
+                .dataPoint(GaugeDataPointSnapshot.builder().value(value).labels(Labels.of(labels)).build());
         return this;
     }
 
     /** The buckets and sum of {@code latency}, e.g. {@code valet_client_request_duration_seconds}. */
     public MetricFamilies histogram(String name, String help, LatencyHistogram latency, String... labels) {
-        HistogramSnapshot.Builder family = histograms.computeIfAbsent(name, n -> {
-            HistogramSnapshot.Builder b = HistogramSnapshot.builder().name(n).help(help);
-            order.add(b::build);
-            return b;
-        });
-        family.dataPoint(HistogramDataPointSnapshot.builder()
+        family(histograms, name, help, HistogramSnapshot::builder).dataPoint(HistogramDataPointSnapshot.builder()
                 .classicHistogramBuckets(ClassicHistogramBuckets.of(LatencyHistogram.upperBoundsSeconds(),
                         latency.bucketCounts()))
                 .sum(latency.sumSeconds())
                 .labels(Labels.of(labels))
                 .build());
         return this;
+    }
+
+    /** The family {@code name} of one type, begun (with its help, in {@link #snapshots}' order) by its first sample. */
+    private <B extends MetricSnapshot.Builder<B>> B family(Map<String, B> families, String name, String help,
+                                                            Supplier<B> builder) {
+        return families.computeIfAbsent(name, n -> {
+            B b = builder.get().name(n).help(help);
+            order.add(b::build);
+            return b;
+        });
     }
 
     /** Every family added, in the order first added. */

@@ -46,6 +46,7 @@ final class RdmaDonorConnection implements DonorConnection, DonorControl.Request
     private final AdaptiveTimeout requestTimeout;
     private final int maxPages;
     private final RdmaLink link;
+    private final WireCounters wire;
     private final DonorControl control = new DonorControl(this);
     private volatile DonorRequests donorRequests;
     private volatile HelloOk hello;
@@ -62,6 +63,7 @@ final class RdmaDonorConnection implements DonorConnection, DonorControl.Request
         this.connectTimeout = connectTimeout;
         this.requestTimeout = new AdaptiveTimeout(requestTimeout);
         this.maxPages = clientMaxPages;
+        this.wire = wire;
         this.link = new RdmaLink(address, Rdma.get(), clientMaxPages, this.requestTimeout,
                 new RequestTiming(wire, address), () -> donorRequests);
     }
@@ -75,11 +77,14 @@ final class RdmaDonorConnection implements DonorConnection, DonorControl.Request
         CompletableFuture<DonorConnection> result = new CompletableFuture<>();
         Thread t = new Thread(() -> {
             HelloOk ok;
+            ClientHandshake handshake = new ClientHandshake(address, identity, secret);
             try {
                 link.connect(connectTimeout);
-                ok = new DonorControl(link.direct(connectTimeout))
-                        .handshake(new ClientHandshake(address, identity, secret)).join();
+                ok = new DonorControl(link.direct(connectTimeout)).handshake(handshake).join();
             } catch (IOException | RuntimeException | LinkageError e) {
+                if (handshake.authFailed()) {
+                    wire.authFailed(); // counted as over TCP
+                }
                 Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
                 link.broken(cause);
                 link.release();
