@@ -3,7 +3,6 @@ package dev.valet.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.valet.common.testing.Await;
-import dev.valet.donor.DonorProcess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,8 +13,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -35,15 +32,10 @@ class ClientDaemonEndpointsTest {
 
     @Test
     void theDaemonServesMetricsTheDashboardAndItsControlSocket() throws Exception {
-        List<DonorProcess> donors = new ArrayList<>();
+        DonorProcesses donors = DonorProcesses.start(dir, "e", 3);
         Process client = null;
         try {
-            StringBuilder portal = new StringBuilder("3\n");
-            for (int i = 0; i < 3; i++) {
-                donors.add(DonorProcess.start(dir, "e" + i, "memory: 64M\nlockMemory: false\n"));
-                portal.append(donors.get(i).address()).append('\n');
-            }
-            Files.writeString(dir.resolve("portal.list"), portal);
+            donors.portal();
             Path socket = dir.resolve("client.sock");
             Files.writeString(dir.resolve("valet.yaml"), """
                     identity: daemon-test
@@ -94,7 +86,7 @@ class ClientDaemonEndpointsTest {
             if (client != null) {
                 client.destroyForcibly();
             }
-            donors.forEach(DonorProcess::close);
+            donors.close();
         }
     }
 

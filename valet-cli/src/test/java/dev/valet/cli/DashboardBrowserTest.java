@@ -6,9 +6,6 @@ import dev.valet.common.config.ConfigLoader;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.testing.Await;
-import dev.valet.donor.DonorProcess;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -20,7 +17,6 @@ import org.openqa.selenium.WebElement;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -41,18 +37,16 @@ class DashboardBrowserTest {
     @TempDir
     Path dir;
 
-    private final List<DonorProcess> donors = new ArrayList<>();
+    private DonorProcesses donors;
 
     @BeforeEach
     void startDonors() throws Exception {
-        for (int i = 0; i < 3; i++) {
-            donors.add(DonorProcess.start(dir, "b" + i, "memory: 64M\nlockMemory: false\n"));
-        }
+        donors = DonorProcesses.start(dir, "b", 3);
     }
 
     @AfterEach
     void stopDonors() {
-        donors.forEach(DonorProcess::close);
+        donors.close();
     }
 
     @Test
@@ -71,7 +65,7 @@ class DashboardBrowserTest {
                 metrics:
                   listen: 127.0.0.1:0
                 """, ClientConfig.class);
-        List<DonorAddress> addresses = donors.stream().map(DonorProcess::address).toList();
+        List<DonorAddress> addresses = donors.addresses();
         try (Browser browser = Browser.open();
              Engine engine = Engine.start(config, addresses);
              ClientEndpoints endpoints = ClientEndpoints.start(config, engine, null, null)) {
@@ -87,11 +81,8 @@ class DashboardBrowserTest {
                 assertThat(cell(browser, addresses.get(i).toString(), "limit").getText()).isEqualTo("64.0 MiB");
             }
 
-            ByteBuf buf = Unpooled.buffer(256 * FrameHeader.PAGE_SIZE);
-            buf.writeZero(buf.capacity());
-            engine.write(0, 256, buf, 0).join();
-            engine.write(SLAB / FrameHeader.PAGE_SIZE, 256, buf, 0).join();
-            buf.release();
+            DonorProcesses.writeZeros(engine, 0, 256);
+            DonorProcesses.writeZeros(engine, SLAB / FrameHeader.PAGE_SIZE, 256);
 
             // Two slabs, two copies each: 4 MiB lent in all, all of it this client's, on the donors the engine chose.
             awaitPage(browser, "4 MiB lent after writing two slabs", () -> sum(browser, "lent") == 4 * SLAB
@@ -105,9 +96,7 @@ class DashboardBrowserTest {
                     .isGreaterThanOrEqualTo(SLAB);
             assertThat(browser.driver.findElement(By.id("slabs-mapped")).getText()).isEqualTo("2");
 
-            DonorProcess victim = donors.stream().filter(d -> d.address().toString().equals(holder)).findFirst()
-                    .orElseThrow();
-            victim.kill();
+            donors.at(holder).kill();
             awaitPage(browser, "the killed donor shown dead, its death in the events", () ->
                     "dead".equals(row(browser, holder).getAttribute("data-state"))
                             && browser.driver.findElement(By.id("events")).getText().contains("donor " + holder
@@ -123,9 +112,7 @@ class DashboardBrowserTest {
 
     @Test
     void clusterViewOfValetDashboardListsTheDonorsAndTheirUsedBytes() throws Exception {
-        Path portal = dir.resolve("portal.list");
-        Files.writeString(portal, "3\n" + donors.get(0).address() + "\n" + donors.get(1).address() + "\n"
-                + donors.get(2).address() + "\n");
+        Path portal = donors.portal();
         Path ready = dir.resolve("dashboard.ready");
         Process dashboard = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), ValetCommand.class.getName(), "dashboard",
@@ -149,10 +136,7 @@ class DashboardBrowserTest {
                     placement:
                       numReplica: 1
                     """, ClientConfig.class), List.of(donors.get(0).address()))) {
-                ByteBuf buf = Unpooled.buffer(FrameHeader.PAGE_SIZE);
-                buf.writeZero(buf.capacity());
-                engine.write(0, 1, buf, 0).join();
-                buf.release();
+                DonorProcesses.writeZeros(engine, 0, 1);
                 String first = donors.get(0).address().toString();
                 awaitPage(browser, "1 MiB lent on the first donor, all of it cluster-client's", () ->
                         Long.parseLong(cell(browser, first, "lent").getAttribute("data-bytes")) == SLAB

@@ -5,12 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.valet.client.engine.Engine;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.config.ConfigLoader;
-import dev.valet.common.portal.DonorAddress;
-import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.testing.Await;
-import dev.valet.donor.DonorProcess;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -35,12 +29,8 @@ class StatusClientViewTest {
 
     @Test
     void showsTheDaemonsDonorsSlabsAndCopiesThroughItsControlSocket() throws Exception {
-        List<DonorProcess> donors = new ArrayList<>();
         Path socket = dir.resolve("run/client.sock");
-        try {
-            for (int i = 0; i < 3; i++) {
-                donors.add(DonorProcess.start(dir, "c" + i, "memory: 64M\nlockMemory: false\n"));
-            }
+        try (DonorProcesses donors = DonorProcesses.start(dir, "c", 3)) {
             ClientConfig config = ConfigLoader.parse("status-client", """
                     identity: status-client
                     swapSpace: 8M
@@ -53,16 +43,12 @@ class StatusClientViewTest {
                     control:
                       socket: %s
                     """.formatted(socket), ClientConfig.class);
-            List<DonorAddress> addresses = donors.stream().map(DonorProcess::address).toList();
-            try (Engine engine = Engine.start(config, addresses);
+            try (Engine engine = Engine.start(config, donors.addresses());
                  ClientEndpoints endpoints = ClientEndpoints.start(config, engine, null, null)) {
                 assertThat(endpoints.url()).as("metrics.listen is off").isNull();
                 assertThat(Files.getPosixFilePermissions(socket)).isEqualTo(PosixFilePermissions.fromString(
                         "rw-------"));
-                ByteBuf buf = Unpooled.buffer(64 * FrameHeader.PAGE_SIZE);
-                buf.writeZero(buf.capacity());
-                engine.write(0, 64, buf, 0).join();
-                buf.release();
+                DonorProcesses.writeZeros(engine, 0, 64);
 
                 CliRun r = CliRun.of("status", "--client", socket.toString());
                 assertThat(r.exit()).as(r.err()).isZero();
@@ -78,9 +64,7 @@ class StatusClientViewTest {
                 }
                 assertThat(lines.get(lines.size() - 1)).isEqualTo("0        ok        " + String.join(" ", holders));
 
-                DonorProcess victim = donors.stream().filter(d -> d.address().toString().equals(holders.get(0)))
-                        .findFirst().orElseThrow();
-                victim.kill();
+                donors.at(holders.get(0)).kill();
                 JsonNode doc = Await.value(() -> "the daemon reporting " + holders.get(0) + " dead (and the event) and"
                         + " slab 0 re-replicated", Duration.ofSeconds(30), () -> {
                             CliRun json = CliRun.of("status", "--client", socket.toString(), "--json");
@@ -104,8 +88,6 @@ class StatusClientViewTest {
             CliRun gone = CliRun.of("status", "--client", socket.toString());
             assertThat(gone.exit()).isEqualTo(1);
             assertThat(gone.err()).contains(socket + " does not exist: is valet client running");
-        } finally {
-            donors.forEach(DonorProcess::close);
         }
     }
 }

@@ -6,17 +6,12 @@ import dev.valet.client.engine.Engine;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.config.ConfigLoader;
 import dev.valet.common.protocol.FrameHeader;
-import dev.valet.donor.DonorProcess;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,23 +26,18 @@ class StatusCommandTest {
     @TempDir
     Path dir;
 
-    private final List<DonorProcess> donors = new ArrayList<>();
+    private DonorProcesses donors;
     private Path portal;
 
     @BeforeEach
     void startDonors() throws Exception {
-        for (int i = 0; i < 2; i++) {
-            donors.add(DonorProcess.start(dir, "s" + i, "memory: 64M\nlockMemory: false\n"));
-        }
-        portal = dir.resolve("portal.list");
-        // Port 1 on loopback: nothing listens there.
-        Files.writeString(portal, "3\n" + donors.get(0).address() + "\n" + donors.get(1).address()
-                + "\n127.0.0.1:1\n");
+        donors = DonorProcesses.start(dir, "s", 2);
+        portal = donors.portal("127.0.0.1:1"); // port 1 on loopback: nothing listens there
     }
 
     @AfterEach
     void stopDonors() {
-        donors.forEach(DonorProcess::close);
+        donors.close();
     }
 
     @Test
@@ -96,10 +86,8 @@ class StatusCommandTest {
                 placement:
                   numReplica: 1
                 """, ClientConfig.class), List.of(donors.get(0).address()))) {
-            ByteBuf buf = Unpooled.buffer(FrameHeader.PAGE_SIZE).writeZero(FrameHeader.PAGE_SIZE);
-            engine.write(0, 1, buf, 0).join();
-            engine.write((2L << 20) / FrameHeader.PAGE_SIZE, 1, buf, 0).join();
-            buf.release();
+            DonorProcesses.writeZeros(engine, 0, 1);
+            DonorProcesses.writeZeros(engine, (2L << 20) / FrameHeader.PAGE_SIZE, 1);
 
             CliRun table = CliRun.of("status", "--portal", portal.toString());
             List<String> lines = table.out().lines().toList();
