@@ -14,6 +14,10 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.WebDriverException;
 import org.openqa.selenium.WebElement;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -152,6 +156,10 @@ class DashboardBrowserTest {
                     assertThat(cell(browser, donors.get(i).address().toString(), "shares").getText())
                             .as("a donor nobody holds anything on").isEqualTo("none");
                 }
+                String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url
+                        + "metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+                assertThat(metrics).contains("valet_cluster_donor_client_lent_bytes{client=\"cluster-client\",donor=\""
+                        + first + "\"} " + (double) SLAB);
             }
             donors.get(2).kill();
             String third = donors.get(2).address().toString();
