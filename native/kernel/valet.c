@@ -341,15 +341,29 @@ static void valet_area_release_quarantine(struct valet_dev *d)
  * BLK_STS_RESOURCE and waits in the block layer; so does one on a dying
  * device, which then fails.
  */
-static blk_status_t valet_area_wait(struct valet_dev *d,
+static blk_status_t valet_area_wait(struct valet_queue *q,
 				    struct valet_pdu *cmd, unsigned int blocks,
 				    bool nowait)
 {
+	struct valet_dev *d = q->dev;
+	unsigned long flags;
+
 	if (valet_area_get(d, cmd, blocks))
 		return BLK_STS_OK;
 	atomic64_inc(&d->stats[VALET_ST_BUSY]);
 	if (nowait)
 		return BLK_STS_RESOURCE;
+	/*
+	 * The requests queue_rq already took in this batch hold blocks too,
+	 * and go to the daemon only at the batch's end (bd->last, commit_rqs):
+	 * send them before sleeping, or the completions that would free the
+	 * room never come (a swap-out plug of large merged writes fills the
+	 * area within one batch).
+	 */
+	spin_lock_irqsave(&q->lock, flags);
+	if (!list_empty(&q->pending))
+		valet_kick_locked(q, false);
+	spin_unlock_irqrestore(&q->lock, flags);
 	io_wait_event(d->area_wait, valet_area_get(d, cmd, blocks) ||
 		      READ_ONCE(d->dying));
 	return cmd->blocks ? BLK_STS_OK : BLK_STS_IOERR;
@@ -449,7 +463,7 @@ static blk_status_t valet_queue_rq(struct blk_mq_hw_ctx *hctx,
 		if (blk_rq_bytes(rq) > VALET_MAX_IO_BYTES ||
 		    !IS_ALIGNED(blk_rq_bytes(rq), VALET_BLOCK_SIZE))
 			return BLK_STS_IOERR;
-		ret = valet_area_wait(d, cmd, blk_rq_bytes(rq) /
+		ret = valet_area_wait(q, cmd, blk_rq_bytes(rq) /
 				      VALET_BLOCK_SIZE,
 				      rq->cmd_flags & REQ_NOWAIT);
 		if (ret != BLK_STS_OK)
