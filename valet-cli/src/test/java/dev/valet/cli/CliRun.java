@@ -10,9 +10,7 @@ record CliRun(int exit, String out, String err) {
     static CliRun of(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cli = new CommandLine(new ValetCommand());
-        cli.setExecutionExceptionHandler(new ErrorReporter());
-        cli.setParameterExceptionHandler(new ErrorReporter());
+        CommandLine cli = ValetCommand.commandLine(args);
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
         int exit = cli.execute(args);

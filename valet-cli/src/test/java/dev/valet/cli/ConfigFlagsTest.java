@@ -24,7 +24,7 @@ class ConfigFlagsTest {
 
     /** The command {@code args} names, parsed as {@code valet} would. */
     private static <T> T parsed(Class<T> type, String... args) {
-        CommandLine cli = new CommandLine(new ValetCommand());
+        CommandLine cli = ValetCommand.commandLine();
         CommandLine.ParseResult result = cli.parseArgs(args);
         return type.cast(result.subcommand().commandSpec().userObject());
     }
@@ -98,7 +98,7 @@ class ConfigFlagsTest {
     @Test
     void everyConfigKeyFlagNamesARealKey() {
         List<String> flags = new ArrayList<>();
-        CommandLine root = new CommandLine(new ValetCommand());
+        CommandLine root = ValetCommand.commandLine();
         for (CommandLine sub : root.getSubcommands().values()) {
             for (OptionSpec option : sub.getCommandSpec().options()) {
                 if (option.userObject() instanceof Field field && field.isAnnotationPresent(ConfigKey.class)) {

@@ -10,7 +10,7 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Log lines as a daemon writes them (logback.xml of valet-common): a donor process's log. */
+/** Log lines as a daemon writes them (ValetLogConfigurator of valet-common): a donor process's log. */
 class LogFormatTest {
     @TempDir
     Path dir;

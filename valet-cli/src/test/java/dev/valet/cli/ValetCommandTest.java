@@ -28,7 +28,7 @@ class ValetCommandTest {
     @Test
     void everyOptionOfEveryCommandIsExplained() {
         List<String> undocumented = new ArrayList<>();
-        CommandLine root = new CommandLine(new ValetCommand());
+        CommandLine root = ValetCommand.commandLine();
         for (CommandLine sub : root.getSubcommands().values()) {
             CommandSpec spec = sub.getCommandSpec();
             assertThat(spec.usageMessage().description()).as(spec.name() + " description").isNotEmpty();
@@ -146,7 +146,7 @@ class ValetCommandTest {
     void everySummaryInTheTopLevelHelpIsWhole() {
         CliRun r = run("--help");
         assertThat(r.exit()).isZero();
-        CommandLine root = new CommandLine(new ValetCommand());
+        CommandLine root = ValetCommand.commandLine();
         for (CommandLine sub : root.getSubcommands().values()) {
             CommandSpec spec = sub.getCommandSpec();
             String[] header = spec.usageMessage().header();
@@ -165,17 +165,28 @@ class ValetCommandTest {
     }
 
     @Test
+    void aCommandLineBuildsOnlyTheSubcommandItNames() {
+        assertThat(ValetCommand.commandLine("donor", "--help").getSubcommands()).containsOnlyKeys("donor");
+        // No subcommand, help, or a mistyped one: every subcommand, for the listing and the suggestions.
+        assertThat(ValetCommand.commandLine().getSubcommands()).containsKeys("donor", "client", "status", "help");
+        assertThat(ValetCommand.commandLine("help", "donor").getSubcommands()).hasSizeGreaterThan(5);
+        CliRun typo = run("donr");
+        assertThat(typo.exit()).isEqualTo(2);
+        assertThat(typo.err()).contains("donor");
+    }
+
+    @Test
     void benchDurationTakesAUnitLikeEveryOtherDuration() {
         CliRun r = run("bench", "--duration", "8");
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("--duration").contains("'8'");
 
-        CommandLine cli = new CommandLine(new ValetCommand());
+        CommandLine cli = ValetCommand.commandLine();
         cli.parseArgs("bench", "--duration", "1500ms");
         assertThat(((BenchCommand) cli.getSubcommands().get("bench").getCommand()).duration)
                 .isEqualTo(Duration.ofMillis(1500));
         // The old flag, a bare number of seconds, still works for older scripts.
-        cli = new CommandLine(new ValetCommand());
+        cli = ValetCommand.commandLine();
         cli.parseArgs("bench", "--seconds", "8");
         assertThat(((BenchCommand) cli.getSubcommands().get("bench").getCommand()).duration)
                 .isEqualTo(Duration.ofSeconds(8));
