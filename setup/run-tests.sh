@@ -20,10 +20,12 @@ if [ "${VALET_SKIP_VM_LAB:-0}" = 1 ]; then
     exit 0
 fi
 echo
-echo "run-tests: building the kernel module and its tools for the VM lab's kernel"
-kver="$(setup/vm/lab.sh --kver)" # the kernel the lab boots
-[ -n "$kver" ] || { echo "run-tests: no guest kernel for the VM lab (setup/install-deps.sh)" >&2; exit 1; }
-make -s -C native/kernel KVER="$kver"
-make -s -C native/kernel KVER="$kver" tools
+echo "run-tests: building the kernel module for each kernel the VM lab boots, and its tools"
+mapfile -t kvers < <(setup/vm/lab.sh --kvers) # the guest kernel (Debian 12's 6.1), then the second (6.12)
+[ ${#kvers[@]} -gt 0 ] || { echo "run-tests: no guest kernel for the VM lab (setup/install-deps.sh)" >&2; exit 1; }
+for kver in "${kvers[@]}"; do
+    make -s -C native/kernel KVER="$kver" # native/kernel/build/KVER/valet.ko
+done
+make -s -C native/kernel tools
 echo "run-tests: VM lab: setup/vm/lab.sh all"
 setup/vm/lab.sh all

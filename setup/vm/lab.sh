@@ -4,17 +4,22 @@
 # kernel cannot load modules. See setup/vm/README.md.
 #
 #   setup/vm/lab.sh [--keep] SCENARIO...|all      all = every setup/vm/scenarios/*.sh, in name order, except
-#                                                  benchmarks marked "# vm-all: no" (compare)
+#                                                  benchmarks marked "# vm-all: no" (compare), on the guest kernel;
+#                                                  and those marked "# vm-kernels: all" also on the second kernel
+#                                                  ("# vm-kernels: second": only there)
+#   setup/vm/lab.sh SCENARIO@KVER ...              that scenario on that installed kernel (a VM per kernel)
 #   setup/vm/lab.sh compare                        the swap comparison: valet (1 and 2 copies), nbd, zram, fio
 #   setup/vm/lab.sh --list
 #   setup/vm/lab.sh --kver                         print the guest kernel (build valet.ko for it: make KVER=...)
+#   setup/vm/lab.sh --kvers                        print the kernels `all` boots: the guest kernel, then the second
 #
 # --keep: keep every old result directory (by default only the newest $VALET_VM_KEEP_RESULTS are kept).
 # Environment: VALET_VM_TIMEOUT (seconds for the whole VM, default 4200), VALET_SCENARIO_TIMEOUT (default per
 # scenario, 300; a scenario's "# vm-timeout: N" header wins), VALET_VM_MEM (2G), VALET_VM_CPUS (2),
 # VALET_VM_KVER (guest kernel; default Debian's default kernel, the one linux-image-amd64 depends on, else the newest
 # in /lib/modules with a /boot/vmlinuz: installing 6.12's headers brings its image, which must not change the lab's
-# kernel), VALET_VM_KEEP_RESULTS (10),
+# kernel), VALET_VM_KVER2 (the second kernel; default the newest other installed kernel with an image and modules,
+# e.g. Debian 12's 6.12 beside its default 6.1; "none": no second kernel), VALET_VM_KEEP_RESULTS (10),
 # VALET_VM_APPEND (extra kernel parameters), VALET_VM_KERNEL_IMAGE (boot this image instead), VALET_VM_PARALLEL
 # (VMs side by side for several scenarios: auto = 2 on a machine with 2 or more cores, else 1); VALET_CHAOS_* and
 # VALET_COMPARE_* are passed to the scenarios (setup/vm/README.md: chaos, compare). VALET_COMPARE_REF=REV (a commit)
@@ -82,6 +87,26 @@ guest_kver() {
     done | sort -V | tail -n 1
 }
 
+# second_kver: the second kernel `all` boots (see VALET_VM_KVER2 above); empty when there is none.
+second_kver() {
+    local first d k
+    if [ -n "${VALET_VM_KVER2:-}" ]; then
+        [ "$VALET_VM_KVER2" = none ] || echo "$VALET_VM_KVER2"
+        return
+    fi
+    first="$(guest_kver)"
+    for d in /lib/modules/*/; do
+        k="$(basename "$d")"
+        [ "$k" != "$first" ] && [ -f "/boot/vmlinuz-$k" ] && [ -f "/lib/modules/$k/modules.dep" ] && echo "$k"
+    done | sort -V | tail -n 1
+}
+header_of() { # header_of SCENARIO KEY -> the value of its "# KEY: value" header line, if any
+    sed -n "s/^# *$2: *\(.*[^ ]\) *\$/\1/p" "$here/scenarios/$1.sh" | head -n 1
+}
+# An item is SCENARIO or SCENARIO@KVER; these give its parts (the kernel: the guest kernel when none is named).
+name_of() { echo "${1%%@*}"; }
+kver_of() { if [[ "$1" == *@* ]]; then echo "${1#*@}"; else guest_kver; fi; }
+
 usage() {
     sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
     echo "Scenarios: $(all_scenarios | tr '\n' ' ')"
@@ -94,17 +119,29 @@ while [ $# -gt 0 ]; do
         --keep) keep=1 ;;
         --list) all_scenarios; exit 0 ;;
         --kver) guest_kver; exit 0 ;;
+        --kvers) guest_kver; second_kver; exit 0 ;;
         -h | --help) usage; exit 0 ;;
         -*) usage >&2; exit 2 ;;
-        all) mapfile -t -O "${#scenarios[@]}" scenarios < <(scenarios_of_all) ;;
+        all)
+            second="$(second_kver)"
+            for s in $(scenarios_of_all); do
+                on="$(header_of "$s" vm-kernels)"
+                [ "$on" = second ] && [ -n "$second" ] || scenarios+=("$s")
+                [ "$on" = all ] || [ "$on" = second ] || continue
+                [ -z "$second" ] || scenarios+=("$s@$second")
+            done
+            ;;
         *) scenarios+=("$1") ;;
     esac
     shift
 done
 [ ${#scenarios[@]} -gt 0 ] || { usage >&2; exit 2; }
 for s in "${scenarios[@]}"; do
-    [[ "$s" =~ ^[A-Za-z0-9._-]+$ ]] || die "bad scenario name '$s'"
-    [ -f "$here/scenarios/$s.sh" ] || die "no scenario $s (have: $(all_scenarios | tr '\n' ' '))"
+    [[ "$s" =~ ^[A-Za-z0-9._-]+(@[A-Za-z0-9.+_-]+)?$ ]] || die "bad scenario name '$s'"
+    [ -f "$here/scenarios/$(name_of "$s").sh" ] ||
+        die "no scenario $(name_of "$s") (have: $(all_scenarios | tr '\n' ' '))"
+    [[ "$s" != *@* ]] || [ -f "/boot/vmlinuz-$(kver_of "$s")" ] ||
+        die "$s: no kernel $(kver_of "$s") here (/boot/vmlinuz-$(kver_of "$s"); ls /lib/modules)"
 done
 # The paths go on the kernel command line, which is split at white space.
 [[ "$repo" != *[[:space:]]* ]] || die "the checkout path must not contain white space: $repo"
@@ -114,25 +151,31 @@ case "$repo/" in
         die "the checkout is under ${repo%"${repo#/*/}"}, which the guest mounts as its own tmpfs: clone it elsewhere" ;;
 esac
 
-# --- several VMs at once ----------------------------------------------------------------------------------------
+# --- class archives for the guest's JVMs (setup/vm/cds.sh), made once here for every VM ---------------------------
+if [ -f "$repo/valet-cli/target/valet.jar" ]; then
+    "$here/cds.sh" "$repo/valet-cli/target/valet.jar" "$vm_dir/cds" || say "no class archives: the JVMs start slower"
+fi
+
+# --- several VMs at once, one per kernel -------------------------------------------------------------------------
 # Single-threaded TCG keeps one host core busy per VM: on a machine with cores to spare, the scenarios are shared
 # among VMs run side by side, each a whole lab run of its own (results directory, kernel log check, report). The
 # split balances the scenarios' "# vm-seconds: N" headers (about how long each runs; else its vm-timeout), longest
 # first, each to the least loaded VM, and keeps a scenario with the ones its "# vm-needs: A B ..." header names in
-# one VM (zz-compare reads their metrics).
+# one VM (zz-compare reads their metrics). A VM boots one kernel: a share with scenarios for two kernels runs as two
+# VMs, one after the other.
 vms="${VALET_VM_PARALLEL:-auto}"
 [ "$vms" != auto ] || vms="$(($(nproc) >= 2 ? 2 : 1))"
 [[ "$vms" =~ ^[1-4]$ ]] || die "VALET_VM_PARALLEL must be auto or 1 to 4, got '$vms'"
-header_of() { # header_of SCENARIO KEY -> the value of its "# KEY: value" header line, if any
-    sed -n "s/^# *$2: *\(.*[^ ]\) *\$/\1/p" "$here/scenarios/$1.sh" | head -n 1
-}
-# Prints one line per VM: the scenarios it runs, in the order asked.
+# Prints one line per VM: the items it runs, in the order asked.
 split_scenarios() {
-    local s cost
+    local s cost suffix need needs
     for s in "${scenarios[@]}"; do
-        cost="$(header_of "$s" vm-seconds)"
-        [ -n "$cost" ] || cost="$(header_of "$s" vm-timeout)"
-        echo "$s ${cost:-$scenario_timeout} $(header_of "$s" vm-needs)"
+        cost="$(header_of "$(name_of "$s")" vm-seconds)"
+        [ -n "$cost" ] || cost="$(header_of "$(name_of "$s")" vm-timeout)"
+        suffix="" needs=""
+        [[ "$s" != *@* ]] || suffix="@${s#*@}"
+        for need in $(header_of "$(name_of "$s")" vm-needs); do needs+=" $need$suffix"; done
+        echo "$s ${cost:-$scenario_timeout}$needs"
     done | awk -v vms="$1" -v dflt="$scenario_timeout" '
         function root(x) { while (up[x] != x) x = up[x]; return x }
         {
@@ -158,42 +201,68 @@ split_scenarios() {
             for (v = 1; v <= vms; v++) if (list[v] != "") print substr(list[v], 2)
         }'
 }
+# run_share VM ITEM...: one VM's share, a lab run per kernel in turn; its output, prefixed, and all of it in the log.
+run_share() {
+    local vm="$1" kernels=() item kv names rc=0
+    shift
+    for item; do
+        kv="$(kver_of "$item")"
+        [[ " ${kernels[*]} " == *" $kv "* ]] || kernels+=("$kv")
+    done
+    for kv in "${kernels[@]}"; do
+        names=()
+        for item; do [ "$(kver_of "$item")" != "$kv" ] || names+=("$(name_of "$item")"); done
+        VALET_VM_PARALLEL=1 VALET_VM_KVER="$kv" "$0" $([ "$keep" = 0 ] || echo --keep) "${names[@]}" 2>&1 |
+            tee -a "$vm_dir/vm$vm.$$.log" | sed -u "s/^/[vm$vm ${kv%%[-+]*}] /" || rc=1
+    done
+    return "$rc"
+}
+kernels_asked="$(for s in "${scenarios[@]}"; do kver_of "$s"; done | sort -u | wc -l)"
+groups=("${scenarios[*]}")
 if [ "$vms" -gt 1 ] && [ ${#scenarios[@]} -gt 1 ]; then
     mapfile -t groups < <(split_scenarios "$vms")
-    if [ ${#groups[@]} -gt 1 ]; then
-        say "${#groups[@]} VMs side by side (VALET_VM_PARALLEL=$vms, one host core each)"
-        mkdir -p "$vm_dir"
-        pids=()
-        for k in "${!groups[@]}"; do
-            say "vm$((k + 1)): ${groups[$k]}"
-            # shellcheck disable=SC2086 # a group is a list of scenario names
-            (VALET_VM_PARALLEL=1 "$0" $([ "$keep" = 0 ] || echo --keep) ${groups[$k]} 2>&1 |
-                tee "$vm_dir/vm$((k + 1)).$$.log" | sed -u "s/^/[vm$((k + 1))] /") &
-            pids+=($!)
-            sleep 2 # distinct result directories (they are named by the second)
-        done
-        trap 'kill "${pids[@]}" 2>/dev/null; pkill -P $$ 2>/dev/null; say "interrupted"; exit 130' INT TERM
-        rc=0
-        for p in "${pids[@]}"; do wait "$p" || rc=1; done
-        trap - INT TERM
-        passed=0 failed=0
-        for k in "${!groups[@]}"; do
-            log="$vm_dir/vm$((k + 1)).$$.log"
-            line="$(grep -E '^vm-lab: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)"
-            if [ -z "$line" ]; then
-                failed=$((failed + 1)) # that VM's run ended before its report
-                say "vm$((k + 1)) gave no report: see its lines above"
-            else
-                read -r _ p _ f _ <<<"$line"
-                passed=$((passed + p)) failed=$((failed + f))
-            fi
-            rm -f "$log"
-        done
-        say "all VMs: $passed passed, $failed failed"
-        [ "$rc" = 0 ] && [ "$failed" = 0 ]
-        exit
-    fi
 fi
+if [ ${#groups[@]} -gt 1 ] || [ "$kernels_asked" -gt 1 ]; then
+    say "${#groups[@]} VM(s) side by side (VALET_VM_PARALLEL=$vms, one host core each), kernels: $(
+        for s in "${scenarios[@]}"; do kver_of "$s"; done | sort -u | paste -s -d' ')"
+    mkdir -p "$vm_dir"
+    pids=()
+    for k in "${!groups[@]}"; do
+        say "vm$((k + 1)): ${groups[$k]}"
+        : >"$vm_dir/vm$((k + 1)).$$.log"
+        # shellcheck disable=SC2086 # a group is a list of items
+        run_share "$((k + 1))" ${groups[$k]} &
+        pids+=($!)
+        sleep 2 # distinct result directories (they are named by the second)
+    done
+    trap 'kill "${pids[@]}" 2>/dev/null; pkill -P $$ 2>/dev/null; say "interrupted"; exit 130' INT TERM
+    rc=0
+    for p in "${pids[@]}"; do wait "$p" || rc=1; done
+    trap - INT TERM
+    passed=0 failed=0
+    for k in "${!groups[@]}"; do
+        log="$vm_dir/vm$((k + 1)).$$.log"
+        # shellcheck disable=SC2086
+        runs="$(for s in ${groups[$k]}; do kver_of "$s"; done | sort -u | wc -l)"
+        reports="$(grep -cE '^vm-lab: [0-9]+ passed, [0-9]+ failed$' "$log" || true)"
+        while read -r _ p _ f _; do
+            passed=$((passed + p)) failed=$((failed + f))
+        done < <(grep -E '^vm-lab: [0-9]+ passed, [0-9]+ failed$' "$log")
+        if [ "$reports" -lt "$runs" ]; then
+            failed=$((failed + runs - reports)) # a VM's run ended before its report
+            say "vm$((k + 1)): $((runs - reports)) of its $runs runs gave no report: see its lines above"
+        fi
+        rm -f "$log"
+    done
+    say "all VMs: $passed passed, $failed failed"
+    [ "$rc" = 0 ] && [ "$failed" = 0 ]
+    exit
+fi
+# One VM: the kernel the items name (all the same here), else the guest kernel.
+if [[ "${scenarios[0]}" == *@* ]]; then
+    export VALET_VM_KVER="${scenarios[0]#*@}"
+fi
+for k in "${!scenarios[@]}"; do scenarios[k]="$(name_of "${scenarios[$k]}")"; done
 
 # --- prerequisites ----------------------------------------------------------------------------------------------
 for cmd in qemu-system-x86_64 modprobe cpio gzip gcc timeout; do

@@ -7,6 +7,7 @@
 RDMA_DEV=rxe0
 RDMA_NETDEV=eth0
 RDMA_IP=""
+VALET_TRANSPORT=auto # valet_work's donor.yaml: the donors serve RDMA beside TCP
 
 # rdma_begin: rdma_setup, the work folder, and the EXIT trap that undoes everything (donors, rxe0).
 rdma_begin() {

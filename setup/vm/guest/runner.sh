@@ -119,6 +119,9 @@ run_scenario() {
     else
         result="PASS"
     fi
+    # The kernel's whole log now, before any cleanup below can hang (a swapoff of a device nobody serves): its
+    # hung-task stack traces are printed below the console's log level.
+    [ "$result" = PASS ] || dmesg >"$OUT/$name.dmesg.txt" 2>&1 || true
     # Scenarios must clean up: a leftover process, module or swap device changes what the next scenario meets.
     local stray
     stray="$(pgrep -a -g "$group" | cut -c1-120 | paste -s -d';')" || true

@@ -4,22 +4,34 @@
 # valet_cleanup, which the scenarios call from their EXIT trap.
 #
 # The host builds what runs here before the VM boots (setup/run-tests.sh: Maven, then make -C native/kernel):
-# valet-cli/target/valet.jar, native/kernel/valet.ko and native/kernel/tools/valet-nlprobe.
+# valet-cli/target/valet.jar, native/kernel/build/KVER/valet.ko and native/kernel/tools/valet-nlprobe.
 
 VALET_WORK="/tmp/valet-$SCENARIO"
 # The jar the donors and bin/valet run (compare's reference run points it at an older build).
 export VALET_JAR="$REPO/valet-cli/target/valet.jar"
-VALET_KO="$REPO/native/kernel/valet.ko"
+# make -C native/kernel KVER=... keeps each kernel's module in build/KVER/
+VALET_KO="$REPO/native/kernel/build/$(uname -r)/valet.ko"
 VALET_DEV=/dev/valet0
 VALET_DONOR_PIDS=()
 VALET_CLIENT_PID=""
 
+# cds_flags NAME: JVM flags that map the class archive the host made for this jar (setup/vm/cds.sh), if any; the JVM
+# ignores, silently, an archive made from another jar (compare's reference build).
+cds_flags() {
+    local a="$REPO/target/vm/cds/$1.jsa"
+    [ ! -f "$a" ] || echo "-XX:SharedArchiveFile=$a -Xlog:cds=off -Xlog:cds+dynamic=off"
+}
 # Small, fixed JVMs: the VM has little memory and the client locks all of its own.
 # A JVM that crashes writes its report next to the scenario's logs, where lab.sh shows it.
-VALET_DONOR_JVM=(-Xms64m -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 "-XX:ErrorFile=$OUT/$SCENARIO.hs_err-%p.log")
+# shellcheck disable=SC2207 # cds_flags prints flags without white space in them
+VALET_DONOR_JVM=(-Xms64m -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 "-XX:ErrorFile=$OUT/$SCENARIO.hs_err-%p.log"
+    $(cds_flags donor))
 VALET_CLIENT_JAVA_OPTS="-Xms192m -Xmx192m -XX:+AlwaysPreTouch -XX:MaxDirectMemorySize=96m -XX:+UseSerialGC"
 export VALET_CLIENT_JAVA_OPTS+=" -XX:ErrorFile=$OUT/$SCENARIO.hs_err-%p.log"
+VALET_JAVA_OPTS="${VALET_JAVA_OPTS:-} $(cds_flags engine)" # every JVM bin/valet starts: the client, check, demo
+export VALET_JAVA_OPTS
 export VALET_NO_BUILD=1
+VALET_TRANSPORT="${VALET_TRANSPORT:-tcp}"
 
 # valet_work: makes the work folder with a fresh cluster secret, cluster.secret (donors and clients authenticate
 # each other, as in production; valet_start_donors and valet_write_config use it).
@@ -28,16 +40,20 @@ valet_work() {
     (umask 077 && head -c 32 /dev/urandom >"$VALET_WORK/cluster.secret") || fail "cannot write the cluster secret"
     # The donors share the VM's 2 GiB with the swap workload whose memory pressure is the point of the test: with the
     # default headroom (evictBelow 512M) they would evict and refuse slabs because of the client's own swapping.
+    # transport: VALET_TRANSPORT (tcp; rdma.sh: auto). A JVM probing for RDMA on a VM without it spends ~17 s of
+    # emulated CPU (loading libibverbs through jnr-ffi) before it listens or connects: the TCP scenarios skip it; the
+    # packaged stack (package-install) and the rdma-* scenarios keep the default, auto.
     if [ -z "$VALET_DONOR_CONFIG" ]; then
         VALET_DONOR_CONFIG="$VALET_WORK/donor.yaml"
-        printf 'headroom:\n  evictBelow: 64M\n  expandAbove: 128M\n' >"$VALET_DONOR_CONFIG"
+        printf 'transport: %s\nheadroom:\n  evictBelow: 64M\n  expandAbove: 128M\n' "$VALET_TRANSPORT" \
+            >"$VALET_DONOR_CONFIG"
     fi
 }
 
 # valet_setup: checks the host built everything, valet_work, loads valet.ko.
 valet_setup() {
     [ -f "$VALET_JAR" ] || fail "$VALET_JAR missing: build on the host first (mvn package)"
-    [ -f "$VALET_KO" ] || fail "$VALET_KO missing: build on the host first (setup/module.sh build)"
+    [ -f "$VALET_KO" ] || fail "$VALET_KO missing: build it on the host first (make -C native/kernel KVER=$(uname -r))"
     valet_work
     [ -d /sys/module/valet ] || insmod "$VALET_KO" || fail "insmod $VALET_KO failed"
     log "valet.ko loaded"
@@ -101,6 +117,7 @@ valet_write_config() {
     cat >"$VALET_WORK/valet.yaml" <<YAML
 identity: vm-client
 portalList: portal.list
+transport: $VALET_TRANSPORT
 # Software emulation (TCG) is slow: generous timeouts, or live donors get declared dead.
 auth:
   secretFile: cluster.secret

@@ -1,6 +1,7 @@
 #!/bin/bash
 # vm-timeout: 60
 # vm-seconds: 5
+# vm-kernels: all
 # Smoke test of the lab itself: the guest runs the host's kernel modules, java and the lab's hog, has a writable
 # root, cgroup2 with the memory controller, a readable /proc/swaps, and no AVX (lab.sh turns it off: see there).
 set -euo pipefail
