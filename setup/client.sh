@@ -9,7 +9,7 @@
 #        its pid in DIR/client.pid, and waits (--timeout, default 120s: the first run may build the jars) until the
 #        device is ready; then prints the device. Fails, showing the end of the log, if the client exits first.
 # stop:  SIGTERM, then waits (--timeout, default 30s) for it to exit: it detaches, and the module holds requests
-#        for the next client.
+#        for the next client (an NBD export just closes: nbd-client sees its connection end).
 # status: exit status 0 when running, 1 when not.
 #
 # --dir defaults to /run/valet; --config to $VALET_CONFIG, else the repository's valet.yaml. Options after -- go
@@ -107,6 +107,7 @@ case "$action" in
             exit 0
         fi
         say "stopping pid $pid (SIGTERM)"
+        served="$(cat "$ready_file" 2>/dev/null || true)" # /dev/valetN, or the NBD endpoint (unix:..., tcp:...)
         kill -TERM "$pid"
         deadline=$((SECONDS + ${timeout:-30}))
         while kill -0 "$pid" 2>/dev/null; do
@@ -115,7 +116,10 @@ case "$action" in
             sleep 0.2
         done
         rm -f "$pid_file" "$ready_file"
-        say "stopped; requests wait for the next client (device.holdTimeout)"
+        case "$served" in
+            unix:* | tcp:*) say "stopped; the NBD export is gone: its client (nbd-client) sees the connection closed" ;;
+            *) say "stopped; requests wait for the next client (device.holdTimeout)" ;;
+        esac
         ;;
     status)
         if running; then
