@@ -1,6 +1,7 @@
 #!/bin/bash
 # vm-timeout: 600
 # vm-seconds: 220
+# vm-all: no
 # `valet bench` over RDMA and over TCP in the same VM run (same Soft-RoCE host, same sizes): ops/s, p50 and p99 of
 # single-page engine reads and writes for each transport, as metrics (docs/benchmarks.md records them). TCG
 # emulates the CPU, so compare the two transports with each other, never with real hardware.
