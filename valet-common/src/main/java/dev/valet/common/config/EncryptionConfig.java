@@ -37,6 +37,24 @@ public record EncryptionConfig(EncryptionMode mode, @RelativeToConfigFile String
     }
 
     /**
+     * The page key, or empty when {@code mode} is {@code off}: from {@code keyFile}, else derived from the cluster
+     * secret and {@code identity}.
+     *
+     * @throws IllegalArgumentException naming the file and what is wrong with it
+     */
+    public Optional<PageKey> loadKey(AuthConfig auth, String identity) {
+        if (!enabled()) {
+            return Optional.empty();
+        }
+        Optional<Path> path = keyPath();
+        if (path.isPresent()) {
+            return Optional.of(PageKey.fromFile(path.get(), identity));
+        }
+        return Optional.of(PageKey.fromClusterSecret(auth.loadSecret().orElseThrow(() -> new IllegalArgumentException(
+                "encryption.mode aes-256-gcm without encryption.keyFile needs auth.secretFile")), identity));
+    }
+
+    /**
      * @param auth the client's {@code auth} section: without a key file the key comes from its secret
      * @throws ConfigProblem with the key path relative to {@code encryption}; reads the key file to check it
      */
