@@ -193,7 +193,8 @@ class EngineEncryptionTest {
 
     /**
      * A donor that flips a bit of a stored page and recomputes its CRC32C (what a malicious donor can do) is caught
-     * (the CRC32C is not the one written): the read is served by the other copy, and the altered copy is dropped.
+     * (the CRC32C is not the one written): the read is served by the other copy, and the altered copy is dropped
+     * and made again by re-replication, from the good copy, which then authenticates on its own.
      * One that flips a bit of the tag passes every check but authentication: with both copies so altered, the read
      * fails naming authentication and returns nothing.
      */
@@ -212,6 +213,18 @@ class EngineEncryptionTest {
             assertThat(slab0.replicas()).doesNotContain(copies.get(0));
 
             h.awaitFullyReplicated();
+            // The copy re-replication made holds the pages as they were stored (ciphertext, version, tag): each
+            // copy alone authenticates.
+            List<RemoteDonor> now = slab0.replicas();
+            assertThat(now).hasSize(2).contains(copies.get(0));
+            try {
+                for (RemoteDonor keep : now) {
+                    slab0.setReplicas(List.of(keep));
+                    assertThat(readMarked(engine, 8)).as("pages read from %s alone", keep).isEqualTo(8);
+                }
+            } finally {
+                slab0.setReplicas(now);
+            }
             for (RemoteDonor copy : slab0.replicas()) {
                 tamper(transport, h, copy, 5, true);
             }
