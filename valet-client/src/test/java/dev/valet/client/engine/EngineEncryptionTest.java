@@ -10,6 +10,7 @@ import dev.valet.common.config.ConfigOverride;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.PageBatch;
 import dev.valet.common.protocol.PageChecksum;
+import dev.valet.common.testing.Await;
 import dev.valet.donor.DonorProcess;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -22,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletionException;
@@ -209,8 +211,12 @@ class EngineEncryptionTest {
             assertThat(copies).hasSize(2);
 
             tamper(transport, h, copies.get(0), 3, false);
-            assertThat(readMarked(engine, 8)).isEqualTo(8);
-            assertThat(slab0.replicas()).doesNotContain(copies.get(0));
+            // Reads go to the copy that answers fastest; both are on loopback, so the altered one is asked soon.
+            // Every read returns the pages as written; the altered copy, once asked, is dropped.
+            Await.until("the altered copy asked and dropped", Duration.ofSeconds(60), () -> {
+                assertThat(readMarked(engine, 8)).isEqualTo(8);
+                return !slab0.replicas().contains(copies.get(0));
+            });
 
             h.awaitFullyReplicated();
             // The copy re-replication made holds the pages as they were stored (ciphertext, version, tag): each

@@ -55,7 +55,22 @@ class NonceProperties {
         Set<String> nonces = new HashSet<>();
         long[] recovered = new long[PAGES_PER_SLAB * SLABS];
         for (int run = 0; run < runs; run++) {
-            long clock = 1_764_900_000_000L + random.nextInt(2000) - 1000; // jumps back and forth by up to a second
+            // Back and forth by up to an hour: a lag of seconds is waited out, a longer one takes the gap.
+            long clock = 1_764_900_000_000L + random.nextLong(7_200_000) - 3_600_000;
+            recovered = oneRun(random, clock, recovered, nonces, true);
+        }
+    }
+
+    /** A clock a few seconds behind what recovery found is waited out (the engine sleeps until it has passed). */
+    @Property(tries = 300)
+    void noNonceRepeatsWhenTheClockIsSecondsBehindAndIsWaitedOut(@ForAll long seed,
+                                                                       @ForAll @IntRange(min = 2, max = 6) int runs) {
+        Random random = new Random(seed);
+        Set<String> nonces = new HashSet<>();
+        long[] recovered = new long[PAGES_PER_SLAB * SLABS];
+        long clock = 1_764_900_000_000L;
+        for (int run = 0; run < runs; run++) {
+            clock += random.nextInt(16_000) - 8_000; // restarts quickly, the clock stepped back by up to 8 s
             recovered = oneRun(random, clock, recovered, nonces, true);
         }
     }
@@ -70,6 +85,10 @@ class NonceProperties {
         SlabMap map = new SlabMap((long) pages * 4096, PAGES_PER_SLAB * 4096L);
         for (int p = 0; p < pages; p++) {
             map.restore(p, recovered[p], 0);
+        }
+        long lag = NonceVersions.lagMillis(clock, map.highestVersion());
+        if (lag > 0 && lag <= NonceVersions.MAX_WAIT_MILLIS) {
+            clock += lag; // the engine waits for the clock to pass what recovery found
         }
         map.raiseVersionFloor(NonceVersions.floor(clock, map.highestVersion()));
         long[][] issued = new long[pages][];
