@@ -148,7 +148,7 @@ final class CheckCommand implements Callable<Integer> {
                 }
                 PrintWriter out = spec.commandLine().getOut();
                 PrintWriter err = spec.commandLine().getErr();
-                if (r.authenticationFailures() > 0) {
+                if (r.authenticationFailures() > 0 && cipher != null) {
                     err.printf("check: %d pages failed authentication (AES-GCM): they were written under another key"
                             + " than %s (encryption.keyFile, or the identity), or altered%n",
                             r.authenticationFailures(), cipher.key().source());
