@@ -45,7 +45,10 @@ public final class PageBatchEncoder {
     public PageBatchEncoder add(long pageIndex, long version, int crc, ByteBuf tags, int tagIndex, ByteBuf src,
                                 int srcIndex) {
         writeEntryHeader(pageIndex, version, crc);
-        out.writeBytes(tags, tagIndex, PageBatch.TAG_SIZE);
+        out.ensureWritable(PageBatch.TAG_SIZE);
+        int at = out.writerIndex();
+        PageBytes.copy(tags, tagIndex, out, at, PageBatch.TAG_SIZE);
+        out.writerIndex(at + PageBatch.TAG_SIZE);
         return addData(src, srcIndex);
     }
 

@@ -152,7 +152,7 @@ public final class Slab {
      */
     public void store(int pageIndex, long version, int crc, ByteBuf tags, int tagIndex, ByteBuf src, int srcIndex) {
         PageBytes.copy(src, srcIndex, pages, pageIndex * FrameHeader.PAGE_SIZE);
-        pages.setBytes(tagIndex(pageIndex), tags, tagIndex, PageBatch.TAG_SIZE);
+        PageBytes.copy(tags, tagIndex, pages, tagIndex(pageIndex), PageBatch.TAG_SIZE);
         storeEntry(pageIndex, version, crc);
     }
 
