@@ -5,6 +5,7 @@ import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.config.ConfigLoader;
 import dev.valet.common.config.ConfigOverride;
+import dev.valet.common.config.EncryptionMode;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.tools.bench.BenchPlan;
 import dev.valet.tools.bench.BenchPlan.Op;
@@ -142,6 +143,15 @@ final class BenchCommand implements Callable<Integer> {
                     + " cpu_us_per_op). Default: none.")
     Path json;
 
+    @Option(names = "--encryption", paramLabel = "MODE", split = ",", defaultValue = "off",
+            description = "Page encryption of the engines, a list: off, aes-256-gcm, or both (off,aes-256-gcm: each"
+                    + " number of --replicas gets one engine per mode, in the same run, and the table shows each"
+                    + " encrypted case against the same case in clear). The key is derived from the started donors'"
+                    + " secret (docs/security.md). Default: ${DEFAULT-VALUE}.")
+    List<String> encryption;
+
+    private List<EncryptionMode> encryptionModes;
+
     @Option(names = "--no-progress", description = "Do not draw progress bars.")
     boolean noProgress;
 
@@ -181,6 +191,15 @@ final class BenchCommand implements Callable<Integer> {
         operations = operations.stream().sorted().toList();
         depths = List.copyOf(new LinkedHashSet<>(depths));
         replicas = List.copyOf(new LinkedHashSet<>(replicas));
+        List<EncryptionMode> modes = new ArrayList<>();
+        for (String m : new LinkedHashSet<>(encryption)) {
+            try {
+                modes.add(EncryptionMode.parse(m));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(cl, "--encryption: " + e.getMessage());
+            }
+        }
+        encryptionModes = List.copyOf(modes);
         if (cluster.donors < 1) {
             throw new CommandLine.ParameterException(cl, "--donors must be at least 1, got " + cluster.donors);
         }
@@ -235,7 +254,7 @@ final class BenchCommand implements Callable<Integer> {
 
     private BenchPlan plan() {
         return new BenchPlan(pageCount, slabBytes, patterns, operations, depths, replicas, ops, durationSeconds(),
-                warmupOps, reference, cluster.seed);
+                warmupOps, reference, cluster.seed, encryptionModes);
     }
 
     private double durationSeconds() {

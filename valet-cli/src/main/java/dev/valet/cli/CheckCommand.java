@@ -6,6 +6,7 @@ import dev.valet.client.transport.DonorTransport;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.config.ConfigLoader;
 import dev.valet.common.config.ConfigOverride;
+import dev.valet.common.crypto.PageCipher;
 import dev.valet.common.metrics.MetricsEndpoint;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.FrameHeader;
@@ -19,6 +20,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -32,7 +34,10 @@ import java.util.concurrent.Callable;
                     + " write_pages_per_s=W read_pages_per_s=R",
             "Exit status 0 only when every page verified; 1 otherwise; 2 for bad input.",
             "With --spawn-donors N (or --donors N) it starts N donor processes on this machine itself and checks"
-                    + " against them instead of portal.list; 0, the default, checks the donors of portal.list."})
+                    + " against them instead of portal.list; 0, the default, checks the donors of portal.list.",
+            "With encryption.mode: aes-256-gcm in valet.yaml, pages are encrypted and authenticated as the client"
+                    + " does (same key, same identity); a page that fails authentication is a mismatch, counted"
+                    + " in auth_failures."})
 final class CheckCommand implements Callable<Integer> {
     @Mixin
     ClientConfigOptions client;
@@ -67,6 +72,12 @@ final class CheckCommand implements Callable<Integer> {
     @Option(names = "--keep", description = "Keep the slabs on the donors afterwards (default: free them).")
     boolean keep;
 
+    @Option(names = "--verify-only", description = "Write nothing: read and verify the pages a previous"
+            + " 'valet check --keep' left on the donors of portal.list (give it the same identity, --pages,"
+            + " --first-slab, --slab-size, --rounds, --seed and key). The slabs are kept. With another key every page"
+            + " fails authentication.")
+    boolean verifyOnly;
+
     @Option(names = "--no-progress", description = "Do not draw a progress bar.")
     boolean noProgress;
 
@@ -78,7 +89,7 @@ final class CheckCommand implements Callable<Integer> {
         validate();
         ClientConfig config = client.load(ConfigFlags.given(metrics).toArray(new ConfigOverride[0]));
         PageCheck.Options options = new PageCheck.Options(pages, cluster.slabSize.bytes(), firstSlab, batch,
-                window, rounds, cluster.seed, !keep);
+                window, rounds, cluster.seed, !keep, verifyOnly);
         if (cluster.donors == 0) {
             return check(config, ClientConfigOptions.donors(config), options);
         }
@@ -99,6 +110,10 @@ final class CheckCommand implements Callable<Integer> {
         atLeast("--window", window, 1);
         atLeast("--rounds", rounds, 1);
         atLeast("--donors", cluster.donors, 0);
+        if (verifyOnly && cluster.donors > 0) {
+            throw new ParameterException(spec.commandLine(), "--verify-only reads what an earlier check left on the"
+                    + " donors of portal.list; donors started by --spawn-donors " + cluster.donors + " hold nothing");
+        }
         long slab = cluster.slabSize.bytes();
         if (slab < FrameHeader.PAGE_SIZE || slab % FrameHeader.PAGE_SIZE != 0) {
             throw new ParameterException(spec.commandLine(), "--slab-size must be a multiple of 4K, got "
@@ -124,14 +139,27 @@ final class CheckCommand implements Callable<Integer> {
                     endpoint = MetricsEndpoint.start(config.metrics(),
                             f -> ClientMetrics.transport(f, transport.wire()), null, config.tls());
                 }
+                PageCipher cipher = config.encryption().loadKey(config.auth(), config.identity())
+                        .map(k -> new PageCipher(k, options.slabBytes() / FrameHeader.PAGE_SIZE, config.identity()))
+                        .orElse(null);
                 PageCheck.Result r;
                 try (ProgressBar bar = Progress.bar("check", options.progressUnits(), noProgress)) {
-                    r = new PageCheck(connections, options, bar::stepBy).run();
+                    r = new PageCheck(connections, options, bar::stepBy, cipher).run();
                 }
-                System.out.printf("check: donors=%d pages=%d verified=%d mismatches=%d failed_requests=%d"
-                                + " write_pages_per_s=%.0f read_pages_per_s=%.0f%n", donors.size(), r.pages(),
-                        r.pagesVerified(), r.mismatches(), r.failedRequests(), r.writePagesPerSecond(),
-                        r.readPagesPerSecond());
+                PrintWriter out = spec.commandLine().getOut();
+                PrintWriter err = spec.commandLine().getErr();
+                if (r.authenticationFailures() > 0 && cipher != null) {
+                    err.printf("check: %d pages failed authentication (AES-GCM): they were written under another key"
+                            + " than %s (encryption.keyFile, or the identity), or altered%n",
+                            r.authenticationFailures(), cipher.key().source());
+                }
+                out.printf("check: donors=%d pages=%d verified=%d mismatches=%d failed_requests=%d"
+                                + " write_pages_per_s=%.0f read_pages_per_s=%.0f encryption=%s auth_failures=%d%n",
+                        donors.size(), r.pages(), r.pagesVerified(), r.mismatches(), r.failedRequests(),
+                        r.writePagesPerSecond(), r.readPagesPerSecond(), config.encryption().mode(),
+                        r.authenticationFailures());
+                out.flush();
+                err.flush();
                 return r.clean() ? 0 : ErrorReporter.EXIT_FAILURE;
             } finally {
                 connections.forEach(DonorConnection::close);

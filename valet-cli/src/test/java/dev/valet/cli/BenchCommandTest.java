@@ -65,6 +65,33 @@ class BenchCommandTest {
         }
     }
 
+    /** With encryption off and on, every case runs twice in the same run, and the table sets them side by side. */
+    @Test
+    void encryptionOnAndOffInTheSameRun() throws Exception {
+        Path json = dir.resolve("bench-crypt.json");
+        CliRun r = run("bench", "--donors", "2", "--donor-memory", "256M", "--span", "8M", "--ops", "300",
+                "--warmup-ops", "50", "--duration", "30s", "--patterns", "rand", "--io", "write,read",
+                "--depths", "1", "--replicas", "2", "--encryption", "off,aes-256-gcm", "--json", json.toString(),
+                "--no-progress");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("encryption: aes-256-gcm vs off, same run", "ops/s_off", "ops/s_on",
+                "2+aes");
+
+        JsonNode root = new ObjectMapper().readTree(json.toFile());
+        assertThat(root.path("clean").asBoolean()).isTrue();
+        Set<String> targets = new HashSet<>();
+        for (JsonNode c : root.path("cases")) {
+            targets.add(c.path("target").asText() + "/" + c.path("op").asText());
+            assertSound(c);
+        }
+        assertThat(targets).containsExactlyInAnyOrder("engine/write", "engine/read", "engine aes-256-gcm/write",
+                "engine aes-256-gcm/read");
+        // The bare reference runs beside the engines in clear only: one ratio per case.
+        assertThat(root.path("ratios").size()).isEqualTo(2);
+        assertThat(run("bench", "--encryption", "rot13").err()).contains("--encryption: unknown encryption mode"
+                + " 'rot13' (expected one of off, aes-256-gcm)");
+    }
+
     private static void assertSound(JsonNode c) {
         String what = c.toString();
         assertThat(c.path("ops").asLong()).as(what).isEqualTo(300);

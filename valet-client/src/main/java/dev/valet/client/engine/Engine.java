@@ -10,6 +10,7 @@ import dev.valet.client.transport.DonorTransport;
 import dev.valet.client.transport.WireCounters;
 import dev.valet.client.transport.Transports;
 import dev.valet.common.config.ClientConfig;
+import dev.valet.common.crypto.PageCipher;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.EvictReply;
 import dev.valet.common.protocol.FrameHeader;
@@ -55,6 +56,8 @@ public final class Engine implements AutoCloseable {
     private final RequestHold hold;
     private final ReplicaWriter writer;
     private final ReplicaReader reader;
+    /** Null when pages leave in clear. */
+    private final PageCipher cipher;
     private final int pagesPerRequest;
     private final AtomicLong pagesWritten = new AtomicLong();
     private final AtomicLong pagesRead = new AtomicLong();
@@ -86,8 +89,10 @@ public final class Engine implements AutoCloseable {
             return t;
         });
         this.hold = new RequestHold(config.device().holdTimeout(), holdTimer);
-        this.writer = new ReplicaWriter(map, placer, repair, backup, hold, numReplica);
-        this.reader = new ReplicaReader(map, repair, backup, backupReads, hold);
+        this.cipher = config.encryption().loadKey(config.auth(), config.identity())
+                .map(key -> new PageCipher(key, map.pagesPerSlab(), config.identity())).orElse(null);
+        this.writer = new ReplicaWriter(map, placer, repair, backup, hold, numReplica, cipher);
+        this.reader = new ReplicaReader(map, repair, backup, backupReads, hold, cipher);
     }
 
     /** Opens the backup disk (if configured), connects to the donors and starts the health and repair threads. */
@@ -115,10 +120,43 @@ public final class Engine implements AutoCloseable {
         }
         // A restarted client finds its pages where it left them (the slab ids are its own).
         new SlabRecovery(engine.map, engine.pool, engine.repair, config.placement().numReplica()).recover();
+        if (engine.cipher != null) {
+            engine.startVersionsAboveEarlierRuns();
+        } else {
+            LOG.info("encryption: off: pages leave this machine in clear (encryption.mode, docs/security.md)");
+        }
         engine.repair.start();
         LOG.info("engine: swap space {} in {} slabs of {}, {} copies each, {} donors", config.swapSpace(),
                 engine.map.slabCount(), config.slabSize(), config.placement().numReplica(), donors.size());
         return engine;
+    }
+
+    /**
+     * No version an earlier run may have encrypted under (and lost unacknowledged) is given again: new versions
+     * start above the clock's floor, after waiting (up to {@link NonceVersions#MAX_WAIT_MILLIS}) for a clock that
+     * is behind what recovery found (see {@link NonceVersions}).
+     */
+    private void startVersionsAboveEarlierRuns() throws IOException {
+        long highest = map.highestVersion();
+        long lag = NonceVersions.lagMillis(System.currentTimeMillis(), highest);
+        if (lag > 0 && lag <= NonceVersions.MAX_WAIT_MILLIS) {
+            LOG.info("encryption: the clock is {} ms behind the versions on the donors; waiting for it", lag);
+            try {
+                Thread.sleep(lag + 1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                close();
+                throw new IOException("interrupted waiting for the clock to pass the recovered versions", e);
+            }
+        } else if (lag > 0) {
+            LOG.warn("encryption: the clock is {} s behind the versions on the donors (was it set back?): new"
+                    + " versions start {} above the highest found; nonces stay unique across the next crash only"
+                    + " if a page this run writes survives it. Fix the clock (docs/security.md)", lag / 1000,
+                    1L << NonceVersions.GAP_BITS);
+        }
+        map.raiseVersionFloor(NonceVersions.floor(System.currentTimeMillis(), highest));
+        LOG.info("encryption: aes-256-gcm, key from {}; new versions start above {}", cipher.key().source(),
+                map.versionFloor());
     }
 
     public long pageCount() {

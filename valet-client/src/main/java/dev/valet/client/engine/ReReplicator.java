@@ -453,8 +453,7 @@ final class ReReplicator implements AutoCloseable {
         return target.connection().writePages(slabId, written, encoder -> {
             for (int i = from; i < from + n; i++) {
                 if (pages.version(i) != 0) {
-                    encoder.add(pages.pageIndex(i), pages.version(i), pages.crc(i), pages.buffer(),
-                            pages.dataIndex(i));
+                    encoder.add(pages, i); // as stored: ciphertext and tag travel unchanged
                 }
             }
         });

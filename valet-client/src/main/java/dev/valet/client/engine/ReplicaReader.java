@@ -4,6 +4,7 @@ import dev.valet.client.engine.backup.BackupDisk;
 import dev.valet.client.engine.donors.RemoteDonor;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.DonorUnavailableException;
+import dev.valet.common.crypto.PageCipher;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.PageBatch;
 import dev.valet.common.protocol.PageBytes;
@@ -28,6 +29,12 @@ import java.util.concurrent.Executor;
  * did, so a full copy is never merely behind); one that does not answer in time is suspended (re-replication
  * brings it up to date once its donor answers). When no copy answered and some may still (a late or suspected
  * donor), and there is no backup disk, the read is held ({@link RequestHold}) and tried again as donors come back.
+ *
+ * <p>With page encryption each page of an accepted answer is also authenticated (AES-GCM) as it is decrypted into
+ * the caller's buffer. A copy whose page fails is treated like one with a bad checksum, with one difference: it is
+ * dropped only once another copy has authenticated, because when no copy does, the likelier cause is this client's
+ * key (another {@code encryption.keyFile} than the pages were written with), and dropping every copy would destroy
+ * pages a restart with the right key can read. The read then fails naming authentication.
  */
 final class ReplicaReader {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicaReader.class);
@@ -40,10 +47,14 @@ final class ReplicaReader {
     private final BackupDisk backup;
     private final Executor backupReads;
     private final RequestHold hold;
+    /** Null when pages are stored in clear. */
+    private final PageCipher cipher;
     private final Queue<Attempt> idle = PlatformDependent.newFixedMpmcQueue(IDLE_ATTEMPTS);
 
-    ReplicaReader(SlabMap map, ReReplicator repair, BackupDisk backup, Executor backupReads, RequestHold hold) {
+    ReplicaReader(SlabMap map, ReReplicator repair, BackupDisk backup, Executor backupReads, RequestHold hold,
+                  PageCipher cipher) {
         this.map = map;
+        this.cipher = cipher;
         this.repair = repair;
         this.backup = backup;
         this.backupReads = backupReads;
@@ -111,6 +122,9 @@ final class ReplicaReader {
      */
     private final class Attempt implements DonorConnection.ReadAnswer {
         private final List<RemoteDonor> candidates = new ArrayList<>();
+        /** Full copies whose answer failed authentication: dropped only if another copy authenticates. */
+        private final List<RemoteDonor> unauthenticated = new ArrayList<>();
+        private String authProblem;
         private SlabEntry slab;
         private long firstPage;
         private int count;
@@ -176,7 +190,23 @@ final class ReplicaReader {
                 return;
             }
             String problem = verify(pages);
-            if (problem == null) {
+            if (problem == null && cipher != null) {
+                problem = decrypt(pages);
+                if (problem != null) {
+                    authProblem = problem;
+                    if (fullCopy) {
+                        unauthenticated.add(donor);
+                    }
+                    LOG.warn("donor {} slab {}: {}; trying the next copy", donor, slab.id(), problem);
+                    next(k + 1);
+                    return;
+                }
+                for (int i = 0; i < unauthenticated.size(); i++) {
+                    repair.copyFailed(slab, unauthenticated.get(i), "pages failed authentication (AES-GCM) where"
+                            + " another copy's passed");
+                }
+                end(null);
+            } else if (problem == null) {
                 for (int i = 0; i < count; i++) {
                     PageBytes.copy(pages.buffer(), pages.dataIndex(i), dst, dstIndex + i * FrameHeader.PAGE_SIZE);
                 }
@@ -209,7 +239,30 @@ final class ReplicaReader {
             return null;
         }
 
+        /**
+         * Authenticates and decrypts every page into the caller's buffer; null when all pass, else what failed (the
+         * buffer then holds garbage for this run, overwritten by the next copy or never returned).
+         */
+        private String decrypt(PageBatch pages) {
+            long firstInSlab = firstPage - slab.firstPage();
+            for (int i = 0; i < count; i++) {
+                int at = dstIndex + i * FrameHeader.PAGE_SIZE;
+                if (versions[i] == 0) {
+                    dst.setZero(at, FrameHeader.PAGE_SIZE);
+                } else if (!cipher.decrypt(slab.id(), firstInSlab + i, versions[i], pages.buffer(),
+                        pages.dataIndex(i), pages.buffer(), pages.tagIndex(i), dst, at)) {
+                    return "page " + (firstPage + i) + " version " + versions[i] + " fails authentication (AES-GCM"
+                            + " tag): altered, or written under another key than " + cipher.key().source();
+                }
+            }
+            return null;
+        }
+
         private void fromBackup() {
+            if (authProblem != null) {
+                fail("no copy authenticates: " + authProblem);
+                return;
+            }
             if (backup == null) {
                 fail("no copy holds the last written version, and there is no backup disk");
                 return;
@@ -265,6 +318,8 @@ final class ReplicaReader {
             int at = dstIndex;
             boolean held = mayHold && error instanceof WaitForDonorsException;
             candidates.clear();
+            unauthenticated.clear();
+            authProblem = null;
             slab = null;
             dst = null;
             done = null;

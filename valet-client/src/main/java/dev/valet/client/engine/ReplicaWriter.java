@@ -5,12 +5,13 @@ import dev.valet.client.engine.donors.RemoteDonor;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.DonorException;
 import dev.valet.client.transport.DonorUnavailableException;
+import dev.valet.common.crypto.PageCipher;
 import dev.valet.common.protocol.ErrorCode;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.PageBatchEncoder;
 import dev.valet.common.protocol.PageChecksum;
 import io.netty.buffer.ByteBuf;
-
+import io.netty.buffer.Unpooled;
 import io.netty.util.internal.PlatformDependent;
 
 import java.util.Arrays;
@@ -40,6 +41,11 @@ import java.util.function.Supplier;
  * <p>Versions are assigned under the slab's monitor at submission, so two writes of one page are ordered; a donor
  * refuses the older one if it arrives second ({@code STALE_VERSION}), which counts as stored: a newer version is
  * already there.
+ *
+ * <p>With page encryption ({@code encryption.mode: aes-256-gcm}) each page is encrypted under its version, inside
+ * the slab's monitor where the version is given, into the round's own buffer; the CRC32C then covers the
+ * ciphertext (what the donors can check without the key), and the tag travels in the entry header. A round that
+ * is sent again (held, retried) is encrypted again under its new versions.
  */
 final class ReplicaWriter {
     /** Write rounds kept for reuse: more than ever run at once (a round ends before its request's answer). */
@@ -51,11 +57,14 @@ final class ReplicaWriter {
     private final BackupDisk backup;
     private final RequestHold hold;
     private final int numReplica;
+    /** Null when pages leave in clear. */
+    private final PageCipher cipher;
     private final Queue<WriteRound> idle = PlatformDependent.newFixedMpmcQueue(IDLE_ROUNDS);
 
     ReplicaWriter(SlabMap map, SlabPlacer placer, ReReplicator repair, BackupDisk backup, RequestHold hold,
-                  int numReplica) {
+                  int numReplica, PageCipher cipher) {
         this.map = map;
+        this.cipher = cipher;
         this.placer = placer;
         this.repair = repair;
         this.backup = backup;
@@ -69,8 +78,10 @@ final class ReplicaWriter {
      */
     void write(SlabEntry slab, long firstPage, int count, ByteBuf src, int srcIndex, PageIoDone done) {
         WriteRound round = round(slab, firstPage, count, src, srcIndex, done, true);
-        for (int i = 0; i < count; i++) {
-            round.crcs[i] = PageChecksum.crc32c(src, srcIndex + i * FrameHeader.PAGE_SIZE);
+        if (cipher == null) { // encrypted, the checksum covers the ciphertext: computed when it is made
+            for (int i = 0; i < count; i++) {
+                round.crcs[i] = PageChecksum.crc32c(src, srcIndex + i * FrameHeader.PAGE_SIZE);
+            }
         }
         if (backup != null) {
             try {
@@ -124,6 +135,9 @@ final class ReplicaWriter {
                         + (round.firstPage + round.count - 1) + " of slab " + slab.id() + ": " + targets.size()
                         + " of " + numReplica + " copies can be written " + slab);
             } else {
+                if (cipher != null) {
+                    round.seal();
+                }
                 for (int i = 0; i < round.count; i++) {
                     round.versions[i] = map.nextVersion(round.firstPage + i, round.crcs[i]);
                 }
@@ -181,6 +195,9 @@ final class ReplicaWriter {
         private int[] crcs = new int[0];
         private long[] versions = new long[0];
         private Target[] answers = new Target[0];
+        /** Encrypted: the pages' ciphertext and their tags, made once per sending (grown, never shrunk). */
+        private ByteBuf sealed = Unpooled.EMPTY_BUFFER;
+        private ByteBuf tags = Unpooled.EMPTY_BUFFER;
         private ByteBuf src;
         private int srcIndex;
         private long backupSequence;
@@ -243,9 +260,36 @@ final class ReplicaWriter {
             return t;
         }
 
+        /**
+         * Encrypts the pages under the versions they are about to get, and takes the ciphertext's checksums. Caller
+         * holds the slab's monitor (so the versions are the ones {@link SlabMap#nextVersion} then gives).
+         */
+        void seal() {
+            if (sealed.capacity() < count * FrameHeader.PAGE_SIZE) {
+                sealed.release();
+                tags.release();
+                sealed = Unpooled.directBuffer(count * FrameHeader.PAGE_SIZE);
+                tags = Unpooled.directBuffer(count * PageCipher.TAG_BYTES);
+            }
+            long firstInSlab = firstPage - slab.firstPage();
+            for (int i = 0; i < count; i++) {
+                int at = i * FrameHeader.PAGE_SIZE;
+                cipher.encrypt(slab.id(), firstInSlab + i, map.upcomingVersion(firstPage + i), src, srcIndex + at,
+                        sealed, at, tags, i * PageCipher.TAG_BYTES);
+                crcs[i] = PageChecksum.crc32c(sealed, at);
+            }
+        }
+
         @Override
         public void addPagesTo(PageBatchEncoder encoder) {
             long firstInSlab = firstPage - slab.firstPage();
+            if (cipher != null) {
+                for (int i = 0; i < count; i++) {
+                    encoder.add(firstInSlab + i, versions[i], crcs[i], tags, i * PageCipher.TAG_BYTES, sealed,
+                            i * FrameHeader.PAGE_SIZE);
+                }
+                return;
+            }
             for (int i = 0; i < count; i++) {
                 encoder.add(firstInSlab + i, versions[i], crcs[i], src, srcIndex + i * FrameHeader.PAGE_SIZE);
             }

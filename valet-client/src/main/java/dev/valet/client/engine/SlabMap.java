@@ -17,6 +17,12 @@ public final class SlabMap {
     private final AtomicReferenceArray<SlabEntry> slabs;
     private final long[] versions;
     private final int[] crcs;
+    /**
+     * The least version the next write of any page gets, minus one: 0 normally; with page encryption, above every
+     * version an earlier run of this client can have issued (docs/security.md, "Nonces never repeat"). Set once,
+     * before the first write.
+     */
+    private volatile long versionFloor;
 
     public SlabMap(long swapBytes, long slabBytes) {
         if (swapBytes % FrameHeader.PAGE_SIZE != 0 || slabBytes % FrameHeader.PAGE_SIZE != 0) {
@@ -113,7 +119,40 @@ public final class SlabMap {
     long nextVersion(long page, int crc) {
         int i = (int) page;
         crcs[i] = crc;
-        return ++versions[i];
+        long v = upcomingVersion(page);
+        versions[i] = v;
+        return v;
+    }
+
+    /**
+     * The version {@link #nextVersion} will give {@code page} (what a write encrypts under before it knows its
+     * checksum). Caller holds the slab's monitor, and keeps it until that {@code nextVersion}.
+     */
+    long upcomingVersion(long page) {
+        return Math.max(versions[(int) page], versionFloor) + 1;
+    }
+
+    /**
+     * Raises the floor of new versions to {@code floor} (the next write of every page gets a version above it).
+     * Call before the first write; never lowers it.
+     */
+    void raiseVersionFloor(long floor) {
+        if (floor > versionFloor) {
+            versionFloor = floor;
+        }
+    }
+
+    long versionFloor() {
+        return versionFloor;
+    }
+
+    /** The highest version of any page (what recovery found, or was written since). */
+    long highestVersion() {
+        long max = 0;
+        for (long v : versions) {
+            max = Math.max(max, v);
+        }
+        return max;
     }
 
     /** Sets a page's version and CRC as found on the donors (recovery). Caller holds the slab's monitor. */

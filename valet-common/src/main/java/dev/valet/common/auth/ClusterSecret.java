@@ -1,5 +1,6 @@
 package dev.valet.common.auth;
 
+import dev.valet.common.crypto.Hkdf;
 import dev.valet.common.protocol.AuthProof;
 
 import javax.crypto.Mac;
@@ -16,6 +17,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -131,6 +133,20 @@ public final class ClusterSecret {
     /** What the client sends in AUTH to prove it holds the secret. */
     public byte[] clientProof(String identity, byte[] clientNonce, byte[] donorNonce) {
         return mac(CLIENT_LABEL, identity, clientNonce, donorNonce);
+    }
+
+    /**
+     * {@code length} bytes (at most 32) of HKDF-SHA256 of the secret with context {@code info}: a key for another
+     * purpose than the handshake (the page key, {@link dev.valet.common.crypto.PageKey}), without handing out the
+     * secret itself.
+     */
+    public byte[] deriveKey(byte[] info, int length) {
+        byte[] secret = key.getEncoded();
+        try {
+            return Hkdf.sha256(secret, new byte[0], info, length);
+        } finally {
+            Arrays.fill(secret, (byte) 0);
+        }
     }
 
     /** Compares a received proof with the expected one in time independent of where they differ. */

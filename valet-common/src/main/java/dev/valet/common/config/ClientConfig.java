@@ -48,6 +48,7 @@ import java.util.Optional;
  * @param metrics          the Prometheus endpoint and the dashboard; see {@link MetricsConfig}
  * @param control          the running daemon's control socket, for {@code valet status --client}; see
  *                         {@link ControlConfig}
+ * @param encryption       end-to-end page encryption (donors see only ciphertext); see {@link EncryptionConfig}
  */
 public record ClientConfig(
         String identity,
@@ -67,7 +68,8 @@ public record ClientConfig(
         TlsConfig tls,
         NbdConfig nbd,
         MetricsConfig metrics,
-        ControlConfig control) implements ValidatedConfig {
+        ControlConfig control,
+        EncryptionConfig encryption) implements ValidatedConfig {
 
     /** The identity travels on the wire with a one-byte length. */
     public static final int MAX_IDENTITY_BYTES = 255;
@@ -94,6 +96,7 @@ public record ClientConfig(
         Objects.requireNonNull(nbd, "nbd");
         Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(control, "control");
+        Objects.requireNonNull(encryption, "encryption");
     }
 
     /** Every key at its default: what an empty {@code valet.yaml} gives, before relative paths are resolved. */
@@ -107,7 +110,7 @@ public record ClientConfig(
                 Duration.ofSeconds(2), Duration.ofSeconds(5), 128, TransportChoice.AUTO, ByteSize.ofGibibytes(8),
                 ByteSize.ofGibibytes(1), OptionalPath.NONE, PlacementConfig.DEFAULTS, FailoverConfig.DEFAULTS,
                 DeviceConfig.DEFAULTS, HostTierConfig.DEFAULTS, AuthConfig.DEFAULTS, TlsConfig.DEFAULTS,
-                NbdConfig.DEFAULTS, MetricsConfig.DEFAULTS, ControlConfig.DEFAULTS);
+                NbdConfig.DEFAULTS, MetricsConfig.DEFAULTS, ControlConfig.DEFAULTS, EncryptionConfig.DEFAULTS);
     }
 
     /**
@@ -152,6 +155,11 @@ public record ClientConfig(
                     + " and tls.privateKey, or listen on 127.0.0.1");
         }
         ConfigRules.inSection("control", control::validate);
+        ConfigRules.inSection("encryption", () -> encryption.validate(auth));
+        if (encryption.enabled() && backupDiskPath().isPresent()) {
+            throw new ConfigProblem("encryption.mode", "aes-256-gcm with a backupDisk is not supported yet (the"
+                    + " backup disk would hold pages in clear); set backupDisk: none or encryption.mode: off");
+        }
     }
 
     /** The backup disk, or empty when {@code backupDisk} is {@code none}. */

@@ -45,6 +45,8 @@ final class ConfigModule extends SimpleModule {
                 textual(TransportChoice.class, TransportChoice.EXPECTED, TransportChoice::parse, ""));
         addDeserializer(VictimPolicy.class,
                 textual(VictimPolicy.class, VictimPolicy.EXPECTED, VictimPolicy::parse, ""));
+        addDeserializer(EncryptionMode.class,
+                textual(EncryptionMode.class, EncryptionMode.EXPECTED, EncryptionMode::parse, ""));
         addDeserializer(Path.class, textual(Path.class, "a file path", ConfigModule::parsePath, ""));
         addDeserializer(String.class, textual(String.class, "text", Function.identity(), ""));
         // Keys are primitives (int, boolean) in the records and may be wrappers elsewhere: both read strictly.
@@ -66,7 +68,7 @@ final class ConfigModule extends SimpleModule {
         addDeserializer(boolean.class, bool);
         // Each prints what its parse method reads back: ByteSize "8G", DonorAddress "[::1]:7070", enums' configName.
         for (Class<?> type : new Class<?>[] {ByteSize.class, DonorAddress.class, TransportChoice.class,
-                VictimPolicy.class, Path.class}) {
+                VictimPolicy.class, EncryptionMode.class, Path.class}) {
             addSerializer(type, ToStringSerializer.instance);
         }
         addSerializer(Duration.class, new DurationSerializer());

@@ -13,17 +13,21 @@ import io.netty.buffer.ByteBuf;
  *              0   4  pageIndex   page number inside the slab
  *              4   4  crc32c      of the 4096 data bytes
  *              8   8  version     0 = never written (data then all zeros)
- *             16 4096 data
+ *             16  16  tag         the page's AES-GCM tag when the client encrypts (docs/security.md), else zeros;
+ *                                 opaque to the donor, which stores and returns it with the page
+ *             32 4096 data
  * </pre>
  */
 public final class PageBatch {
     public static final int HEADER_SIZE = 12;
-    public static final int ENTRY_HEADER_SIZE = 16;
+    public static final int ENTRY_HEADER_SIZE = 32;
+    public static final int TAG_SIZE = 16;
     public static final int ENTRY_SIZE = ENTRY_HEADER_SIZE + FrameHeader.PAGE_SIZE;
 
     private static final int PAGE_INDEX_OFFSET = 0;
     private static final int CRC_OFFSET = 4;
     private static final int VERSION_OFFSET = 8;
+    private static final int TAG_OFFSET = 16;
 
     private ByteBuf buffer;
     private int base;
@@ -134,6 +138,11 @@ public final class PageBatch {
 
     public long version(int i) {
         return buffer.getLong(entry(i) + VERSION_OFFSET);
+    }
+
+    /** Absolute index in {@link #buffer()} of page {@code i}'s {@value #TAG_SIZE}-byte tag. */
+    public int tagIndex(int i) {
+        return entry(i) + TAG_OFFSET;
     }
 
     /** Absolute index in {@link #buffer()} of page {@code i}'s 4096 data bytes. */

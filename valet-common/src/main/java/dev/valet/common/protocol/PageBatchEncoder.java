@@ -28,9 +28,37 @@ public final class PageBatchEncoder {
         return this;
     }
 
-    /** Appends one page whose data is the 4096 bytes of {@code src} at absolute index {@code srcIndex}. */
+    /**
+     * Appends one page whose data is the 4096 bytes of {@code src} at absolute index {@code srcIndex}, with a tag of
+     * zeros (a page the client does not encrypt).
+     */
     public PageBatchEncoder add(long pageIndex, long version, int crc, ByteBuf src, int srcIndex) {
         writeEntryHeader(pageIndex, version, crc);
+        out.writeZero(PageBatch.TAG_SIZE);
+        return addData(src, srcIndex);
+    }
+
+    /**
+     * Appends one page whose data is the 4096 bytes of {@code src} at {@code srcIndex} and whose tag is the
+     * {@value PageBatch#TAG_SIZE} bytes of {@code tags} at {@code tagIndex} (absolute indexes).
+     */
+    public PageBatchEncoder add(long pageIndex, long version, int crc, ByteBuf tags, int tagIndex, ByteBuf src,
+                                int srcIndex) {
+        writeEntryHeader(pageIndex, version, crc);
+        out.ensureWritable(PageBatch.TAG_SIZE);
+        int at = out.writerIndex();
+        PageBytes.copy(tags, tagIndex, out, at, PageBatch.TAG_SIZE);
+        out.writerIndex(at + PageBatch.TAG_SIZE);
+        return addData(src, srcIndex);
+    }
+
+    /** Appends page {@code i} of {@code pages} as it is: index, version, CRC32C, tag and data. */
+    public PageBatchEncoder add(PageBatch pages, int i) {
+        return add(pages.pageIndex(i), pages.version(i), pages.crc(i), pages.buffer(), pages.tagIndex(i),
+                pages.buffer(), pages.dataIndex(i));
+    }
+
+    private PageBatchEncoder addData(ByteBuf src, int srcIndex) {
         out.ensureWritable(FrameHeader.PAGE_SIZE);
         int at = out.writerIndex();
         PageBytes.copy(src, srcIndex, out, at);
@@ -41,6 +69,7 @@ public final class PageBatchEncoder {
     /** Appends one page whose data is {@code src[offset .. offset + 4096)}. */
     public PageBatchEncoder add(long pageIndex, long version, int crc, byte[] src, int offset) {
         writeEntryHeader(pageIndex, version, crc);
+        out.writeZero(PageBatch.TAG_SIZE);
         out.writeBytes(src, offset, FrameHeader.PAGE_SIZE);
         return this;
     }

@@ -15,19 +15,24 @@ public final class PageBytes {
      * NIO view per call to copy through.
      */
     public static void copy(ByteBuf src, int srcIndex, ByteBuf dst, int dstIndex) {
+        copy(src, srcIndex, dst, dstIndex, FrameHeader.PAGE_SIZE);
+    }
+
+    /** {@link #copy(ByteBuf, int, ByteBuf, int)} for {@code length} bytes (a page's 16-byte tag, say). */
+    public static void copy(ByteBuf src, int srcIndex, ByteBuf dst, int dstIndex, int length) {
         if (src.hasMemoryAddress() && dst.hasMemoryAddress()) {
-            check(src, srcIndex);
-            check(dst, dstIndex);
-            PlatformDependent.copyMemory(src.memoryAddress() + srcIndex, dst.memoryAddress() + dstIndex,
-                    FrameHeader.PAGE_SIZE);
+            check(src, srcIndex, length);
+            check(dst, dstIndex, length);
+            PlatformDependent.copyMemory(src.memoryAddress() + srcIndex, dst.memoryAddress() + dstIndex, length);
         } else {
-            dst.setBytes(dstIndex, src, srcIndex, FrameHeader.PAGE_SIZE);
+            dst.setBytes(dstIndex, src, srcIndex, length);
         }
     }
 
-    private static void check(ByteBuf buf, int index) {
-        if (index < 0 || index > buf.capacity() - FrameHeader.PAGE_SIZE) {
-            throw new IndexOutOfBoundsException("page at " + index + " of a " + buf.capacity() + "-byte buffer");
+    private static void check(ByteBuf buf, int index, int length) {
+        if (index < 0 || index > buf.capacity() - length) {
+            throw new IndexOutOfBoundsException(length + " bytes at " + index + " of a " + buf.capacity()
+                    + "-byte buffer");
         }
         if (buf.refCnt() == 0) {
             throw new IllegalReferenceCountException(0); // a released buffer, as its own accessors would say

@@ -5,8 +5,8 @@ import io.netty.buffer.ByteBuf;
 /**
  * REGISTER_SLAB_OK (RDMA only): where a slab lies in the donor's memory and the key this connection alone may use
  * to reach it. Body: {@code u64 slabId, u64 address, u32 rkey, u32 pageCount}. Page {@code i}'s data is at
- * {@code address + 4096 i}; its metadata entry (u32 pageIndex, u32 crc32c, u64 version; big-endian) at
- * {@code address + 4096 pageCount + 16 i}.
+ * {@code address + 4096 i}; its metadata entry (u32 pageIndex, u32 crc32c, u64 version, 16-byte tag; big-endian) at
+ * {@code address + 4096 pageCount + 32 i}.
  */
 public record RemoteSlab(long slabId, long address, int rkey, int pageCount) implements MessageBody {
     public static final int SIZE = 24;

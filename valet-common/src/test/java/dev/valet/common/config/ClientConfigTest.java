@@ -97,7 +97,7 @@ class ClientConfigTest {
                         ByteSize.ofGibibytes(1), Duration.ofSeconds(60), Duration.ofMinutes(2)),
                 new DeviceConfig(64, Duration.ofMinutes(5), Duration.ofSeconds(10), ByteSize.ofMebibytes(64)),
                 HostTierConfig.DEFAULTS, AuthConfig.DEFAULTS, TlsConfig.DEFAULTS, NbdConfig.DEFAULTS,
-                MetricsConfig.DEFAULTS, ControlConfig.DEFAULTS));
+                MetricsConfig.DEFAULTS, ControlConfig.DEFAULTS, EncryptionConfig.DEFAULTS));
         assertThat(config.backupDiskPath()).contains(Path.of("/dev/sdb"));
         assertThat(config.slabCount()).isEqualTo(128);
     }
@@ -118,7 +118,7 @@ class ClientConfigTest {
                 ByteSize.ofGibibytes(8), ByteSize.ofGibibytes(1), "none",
                 PlacementConfig.DEFAULTS, FailoverConfig.DEFAULTS, DeviceConfig.DEFAULTS, HostTierConfig.DEFAULTS,
                 AuthConfig.DEFAULTS, TlsConfig.DEFAULTS, NbdConfig.DEFAULTS, MetricsConfig.DEFAULTS,
-                ControlConfig.DEFAULTS));
+                ControlConfig.DEFAULTS, EncryptionConfig.DEFAULTS));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -266,7 +266,7 @@ class ClientConfigTest {
                 defaults.connectTimeout(), defaults.requestTimeout(), defaults.maxPagesPerFrame(),
                 defaults.transport(), defaults.swapSpace(), defaults.slabSize(), defaults.backupDisk(),
                 defaults.placement(), defaults.failover(), defaults.device(), defaults.hostTier(), defaults.auth(),
-                defaults.tls(), defaults.nbd(), defaults.metrics(), defaults.control()));
+                defaults.tls(), defaults.nbd(), defaults.metrics(), defaults.control(), defaults.encryption()));
         assertThat(override(defaults, "portalList", "/x").portalList()).isEqualTo(Path.of("/x"));
         assertThat(override(defaults, "connectTimeout", "9s").connectTimeout()).isEqualTo(Duration.ofSeconds(9));
         assertThat(override(defaults, "requestTimeout", Duration.ofSeconds(9)).requestTimeout())
@@ -291,7 +291,7 @@ class ClientConfigTest {
                         defaults.requestTimeout(), defaults.maxPagesPerFrame(), defaults.transport(),
                         ByteSize.ofGibibytes(2), defaults.slabSize(), defaults.backupDisk(), placement,
                         defaults.failover(), defaults.device(), defaults.hostTier(), defaults.auth(), defaults.tls(),
-                        defaults.nbd(), defaults.metrics(), defaults.control()));
+                        defaults.nbd(), defaults.metrics(), defaults.control(), defaults.encryption()));
     }
 
     private static ClientConfig override(ClientConfig config, String keyPath, Object value) {
@@ -303,7 +303,7 @@ class ClientConfigTest {
         ClientConfig d = ClientConfig.defaults();
         return new ClientConfig(d.identity(), d.portalList(), d.connectTimeout(), d.requestTimeout(),
                 d.maxPagesPerFrame(), d.transport(), d.swapSpace(), d.slabSize(), d.backupDisk(), placement, failover,
-                device, d.hostTier(), d.auth(), d.tls(), d.nbd(), d.metrics(), d.control());
+                device, d.hostTier(), d.auth(), d.tls(), d.nbd(), d.metrics(), d.control(), d.encryption());
     }
 
     /** The defaults with this slab size and backup disk, not validated: for calling validate() itself. */
@@ -311,7 +311,7 @@ class ClientConfigTest {
         ClientConfig d = ClientConfig.defaults();
         return new ClientConfig(d.identity(), d.portalList(), d.connectTimeout(), d.requestTimeout(),
                 d.maxPagesPerFrame(), d.transport(), d.swapSpace(), slabSize, backupDisk, d.placement(), d.failover(),
-                d.device(), d.hostTier(), d.auth(), d.tls(), d.nbd(), d.metrics(), d.control());
+                d.device(), d.hostTier(), d.auth(), d.tls(), d.nbd(), d.metrics(), d.control(), d.encryption());
     }
 
     @Test

@@ -147,7 +147,8 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.parse("valet.yaml", "colour: red\n", ClientConfig.class))
                 .hasMessage("valet.yaml:1:1: colour: unknown key 'colour'; valid keys: identity, portalList,"
                         + " connectTimeout, requestTimeout, maxPagesPerFrame, transport, swapSpace, slabSize,"
-                        + " backupDisk, placement, failover, device, hostTier, auth, tls, nbd, metrics, control");
+                        + " backupDisk, placement, failover, device, hostTier, auth, tls, nbd, metrics, control,"
+                        + " encryption");
     }
 
     @Test

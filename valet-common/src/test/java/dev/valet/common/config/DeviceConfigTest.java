@@ -107,7 +107,7 @@ class DeviceConfigTest {
                 d.requestTimeout(), d.maxPagesPerFrame(), d.transport(), d.swapSpace(), d.slabSize(), d.backupDisk(),
                 d.placement(), d.failover(), new DeviceConfig(256, Duration.ofMillis(1), Duration.ofSeconds(30),
                 ByteSize.ofMebibytes(8)), d.hostTier(), d.auth(), d.tls(), d.nbd(), d.metrics(),
-                d.control()).validate())
+                d.control(), d.encryption()).validate())
                 .isInstanceOfSatisfying(ConfigProblem.class,
                         p -> assertThat(p.keyPath()).isEqualTo("device.holdTimeout"));
     }

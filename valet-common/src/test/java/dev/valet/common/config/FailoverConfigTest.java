@@ -139,7 +139,8 @@ class FailoverConfigTest {
         assertThatThrownBy(() -> new ClientConfig(d.identity(), d.portalList(), d.connectTimeout(),
                 d.requestTimeout(), d.maxPagesPerFrame(), d.transport(), d.swapSpace(), d.slabSize(), d.backupDisk(),
                 d.placement(), failover(Duration.ofSeconds(2), Duration.ofSeconds(3), ByteSize.ofMebibytes(256)),
-                d.device(), d.hostTier(), d.auth(), d.tls(), d.nbd(), d.metrics(), d.control()).validate())
+                d.device(), d.hostTier(), d.auth(), d.tls(), d.nbd(), d.metrics(), d.control(), d.encryption())
+                .validate())
                 .isInstanceOfSatisfying(ConfigProblem.class,
                         p -> assertThat(p.keyPath()).isEqualTo("failover.donorTimeout"));
     }

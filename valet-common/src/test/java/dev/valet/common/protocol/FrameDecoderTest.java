@@ -435,7 +435,7 @@ class FrameDecoderTest {
     private static ByteBuf batchBody(long declared, int entries) {
         ByteBuf b = Unpooled.buffer().writeLong(77).writeInt((int) declared);
         for (int i = 0; i < entries; i++) {
-            b.writeInt(i).writeInt(0).writeLong(1).writeZero(FrameHeader.PAGE_SIZE);
+            b.writeInt(i).writeInt(0).writeLong(1).writeZero(PageBatch.TAG_SIZE).writeZero(FrameHeader.PAGE_SIZE);
         }
         return b;
     }

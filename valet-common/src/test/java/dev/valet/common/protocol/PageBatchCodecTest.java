@@ -163,7 +163,7 @@ class PageBatchCodecTest {
         for (int n = 0; n < 10; n++) {
             assertThat((long) PageBatchEncoder.frameSize(n)).isEqualTo(FrameHeader.SIZE + PageBatch.bodySize(n));
         }
-        assertThat(PageBatch.bodySize(1)).isEqualTo(12 + 16 + 4096);
+        assertThat(PageBatch.bodySize(1)).isEqualTo(12 + 32 + 4096);
     }
 
     static Frame decodeOne(ByteBuf encoded) {

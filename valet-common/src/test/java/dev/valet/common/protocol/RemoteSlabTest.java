@@ -18,7 +18,7 @@ class RemoteSlabTest {
         assertThat(RemoteSlab.decode(b)).isEqualTo(r);
         assertThat(r.dataAddress(2)).isEqualTo(0x7f00_0000_0000L + 2 * 4096);
         assertThat(r.metadataAddress(0)).isEqualTo(0x7f00_0000_0000L + 256L * 4096);
-        assertThat(r.metadataAddress(3)).isEqualTo(0x7f00_0000_0000L + 256L * 4096 + 3 * 16);
+        assertThat(r.metadataAddress(3)).isEqualTo(0x7f00_0000_0000L + 256L * 4096 + 3 * 32);
     }
 
     @Test

@@ -341,7 +341,8 @@ public final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
             }
             ByteBuf data = pages.buffer();
             for (int i = 0; i < n; i++) {
-                slab.store((int) pages.pageIndex(i), pages.version(i), pages.crc(i), data, pages.dataIndex(i));
+                slab.store((int) pages.pageIndex(i), pages.version(i), pages.crc(i), data, pages.tagIndex(i), data,
+                        pages.dataIndex(i));
             }
             slab.touch(System.nanoTime());
         }
@@ -367,8 +368,8 @@ public final class DonorHandler extends SimpleChannelInboundHandler<Frame> {
                 encoder.begin(out, Opcode.READ_PAGES_OK, requestId, wanted.slabId());
                 for (int i = 0; i < n; i++) {
                     int index = (int) wanted.pageIndex(i);
-                    encoder.add(index, slab.version(index), slab.crc(index), slab.pages(),
-                            index * FrameHeader.PAGE_SIZE);
+                    encoder.add(index, slab.version(index), slab.crc(index), slab.pages(), slab.tagIndex(index),
+                            slab.pages(), index * FrameHeader.PAGE_SIZE);
                 }
                 encoder.finish();
                 slab.touch(System.nanoTime());

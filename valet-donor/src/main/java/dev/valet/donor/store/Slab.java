@@ -11,7 +11,8 @@ import io.netty.buffer.ByteBuf;
  * One lent slab: its pages in an off-heap mapping, and per page the version and CRC32C the client sent with it.
  * The mapping is laid out so an RDMA client can write and read it one-sidedly, metadata included:
  * {@code pageCount} pages of 4096 bytes, then a metadata area of {@link #METADATA_ENTRY_SIZE} bytes per page,
- * each {@code u32 pageIndex, u32 crc32c, u64 version}, big-endian: the 16-byte entry header of a PageBatch. A
+ * each {@code u32 pageIndex, u32 crc32c, u64 version, 16 bytes tag}, big-endian: the 32-byte entry header of a
+ * PageBatch (the tag is the client's AES-GCM tag, opaque here). A
  * version of 0 means never written (the CRC is then that of a zero page, whatever the entry holds).
  * All page access goes through {@link #lock()}-guarded methods, because a slab may be freed by one connection
  * while another (same owner) still uses it: a freed slab answers "gone" instead of touching unmapped memory.
@@ -24,6 +25,7 @@ public final class Slab {
     private static final int META_PAGE_INDEX = 0;
     private static final int META_CRC = 4;
     private static final int META_VERSION = 8;
+    private static final int META_TAG = 16;
 
     private final SlabKey key;
     private final AnonymousMemory memory;
@@ -127,14 +129,34 @@ public final class Slab {
         return pages.getLong(meta + META_VERSION) == 0 ? ZERO_PAGE_CRC : pages.getInt(meta + META_CRC);
     }
 
+    /** Absolute index in {@link #pages()} of the page's stored tag. Caller holds {@link #lock()}. */
+    public int tagIndex(int pageIndex) {
+        return metadataOffset + pageIndex * METADATA_ENTRY_SIZE + META_TAG;
+    }
+
     /** The page data buffer (index {@code pageIndex * 4096}). Caller holds {@link #lock()} while using it. */
     public ByteBuf pages() {
         return pages;
     }
 
-    /** Stores one page. Caller holds {@link #lock()} and has checked the slab is not freed. */
+    /** Stores one page with a tag of zeros. Caller holds {@link #lock()} and has checked the slab is not freed. */
     public void store(int pageIndex, long version, int crc, ByteBuf src, int srcIndex) {
         PageBytes.copy(src, srcIndex, pages, pageIndex * FrameHeader.PAGE_SIZE);
+        pages.setZero(tagIndex(pageIndex), PageBatch.TAG_SIZE);
+        storeEntry(pageIndex, version, crc);
+    }
+
+    /**
+     * Stores one page and its tag ({@value PageBatch#TAG_SIZE} bytes of {@code tags} at {@code tagIndex}). Caller
+     * holds {@link #lock()} and has checked the slab is not freed.
+     */
+    public void store(int pageIndex, long version, int crc, ByteBuf tags, int tagIndex, ByteBuf src, int srcIndex) {
+        PageBytes.copy(src, srcIndex, pages, pageIndex * FrameHeader.PAGE_SIZE);
+        PageBytes.copy(tags, tagIndex, pages, tagIndex(pageIndex), PageBatch.TAG_SIZE);
+        storeEntry(pageIndex, version, crc);
+    }
+
+    private void storeEntry(int pageIndex, long version, int crc) {
         int meta = metadataOffset + pageIndex * METADATA_ENTRY_SIZE;
         pages.setInt(meta + META_PAGE_INDEX, pageIndex);
         pages.setInt(meta + META_CRC, crc);

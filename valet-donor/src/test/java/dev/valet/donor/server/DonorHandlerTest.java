@@ -41,7 +41,7 @@ class DonorHandlerTest {
     private static final long LIMIT = 256 * 1024;
     private static final long MAX_SLAB = 128 * 1024;
     private static final int MAX_FRAME = 64 * 1024;
-    /** What fits in one READ_PAGES_OK of MAX_FRAME: (65536 - 28) / 4112. */
+    /** What fits in one READ_PAGES_OK of MAX_FRAME: (65536 - 28) / 4128. */
     private static final int MAX_READ_PAGES = 15;
 
     private SlabStore store;

@@ -21,7 +21,7 @@ class SlabMetadataLayoutTest {
         try (SlabStore store = new SlabStore(64 * PAGE, 16 * PAGE, false)) {
             Slab slab = store.allocate("c", 7, 8 * PAGE);
             assertThat(slab.sizeBytes()).isEqualTo(8L * PAGE);
-            assertThat(slab.mappedBytes()).isEqualTo(8L * PAGE + 8 * 16);
+            assertThat(slab.mappedBytes()).isEqualTo(8L * PAGE + 8 * 32);
             assertThat(store.lentBytes()).isEqualTo(8L * PAGE);
             RemoteSlab remote = new RemoteSlab(7, slab.address(), 0, slab.pageCount());
             ByteBuf memory = slab.pages();
@@ -35,13 +35,19 @@ class SlabMetadataLayoutTest {
             data[0] = 42;
             int crc = PageChecksum.crc32c(data, 0);
             synchronized (slab.lock()) {
-                slab.store(5, 9, crc, Unpooled.wrappedBuffer(data), 0);
+                byte[] tag = new byte[16];
+                tag[0] = 7;
+                tag[15] = 8;
+                slab.store(5, 9, crc, Unpooled.wrappedBuffer(tag), 0, Unpooled.wrappedBuffer(data), 0);
             }
             int meta = (int) (remote.metadataAddress(5) - slab.address());
-            assertThat(meta).isEqualTo(slab.metadataOffset() + 5 * 16);
+            assertThat(meta).isEqualTo(slab.metadataOffset() + 5 * 32);
             assertThat(memory.getInt(meta)).isEqualTo(5);
             assertThat(memory.getInt(meta + 4)).isEqualTo(crc);
             assertThat(memory.getLong(meta + 8)).isEqualTo(9);
+            assertThat(memory.getByte(meta + 16)).isEqualTo((byte) 7);
+            assertThat(memory.getByte(meta + 31)).isEqualTo((byte) 8);
+            assertThat(slab.tagIndex(5)).isEqualTo(meta + 16);
             assertThat(memory.getByte((int) (remote.dataAddress(5) - slab.address()))).isEqualTo((byte) 42);
 
             // What an RDMA WRITE of an entry does (no donor code involved) is what the TCP side then reads.

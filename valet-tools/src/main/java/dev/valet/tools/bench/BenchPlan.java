@@ -1,9 +1,12 @@
 package dev.valet.tools.bench;
 
+import dev.valet.common.config.EncryptionMode;
+
 import java.util.List;
 
 /**
- * What {@link EngineBench} measures: every combination of pattern × operation × queue depth × copies per slab,
+ * What {@link EngineBench} measures: every combination of pattern × operation × queue depth × copies per slab
+ * × page encryption,
  * 4 KiB single-page operations over a span of {@code pageCount} pages, and beside each depth-1 case the bare
  * reference. The command that fills it in has checked it (and names its flags when something is wrong).
  *
@@ -18,10 +21,12 @@ import java.util.List;
  * @param warmupOps      operations run, not recorded, before each case and once for all in a warm-up round
  * @param reference      whether to measure the bare-transport reference beside the depth-1 cases
  * @param seed           seed of the random pages and of the page contents
+ * @param encryption     page encryption modes; one engine each per number of copies, in this order (the bare
+ *                       reference runs beside the first mode's engines only)
  */
 public record BenchPlan(long pageCount, long slabBytes, List<Pattern> patterns, List<Op> operations,
                         List<Integer> depths, List<Integer> replicas, long opsPerCase, double secondsPerCase,
-                        long warmupOps, boolean reference, long seed) {
+                        long warmupOps, boolean reference, long seed, List<EncryptionMode> encryption) {
     /** Access pattern: consecutive pages, or uniformly random pages of the span. */
     public enum Pattern { seq, rand }
 
@@ -33,6 +38,7 @@ public record BenchPlan(long pageCount, long slabBytes, List<Pattern> patterns, 
         operations = List.copyOf(operations);
         depths = List.copyOf(depths);
         replicas = List.copyOf(replicas);
+        encryption = List.copyOf(encryption);
     }
 
     /** Whether the bare reference runs: asked for, and some case runs at depth 1. */

@@ -7,7 +7,8 @@ import java.util.Locale;
 
 /**
  * The benchmark's results as text: the engine cases, the bare reference, where the client's time and allocations
- * went per thread group, and the engine-over-reference ratios.
+ * went per thread group, the engine-over-reference ratios, and (with {@code --encryption off,aes-256-gcm}) each
+ * encrypted case against the same case in clear.
  */
 public final class BenchTable {
     private static final String ROW = "%-8s %-6s %6s %9s %12s %9s %9s %9s %7s %9s %10s %10s%n";
@@ -21,7 +22,7 @@ public final class BenchTable {
         out.printf(ROW, "pattern", "op", "depth", "replicas", "ops/s", "p50_us", "p99_us", "p99.9_us", "errors",
                 "alloc_B", "client_us", "donors_us");
         for (BenchResults.CaseResult c : results.cases()) {
-            row(out, c, String.valueOf(c.replicas()));
+            row(out, c, c.replicas() + encryption(c));
         }
         out.printf("(per operation: alloc_B heap bytes allocated by the bench JVM's threads; client_us CPU of the"
                 + " bench JVM, GC and JIT included; donors_us CPU of the donor processes)%n");
@@ -47,7 +48,42 @@ public final class BenchTable {
                         times(x.p99()), times(x.p999()));
             }
         }
+        encryptionCost(out, results);
         out.flush();
+    }
+
+    /** {@code "+aes"} for a case with page encryption, else nothing. */
+    private static String encryption(BenchResults.CaseResult c) {
+        return c.target().startsWith("engine ") ? "+aes" : "";
+    }
+
+    /** Each encrypted case beside the same case without encryption, measured in the same run. */
+    private static void encryptionCost(PrintWriter out, BenchResults results) {
+        String r = "%-8s %-6s %6s %9s %10s %10s %7s %8s %8s %8s %8s%n";
+        boolean header = false;
+        for (BenchResults.CaseResult on : results.cases()) {
+            if (encryption(on).isEmpty()) {
+                continue;
+            }
+            for (BenchResults.CaseResult off : results.cases()) {
+                if (!off.target().equals("engine") || !off.pattern().equals(on.pattern())
+                        || !off.op().equals(on.op()) || off.depth() != on.depth() || off.replicas() != on.replicas()) {
+                    continue;
+                }
+                if (!header) {
+                    out.printf("%nencryption: %s vs off, same run (on / off ops/s below 1 is its cost)%n",
+                            on.target().substring("engine ".length()));
+                    out.printf(r, "pattern", "op", "depth", "replicas", "ops/s_off", "ops/s_on", "on/off",
+                            "p50_off", "p50_on", "p99_off", "p99_on");
+                    header = true;
+                }
+                out.printf(r, on.pattern(), on.op(), on.depth(), on.replicas(),
+                        String.format(Locale.ROOT, "%.0f", off.opsPerSecond()),
+                        String.format(Locale.ROOT, "%.0f", on.opsPerSecond()),
+                        times(off.opsPerSecond() == 0 ? 0 : on.opsPerSecond() / off.opsPerSecond()),
+                        off.p50Us(), on.p50Us(), off.p99Us(), on.p99Us());
+            }
+        }
     }
 
     private static void row(PrintWriter out, BenchResults.CaseResult c, String with) {
@@ -65,7 +101,8 @@ public final class BenchTable {
         all.addAll(results.reference());
         for (BenchResults.CaseResult c : all) {
             StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-4s %-5s d%-3d %-11s",
-                    c.pattern(), c.op(), c.depth(), c.target().equals("bare") ? "bare" : "r" + c.replicas()));
+                    c.pattern(), c.op(), c.depth(), c.target().equals("bare") ? "bare"
+                            : "r" + c.replicas() + encryption(c)));
             for (BenchResults.GroupCost g : c.costs().threads()) {
                 if (g.cpuUsPerOp() >= 0.05 || g.allocatedBytesPerOp() >= 1) {
                     line.append(String.format(Locale.ROOT, "  %s %.1f/%.0f", g.group(), g.cpuUsPerOp(),

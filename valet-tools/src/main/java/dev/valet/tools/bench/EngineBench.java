@@ -4,6 +4,9 @@ import dev.valet.client.engine.Engine;
 import dev.valet.client.engine.donors.RemoteDonor;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.common.config.ClientConfig;
+import dev.valet.common.config.ConfigLoader;
+import dev.valet.common.config.ConfigOverride;
+import dev.valet.common.config.EncryptionMode;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.tools.bench.BenchPlan.Op;
 import dev.valet.tools.bench.BenchPlan.Pattern;
@@ -74,7 +77,10 @@ public final class EngineBench {
                 results.addPrefill(bare.prepare());
             }
             for (int r : plan.replicas()) {
-                benchEngine(r, bare, random);
+                for (EncryptionMode mode : plan.encryption()) {
+                    // The reference beside the first mode's engine: its ratios stay one per case.
+                    benchEngine(r, mode, mode == plan.encryption().get(0) ? bare : null, random);
+                }
             }
         } finally {
             if (bare != null) {
@@ -88,12 +94,21 @@ public final class EngineBench {
         return new Histogram(HISTOGRAM_MAX_MICROS, 3);
     }
 
-    private void benchEngine(int numReplica, BareReference bare, SplittableRandom random) throws Exception {
+    /** The name of an engine case's target: {@code engine}, or {@code engine aes-256-gcm} with encryption. */
+    static String target(EncryptionMode mode) {
+        return mode == EncryptionMode.OFF ? "engine" : "engine " + mode.configName();
+    }
+
+    private void benchEngine(int numReplica, EncryptionMode mode, BareReference bare, SplittableRandom random)
+            throws Exception {
         List<DonorAddress> addresses = cluster.donors();
-        String target = "engine r" + numReplica;
+        String suffix = mode == EncryptionMode.OFF ? "" : " " + mode.configName();
+        String target = "engine r" + numReplica + suffix;
         long pageCount = plan.pageCount();
         PageContents contents = new PageContents(pageCount, plan.seed());
-        try (Engine engine = Engine.start(cluster.engineConfig().apply(numReplica), addresses)) {
+        ClientConfig config = ConfigLoader.override(cluster.engineConfig().apply(numReplica),
+                new ConfigOverride("encryption.mode", mode.configName(), "--encryption"));
+        try (Engine engine = Engine.start(config, addresses)) {
             int live = engine.stats().liveDonors();
             if (live < addresses.size()) {
                 throw new IllegalStateException("only " + live + " of " + addresses.size() + " donors answered the"
@@ -119,7 +134,7 @@ public final class EngineBench {
                         int writeGen = op == Op.write ? contents.nextGeneration() : 0;
                         int bareGen = op == Op.write && bare != null ? bare.contents.nextGeneration() : 0;
                         for (int depth : plan.depths()) {
-                            engineCase(engine, contents, random, pattern, op, depth, numReplica, writeGen,
+                            engineCase(engine, mode, contents, random, pattern, op, depth, numReplica, writeGen,
                                     depth == 1 ? bare : null, bareGen);
                         }
                     }
@@ -169,10 +184,11 @@ public final class EngineBench {
      * 2-core box the round-trip time drifts by a factor of two from minute to minute, which would swamp the ratio
      * if the two were measured minutes apart.
      */
-    private void engineCase(Engine engine, PageContents contents, SplittableRandom random, Pattern pattern, Op op,
-                            int depth, int numReplica, int writeGen, BareReference bare, int bareGen)
-            throws InterruptedException {
-        String label = label(pattern, op, depth, "r" + numReplica) + (bare != null ? " + bare" : "");
+    private void engineCase(Engine engine, EncryptionMode mode, PageContents contents, SplittableRandom random,
+                            Pattern pattern, Op op, int depth, int numReplica, int writeGen, BareReference bare,
+                            int bareGen) throws InterruptedException {
+        String replicas = "r" + numReplica + (mode == EncryptionMode.OFF ? "" : " " + mode.configName());
+        String label = label(pattern, op, depth, replicas) + (bare != null ? " + bare" : "");
         LongSupplier pages = PageOrders.pages(pattern, plan.pageCount(), random);
         LongSupplier barePages = bare != null ? PageOrders.pages(pattern, plan.pageCount(), bare.random) : null;
         long ops = plan.opsPerCase();
@@ -209,8 +225,8 @@ public final class EngineBench {
                 }
             }
         }
-        BenchResults.CaseResult c = e.result("engine", pattern, op, depth, numReplica, b != null ? "bare" : null);
-        report(label(pattern, op, depth, "r" + numReplica), c);
+        BenchResults.CaseResult c = e.result(target(mode), pattern, op, depth, numReplica, b != null ? "bare" : null);
+        report(label(pattern, op, depth, replicas), c);
         results.addCase(c);
         if (b != null) {
             BenchResults.CaseResult r = b.result("bare", pattern, op, 1, 1, "engine r" + numReplica);
