@@ -31,7 +31,7 @@ cleanup() {
 trap cleanup EXIT
 
 # --- valet.ko and valet-nlprobe: the host's build when it is up to date, else built here from a copy ------------------
-ko="$src/valet.ko"
+ko="$src/build/$KVER/valet.ko" # make -C native/kernel KVER=... keeps each kernel's there
 probe="$src/tools/valet-nlprobe"
 fresh=1
 for f in "$src/valet.c" "$src/valet_uapi.h" "$src/Kbuild" "$src/Makefile" "$src/conftest.sh" "$src"/conftest/*; do
