@@ -1,6 +1,6 @@
 #!/bin/bash
 # vm-timeout: 600
-# vm-seconds: 340
+# vm-seconds: 220
 # A fault that outlasts device.holdTimeout must fail clearly, not hang and not lose pages silently. The standard swap
 # stack with holdTimeout 15s (no backup disk, no host tier); every donor SIGSTOPped for twice that during a swap workload. It
 # passes only if the workload sees the failure (hog dies, or the kernel logs a swap I/O error on /dev/valet0), the

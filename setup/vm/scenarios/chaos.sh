@@ -1,6 +1,6 @@
 #!/bin/bash
 # vm-timeout: 1500
-# vm-seconds: 760
+# vm-seconds: 480
 # Chaos soak: never lose a page to a slow donor. The standard swap stack (3 donors, each in its own network namespace,
 # 2 copies of every slab, a backup disk on its own small tmpfs, device.holdTimeout 120s) runs the standard swap
 # workload (hog, again and again, in a memory cgroup) while a seeded random schedule injects at least 20 faults, each

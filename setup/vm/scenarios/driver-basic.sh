@@ -1,6 +1,6 @@
 #!/bin/bash
 # vm-timeout: 240
-# vm-seconds: 10
+# vm-seconds: 15
 # The valet block driver without the real daemon (native/kernel): load valet.ko, refuse every hostile netlink message
 # (tools/valet-nlprobe), CREATE /dev/valet0 and check its queue, hold a read for HOLD_MS and then fail it with EIO,
 # fail a read after IO_TIMEOUT + HOLD at an attached daemon that never answers, serve a read and a write through the

@@ -1,6 +1,6 @@
 #!/bin/bash
 # vm-timeout: 420
-# vm-seconds: 30
+# vm-seconds: 25
 # Swap on /dev/nbd0 served by nbdkit's memory plugin over loopback TCP (the kernel NBD client, no Valet code): the
 # same hog workload as zram-swap. A baseline for a network block device under the lab's TCG emulation.
 set -euo pipefail

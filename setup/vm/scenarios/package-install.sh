@@ -1,6 +1,6 @@
 #!/bin/bash
 # vm-timeout: 900
-# vm-seconds: 300
+# vm-seconds: 225
 # vm-kernels: second
 # The Debian package as an operator installs it: `dpkg -i` of the .deb the build made (packaging/target), its
 # system user and files, then the stack started by what its systemd units run (the guest has no systemd: each

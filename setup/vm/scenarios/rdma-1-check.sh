@@ -1,6 +1,6 @@
 #!/bin/bash
 # vm-timeout: 420
-# vm-seconds: 270
+# vm-seconds: 160
 # RDMA write/read/verify: 3 donor processes serve TCP and RDMA on Soft-RoCE; `valet check --transport rdma` (a
 # separate process) writes pages by one-sided RDMA WRITE (each batch proven placed by an RDMA READ), reads them
 # back by RDMA READ and verifies version and CRC32C of every page. The logs prove RDMA carried them, not TCP.

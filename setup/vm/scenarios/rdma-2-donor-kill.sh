@@ -1,6 +1,6 @@
 #!/bin/bash
 # vm-timeout: 300
-# vm-seconds: 170
+# vm-seconds: 130
 # A donor SIGKILLed mid-workload over RDMA: `valet demo --transport rdma` starts 3 donor processes (each serving
 # RDMA on Soft-RoCE), writes a working set through the engine with 2 copies of every slab, SIGKILLs one donor
 # half-way, carries on, waits for re-replication, then reads and verifies every page: lost=0 or the scenario fails.

@@ -1,6 +1,6 @@
 #!/bin/bash
 # vm-timeout: 300
-# vm-seconds: 200
+# vm-seconds: 145
 # A donor whose host needs its memory back, over RDMA: `valet demo --transport rdma --evict` starts 3 donor processes
 # (each serving RDMA on Soft-RoCE, reading its free memory from a file: the donor's --meminfo-file test hook), writes
 # a working set with 2 copies of every slab, makes one donor's host short of memory half-way, carries on, and waits

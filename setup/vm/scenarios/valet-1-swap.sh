@@ -1,6 +1,6 @@
 #!/bin/bash
 # vm-timeout: 900
-# vm-seconds: 440
+# vm-seconds: 330
 # Scenario 1: plain swap to /dev/valet0 with 3 donors, numReplica 2: the comparison workload (COMPARE_WORKLOAD in
 # guest/lib.sh: hog writes and verifies 256 MiB in a 64M memory cgroup) on a 512M swap space; pages must really go
 # out (pswpout) through the driver to the donors.

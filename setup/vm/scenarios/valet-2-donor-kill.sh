@@ -1,6 +1,6 @@
 #!/bin/bash
 # vm-timeout: 900
-# vm-seconds: 300
+# vm-seconds: 200
 # vm-kernels: all
 # Scenario 2: SIGKILL one donor during the workload. numReplica 2: every page keeps a copy, re-replication restores
 # the second; hog must still verify every page.

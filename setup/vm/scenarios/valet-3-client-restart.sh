@@ -1,6 +1,6 @@
 #!/bin/bash
 # vm-timeout: 900
-# vm-seconds: 420
+# vm-seconds: 250
 # vm-kernels: all
 # Scenario 3: SIGKILL the client daemon during the workload and start it again. The driver holds the requests in
 # flight (not failed, not zero-filled) and re-sends them to the new daemon, which recovers its slab map from the

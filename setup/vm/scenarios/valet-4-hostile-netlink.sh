@@ -1,6 +1,6 @@
 #!/bin/bash
 # vm-timeout: 900
-# vm-seconds: 310
+# vm-seconds: 210
 # Scenario 4: malformed and unauthorized netlink messages from a process that is not the daemon, while the daemon
 # serves a swap workload: every one is rejected, the workload still verifies, and the kernel log stays clean
 # (lab.sh fails the run on any oops, warning or lockup).

@@ -1,6 +1,6 @@
 #!/bin/bash
 # vm-timeout: 1500
-# vm-seconds: 390
+# vm-seconds: 250
 # Scenario 5: the host tier (hostTier, 32M) holding dirty pages through both crashes it must survive. During the
 # standard workload every donor is frozen (SIGSTOP), so the tier's write-back cannot finish and the pages swapped out
 # meanwhile are acknowledged from the tier alone; then donor 0 is SIGKILLed and the client daemon too. The other

@@ -1,6 +1,6 @@
 #!/bin/bash
 # vm-timeout: 900
-# vm-seconds: 340
+# vm-seconds: 220
 # Scenario 6: the NBD front end as swap, with no valet.ko: 3 donors, `valet client --nbd` on a unix socket (2 copies
 # of every slab), the kernel's own nbd driver attached to it by nbd-client, swap on /dev/nbd0, and the workload of
 # valet-2-donor-kill with donor 0 SIGKILLed half-way. hog must still verify every page.

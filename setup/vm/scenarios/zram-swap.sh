@@ -1,6 +1,6 @@
 #!/bin/bash
 # vm-timeout: 300
-# vm-seconds: 30
+# vm-seconds: 20
 # Swap on a 512M zram device: the comparison workload (COMPARE_WORKLOAD in guest/lib.sh: hog writes and verifies
 # 256 MiB in a 64M memory cgroup), so most of it goes through swap; pages must really be swapped out (pswpout
 # grows) and come back intact.
