@@ -14,9 +14,8 @@ import java.util.List;
 public final class ValetCommand implements Runnable {
     /**
      * Every subcommand, in the order {@code --help} lists them. A command line names one: only that one is built
-     * ({@link #commandLine}), because building a command's model reflects over its options and creates its objects,
-     * and all of them together were a fifth of a daemon's start (a restarting client's start is time the driver holds
-     * the machine's swap I/O).
+     * ({@link #commandLine}), because building a command's model reflects over its options and creates its objects
+     * (the others' static state too, such as {@code status}'s JSON mapper), which a starting daemon does not need.
      */
     private static final List<Class<?>> SUBCOMMANDS = List.of(DonorCommand.class, DemoCommand.class,
             CheckCommand.class, StatusCommand.class, SimulatePlacementCommand.class, BenchCommand.class,
