@@ -105,13 +105,14 @@ header_of() { # header_of SCENARIO KEY -> the value of its "# KEY: value" header
 }
 # An item is SCENARIO or SCENARIO@KVER; these give its parts (the kernel: the guest kernel when none is named).
 name_of() { echo "${1%%@*}"; }
-kver_of() { if [[ "$1" == *@* ]]; then echo "${1#*@}"; else guest_kver; fi; }
+kver_of() { if [[ "$1" == *@* ]]; then echo "${1#*@}"; else echo "$default_kver"; fi; }
 
 usage() {
     sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
     echo "Scenarios: $(all_scenarios | tr '\n' ' ')"
 }
 
+default_kver="$(guest_kver)" # asked once: kver_of is called for every item, several times
 keep=0
 scenarios=()
 while [ $# -gt 0 ]; do
