@@ -1,5 +1,6 @@
 package dev.valet.client.nbd;
 
+import dev.valet.common.testing.FuzzTries;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import net.jqwik.api.Arbitraries;
@@ -9,6 +10,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
 
 import java.util.List;
 
@@ -17,8 +19,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Random and mutated bytes in both phases, a bounded number of tries each: no exception escapes the server's
  * handlers (an embedded channel rethrows one that reaches the end of its pipeline), every reply is a well-formed
- * simple reply, and the pages change only when a well-formed write was sent.
+ * simple reply, and the pages change only when a well-formed write was sent. A longer run raises the tries with
+ * {@code -Dvalet.fuzz.tries=N} (docs/nbd.md).
  */
+@AddLifecycleHook(FuzzTries.class)
 class NbdFuzzTest {
     static final long SIZE = 256 * 1024;
     /**
@@ -26,7 +30,7 @@ class NbdFuzzTest {
      * flipped byte cannot turn a cookie into another request's.
      */
     static final long COOKIE_SPREAD = 0x0101010101L;
-    static final NbdExport EXPORT = new NbdExport("valet", SIZE, 16 * 1024, 4);
+    static final NbdExport EXPORT = new NbdExport("valet", SIZE, 16 * 1024, 4, 0);
 
     /** Sends {@code bytes} in pieces of at most {@code piece} bytes, as a socket might deliver them. */
     private static void sendInPieces(NbdWire wire, byte[] bytes, int piece) {

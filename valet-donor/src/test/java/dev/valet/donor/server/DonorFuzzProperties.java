@@ -18,6 +18,7 @@ import dev.valet.common.protocol.PageIndexList;
 import dev.valet.common.protocol.PagesAck;
 import dev.valet.common.protocol.SlabAlloc;
 import dev.valet.common.protocol.SlabRef;
+import dev.valet.common.testing.FuzzTries;
 import dev.valet.donor.memory.FreeMemoryTrend;
 import dev.valet.donor.server.EmbeddedDonorClient.Page;
 import dev.valet.donor.server.EmbeddedDonorClient.Reply;

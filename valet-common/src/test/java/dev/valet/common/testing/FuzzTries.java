@@ -1,4 +1,4 @@
-package dev.valet.donor.server;
+package dev.valet.common.testing;
 
 import net.jqwik.api.lifecycle.AroundPropertyHook;
 import net.jqwik.api.lifecycle.PropagationMode;
