@@ -147,11 +147,11 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter {
             handler.disconnect();
             return true;
         }
-        NbdSlot slot = handler.acquire();
+        long length = header.getUnsignedInt(24);
+        NbdSlot slot = handler.acquire(type, length);
         if (slot == null) {
             return false;
         }
-        long length = header.getUnsignedInt(24);
         slot.start(header.getLong(8), type, header.getUnsignedShort(4), header.getLong(16), length);
         header.clear();
         if (type != NbdProtocol.CMD_WRITE) {

@@ -41,9 +41,10 @@ final class NbdRequestHandler {
         this.channel = channel;
         this.export = export;
         this.store = store;
-        this.slots = new NbdSlot[export.slots()];
+        this.slots = new NbdSlot[export.smallSlots() + export.slots()];
         for (int i = 0; i < slots.length; i++) {
-            slots[i] = new NbdSlot(this, NbdProtocol.REPLY_BYTES + export.maxRequestBytes());
+            slots[i] = new NbdSlot(this, NbdProtocol.REPLY_BYTES
+                    + (i < export.smallSlots() ? NbdExport.SMALL_REQUEST_BYTES : export.maxRequestBytes()));
         }
     }
 
@@ -51,19 +52,24 @@ final class NbdRequestHandler {
         this.decoder = requestDecoder;
     }
 
-    /** A free slot, or null when all are busy. */
-    NbdSlot acquire() {
+    /**
+     * A free slot for a request of {@code type} and {@code length}, or null when none is free: a small slot when the
+     * request fits one, else (or when every small slot is busy) one of the slots that take any request.
+     */
+    NbdSlot acquire(int type, long length) {
         if (busy == slots.length) {
             return null;
         }
-        for (NbdSlot slot : slots) {
+        int from = export.fitsSmallSlot(type, length) ? 0 : export.smallSlots();
+        for (int i = from; i < slots.length; i++) {
+            NbdSlot slot = slots[i];
             if (!slot.busy) {
                 busy++;
                 slot.busy = true;
                 return slot;
             }
         }
-        throw new IllegalStateException("slot count out of step");
+        return null;
     }
 
     /** The error a request gets before it touches the store, or 0 when it may go ahead. */

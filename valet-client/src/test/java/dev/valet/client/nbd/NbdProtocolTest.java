@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The NBD server's handshake and transmission phase over an embedded channel and pages in memory. */
 class NbdProtocolTest {
     static final long SIZE = 1 << 20;
-    static final NbdExport EXPORT = new NbdExport("valet", SIZE, 64 * 1024, 4);
+    static final NbdExport EXPORT = new NbdExport("valet", SIZE, 64 * 1024, 4, 0);
 
     private final MemoryPages store = new MemoryPages(SIZE);
     private final NbdWire wire = new NbdWire(EXPORT, store);
@@ -266,6 +266,43 @@ class NbdProtocolTest {
             System.arraycopy(store.bytes, i * 4096, page, 0, 4096);
             assertThat(page).isEqualTo(random(4096, 20 + i));
         }
+    }
+
+    /**
+     * With 2 slots of any size and 6 small ones, 8 page-sized requests are in flight at once; a request longer than
+     * a small slot then waits for one of the 2 (reading stops), and goes ahead when one is free.
+     */
+    @Test
+    void smallSlotsTakeSmallRequestsBeyondTheLargeOnes() {
+        NbdExport export = new NbdExport("valet", SIZE, 128 * 1024, 2, 6);
+        MemoryPages pages = new MemoryPages(SIZE);
+        NbdWire small = new NbdWire(export, pages).go();
+        pages.hold = true;
+        for (int i = 0; i < 8; i++) {
+            small.send(NbdWire.request(0, NbdProtocol.CMD_READ, i, i * 4096L, 4096));
+        }
+        assertThat(pages.heldCount()).isEqualTo(8);
+        small.write(8, 64 * 1024, random(128 * 1024, 30));
+        assertThat(pages.heldCount()).as("the long write waits for a slot that takes it").isEqualTo(8);
+        assertThat(small.channel.config().isAutoRead()).isFalse();
+        pages.releaseFirst(); // request 0: a small slot frees, the long write still waits
+        small.channel.runPendingTasks();
+        assertThat(small.reply()).containsExactly(0, 0);
+        small.in().skipBytes(4096);
+        assertThat(pages.heldCount()).isEqualTo(7);
+        for (int i = 1; i < 8; i++) {
+            pages.releaseFirst();
+            small.channel.runPendingTasks();
+            assertThat(small.reply()).containsExactly(i, 0);
+            small.in().skipBytes(4096);
+        }
+        pages.releaseFirst();
+        small.channel.runPendingTasks();
+        assertThat(small.reply()).containsExactly(8, 0);
+        byte[] written = new byte[128 * 1024];
+        System.arraycopy(pages.bytes, 64 * 1024, written, 0, written.length);
+        assertThat(written).isEqualTo(random(128 * 1024, 30));
+        small.channel.finishAndReleaseAll();
     }
 
     @Test
