@@ -104,6 +104,21 @@ class ValetCommandTest {
     }
 
     @Test
+    void demoWithEncryptionKillsADonorAndLosesNoPage() {
+        CliRun r = run("demo", "--encryption", "aes-256-gcm", "--working-set", "16M", "--slab-size", "4M",
+                "--donor-memory", "128M", "--no-progress");
+        // Exit 0 only when every page authenticated and verified, lost=0, and every slab got its copies back.
+        assertThat(r.exit()).as(r.err()).isZero();
+    }
+
+    @Test
+    void demoRefusesAnUnknownEncryptionModeNamingTheFlag() {
+        CliRun r = run("demo", "--encryption", "rot13", "--no-progress");
+        assertThat(r.exit()).isNotZero();
+        assertThat(r.err()).contains("--encryption").contains("rot13").contains("aes-256-gcm");
+    }
+
+    @Test
     void demoWithEvictMovesEverySlabOffTheDonorShortOfMemoryAndLosesNoPage() {
         CliRun r = run("demo", "--evict", "--working-set", "32M", "--slab-size", "4M", "--donor-memory", "128M",
                 "--no-progress");
