@@ -3,6 +3,7 @@ package dev.valet.client.engine;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.config.ConfigOverride;
 import dev.valet.common.protocol.FrameHeader;
+import dev.valet.donor.DonorProcess;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
@@ -117,10 +118,12 @@ class EngineEncryptedBackupTest {
     }
 
     /** Writes two generations (the second over the first quarter), then kills every donor. */
-    private static void writeThenKillEveryDonor(EngineHarness h, Engine engine) {
+    private static void writeThenKillEveryDonor(EngineHarness h, Engine engine) throws Exception {
         write(engine, 0, PAGES, 1);
         write(engine, 0, PAGES / 4, 2);
-        h.donors.forEach(d -> d.kill());
+        for (DonorProcess d : h.donors) {
+            d.kill();
+        }
     }
 
     @Test
