@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -103,10 +104,16 @@ class ValetCommandTest {
         assertThat(r.exit()).as(r.err()).isZero();
     }
 
-    @Test
-    void demoWithEncryptionKillsADonorAndLosesNoPage() {
-        CliRun r = run("demo", "--encryption", "aes-256-gcm", "--working-set", "16M", "--slab-size", "4M",
-                "--donor-memory", "128M", "--no-progress");
+    /** The key comes from the spawned donors' secret; with a backup disk, the disk is sealed too. */
+    @ParameterizedTest(name = "backup disk: {0}")
+    @ValueSource(booleans = {false, true})
+    void demoWithEncryptionKillsADonorAndLosesNoPage(boolean backupDisk) {
+        List<String> args = new ArrayList<>(List.of("demo", "--encryption", "aes-256-gcm", "--working-set", "16M",
+                "--slab-size", "4M", "--donor-memory", "128M", "--no-progress"));
+        if (backupDisk) {
+            args.addAll(List.of("--backup-disk", dir.resolve("backup.img").toString()));
+        }
+        CliRun r = run(args.toArray(String[]::new));
         // Exit 0 only when every page authenticated and verified, lost=0, and every slab got its copies back.
         assertThat(r.exit()).as(r.err()).isZero();
     }
