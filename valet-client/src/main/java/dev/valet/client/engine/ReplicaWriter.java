@@ -323,7 +323,7 @@ final class ReplicaWriter {
         PageIoException queueSealed() {
             try {
                 for (int i = 0; i < count; i++) {
-                    backupReserved--;
+                    backupReserved = count - i - 1; // writeSealed uses up a reserved slot, even when it throws
                     backupSequence = backup.writeSealed(firstPage + i, versions[i], sealed, i * FrameHeader.PAGE_SIZE,
                             tags, i * PageCipher.TAG_BYTES);
                 }
