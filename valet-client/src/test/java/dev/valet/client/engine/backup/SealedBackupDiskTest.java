@@ -4,11 +4,13 @@ import dev.valet.common.protocol.PageChecksum;
 import dev.valet.common.testing.Await;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.RandomAccessFile;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,6 +23,7 @@ import static dev.valet.client.engine.backup.BackupPages.await;
 import static dev.valet.client.engine.backup.BackupPages.content;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A sealed backup disk (page encryption): pages stand for ciphertext here, what matters is that each is kept with
@@ -170,6 +173,39 @@ class SealedBackupDiskTest {
             writeSealed(disk, 2, 1);
             await(disk.whenWritten(writeSealed(disk, 3, 1)));
             assertThat(read(disk, 2, 1, 1)).isNull();
+        }
+    }
+
+    @Test
+    void steadyStateSealedWritesAllocateNothing() throws Exception {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        assumeTrue(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled());
+        ByteBuf page = PooledByteBufAllocator.DEFAULT.directBuffer(PAGE).writeZero(PAGE);
+        ByteBuf tag = Unpooled.directBuffer(16).writeZero(16);
+        try (BackupDisk disk = BackupDisk.open(dir.resolve("disk"), PAGES * PAGE, 64, true)) {
+            threads.getCurrentThreadAllocatedBytes();
+            writeSealedRepeatedly(disk, page, tag, 30_000);
+
+            long before = threads.getCurrentThreadAllocatedBytes();
+            writeSealedRepeatedly(disk, page, tag, 10_000);
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+
+            // Less than one byte per write: no object is made per reservation or write (the smallest is 16 bytes).
+            assertThat(allocated).isLessThan(10_000);
+        } finally {
+            page.release();
+            tag.release();
+        }
+    }
+
+    /** As the engine does: a run of 8 pages reserved, then written one by one. */
+    private static void writeSealedRepeatedly(BackupDisk disk, ByteBuf page, ByteBuf tag, int count)
+            throws InterruptedException {
+        for (int i = 0; i < count; i += 8) {
+            disk.reserve(8);
+            for (int j = 0; j < 8; j++) {
+                disk.writeSealed((i + j) % PAGES, i + j + 1, page, 0, tag, 0);
+            }
         }
     }
 }
