@@ -2,6 +2,7 @@ package dev.valet.cli;
 
 import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.Durations;
+import dev.valet.common.config.EncryptionMode;
 import dev.valet.common.config.TransportChoice;
 import dev.valet.common.portal.DonorAddress;
 import picocli.CommandLine.ITypeConverter;
@@ -45,6 +46,12 @@ final class Converters {
     static final class Transport extends Parsing<TransportChoice> {
         Transport() {
             super(TransportChoice::parse);
+        }
+    }
+
+    static final class Encryption extends Parsing<EncryptionMode> {
+        Encryption() {
+            super(EncryptionMode::parse);
         }
     }
 

@@ -6,6 +6,7 @@ import dev.valet.common.config.ByteSize;
 import dev.valet.common.config.ClientConfig;
 import dev.valet.common.config.ConfigLoader;
 import dev.valet.common.config.ConfigOverride;
+import dev.valet.common.config.EncryptionMode;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.PagePattern;
@@ -79,6 +80,18 @@ final class DemoCommand implements Callable<Integer> {
     @ConfigKey("backupDisk")
     Path backupDisk;
 
+    @Option(names = "--encryption", paramLabel = "MODE", converter = Converters.Encryption.class,
+            description = "Page encryption: off, or aes-256-gcm (donors, the wire and the backup disk see only"
+                    + " ciphertext; without --encryption-key-file the key is derived from the spawned donors'"
+                    + " cluster secret).")
+    @ConfigKey("encryption.mode")
+    EncryptionMode encryption;
+
+    @Option(names = "--encryption-key-file", paramLabel = "FILE",
+            description = "The page key: a file of 32 to 4096 random bytes, mode 0600 (docs/security.md).")
+    @ConfigKey("encryption.keyFile")
+    Path encryptionKeyFile;
+
     @Option(names = "--batch", paramLabel = "N", defaultValue = "64",
             description = "Pages per engine request. Default: ${DEFAULT-VALUE}.")
     int batch;
@@ -123,6 +136,10 @@ final class DemoCommand implements Callable<Integer> {
     /** {@link #DEMO_YAML} with the flags, then {@code more} (the started donors' secret), laid over it. */
     private ClientConfig demoConfig(ConfigOverride... more) {
         List<ConfigOverride> flags = new ArrayList<>(ConfigFlags.given(this, transport));
+        if (more.length == 0 && encryptionKeyFile == null) {
+            // Checked before the donors start: their secret, the key's source then, does not exist yet.
+            flags.removeIf(flag -> flag.keyPath().equals("encryption.mode"));
+        }
         flags.addAll(List.of(
                 new ConfigOverride("swapSpace", workingSet, "--working-set"),
                 new ConfigOverride("slabSize", cluster.slabSize, "--slab-size"),

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -101,6 +102,27 @@ class ValetCommandTest {
         CliRun r = run("demo", "--working-set", "32M", "--slab-size", "4M", "--donor-memory", "128M", "--no-progress");
         // Exit 0 only when every page verified, lost=0, and every slab got its two copies back.
         assertThat(r.exit()).as(r.err()).isZero();
+    }
+
+    /** The key comes from the spawned donors' secret; with a backup disk, the disk is sealed too. */
+    @ParameterizedTest(name = "backup disk: {0}")
+    @ValueSource(booleans = {false, true})
+    void demoWithEncryptionKillsADonorAndLosesNoPage(boolean backupDisk) {
+        List<String> args = new ArrayList<>(List.of("demo", "--encryption", "aes-256-gcm", "--working-set", "16M",
+                "--slab-size", "4M", "--donor-memory", "128M", "--no-progress"));
+        if (backupDisk) {
+            args.addAll(List.of("--backup-disk", dir.resolve("backup.img").toString()));
+        }
+        CliRun r = run(args.toArray(String[]::new));
+        // Exit 0 only when every page authenticated and verified, lost=0, and every slab got its copies back.
+        assertThat(r.exit()).as(r.err()).isZero();
+    }
+
+    @Test
+    void demoRefusesAnUnknownEncryptionModeNamingTheFlag() {
+        CliRun r = run("demo", "--encryption", "rot13", "--no-progress");
+        assertThat(r.exit()).isNotZero();
+        assertThat(r.err()).contains("--encryption").contains("rot13").contains("aes-256-gcm");
     }
 
     @Test

@@ -203,6 +203,11 @@ public final class DonorProcess implements AutoCloseable {
                     stat = Files.readString(task.resolve("stat"));
                 } catch (NoSuchFileException e) {
                     continue; // a thread that ended meanwhile
+                } catch (IOException e) {
+                    if (Files.exists(task)) {
+                        throw e;
+                    }
+                    continue; // one that ended while its stat was read (ESRCH, "No such process")
                 }
                 // state is the first field after the command name, which is in parentheses and may hold spaces
                 char state = stat.charAt(stat.lastIndexOf(')') + 2);

@@ -5,6 +5,7 @@ import dev.valet.client.engine.donors.RemoteDonor;
 import dev.valet.client.transport.DonorException;
 import dev.valet.client.transport.DonorConnection;
 import dev.valet.client.transport.ReceivedPages;
+import dev.valet.common.crypto.PageCipher;
 import dev.valet.common.protocol.ErrorCode;
 import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.PageBatch;
@@ -224,17 +225,22 @@ final class CopyResync {
      * The backup disk has every write queued before any donor got it: the pages no copy holds (acknowledged by the
      * disk alone while every copy was suspended) are read from it, checked against their CRC32C, and written to the
      * target with their versions, in one request (page by page only if the target refuses the batch because it
-     * holds a newer version of one). Returns how many it had.
+     * holds a newer version of one). Returns how many it had. A sealed disk (page encryption) gives the ciphertext
+     * and tag the donors got, taken only with the expected version; they go to the target as they are.
      */
     private int copyFromBackup(SlabEntry slab, RemoteDonor target, long[] indexes, long[] expected, int[] crcs,
                                boolean[] done) {
         ByteBuf pages = Unpooled.directBuffer(done.length * FrameHeader.PAGE_SIZE);
+        ByteBuf tags = Unpooled.directBuffer(done.length * PageCipher.TAG_BYTES).writeZero(done.length
+                * PageCipher.TAG_BYTES); // zeros: the tags of pages in clear
         int[] at = new int[done.length];
         int found = 0;
         try {
             for (int i = 0; i < done.length; i++) {
-                if (!done[i] && backup.read(slab.firstPage() + indexes[i], crcs[i], pages,
-                        found * FrameHeader.PAGE_SIZE)) {
+                long page = slab.firstPage() + indexes[i];
+                int into = found * FrameHeader.PAGE_SIZE;
+                if (!done[i] && (backup.sealed() ? backup.readSealed(page, expected[i], crcs[i], pages, into, tags,
+                        found * PageCipher.TAG_BYTES) == null : backup.read(page, crcs[i], pages, into))) {
                     at[found++] = i;
                 }
             }
@@ -245,7 +251,8 @@ final class CopyResync {
             try {
                 target.connection().writePages(slab.id(), n, e -> {
                     for (int j = 0; j < n; j++) {
-                        e.add(indexes[at[j]], expected[at[j]], crcs[at[j]], pages, j * FrameHeader.PAGE_SIZE);
+                        e.add(indexes[at[j]], expected[at[j]], crcs[at[j]], tags, j * PageCipher.TAG_BYTES, pages,
+                                j * FrameHeader.PAGE_SIZE);
                     }
                 }).join();
             } catch (CompletionException e) {
@@ -253,8 +260,8 @@ final class CopyResync {
                     throw e;
                 }
                 for (int j = 0; j < n; j++) {
-                    writeUnlessNewer(slab, target, indexes[at[j]], expected[at[j]], crcs[at[j]], pages,
-                            j * FrameHeader.PAGE_SIZE);
+                    writeUnlessNewer(slab, target, indexes[at[j]], expected[at[j]], crcs[at[j]], tags,
+                            j * PageCipher.TAG_BYTES, pages, j * FrameHeader.PAGE_SIZE);
                 }
             }
             for (int j = 0; j < n; j++) {
@@ -269,14 +276,16 @@ final class CopyResync {
             return 0;
         } finally {
             pages.release();
+            tags.release();
         }
     }
 
     /** Writes one page to {@code target}; a refusal because it holds a newer version counts as written. */
     private static void writeUnlessNewer(SlabEntry slab, RemoteDonor target, long index, long version, int crc,
-                                         ByteBuf src, int srcIndex) {
+                                         ByteBuf tags, int tagIndex, ByteBuf src, int srcIndex) {
         try {
-            target.connection().writePages(slab.id(), 1, e -> e.add(index, version, crc, src, srcIndex)).join();
+            target.connection().writePages(slab.id(), 1, e -> e.add(index, version, crc, tags, tagIndex, src,
+                    srcIndex)).join();
         } catch (CompletionException e) {
             if (!DonorException.isRefusal(e, ErrorCode.STALE_VERSION)) {
                 throw e;

@@ -100,8 +100,10 @@ public final class Engine implements AutoCloseable {
         BackupDisk backup = null;
         if (config.backupDiskPath().isPresent()) {
             Path path = config.backupDiskPath().get();
-            backup = BackupDisk.open(path, config.swapSpace().bytes(), BACKUP_QUEUE_PAGES);
-            LOG.info("backup disk {}: every write also goes there", path);
+            boolean sealed = config.encryption().enabled();
+            backup = BackupDisk.open(path, config.swapSpace().bytes(), BACKUP_QUEUE_PAGES, sealed);
+            LOG.info("backup disk {}: every write also goes there{}", path, sealed
+                    ? ", encrypted as the donors get it" : "");
         }
         Engine engine = new Engine(config, donors, backup);
         engine.pool.start();

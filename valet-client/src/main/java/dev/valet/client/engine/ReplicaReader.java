@@ -9,6 +9,7 @@ import dev.valet.common.protocol.FrameHeader;
 import dev.valet.common.protocol.PageBatch;
 import dev.valet.common.protocol.PageBytes;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.util.internal.PlatformDependent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,7 +35,9 @@ import java.util.concurrent.Executor;
  * the caller's buffer. A copy whose page fails is treated like one with a bad checksum, with one difference: it is
  * dropped only once another copy has authenticated, because when no copy does, the likelier cause is this client's
  * key (another {@code encryption.keyFile} than the pages were written with), and dropping every copy would destroy
- * pages a restart with the right key can read. The read then fails naming authentication.
+ * pages a restart with the right key can read. The read then fails naming authentication. A page from the backup
+ * disk (which holds the donors' ciphertext, version and tag) is taken only with the expected version and CRC32C,
+ * then authenticated and decrypted the same way; one that fails authentication fails the read.
  */
 final class ReplicaReader {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicaReader.class);
@@ -50,6 +53,9 @@ final class ReplicaReader {
     /** Null when pages are stored in clear. */
     private final PageCipher cipher;
     private final Queue<Attempt> idle = PlatformDependent.newFixedMpmcQueue(IDLE_ATTEMPTS);
+    /** A sealed page and its tag read from the backup disk; used only on its one reader thread. */
+    private final ByteBuf backupPage;
+    private final ByteBuf backupTag;
 
     ReplicaReader(SlabMap map, ReReplicator repair, BackupDisk backup, Executor backupReads, RequestHold hold,
                   PageCipher cipher) {
@@ -59,6 +65,9 @@ final class ReplicaReader {
         this.backup = backup;
         this.backupReads = backupReads;
         this.hold = hold;
+        boolean sealed = backup != null && backup.sealed();
+        this.backupPage = sealed ? Unpooled.directBuffer(FrameHeader.PAGE_SIZE) : Unpooled.EMPTY_BUFFER;
+        this.backupTag = sealed ? Unpooled.directBuffer(PageCipher.TAG_BYTES) : Unpooled.EMPTY_BUFFER;
     }
 
     /** Reads pages {@code firstPage .. firstPage + count} (one slab) into {@code dst} and tells {@code done}. */
@@ -273,6 +282,13 @@ final class ReplicaReader {
                         int at = dstIndex + i * FrameHeader.PAGE_SIZE;
                         if (versions[i] == 0) {
                             dst.setZero(at, FrameHeader.PAGE_SIZE);
+                        } else if (backup.sealed()) {
+                            String problem = fromSealedBackup(i, at);
+                            if (problem != null) {
+                                fail("page " + (firstPage + i) + ": no copy holds version " + versions[i] + ", and "
+                                        + problem);
+                                return;
+                            }
                         } else if (!backup.read(firstPage + i, crcs[i], dst, at)) {
                             fail("page " + (firstPage + i) + ": no copy holds version " + versions[i]
                                     + " and the backup disk does not either");
@@ -287,6 +303,23 @@ final class ReplicaReader {
                     end(new PageIoException("interrupted reading the backup disk"));
                 }
             });
+        }
+
+        /**
+         * Page {@code i} from a sealed backup disk, authenticated and decrypted into {@code dst[at ..]}; null, or
+         * what is wrong with it.
+         */
+        private String fromSealedBackup(int i, int at) throws IOException, InterruptedException {
+            String problem = backup.readSealed(firstPage + i, versions[i], crcs[i], backupPage, 0, backupTag, 0);
+            if (problem != null) {
+                return "the backup disk " + problem;
+            }
+            if (!cipher.decrypt(slab.id(), firstPage - slab.firstPage() + i, versions[i], backupPage, 0, backupTag,
+                    0, dst, at)) {
+                return "on the backup disk it fails authentication (AES-GCM tag): altered, or written under another"
+                        + " key than " + cipher.key().source();
+            }
+            return null;
         }
 
         /**

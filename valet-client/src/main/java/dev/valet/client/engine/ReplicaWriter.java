@@ -45,7 +45,9 @@ import java.util.function.Supplier;
  * <p>With page encryption ({@code encryption.mode: aes-256-gcm}) each page is encrypted under its version, inside
  * the slab's monitor where the version is given, into the round's own buffer; the CRC32C then covers the
  * ciphertext (what the donors can check without the key), and the tag travels in the entry header. A round that
- * is sent again (held, retried) is encrypted again under its new versions.
+ * is sent again (held, retried) is encrypted again under its new versions. A backup disk then gets that same
+ * ciphertext, version and tag, queued under the slab's monitor right after the versions are given (so the disk's
+ * last write of a page is the version the map ends up with), into slots reserved before the monitor was taken.
  */
 final class ReplicaWriter {
     /** Write rounds kept for reuse: more than ever run at once (a round ends before its request's answer). */
@@ -59,6 +61,8 @@ final class ReplicaWriter {
     private final int numReplica;
     /** Null when pages leave in clear. */
     private final PageCipher cipher;
+    /** A backup disk that takes the ciphertext ({@link BackupDisk#writeSealed}) rather than the page in clear. */
+    private final boolean sealedBackup;
     private final Queue<WriteRound> idle = PlatformDependent.newFixedMpmcQueue(IDLE_ROUNDS);
 
     ReplicaWriter(SlabMap map, SlabPlacer placer, ReReplicator repair, BackupDisk backup, RequestHold hold,
@@ -70,6 +74,7 @@ final class ReplicaWriter {
         this.backup = backup;
         this.hold = hold;
         this.numReplica = numReplica;
+        this.sealedBackup = backup != null && cipher != null;
     }
 
     /**
@@ -83,7 +88,10 @@ final class ReplicaWriter {
                 round.crcs[i] = PageChecksum.crc32c(src, srcIndex + i * FrameHeader.PAGE_SIZE);
             }
         }
-        if (backup != null) {
+        if (sealedBackup && !reserveBackup(round)) {
+            return;
+        }
+        if (backup != null && !sealedBackup) {
             try {
                 for (int i = 0; i < count; i++) {
                     round.backupSequence = backup.write(firstPage + i, src, srcIndex + i * FrameHeader.PAGE_SIZE);
@@ -95,6 +103,24 @@ final class ReplicaWriter {
             }
         }
         attempt(round);
+    }
+
+    /**
+     * Reserves the slots of the round's sealed backup writes (blocking while the disk's queue is full), which are
+     * queued under the slab's monitor where nothing may wait; false if the round ended instead.
+     */
+    private boolean reserveBackup(WriteRound round) {
+        try {
+            backup.reserve(round.count);
+            round.backupReserved = round.count;
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            round.end(new PageIoException("interrupted queueing the backup write"));
+        } catch (IllegalStateException e) {
+            round.end(new PageIoException(e.getMessage()));
+        }
+        return false;
     }
 
     private WriteRound round(SlabEntry slab, long firstPage, int count, ByteBuf src, int srcIndex, PageIoDone done,
@@ -119,6 +145,11 @@ final class ReplicaWriter {
     }
 
     private void send(WriteRound round, Throwable mapError) {
+        // Sent again (NO_SUCH_SLAB everywhere, a held write's retry): rare, so waiting here for the disk's queue is
+        // acceptable even on a transport's thread.
+        if (sealedBackup && round.backupReserved == 0 && !reserveBackup(round)) {
+            return;
+        }
         SlabEntry slab = round.slab;
         Throwable tooFew = null;
         synchronized (slab) {
@@ -141,9 +172,12 @@ final class ReplicaWriter {
                 for (int i = 0; i < round.count; i++) {
                     round.versions[i] = map.nextVersion(round.firstPage + i, round.crcs[i]);
                 }
-                round.targets = targets;
-                round.replicas = slab.replicas();
-                round.gate = slab.enterWrite();
+                tooFew = sealedBackup ? round.queueSealed() : null;
+                if (tooFew == null) {
+                    round.targets = targets;
+                    round.replicas = slab.replicas();
+                    round.gate = slab.enterWrite();
+                }
             }
         }
         if (tooFew != null) {
@@ -201,6 +235,8 @@ final class ReplicaWriter {
         private ByteBuf src;
         private int srcIndex;
         private long backupSequence;
+        /** Slots of the backup disk reserved for this round's sealed pages and not used yet. */
+        private int backupReserved;
         private Throwable mapError;
         private boolean mayRetry;
         /** A request's first attempt: if donors are missing it goes to the hold; a held retry does not. */
@@ -277,6 +313,23 @@ final class ReplicaWriter {
                 cipher.encrypt(slab.id(), firstInSlab + i, map.upcomingVersion(firstPage + i), src, srcIndex + at,
                         sealed, at, tags, i * PageCipher.TAG_BYTES);
                 crcs[i] = PageChecksum.crc32c(sealed, at);
+            }
+        }
+
+        /**
+         * Queues the sealed pages to the backup disk with their versions, in the slots reserved; null, or the error
+         * the round ends with if the disk is closed. Caller holds the slab's monitor.
+         */
+        PageIoException queueSealed() {
+            try {
+                for (int i = 0; i < count; i++) {
+                    backupReserved = count - i - 1; // writeSealed uses up a reserved slot, even when it throws
+                    backupSequence = backup.writeSealed(firstPage + i, versions[i], sealed, i * FrameHeader.PAGE_SIZE,
+                            tags, i * PageCipher.TAG_BYTES);
+                }
+                return null;
+            } catch (IllegalStateException e) {
+                return new PageIoException(e.getMessage());
             }
         }
 
@@ -367,6 +420,10 @@ final class ReplicaWriter {
             Supplier<CompletableFuture<Void>> retry = null;
             if (mayHold && error instanceof WaitForDonorsException) {
                 retry = retry(slab, firstPage, count, Arrays.copyOf(crcs, count), src, srcIndex, backupSequence);
+            }
+            if (backupReserved > 0) {
+                backup.unreserve(backupReserved);
+                backupReserved = 0;
             }
             slab = null;
             src = null;

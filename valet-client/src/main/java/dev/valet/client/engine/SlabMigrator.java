@@ -3,6 +3,7 @@ package dev.valet.client.engine;
 import dev.valet.client.engine.backup.BackupDisk;
 import dev.valet.client.engine.donors.RemoteDonor;
 import dev.valet.client.transport.DonorConnection;
+import dev.valet.common.crypto.PageCipher;
 import dev.valet.common.protocol.ErrorCode;
 import dev.valet.common.protocol.EvictReply;
 import dev.valet.common.protocol.FrameHeader;
@@ -156,7 +157,7 @@ final class SlabMigrator implements AutoCloseable {
      * instant between the two checks gives the copy back.
      */
     private EvictReply toBackupDisk(SlabEntry slab, RemoteDonor from) throws InterruptedException {
-        ByteBuf scratch = Unpooled.buffer(FrameHeader.PAGE_SIZE);
+        ByteBuf scratch = Unpooled.buffer(FrameHeader.PAGE_SIZE + PageCipher.TAG_BYTES); // a page, a sealed one's tag
         try {
             String missing = diskMissing(slab, scratch);
             if (missing != null) {
@@ -197,7 +198,8 @@ final class SlabMigrator implements AutoCloseable {
                 }
                 boolean held;
                 try {
-                    held = backup.read(page, crc, scratch.clear(), 0);
+                    held = backup.sealed() ? backup.readSealed(page, version, crc, scratch.clear(), 0, scratch,
+                            FrameHeader.PAGE_SIZE) == null : backup.read(page, crc, scratch.clear(), 0);
                 } catch (IOException e) {
                     return "page " + page + ": " + e.getMessage();
                 }

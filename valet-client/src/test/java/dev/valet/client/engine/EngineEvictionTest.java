@@ -10,11 +10,14 @@ import dev.valet.donor.DonorProcess;
 import dev.valet.donor.memory.MemInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -150,14 +153,20 @@ class EngineEvictionTest {
         }
     }
 
-    @Test
-    void withNoDonorRoomTheBackupDiskTakesTheSlabAndReadsStillVerify() throws Exception {
+    /** With encryption the disk is sealed: it is checked for each page's version before it takes the slab. */
+    @ParameterizedTest(name = "encrypted: {0}")
+    @ValueSource(booleans = {false, true})
+    void withNoDonorRoomTheBackupDiskTakesTheSlabAndReadsStillVerify(boolean encrypted) throws Exception {
+        List<ConfigOverride> more = new ArrayList<>(List.of(ConfigOverride.of("backupDisk",
+                dir.resolve("backup.img"))));
+        if (encrypted) {
+            more.addAll(EngineHarness.encryption(dir));
+        }
         try (EngineHarness h = new EngineHarness(dir)) {
             DonorProcess pressured = donor(h, "d0", "256M", "10s");
             // Too small for a 2 MiB slab: never has room.
             donor(h, "d1", "1M", "10s");
-            Engine engine = h.start(EngineHarness.config(1, 2,
-                    ConfigOverride.of("backupDisk", dir.resolve("backup.img"))));
+            Engine engine = h.start(EngineHarness.config(1, 2, more.toArray(ConfigOverride[]::new)));
             long pages = h.pages();
             h.write(0, pages, 1);
             assertThat(h.slabsOn(pressured)).hasSize((int) (EngineHarness.SWAP / EngineHarness.SLAB));

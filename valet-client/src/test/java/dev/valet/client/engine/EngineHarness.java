@@ -16,7 +16,10 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -77,6 +80,17 @@ final class EngineHarness implements AutoCloseable {
                   reReplicationRate: 1G
                 """.formatted(SWAP, SLAB, BATCH, replicas, Math.max(replicas, donorCount)), ClientConfig.class);
         return ConfigLoader.override(config, more);
+    }
+
+    /** {@code encryption.mode: aes-256-gcm} with a new key file (32 random bytes, mode 0600) in {@code dir}. */
+    static List<ConfigOverride> encryption(Path dir) throws IOException {
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        Path file = Files.createTempFile(dir, "page", ".key");
+        Files.write(file, key);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        return List.of(ConfigOverride.of("encryption.mode", "aes-256-gcm"),
+                ConfigOverride.of("encryption.keyFile", file.toString()));
     }
 
     Engine start(ClientConfig config) throws IOException {

@@ -156,10 +156,6 @@ public record ClientConfig(
         }
         ConfigRules.inSection("control", control::validate);
         ConfigRules.inSection("encryption", () -> encryption.validate(auth));
-        if (encryption.enabled() && backupDiskPath().isPresent()) {
-            throw new ConfigProblem("encryption.mode", "aes-256-gcm with a backupDisk is not supported yet (the"
-                    + " backup disk would hold pages in clear); set backupDisk: none or encryption.mode: off");
-        }
     }
 
     /** The backup disk, or empty when {@code backupDisk} is {@code none}. */

@@ -75,10 +75,10 @@ class EncryptionConfigTest {
     }
 
     @Test
-    void refusesABackupDiskWithEncryptionForNow() throws IOException {
+    void takesABackupDiskWithEncryption() throws IOException {
         keyFile("page.key", 32, "rw-------");
-        assertThatThrownBy(() -> load("backupDisk: backup.img\nencryption:\n  mode: aes-256-gcm\n"
-                + "  keyFile: page.key\n")).hasMessageContaining("encryption.mode")
-                .hasMessageContaining("backupDisk");
+        ClientConfig config = load("backupDisk: backup.img\nencryption:\n  mode: aes-256-gcm\n  keyFile: page.key\n");
+        assertThat(config.encryption().enabled()).isTrue();
+        assertThat(config.backupDiskPath()).isPresent();
     }
 }

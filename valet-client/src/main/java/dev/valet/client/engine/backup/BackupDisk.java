@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -53,6 +52,13 @@ import java.util.concurrent.TimeUnit;
  * <p>
  * Callers learn of failures through {@link #whenWritten}, which the engine uses only when no replica took a page;
  * nothing is allocated for it unless someone asks.
+ *
+ * <h2>Encrypted pages: sealed, never in clear</h2>
+ * With page encryption the disk is opened {@code sealed} and takes only {@link #writeSealed}: the very ciphertext
+ * the donors get, its version and tag in a record per page after the pages ({@link SealRecords}). Nothing is
+ * encrypted for the disk, so no nonce is used again. {@link #readSealed} accepts a page only with exactly the
+ * expected version and CRC32C; the caller authenticates it as a donor's copy. The version is given under the slab's
+ * monitor right before the page is queued, so callers {@link #reserve} slots first: {@code writeSealed} never waits.
  */
 public final class BackupDisk implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BackupDisk.class);
@@ -74,6 +80,8 @@ public final class BackupDisk implements AutoCloseable {
     private final long pages;
     private final int slots;
     private final Thread writer;
+    /** The versions and tags of a sealed disk; null when it holds pages in clear. */
+    private final SealRecords seals;
 
     // The ring. fillView is used by callers of write() under the lock, drainView only by the writer thread.
     private final ByteBuffer fillView;
@@ -92,6 +100,8 @@ public final class BackupDisk implements AutoCloseable {
     private long queued;
     /** Sequence of the last write that landed (on disk, or failed). */
     private long landed;
+    /** Slots reserved for writeSealed calls to come: free slots others cannot take. */
+    private int reserved;
     private long writtenPages;
     private long failedWrites;
     private long lastFailedSequence;
@@ -109,7 +119,7 @@ public final class BackupDisk implements AutoCloseable {
     /** Test hook only: while true, the writer fails every write as if the disk had. */
     private volatile boolean failWritesForTest;
 
-    private BackupDisk(Path path, RandomAccessFile file, long pages, int slots) {
+    private BackupDisk(Path path, RandomAccessFile file, long pages, int slots, boolean sealed) {
         this.path = path;
         this.file = file;
         this.channel = file.getChannel();
@@ -121,56 +131,39 @@ public final class BackupDisk implements AutoCloseable {
         this.slotPage = new long[slots];
         this.slotFailed = new boolean[slots];
         this.failedPages = new long[(int) ((pages + 63) >>> 6)];
+        this.seals = sealed ? new SealRecords(pages, slots) : null;
         this.writer = new Thread(this::drain, WRITER_THREAD);
         writer.setDaemon(true);
     }
 
+    /** {@link #open(Path, long, int, boolean) open} a disk that holds pages in clear. */
+    public static BackupDisk open(Path path, long sizeBytes, int queuePages) throws IOException {
+        return open(path, sizeBytes, queuePages, false);
+    }
+
     /**
      * Opens the backup disk at {@code path} for pages {@code 0 .. sizeBytes/4096 - 1} and starts its writer thread.
-     * A regular file is created if missing and extended (sparse) to {@code sizeBytes} if shorter; anything else (a
-     * block device) is never resized and must already hold {@code sizeBytes}.
+     * A regular file is created if missing and extended (sparse) to the size needed if shorter; anything else (a
+     * block device) is never resized and must already hold it: {@code sizeBytes}, or {@code sealed} (it holds
+     * encrypted pages, {@link #writeSealed}, and their seal records after them) 1/128 more
+     * ({@link SealRecords#diskBytes}).
      *
      * @param queuePages slots in the write queue (4 KiB of direct memory each); {@link #write} blocks when all are
      *                   in use
      * @throws IOException if the path is a directory, cannot be opened for writing, or is too small
      */
-    public static BackupDisk open(Path path, long sizeBytes, int queuePages) throws IOException {
+    public static BackupDisk open(Path path, long sizeBytes, int queuePages, boolean sealed) throws IOException {
         if (sizeBytes < PAGE || (sizeBytes / PAGE + 63) >>> 6 > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("backup disk size must be 4096 bytes to 512 TiB, not " + sizeBytes);
         }
         if (queuePages < 1 || queuePages > MAX_QUEUE_PAGES) {
             throw new IllegalArgumentException("queuePages must be 1 to " + MAX_QUEUE_PAGES + ", not " + queuePages);
         }
-        if (Files.isDirectory(path)) {
-            throw new IOException("backup disk " + path + " is a directory, not a file or a block device");
-        }
-        boolean regular = Files.notExists(path) || Files.isRegularFile(path);
-        RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw");
-        try {
-            // ftruncate: the file grows without allocating blocks. RandomAccessFile.length() (unlike
-            // Files.size) reports a block device's real size on Linux since JDK 17.
-            if (regular && file.length() < sizeBytes) {
-                file.setLength(sizeBytes);
-            }
-            requireCapacity(path, file.length(), sizeBytes);
-        } catch (IOException | RuntimeException e) {
-            file.close();
-            throw e;
-        }
-        BackupDisk disk = new BackupDisk(path, file, sizeBytes / PAGE, queuePages);
+        long needed = sealed ? SealRecords.diskBytes(sizeBytes / PAGE * PAGE) : sizeBytes;
+        RandomAccessFile file = BackupFile.open(path, needed);
+        BackupDisk disk = new BackupDisk(path, file, sizeBytes / PAGE, queuePages, sealed);
         disk.writer.start();
         return disk;
-    }
-
-    /**
-     * Fails unless a disk of {@code actualBytes} can hold {@code neededBytes}. Separate from {@link #open} so the
-     * check a block device goes through can be tested with a plain file.
-     */
-    static void requireCapacity(Path path, long actualBytes, long neededBytes) throws IOException {
-        if (actualBytes < neededBytes) {
-            throw new IOException("backup disk " + path + " is " + actualBytes + " bytes, but " + neededBytes
-                    + " are needed (the whole swap space)");
-        }
     }
 
     /**
@@ -179,29 +172,102 @@ public final class BackupDisk implements AutoCloseable {
      *
      * @return the write's sequence number, for {@link #whenWritten}
      * @throws IllegalArgumentException if {@code pageNo} is outside the disk
-     * @throws IllegalStateException    if the disk is closed (also when it is closed while this waits)
+     * @throws IllegalStateException    if the disk is closed (also when it is closed while this waits), or sealed
      * @throws InterruptedException     if interrupted while waiting for a free slot; nothing was queued
      */
     public long write(long pageNo, ByteBuf src, int srcIndex) throws InterruptedException {
         checkPage(pageNo);
         checkIndex(src, srcIndex);
+        if (seals != null) {
+            throw new IllegalStateException("backup disk " + path + " holds encrypted pages: it takes none in clear");
+        }
         synchronized (lock) {
-            while (queued - landed == slots && accepting()) {
+            while (queued - landed + reserved >= slots && accepting()) {
                 awaitProgress();
             }
-            if (!accepting()) {
-                throw new IllegalStateException("backup disk " + path + (closed ? " is closed" : " has stopped"));
+            requireAccepting();
+            return enqueue(pageNo, src, srcIndex);
+        }
+    }
+
+    /**
+     * Reserves {@code count} free slots for as many {@link #writeSealed} calls; blocks until they are free.
+     * Reservations not used are given back with {@link #unreserve}.
+     *
+     * @throws IllegalStateException if the disk is closed (also when it is closed while this waits)
+     * @throws InterruptedException  if interrupted while waiting; nothing was reserved
+     */
+    public void reserve(int count) throws InterruptedException {
+        if (count < 1 || count > slots) {
+            throw new IllegalArgumentException("cannot reserve " + count + " of " + slots + " slots");
+        }
+        synchronized (lock) {
+            while (queued - landed + reserved + count > slots && accepting()) {
+                awaitProgress();
             }
-            int slot = (int) (queued % slots);
-            int offset = slot * PAGE;
-            src.getBytes(srcIndex, fillView.limit(offset + PAGE).position(offset));
-            slotPage[slot] = pageNo;
-            long sequence = ++queued;
-            if (writerIdle) {
-                writerIdle = false;
+            requireAccepting();
+            reserved += count;
+        }
+    }
+
+    /** Gives back {@code count} reserved slots that no {@link #writeSealed} used. */
+    public void unreserve(int count) {
+        synchronized (lock) {
+            reserved -= Math.min(count, reserved);
+            if (blocked > 0) {
                 lock.notifyAll();
             }
-            return sequence;
+        }
+    }
+
+    /**
+     * Queues, in a slot {@link #reserve reserved} before (never waiting), page {@code pageNo} of a sealed disk as the
+     * donors get it: the ciphertext at {@code sealed[sealedIndex .. +4096)}, encrypted under {@code version}, and its
+     * tag at {@code tags[tagIndex .. +16)}; both buffers may be reused as soon as this returns.
+     *
+     * @return the write's sequence number, for {@link #whenWritten}
+     * @throws IllegalStateException if the disk is not sealed, no slot is reserved, or the disk is closed (the
+     *                               reservation is used up all the same)
+     */
+    public long writeSealed(long pageNo, long version, ByteBuf sealed, int sealedIndex, ByteBuf tags, int tagIndex) {
+        checkPage(pageNo);
+        checkIndex(sealed, sealedIndex);
+        if (seals == null) {
+            throw new IllegalStateException("backup disk " + path + " holds pages in clear, not sealed ones");
+        }
+        synchronized (lock) {
+            if (reserved == 0) {
+                throw new IllegalStateException("backup disk " + path + ": writeSealed without a reserved slot");
+            }
+            reserved--;
+            requireAccepting();
+            seals.fill((int) (queued % slots), version, tags, tagIndex);
+            return enqueue(pageNo, sealed, sealedIndex);
+        }
+    }
+
+    /** Whether the disk holds encrypted pages ({@link #writeSealed}, {@link #readSealed}). */
+    public boolean sealed() {
+        return seals != null;
+    }
+
+    /** Copies the page into the next slot and publishes it; the caller holds the lock and made sure it is free. */
+    private long enqueue(long pageNo, ByteBuf src, int srcIndex) {
+        int slot = (int) (queued % slots);
+        int offset = slot * PAGE;
+        src.getBytes(srcIndex, fillView.limit(offset + PAGE).position(offset));
+        slotPage[slot] = pageNo;
+        long sequence = ++queued;
+        if (writerIdle) {
+            writerIdle = false;
+            lock.notifyAll();
+        }
+        return sequence;
+    }
+
+    private void requireAccepting() {
+        if (!accepting()) {
+            throw new IllegalStateException("backup disk " + path + (closed ? " is closed" : " has stopped"));
         }
     }
 
@@ -253,6 +319,50 @@ public final class BackupDisk implements AutoCloseable {
             throws IOException, InterruptedException {
         checkPage(pageNo);
         checkIndex(dst, dstIndex);
+        if (seals != null) {
+            throw new IllegalStateException("backup disk " + path + " holds encrypted pages: read them sealed");
+        }
+        if (!awaitLanded(pageNo)) {
+            return false;
+        }
+        synchronized (readPage) {
+            file.seek(pageNo * PAGE);
+            file.readFully(readPage);
+            dst.setBytes(dstIndex, readPage);
+            return PageChecksum.crc32c(readPage, 0) == expectedCrc;
+        }
+    }
+
+    /**
+     * Reads page {@code pageNo} of a sealed disk, its ciphertext into {@code dst[dstIndex .. +4096)} and its tag into
+     * {@code tagDst[tagIndex .. +16)}, after every write queued before this call has landed, and tells whether it is
+     * the page the engine expects. The caller then authenticates and decrypts it under {@code expectedVersion}.
+     *
+     * @return null iff the disk holds the page encrypted under {@code expectedVersion} with the CRC32C
+     *         {@code expectedCrc} (of the ciphertext); else why not (the buffers then hold anything)
+     * @throws IOException          if the read fails, or the disk was closed
+     * @throws InterruptedException if interrupted while waiting for earlier writes to land
+     */
+    public String readSealed(long pageNo, long expectedVersion, int expectedCrc, ByteBuf dst, int dstIndex,
+                             ByteBuf tagDst, int tagIndex) throws IOException, InterruptedException {
+        checkPage(pageNo);
+        checkIndex(dst, dstIndex);
+        if (seals == null) {
+            throw new IllegalStateException("backup disk " + path + " holds pages in clear, not sealed ones");
+        }
+        if (!awaitLanded(pageNo)) {
+            return "its last write of page " + pageNo + " failed";
+        }
+        synchronized (readPage) {
+            return seals.read(file, pageNo, expectedVersion, expectedCrc, readPage, dst, dstIndex, tagDst, tagIndex);
+        }
+    }
+
+    /**
+     * Waits until every write queued before this call has landed; false if the last landed write of {@code pageNo}
+     * failed (the disk holds an older version of it, or a torn mix).
+     */
+    private boolean awaitLanded(long pageNo) throws IOException, InterruptedException {
         synchronized (lock) {
             long target = queued;
             while (landed < target && !closed && writerRunning) {
@@ -261,15 +371,7 @@ public final class BackupDisk implements AutoCloseable {
             if (closed || landed < target) {
                 throw new IOException("backup disk " + path + " is closed");
             }
-            if ((failedPages[(int) (pageNo >>> 6)] & 1L << pageNo) != 0) {
-                return false;
-            }
-        }
-        synchronized (readPage) {
-            file.seek(pageNo * PAGE);
-            file.readFully(readPage);
-            dst.setBytes(dstIndex, readPage);
-            return PageChecksum.crc32c(readPage, 0) == expectedCrc;
+            return (failedPages[(int) (pageNo >>> 6)] & 1L << pageNo) == 0;
         }
     }
 
@@ -387,7 +489,7 @@ public final class BackupDisk implements AutoCloseable {
                 }
                 burst = failure == null ? 0 : burst + count;
                 land(slot, count, failure, ready);
-                complete(ready, failure == null || ready.isEmpty() ? null : failure("write failed", failure));
+                Waiter.completeAll(ready, failure == null || ready.isEmpty() ? null : failure("write failed", failure));
             }
         } catch (InterruptedException e) {
             LOG.warn("backup disk {}: writer thread interrupted; the disk stops taking writes", path);
@@ -401,7 +503,7 @@ public final class BackupDisk implements AutoCloseable {
                 waiters.clear();
                 lock.notifyAll();
             }
-            complete(ready, failure("stopped before the write landed", null));
+            Waiter.completeAll(ready, failure("stopped before the write landed", null));
         }
     }
 
@@ -425,6 +527,9 @@ public final class BackupDisk implements AutoCloseable {
         long position = slotPage[slot] * PAGE;
         while (drainView.hasRemaining()) {
             position += channel.write(drainView, position);
+        }
+        if (seals != null) {
+            seals.writeRun(channel, slot, count, slotPage[slot]);
         }
     }
 
@@ -456,19 +561,6 @@ public final class BackupDisk implements AutoCloseable {
                 lock.notifyAll();
             }
         }
-    }
-
-    /** Completes {@code ready} outside the lock, since dependent actions run inline. */
-    private static void complete(List<Waiter> ready, IOException failure) {
-        for (int i = 0; i < ready.size(); i++) {
-            CompletableFuture<Void> future = ready.get(i).future();
-            if (failure == null) {
-                future.complete(null);
-            } else {
-                future.completeExceptionally(failure);
-            }
-        }
-        ready.clear();
     }
 
     private IOException failure(String what, IOException cause) {
@@ -504,8 +596,5 @@ public final class BackupDisk implements AutoCloseable {
         if (index < 0 || index > buf.capacity() - PAGE) {
             throw new IndexOutOfBoundsException("a page at " + index + " does not fit a buffer of " + buf.capacity());
         }
-    }
-
-    private record Waiter(long sequence, CompletableFuture<Void> future) {
     }
 }
