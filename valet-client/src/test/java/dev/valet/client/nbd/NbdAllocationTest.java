@@ -2,6 +2,7 @@ package dev.valet.client.nbd;
 
 import dev.valet.client.engine.PageIoDone;
 import dev.valet.client.kernel.PageStore;
+import dev.valet.common.testing.ThreadAllocation;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
@@ -12,7 +13,6 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.Test;
 
-import java.lang.management.ManagementFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -64,7 +64,7 @@ class NbdAllocationTest {
     }
 
     @Test
-    void servingReadsWritesAndFlushesAllocatesNothing() {
+    void servingReadsWritesAndFlushesAllocatesNothing() throws Exception {
         Sink sink = new Sink();
         Immediate store = new Immediate();
         EmbeddedChannel channel = new EmbeddedChannel(sink, new NbdHandshake(EXPORT, store, null));
@@ -82,15 +82,14 @@ class NbdAllocationTest {
             burst.writeBytes(NbdWire.request(0, NbdProtocol.CMD_WRITE, 10 + i, i * 8192L, 8192)).writeZero(8192);
         }
         burst.writeBytes(NbdWire.request(0, NbdProtocol.CMD_FLUSH, 99, 0, 0));
-        run(channel, burst, ROUNDS); // warm up: code compiled, queues grown
-
-        com.sun.management.ThreadMXBean threads =
-                (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long pagesBefore = store.pages;
-        long messagesBefore = sink.messages;
-        long before = threads.getCurrentThreadAllocatedBytes();
-        run(channel, burst, ROUNDS);
-        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        long[] before = new long[2];
+        long allocated = ThreadAllocation.of(() -> { // warm up: code compiled, queues grown
+            run(channel, burst, ROUNDS);
+            before[0] = store.pages;
+            before[1] = sink.messages;
+        }, () -> run(channel, burst, ROUNDS));
+        long pagesBefore = before[0];
+        long messagesBefore = before[1];
 
         System.out.printf("nbd: %d bytes allocated over %d requests%n", allocated, 9L * ROUNDS);
         assertThat(store.pages - pagesBefore).isEqualTo(12L * ROUNDS);

@@ -2,11 +2,11 @@ package dev.valet.client.tier;
 
 import dev.valet.client.engine.PageIoDone;
 import dev.valet.client.kernel.PageStore;
+import dev.valet.common.testing.ThreadAllocation;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
 
-import java.lang.management.ManagementFactory;
 
 import static dev.valet.client.tier.TierPages.PAGE;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -39,13 +39,8 @@ class HostTierAllocationTest {
             ByteBuf src = TierPages.pages(0, 4, 1);
             ByteBuf dst = Unpooled.directBuffer(4 * PAGE);
             PageIoDone done = error -> { };
-            run(tier, src, dst, done, 20_000); // warm up: pools filled, code compiled
-
-            com.sun.management.ThreadMXBean threads =
-                    (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long before = threads.getCurrentThreadAllocatedBytes();
-            run(tier, src, dst, done, 20_000);
-            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            long allocated = ThreadAllocation.of(() -> run(tier, src, dst, done, 20_000), // warm up: pools, code
+                    () -> run(tier, src, dst, done, 20_000));
 
             System.out.printf("host tier: %d bytes allocated over 20000 rounds of writes, flushes and reads%n",
                     allocated);

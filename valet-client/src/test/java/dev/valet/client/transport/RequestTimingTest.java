@@ -3,9 +3,9 @@ package dev.valet.client.transport;
 import dev.valet.common.metrics.LatencyHistogram;
 import dev.valet.common.portal.DonorAddress;
 import dev.valet.common.protocol.Opcode;
+import dev.valet.common.testing.ThreadAllocation;
 import org.junit.jupiter.api.Test;
 
-import java.lang.management.ManagementFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -56,17 +56,17 @@ class RequestTimingTest {
     }
 
     @Test
-    void recordingAllocatesNothing() {
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    void recordingAllocatesNothing() throws Exception {
         RequestTiming timing = new RequestTiming(new WireCounters(), DONOR);
-        for (int i = 0; i < 20_000; i++) {
-            timing.answered(i % 2 == 0 ? Opcode.READ_PAGES_OK : Opcode.WRITE_PAGES_OK, 0, i * US);
-        }
-        long before = threads.getCurrentThreadAllocatedBytes();
-        for (int i = 0; i < 100_000; i++) {
-            timing.answered(i % 3 == 0 ? Opcode.READ_PAGES_OK : Opcode.STATS_OK, 0, i * US);
-        }
-        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        long allocated = ThreadAllocation.of(() -> {
+            for (int i = 0; i < 20_000; i++) {
+                timing.answered(i % 2 == 0 ? Opcode.READ_PAGES_OK : Opcode.WRITE_PAGES_OK, 0, i * US);
+            }
+        }, () -> {
+            for (int i = 0; i < 100_000; i++) {
+                timing.answered(i % 3 == 0 ? Opcode.READ_PAGES_OK : Opcode.STATS_OK, 0, i * US);
+            }
+        });
         // Not one object per answer: 100,000 answers would be megabytes.
         assertThat(allocated).isLessThan(1024);
     }

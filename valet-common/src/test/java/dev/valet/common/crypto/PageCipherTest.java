@@ -1,13 +1,13 @@
 package dev.valet.common.crypto;
 
 import dev.valet.common.auth.ClusterSecret;
+import dev.valet.common.testing.ThreadAllocation;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -123,18 +123,14 @@ class PageCipherTest {
      * the JVM's per-thread allocation counter like the other allocation tests; the figure is printed and bounded.
      */
     @Test
-    void encryptingAndDecryptingAPageAllocatesLittle() throws IOException {
+    void encryptingAndDecryptingAPageAllocatesLittle() throws Exception {
         PageCipher cipher = new PageCipher(PageKey.fromFile(keyFile("k", 1), "c1"), 256, "c1");
         ByteBuf plain = page(3);
         ByteBuf sealed = Unpooled.directBuffer(PAGE + 16).writeZero(PAGE + 16);
         ByteBuf out = Unpooled.directBuffer(PAGE).writeZero(PAGE);
-        roundTrips(cipher, plain, sealed, out, 0, 50_000);
-        com.sun.management.ThreadMXBean threads =
-                (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         int n = 100_000;
-        long before = threads.getCurrentThreadAllocatedBytes();
-        roundTrips(cipher, plain, sealed, out, 50_000, n);
-        long perPage = (threads.getCurrentThreadAllocatedBytes() - before) / (2L * n);
+        long perPage = ThreadAllocation.of(() -> roundTrips(cipher, plain, sealed, out, 0, 50_000),
+                () -> roundTrips(cipher, plain, sealed, out, 50_000, n)) / (2L * n);
         System.out.println("PageCipher: " + perPage + " bytes allocated per page encrypted or decrypted");
         assertThat(perPage).as("bytes per page (the JDK provider allocates ~1,000)").isLessThan(1536);
     }

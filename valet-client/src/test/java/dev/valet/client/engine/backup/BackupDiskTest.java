@@ -1,6 +1,7 @@
 package dev.valet.client.engine.backup;
 
 import dev.valet.common.testing.Await;
+import dev.valet.common.testing.ThreadAllocation;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -8,7 +9,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -27,7 +27,6 @@ import static dev.valet.client.engine.backup.BackupPages.scratch;
 import static dev.valet.client.engine.backup.BackupPages.write;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class BackupDiskTest {
     private static final Duration HANG = Duration.ofMinutes(1);
@@ -251,19 +250,13 @@ class BackupDiskTest {
 
     @Test
     void steadyStateWritesAllocateNothing() throws Exception {
-        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        assumeTrue(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled());
         ByteBuf direct = PooledByteBufAllocator.DEFAULT.directBuffer(PAGE);
         ByteBuf heap = Unpooled.buffer(PAGE);
         direct.writeZero(PAGE);
         heap.writeZero(PAGE);
         try (BackupDisk disk = BackupDisk.open(dir.resolve("disk"), 1024L * PAGE, 256)) {
-            threads.getCurrentThreadAllocatedBytes();
-            writeRepeatedly(disk, direct, heap, 30_000);
-
-            long before = threads.getCurrentThreadAllocatedBytes();
-            writeRepeatedly(disk, direct, heap, 10_000);
-            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            long allocated = ThreadAllocation.of(() -> writeRepeatedly(disk, direct, heap, 30_000),
+                    () -> writeRepeatedly(disk, direct, heap, 10_000));
 
             // Less than one byte per write: no object is made per write (the smallest is 16 bytes).
             assertThat(allocated).isLessThan(10_000);

@@ -2,6 +2,7 @@ package dev.valet.client.engine.backup;
 
 import dev.valet.common.protocol.PageChecksum;
 import dev.valet.common.testing.Await;
+import dev.valet.common.testing.ThreadAllocation;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -10,7 +11,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.RandomAccessFile;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,7 +23,6 @@ import static dev.valet.client.engine.backup.BackupPages.await;
 import static dev.valet.client.engine.backup.BackupPages.content;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A sealed backup disk (page encryption): pages stand for ciphertext here, what matters is that each is kept with
@@ -178,17 +177,11 @@ class SealedBackupDiskTest {
 
     @Test
     void steadyStateSealedWritesAllocateNothing() throws Exception {
-        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        assumeTrue(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled());
         ByteBuf page = PooledByteBufAllocator.DEFAULT.directBuffer(PAGE).writeZero(PAGE);
         ByteBuf tag = Unpooled.directBuffer(16).writeZero(16);
         try (BackupDisk disk = BackupDisk.open(dir.resolve("disk"), PAGES * PAGE, 64, true)) {
-            threads.getCurrentThreadAllocatedBytes();
-            writeSealedRepeatedly(disk, page, tag, 30_000);
-
-            long before = threads.getCurrentThreadAllocatedBytes();
-            writeSealedRepeatedly(disk, page, tag, 10_000);
-            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            long allocated = ThreadAllocation.of(() -> writeSealedRepeatedly(disk, page, tag, 30_000),
+                    () -> writeSealedRepeatedly(disk, page, tag, 10_000));
 
             // Less than one byte per write: no object is made per reservation or write (the smallest is 16 bytes).
             assertThat(allocated).isLessThan(10_000);
