@@ -32,6 +32,8 @@ final class NbdRequestHandler {
     private NbdRequestDecoder decoder;
     private int busy;
     private long nextWriteSeq;
+    /** FLUSHes waiting for earlier writes: while none, a write's answer needs no look at the slots. */
+    private int flushesWaiting;
     private boolean disconnecting;
     private boolean closing;
     private boolean closed;
@@ -118,6 +120,7 @@ final class NbdRequestHandler {
             case NbdProtocol.CMD_FLUSH -> {
                 slot.seq = nextWriteSeq;
                 slot.flushWaiting = true;
+                flushesWaiting++;
                 answerFlushes();
             }
             default -> {
@@ -174,7 +177,7 @@ final class NbdRequestHandler {
         boolean wasWrite = slot.writing;
         slot.writing = false;
         reply(slot, error == null ? 0 : NbdProtocol.EIO, error == null && slot.type == NbdProtocol.CMD_READ);
-        if (wasWrite) {
+        if (wasWrite && flushesWaiting != 0) {
             answerFlushes();
         }
     }
@@ -190,6 +193,7 @@ final class NbdRequestHandler {
         for (NbdSlot s : slots) {
             if (s.busy && s.flushWaiting && s.seq <= oldestWrite) {
                 s.flushWaiting = false;
+                flushesWaiting--;
                 reply(s, 0, false);
             }
         }
