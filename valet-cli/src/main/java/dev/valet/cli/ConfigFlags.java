@@ -11,9 +11,12 @@ import java.lang.reflect.Field;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Command-line flags that set YAML keys ({@link ConfigKey}): their values as {@link ConfigOverride}s laid over the
@@ -66,21 +69,33 @@ final class ConfigFlags {
     }
 
     /**
-     * Ends the description of every {@link ConfigKey} option of every command with "YAML key: memory (default 1G).";
-     * the default is the configuration's own unless the option has one. A key the configuration does not have stops
-     * the launcher at once, so a misspelt key cannot ship.
+     * Ends the description of every {@link ConfigKey} option of a command with "YAML key: memory (default 1G).";
+     * the default is the configuration's own unless the option has one. Done when the command's help is rendered,
+     * not when the launcher starts: working out the defaults builds the configuration's whole default tree, which a
+     * starting daemon need not pay for. A key the configuration does not have fails the help at once (and
+     * ConfigFlagsTest, for every command), so a misspelt key cannot ship.
      */
-    static final class Help implements CommandLine.IModelTransformer {
+    static final class Help implements CommandLine.IHelpFactory {
+        /** The commands whose options are described already (help may be rendered more than once). */
+        private final Set<CommandSpec> described = Collections.newSetFromMap(new IdentityHashMap<>());
+
         @Override
-        public CommandSpec transform(CommandSpec spec) {
+        public CommandLine.Help create(CommandSpec spec, CommandLine.Help.ColorScheme colors) {
+            describeKeys(spec);
+            return new CommandLine.Help(spec, colors);
+        }
+
+        /** Adds the YAML key sentence to each {@link ConfigKey} option of {@code spec}, once. */
+        void describeKeys(CommandSpec spec) {
+            if (!described.add(spec)) {
+                return;
+            }
             for (OptionSpec option : new ArrayList<>(spec.options())) {
                 if (option.userObject() instanceof Field field && field.isAnnotationPresent(ConfigKey.class)) {
                     spec.remove(option);
                     spec.addOption(option.toBuilder().description(describe(option, field)).build());
                 }
             }
-            spec.subcommands().values().forEach(sub -> transform(sub.getCommandSpec()));
-            return spec;
         }
 
         private static String[] describe(OptionSpec option, Field field) {

@@ -45,7 +45,7 @@ public final class ValetCommand implements Runnable {
         List<Class<?>> chosen = SUBCOMMANDS.stream().filter(c -> nameOf(c).equals(first) && !first.equals("help"))
                 .toList();
         (chosen.isEmpty() ? SUBCOMMANDS : chosen).forEach(cli::addSubcommand);
-        new ConfigFlags.Help().transform(cli.getCommandSpec());
+        cli.setHelpFactory(new ConfigFlags.Help()); // after addSubcommand: picocli sets it on those present
         cli.setExecutionExceptionHandler(new ErrorReporter());
         cli.setParameterExceptionHandler(new ErrorReporter());
         return cli;

@@ -94,12 +94,26 @@ class ConfigFlagsTest {
                 .contains("YAML key: identity (default this host's name).");
     }
 
-    /** Every {@link ConfigKey} names a key of its configuration; building the launcher checks it, this says so. */
+    /** The key sentence is added when help is first rendered, and only then: a second rendering does not repeat it. */
+    @Test
+    void helpRenderedTwiceNamesEachKeyOnce() {
+        CommandLine donor = ValetCommand.commandLine("donor").getSubcommands().get("donor");
+        OptionSpec memory = donor.getCommandSpec().findOption("--memory");
+        assertThat(String.join(" ", memory.description())).doesNotContain("YAML key");
+
+        donor.getUsageMessage();
+        String second = donor.getUsageMessage().replaceAll("\\s+", " ");
+
+        assertThat(second.split("YAML key: memory ", -1)).hasSize(2);
+    }
+
+    /** Every {@link ConfigKey} names a key of its configuration, and each command's help says which. */
     @Test
     void everyConfigKeyFlagNamesARealKey() {
         List<String> flags = new ArrayList<>();
         CommandLine root = ValetCommand.commandLine();
         for (CommandLine sub : root.getSubcommands().values()) {
+            assertThat(sub.getUsageMessage()).isNotEmpty(); // the help names the keys (ConfigFlags.Help)
             for (OptionSpec option : sub.getCommandSpec().options()) {
                 if (option.userObject() instanceof Field field && field.isAnnotationPresent(ConfigKey.class)) {
                     String key = field.getAnnotation(ConfigKey.class).value();
