@@ -259,11 +259,6 @@ valet_status() {
     java "${VALET_DONOR_JVM[@]}" -jar "$VALET_JAR" status --config "$VALET_WORK/valet.yaml" --identity vm-status
 }
 
-# valet_donor_status: the donors' view into the scenario's log.
-valet_donor_status() {
-    valet_status || true
-}
-
 # valet_tier_stat KEY: the value of KEY in the client's last "tier:" line (logged when it stops), e.g. hits.
 valet_tier_stat() {
     grep -o "tier: slots=.*" "$OUT/$SCENARIO.client.log" | tail -1 | grep -o "\b$1=[0-9.]*" | cut -d= -f2
