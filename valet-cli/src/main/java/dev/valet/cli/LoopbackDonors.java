@@ -10,9 +10,12 @@ import dev.valet.donor.memory.MemInfo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Donor processes a command starts on this machine for itself (check, demo, bench), with their logs in a scratch
@@ -21,19 +24,23 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * handshake like any real cluster's: {@link #secret} is the client key that proves it.
  *
  * <p>A command stopped by SIGTERM or Ctrl-C never reaches its {@code close()}: a shutdown hook stops the donors
- * and deletes the folder then, secret and all, so no donor outlives the command and no secret is left behind. A
- * failed command keeps the logs but not the secret.
+ * (also one still starting) and deletes the folder then, secret and all, so no donor outlives the command and no
+ * secret is left behind. A failed command keeps the logs but not the secret.
  */
 final class LoopbackDonors implements AutoCloseable {
     static final String EVICT_BELOW = "512M";
     static final String SAMPLE_INTERVAL = "100ms";
     private static final long PLENTY = ByteSize.ofGibibytes(8).bytes();
     private static final long SHORT = ByteSize.ofMebibytes(100).bytes();
+    /** How long stopping waits for a SIGKILLed donor process to be gone. */
+    private static final long STARTING_EXIT_TIMEOUT_S = 10;
 
     private final Path dir;
     private final Path secretFile;
     /** Written by the command's thread, read by the shutdown hook's. */
     private final List<DonorProcess> processes = new CopyOnWriteArrayList<>();
+    /** Every donor process forked, listening or still starting: what stopping makes sure is gone. Guarded by this. */
+    private final List<ProcessHandle> forked = new ArrayList<>();
     private final Thread onSignal = new Thread(this::stopOnSignal, "valet-donors-stop");
     /** Set by close or the shutdown hook, whichever comes first; both hold the lock while they stop the donors. */
     private boolean closed;
@@ -75,18 +82,32 @@ final class LoopbackDonors implements AutoCloseable {
                         """.formatted(SAMPLE_INTERVAL, EVICT_BELOW);
             }
             for (int i = 0; i < count; i++) {
-                Path meminfo = null;
-                if (memoryHook) {
-                    meminfo = donors.meminfo(i);
-                    MemInfo.write(meminfo, PLENTY);
-                }
-                donors.processes.add(DonorProcess.start(donors.dir, String.valueOf(i), host, 0, yaml, meminfo));
+                donors.processes.add(donors.launch(i, host, yaml, memoryHook).awaitReady());
             }
         } catch (IOException | RuntimeException e) {
             donors.close();
             throw e;
         }
         return donors;
+    }
+
+    /**
+     * Writes donor {@code i}'s files and forks its process under the lock, so that a stop knows of it and nothing
+     * is written into the folder once a stop has begun (the command's thread runs on while the shutdown hook does).
+     */
+    private synchronized DonorProcess.Starting launch(int i, String host, String yaml, boolean memoryHook)
+            throws IOException {
+        if (closed) {
+            throw new IOException("not starting donor " + i + ": the donors in " + dir + " are being stopped");
+        }
+        Path meminfo = null;
+        if (memoryHook) {
+            meminfo = meminfo(i);
+            MemInfo.write(meminfo, PLENTY);
+        }
+        DonorProcess.Starting donor = DonorProcess.launch(dir, String.valueOf(i), host, 0, yaml, meminfo);
+        forked.add(donor.handle());
+        return donor;
     }
 
     private Path meminfo(int donor) {
@@ -131,8 +152,7 @@ final class LoopbackDonors implements AutoCloseable {
         } catch (IllegalStateException e) {
             // the JVM is already shutting down: the hook is running or about to, and finds this closed
         }
-        processes.forEach(DonorProcess::requestStop); // all at once: each may take seconds to let go of its memory
-        processes.forEach(DonorProcess::close);
+        stopAll();
         if (succeeded) {
             Progress.deleteTree(dir);
         } else {
@@ -143,24 +163,39 @@ final class LoopbackDonors implements AutoCloseable {
 
     /**
      * The shutdown hook: the command was stopped (SIGTERM, Ctrl-C) before {@link #close}. Stops the donors, also
-     * one still starting (a child of this JVM whose arguments name the folder), and deletes the folder.
+     * one still starting, and deletes the folder.
      */
     private synchronized void stopOnSignal() {
         if (closed) {
             return; // close() ran, or ran to the end while this waited for the lock
         }
         closed = true;
-        processes.forEach(DonorProcess::requestStop); // all at once: each may take seconds to let go of its memory
-        processes.forEach(DonorProcess::close);
-        String folder = dir.toString();
-        ProcessHandle.current().children()
-                .filter(p -> p.info().arguments().stream().flatMap(Arrays::stream).anyMatch(a -> a.startsWith(folder)))
-                .forEach(ProcessHandle::destroyForcibly);
+        stopAll();
         try {
             Progress.deleteTree(dir);
-            System.err.printf("stopped: %d donors stopped, %s deleted%n", processes.size(), dir);
+            System.err.printf("stopped: %d donors stopped, %s deleted%n", forked.size(), dir);
         } catch (IOException | RuntimeException e) {
-            System.err.printf("stopped: %d donors stopped; could not delete %s: %s%n", processes.size(), dir, e);
+            System.err.printf("stopped: %d donors stopped; could not delete %s: %s%n", forked.size(), dir, e);
+        }
+    }
+
+    /**
+     * SIGTERM to every listening donor at once (each may take seconds to let go of its memory), a wait for each, then
+     * SIGKILL to any donor process left, one still starting included, and a wait for those too. Holds the lock.
+     */
+    private void stopAll() {
+        processes.forEach(DonorProcess::requestStop);
+        processes.forEach(DonorProcess::close);
+        forked.forEach(ProcessHandle::destroyForcibly);
+        for (ProcessHandle donor : forked) {
+            try {
+                donor.onExit().get(STARTING_EXIT_TIMEOUT_S, TimeUnit.SECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                System.err.printf("donor process %d did not exit after SIGKILL: %s%n", donor.pid(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 }

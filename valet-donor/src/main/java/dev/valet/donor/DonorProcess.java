@@ -74,6 +74,16 @@ public final class DonorProcess implements AutoCloseable {
      */
     public static DonorProcess start(Path workDir, String name, String host, int port, String donorYaml,
                                      Path meminfoFile) throws IOException {
+        return launch(workDir, name, host, port, donorYaml, meminfoFile).awaitReady();
+    }
+
+    /**
+     * The first half of {@link #start(Path, String, String, int, String, Path)}: writes the donor's files and forks
+     * its process, without waiting for it to listen. A caller that must stop every donor it started (on SIGTERM,
+     * from a shutdown hook) launches under its own lock, so it knows of a donor that is still starting.
+     */
+    public static Starting launch(Path workDir, String name, String host, int port, String donorYaml,
+                                  Path meminfoFile) throws IOException {
         Files.createDirectories(workDir);
         Path ready = workDir.resolve("donor-" + name + ".ready");
         Path log = workDir.resolve("donor-" + name + ".log");
@@ -92,26 +102,57 @@ public final class DonorProcess implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
-        long deadline = System.currentTimeMillis() + READY_TIMEOUT_MS;
-        try {
-            while (!Files.exists(ready)) {
-                if (!p.isAlive()) {
-                    throw new IOException("donor " + name + " exited with " + p.exitValue() + " before listening;"
-                            + " its log " + log + ":\n" + head(log));
+        return new Starting(p, ready, log, workDir, name, donorYaml, meminfoFile);
+    }
+
+    /** A donor process forked by {@link #launch} that may not listen yet. */
+    public static final class Starting {
+        private final Process process;
+        private final Path ready;
+        private final Path log;
+        private final Path workDir;
+        private final String name;
+        private final String donorYaml;
+        private final Path meminfoFile;
+
+        private Starting(Process process, Path ready, Path log, Path workDir, String name, String donorYaml,
+                         Path meminfoFile) {
+            this.process = process;
+            this.ready = ready;
+            this.log = log;
+            this.workDir = workDir;
+            this.name = name;
+            this.donorYaml = donorYaml;
+            this.meminfoFile = meminfoFile;
+        }
+
+        public ProcessHandle handle() {
+            return process.toHandle();
+        }
+
+        /** Waits until the donor listens; kills it if it does not within the timeout, or if interrupted. */
+        public DonorProcess awaitReady() throws IOException {
+            long deadline = System.currentTimeMillis() + READY_TIMEOUT_MS;
+            try {
+                while (!Files.exists(ready)) {
+                    if (!process.isAlive()) {
+                        throw new IOException("donor " + name + " exited with " + process.exitValue()
+                                + " before listening; its log " + log + ":\n" + head(log));
+                    }
+                    if (System.currentTimeMillis() > deadline) {
+                        process.destroyForcibly();
+                        throw new IOException("donor " + name + " not listening after " + READY_TIMEOUT_MS + " ms;"
+                                + " its log " + log + ":\n" + tail(log));
+                    }
+                    Thread.sleep(20);
                 }
-                if (System.currentTimeMillis() > deadline) {
-                    p.destroyForcibly();
-                    throw new IOException("donor " + name + " not listening after " + READY_TIMEOUT_MS + " ms;"
-                            + " its log " + log + ":\n" + tail(log));
-                }
-                Thread.sleep(20);
+                return new DonorProcess(process, DonorAddress.parse(Files.readString(ready).trim()), log, workDir,
+                        name, donorYaml, meminfoFile);
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while starting donor " + name, e);
             }
-            return new DonorProcess(p, DonorAddress.parse(Files.readString(ready).trim()), log, workDir, name,
-                    donorYaml, meminfoFile);
-        } catch (InterruptedException e) {
-            p.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while starting donor " + name, e);
         }
     }
 
